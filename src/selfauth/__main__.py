@@ -1,0 +1,3 @@
+from selfauth.cli import main
+
+main()

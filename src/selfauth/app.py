@@ -1,0 +1,126 @@
+"""Composition root: settings -> database -> services -> FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from selfauth import __version__
+from selfauth.config import Settings
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clients.service import ClientGrantService, ClientService
+from selfauth.domain.clock import Clock, utc_now
+from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.resource_servers.service import ResourceServerService
+from selfauth.domain.users.service import MetadataLimits, UserService
+from selfauth.flows.client_credentials import ClientCredentialsGrant
+from selfauth.oauth.jwt import TokenSigner, TokenVerifier
+from selfauth.storage.bootstrap import BootstrapResult, bootstrap
+from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
+from selfauth.storage.connections import SqlConnectionRepository
+from selfauth.storage.database import Database
+from selfauth.storage.keys import SqlKeyRepository
+from selfauth.storage.migrate import upgrade
+from selfauth.storage.resource_servers import SqlResourceServerRepository
+from selfauth.storage.users import SqlUserRepository
+from selfauth.web import errors
+from selfauth.web.authentication import token, wellknown
+from selfauth.web.context import Services
+from selfauth.web.management.router import router as management_router
+
+log = logging.getLogger("selfauth")
+
+
+async def prepare(database: Database, settings: Settings, clock: Clock) -> BootstrapResult:
+    """Migrate, then make sure the tenant's first-start records exist."""
+    await upgrade(database)
+    return await bootstrap(
+        database,
+        audience=settings.management_audience,
+        clock=clock,
+        client_id=settings.bootstrap_client_id,
+        client_secret=settings.bootstrap_client_secret,
+    )
+
+
+async def build_services(database: Database, settings: Settings, clock: Clock) -> Services:
+    keys = SqlKeyRepository(database)
+    published = await keys.published()
+    secrets = SecretHasher(await keys.hmac_key())
+    users = SqlUserRepository(database)
+    clients = SqlClientRepository(database)
+    grants = SqlClientGrantRepository(database)
+    connections = SqlConnectionRepository(database)
+    resource_servers = SqlResourceServerRepository(database)
+    verifier = TokenVerifier(
+        keys.published, issuer=settings.issuer_url, leeway=settings.token_leeway_seconds
+    )
+    await verifier.refresh_keys()
+    signer = TokenSigner(published[0])
+    return Services(
+        settings=settings,
+        clock=clock,
+        users=UserService(
+            users,
+            connections,
+            PasswordHasher(settings.bcrypt_cost),
+            MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth),
+            clock,
+        ),
+        clients=clients,
+        client_grants=grants,
+        connections=connections,
+        resource_servers=resource_servers,
+        keys=keys,
+        secrets=secrets,
+        verifier=verifier,
+        client_credentials=ClientCredentialsGrant(
+            clients, grants, resource_servers, secrets, signer, settings.issuer_url
+        ),
+        client_service=ClientService(clients, secrets, clock),
+        grant_service=ClientGrantService(grants, clients, resource_servers),
+        resource_server_service=ResourceServerService(resource_servers, clock),
+        connection_service=ConnectionService(connections, clock),
+    )
+
+
+def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database)
+        try:
+            result = await prepare(database, settings, clock)
+            if result.new_secret is not None:
+                _announce_credentials(settings, result)
+            app.state.services = await build_services(database, settings, clock)
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="selfauth",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.include_router(management_router)
+    app.include_router(token.router)
+    app.include_router(wellknown.router)
+    return app
+
+
+def _announce_credentials(settings: Settings, result: BootstrapResult) -> None:
+    # Printed once, on the start that created them; only the HMAC digest is stored.
+    print(
+        "\nCreated the administrator client (shown once, store it now):\n"
+        f"  client_id:     {result.client_id}\n"
+        f"  client_secret: {result.new_secret}\n"
+        f"  audience:      {settings.management_audience}\n",
+        flush=True,
+    )

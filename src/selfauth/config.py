@@ -1,0 +1,110 @@
+"""Typed settings read from `SELFAUTH_*` environment variables and validated at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from selfauth.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///selfauth.db"
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A user-facing database URL and the SQLAlchemy URL we drive it with."""
+
+    dialect: Literal["sqlite", "postgresql"]
+    public: str
+    sqlalchemy: str
+
+
+def parse_database_url(url: str) -> DatabaseURL:
+    """Map `sqlite:///file.db` and `postgresql://...` to the drivers we use."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("expected sqlite:///path/file.db or postgresql://user@host:port/db")
+    scheme = scheme.lower()
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        if not rest.startswith("/") or rest == "/":
+            raise ValueError("a SQLite URL names a file: sqlite:///path/file.db")
+        return DatabaseURL("sqlite", url, f"sqlite+pysqlite://{rest}")
+    if scheme in ("postgresql", "postgres", "postgresql+asyncpg"):
+        if not urlsplit(f"postgresql://{rest}").hostname:
+            raise ValueError("a PostgreSQL URL names a host: postgresql://user@host:port/db")
+        return DatabaseURL("postgresql", url, f"postgresql+asyncpg://{rest}")
+    raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:/// or postgresql://")
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told; one instance is built at start and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="SELFAUTH_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    issuer: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    bootstrap_client_id: str | None = Field(default=None, min_length=8, max_length=128)
+    bootstrap_client_secret: str | None = Field(default=None, min_length=16, max_length=256)
+    bcrypt_cost: int = Field(default=10, ge=4, le=15)
+    metadata_max_bytes: int = Field(default=16_384, ge=256, le=1_048_576)
+    metadata_max_depth: int = Field(default=10, ge=1, le=64)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    token_leeway_seconds: int = Field(default=10, ge=0, le=300)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        parse_database_url(value)
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_a_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected an http(s) URL such as https://auth.example.com/")
+        if not value.endswith("/"):
+            raise ValueError("must end with a trailing slash, as Auth0's issuer does")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value
+
+    @property
+    def database(self) -> DatabaseURL:
+        return parse_database_url(self.database_url)
+
+    @property
+    def issuer_url(self) -> str:
+        return self.issuer or f"http://{self.host}:{self.port}/"
+
+    @property
+    def management_audience(self) -> str:
+        return f"{self.issuer_url}api/v2/"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; a bad value names its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "settings"
+            problems.append(f"SELFAUTH_{field.upper()}: {error['msg']}")
+        raise ConfigurationError("; ".join(problems)) from exc
+
+
+def check_bootstrap_pair(settings: Settings) -> None:
+    """Both bootstrap credentials or neither."""
+    if (settings.bootstrap_client_id is None) != (settings.bootstrap_client_secret is None):
+        raise ConfigurationError(
+            "SELFAUTH_BOOTSTRAP_CLIENT_ID and SELFAUTH_BOOTSTRAP_CLIENT_SECRET must be set together"
+        )

@@ -1,0 +1,1 @@
+"""The rules of the product, pure Python: no HTTP, no SQL."""

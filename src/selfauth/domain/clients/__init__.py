@@ -1,0 +1,1 @@
+"""Clients (applications), their grants to APIs, and how their secrets are kept."""

@@ -1,0 +1,1 @@
+"""Connections: where users come from (database, upstream OAuth2) and their policies."""

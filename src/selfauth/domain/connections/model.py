@@ -1,0 +1,137 @@
+"""The connection aggregate and the validation of its options."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from selfauth.domain.connections.password_policy import LEVELS
+from selfauth.errors import InvalidBody
+
+DATABASE_STRATEGY = "auth0"
+STRATEGIES = (DATABASE_STRATEGY, "oauth2")
+ROOT_ATTRIBUTE_POLICIES = ("on_each_login", "on_first_login", "never_on_login")
+DEFAULT_DATABASE_CONNECTION = "Username-Password-Authentication"
+_NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,127}$")
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: str
+    name: str
+    strategy: str
+    created_at: datetime
+    options: dict[str, Any] = field(default_factory=dict)
+    display_name: str | None = None
+    realms: list[str] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    is_domain_connection: bool = False
+    enabled_clients: list[str] = field(default_factory=list)
+
+    @property
+    def is_database(self) -> bool:
+        return self.strategy == DATABASE_STRATEGY
+
+    @property
+    def root_attributes_editable(self) -> bool:
+        """Upstream providers own the profile unless the connection stops syncing it."""
+        if self.is_database:
+            return True
+        policy = self.options.get("set_user_root_attributes", "on_each_login")
+        return bool(policy != "on_each_login")
+
+    @property
+    def requires_username(self) -> bool:
+        return bool(self.options.get("requires_username"))
+
+
+def _bad(message: str, prop: str) -> InvalidBody:
+    return InvalidBody(f"Payload validation error: '{message}' on property {prop}.")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise _bad(
+            "String does not match pattern: letters, digits and single inner hyphens, "
+            "1-128 characters",
+            "name",
+        )
+    return name
+
+
+def check_strategy(strategy: str) -> str:
+    if strategy not in STRATEGIES:
+        raise _bad(f"No enum match for: {strategy}", "strategy")
+    return strategy
+
+
+def check_options(strategy: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Validate the options a strategy understands; unknown keys are kept as Auth0 does."""
+    policy = options.get("set_user_root_attributes")
+    if policy is not None and policy not in ROOT_ATTRIBUTE_POLICIES:
+        raise _bad(f"No enum match for: {policy}", "options.set_user_root_attributes")
+    if strategy == DATABASE_STRATEGY:
+        _check_database_options(options)
+    else:
+        _check_oauth2_options(options)
+    return options
+
+
+def _check_bool(options: dict[str, Any], key: str) -> None:
+    if key in options and not isinstance(options[key], bool):
+        raise _bad("Expected type boolean", f"options.{key}")
+
+
+def _check_database_options(options: dict[str, Any]) -> None:
+    for key in ("disable_signup", "requires_username", "brute_force_protection", "import_mode"):
+        _check_bool(options, key)
+    level = options.get("passwordPolicy")
+    if level is not None and level not in LEVELS:
+        raise _bad(f"No enum match for: {level}", "options.passwordPolicy")
+    complexity = options.get("password_complexity_options")
+    if complexity is not None:
+        min_length = complexity.get("min_length") if isinstance(complexity, dict) else None
+        if not isinstance(complexity, dict) or (
+            min_length is not None
+            and (not isinstance(min_length, int) or isinstance(min_length, bool))
+        ):
+            raise _bad(
+                "Expected an object with integer min_length", "options.password_complexity_options"
+            )
+        if min_length is not None and not 1 <= min_length <= 72:
+            raise _bad("min_length must be between 1 and 72", "options.password_complexity_options")
+    validation = options.get("validation")
+    if validation is not None:
+        _check_username_bounds(validation)
+
+
+def _check_username_bounds(validation: Any) -> None:
+    bounds = validation.get("username") if isinstance(validation, dict) else None
+    if bounds is None:
+        return
+    low, high = (
+        (bounds.get("min", 1), bounds.get("max", 15)) if isinstance(bounds, dict) else (0, 0)
+    )
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or not (
+        1 <= low <= high <= 128
+    ):
+        raise _bad("username min and max must satisfy 1 <= min <= max <= 128", "options.validation")
+
+
+def _check_oauth2_options(options: dict[str, Any]) -> None:
+    for key in ("authorizationURL", "tokenURL"):
+        value = options.get(key)
+        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+            raise _bad("Missing or invalid absolute URL", f"options.{key}")
+    for key in ("client_id", "client_secret"):
+        if not isinstance(options.get(key), str) or not options[key]:
+            raise _bad(f"Missing required property: {key}", f"options.{key}")
+    scope = options.get("scope")
+    if scope is not None and not (
+        isinstance(scope, str)
+        or (isinstance(scope, list) and all(isinstance(s, str) for s in scope))
+    ):
+        raise _bad("Expected a string or an array of strings", "options.scope")

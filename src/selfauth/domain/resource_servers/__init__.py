@@ -1,0 +1,1 @@
+"""APIs that tokens are issued for (resource servers), the Management API among them."""

@@ -1,0 +1,33 @@
+"""Management API scopes: what a machine-to-machine client may be granted."""
+
+from __future__ import annotations
+
+USER_SCOPES = (
+    "read:users",
+    "create:users",
+    "update:users",
+    "delete:users",
+    "update:users_app_metadata",
+)
+CURRENT_USER_SCOPES = (
+    "read:current_user",
+    "update:current_user_metadata",
+    "create:current_user_metadata",
+    "delete:current_user_metadata",
+    "update:current_user_identities",
+)
+
+
+def _crud(resource: str) -> tuple[str, ...]:
+    return tuple(f"{verb}:{resource}" for verb in ("read", "create", "update", "delete"))
+
+
+MANAGEMENT_SCOPES: tuple[str, ...] = (
+    *USER_SCOPES,
+    *_crud("clients"),
+    "read:client_keys",
+    "update:client_keys",
+    *_crud("connections"),
+    *_crud("client_grants"),
+    *_crud("resource_servers"),
+)

@@ -1,0 +1,1 @@
+"""Users: the profile, its metadata rules, its projections and the service that changes it."""

@@ -1,0 +1,138 @@
+"""Auth0's metadata rules: first-level merge, `null` deletes, `{}` clears, names and sizes.
+
+Every write of `user_metadata`, `app_metadata` or `client_metadata` goes through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from selfauth.errors import InvalidBody
+
+JsonObject = dict[str, Any]
+
+# Names Auth0 refuses at the root of app_metadata: they shadow profile fields in Rules.
+RESERVED_APP_METADATA_KEYS = frozenset(
+    {
+        "__tenant",
+        "_id",
+        "blocked",
+        "clientID",
+        "created_at",
+        "email_verified",
+        "email",
+        "globalClientID",
+        "global_client_id",
+        "identities",
+        "lastIP",
+        "lastLogin",
+        "loginsCount",
+        "metadata",
+        "multifactor_last_modified",
+        "multifactor",
+        "updated_at",
+        "user_id",
+    }
+)
+
+
+def merge(current: JsonObject, patch: JsonObject) -> JsonObject:
+    """Apply a PATCH: `{}` clears; otherwise root keys replace, `null` deletes."""
+    if not patch:
+        return {}
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_names(value: Any, field: str, *, max_depth: int, depth: int = 1) -> None:
+    """Refuse `.` and `$` in any property name, and containers nested deeper than `max_depth`.
+
+    The metadata object itself is depth 1.
+    """
+    if isinstance(value, dict | list) and depth > max_depth:
+        raise InvalidBody(
+            f"Payload validation error: '{field}' is nested deeper than {max_depth} levels."
+        )
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if "." in key or "$" in key:
+                raise InvalidBody(
+                    f'Payload validation error: \'Property names cannot contain "." or "$"\' '
+                    f"on property {field} ({key})."
+                )
+            check_names(inner, field, max_depth=max_depth, depth=depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            check_names(inner, field, max_depth=max_depth, depth=depth + 1)
+
+
+def check_app_metadata_keys(patch: JsonObject) -> None:
+    reserved = sorted(RESERVED_APP_METADATA_KEYS.intersection(patch))
+    if reserved:
+        raise InvalidBody(
+            "Payload validation error: 'The following properties are reserved and cannot be "
+            f"set in app_metadata: {', '.join(reserved)}'."
+        )
+
+
+def check_size(user_metadata: JsonObject, app_metadata: JsonObject, *, limit: int) -> None:
+    """The two objects together, as compact JSON, must fit the configured limit."""
+    size = len(orjson.dumps(user_metadata)) + len(orjson.dumps(app_metadata))
+    if size > limit:
+        raise InvalidBody(
+            f"Payload validation error: 'user_metadata and app_metadata together are {size} "
+            f"bytes; the limit is {limit} bytes'."
+        )
+
+
+CLIENT_METADATA_MAX_KEYS = 10
+CLIENT_METADATA_MAX_LENGTH = 255
+
+
+def check_client_metadata(value: JsonObject, prop: str = "client_metadata") -> None:
+    """At most 10 keys; keys and string values at most 255 characters."""
+    if len(value) > CLIENT_METADATA_MAX_KEYS:
+        raise InvalidBody(
+            "Payload validation error: 'Too many properties defined "
+            f"({len(value)}), maximum {CLIENT_METADATA_MAX_KEYS}' on property {prop}."
+        )
+    for key, inner in value.items():
+        if len(key) > CLIENT_METADATA_MAX_LENGTH or "." in key or "$" in key or not key:
+            raise InvalidBody(
+                f"Payload validation error: 'Invalid property name {key[:40]!r}' on property "
+                f"{prop} (names are 1-255 characters without '.' or '$')."
+            )
+        if not isinstance(inner, str):
+            raise InvalidBody(
+                "Payload validation error: 'Expected type string but found type "
+                f"{json_type(inner)}' on property {prop}.{key}."
+            )
+        if len(inner) > CLIENT_METADATA_MAX_LENGTH:
+            raise InvalidBody(
+                f"Payload validation error: 'String is too long ({len(inner)} chars), maximum "
+                f"{CLIENT_METADATA_MAX_LENGTH}' on property {prop}.{key}."
+            )
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema name of a value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

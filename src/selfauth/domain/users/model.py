@@ -1,0 +1,38 @@
+"""The stored user profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as stored: one row. `password_hash` never leaves the server (see views.py)."""
+
+    user_id: str
+    connection_id: str
+    created_at: datetime
+    updated_at: datetime
+    email: str | None = None
+    email_verified: bool = False
+    username: str | None = None
+    phone_number: str | None = None
+    phone_verified: bool = False
+    given_name: str | None = None
+    family_name: str | None = None
+    name: str | None = None
+    nickname: str | None = None
+    picture: str | None = None
+    blocked: bool = False
+    password_hash: str | None = field(default=None, repr=False)
+    identities: list[JsonObject] = field(default_factory=list)
+    user_metadata: JsonObject = field(default_factory=dict)
+    app_metadata: JsonObject = field(default_factory=dict)
+    last_login: datetime | None = None
+    last_ip: str | None = None
+    logins_count: int = 0
+    last_password_reset: datetime | None = None

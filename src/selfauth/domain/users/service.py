@@ -1,0 +1,288 @@
+"""Use cases on users: create, read, update (the merge rules), delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from selfauth.domain import ids
+from selfauth.domain.clock import Clock
+from selfauth.domain.connections.model import Connection
+from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.users import attributes, metadata
+from selfauth.domain.users.model import User
+from selfauth.domain.users.views import default_picture
+from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
+
+USER_NOT_FOUND = "The user does not exist."
+SYNCED_ATTRIBUTES = ("name", "nickname", "given_name", "family_name", "picture")
+_ID_PREFIX = "auth0|"
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+    async def insert(self, user: User) -> None: ...
+    async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
+    async def delete(self, user_id: str) -> bool: ...
+    async def by_email(self, email: str) -> list[User]: ...
+    async def page(
+        self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
+    ) -> tuple[list[User], int | None]: ...
+
+
+class ConnectionFinder(Protocol):
+    async def get(self, connection_id: str) -> Connection | None: ...
+    async def get_by_name(self, name: str) -> Connection | None: ...
+
+
+@dataclass(frozen=True)
+class MetadataLimits:
+    max_bytes: int = 16_384
+    max_depth: int = 10
+
+
+def inexistent_user() -> NotFound:
+    return NotFound(USER_NOT_FOUND, error_code="inexistent_user")
+
+
+class UserService:
+    def __init__(
+        self,
+        users: UserRepository,
+        connections: ConnectionFinder,
+        hasher: PasswordHasher,
+        limits: MetadataLimits,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._connections = connections
+        self._hasher = hasher
+        self._limits = limits
+        self._clock = clock
+
+    async def get(self, user_id: str) -> User:
+        user = await self._users.get(user_id)
+        if user is None:
+            raise inexistent_user()
+        return user
+
+    async def delete(self, user_id: str) -> None:
+        if not await self._users.delete(user_id):
+            raise inexistent_user()
+
+    async def by_email(self, email: str) -> list[User]:
+        return await self._users.by_email(email)
+
+    async def page(
+        self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
+    ) -> tuple[list[User], int | None]:
+        return await self._users.page(
+            offset=offset, limit=limit, sort=sort, descending=descending, with_total=with_total
+        )
+
+    async def create(self, fields: dict[str, Any]) -> User:
+        """POST /users: database connections only; the password obeys the connection policy."""
+        connection = await self._connections.get_by_name(fields["connection"])
+        if connection is None:
+            raise InvalidBody("The connection does not exist.", error_code="inexistent_connection")
+        if not connection.is_database:
+            raise OperationNotSupported(
+                f"Creating users is only supported on database connections ({connection.name} "
+                f"uses the {connection.strategy} strategy)."
+            )
+        values = _validated_root(fields, connection)
+        password = fields.get("password")
+        if not isinstance(password, str):
+            raise InvalidBody("Payload validation error: 'Missing required property: password'.")
+        PasswordPolicy.from_options(connection.options).check(password)
+        if values.get("email") is None and values.get("username") is None:
+            raise InvalidBody("Payload validation error: 'Missing required property: email'.")
+        if connection.requires_username and values.get("username") is None:
+            raise InvalidBody("Payload validation error: 'Missing required property: username'.")
+        user_metadata = fields.get("user_metadata") or {}
+        app_metadata = fields.get("app_metadata") or {}
+        self._check_metadata(user_metadata, app_metadata, app_patch=app_metadata)
+        local_id = _local_id(fields.get("user_id"))
+        now = self._clock()
+        email = values.get("email")
+        nickname = values.get("nickname") or (
+            email.split("@")[0] if email else values.get("username")
+        )
+        user = User(
+            user_id=f"{_ID_PREFIX}{local_id}",
+            connection_id=connection.id,
+            created_at=now,
+            updated_at=now,
+            email=email,
+            email_verified=bool(fields.get("email_verified", False)),
+            username=values.get("username"),
+            phone_number=values.get("phone_number"),
+            phone_verified=bool(fields.get("phone_verified", False)),
+            given_name=values.get("given_name"),
+            family_name=values.get("family_name"),
+            name=values.get("name") or email or values.get("username"),
+            nickname=nickname,
+            picture=values.get("picture") or default_picture(email, nickname),
+            blocked=bool(fields.get("blocked", False)),
+            password_hash=await self._hasher.hash(password),
+            identities=[_database_identity(connection, local_id)],
+            user_metadata=user_metadata,
+            app_metadata=app_metadata,
+        )
+        await self._users.insert(user)
+        return user
+
+    async def update(self, user_id: str, fields: dict[str, Any]) -> User:
+        """PATCH /users/{id}: root attributes replace, metadata merges at the first level."""
+        current = await self.get(user_id)
+        connection = await self._connections.get(current.connection_id)
+        if connection is None:  # cascades make this unreachable short of a race with a delete
+            raise inexistent_user()
+        root = _validated_root(fields, connection)
+        _check_editable(root, connection)
+        password_hash = None
+        if "password" in fields:
+            password = fields["password"]
+            if not isinstance(password, str):
+                raise InvalidBody(
+                    "Payload validation error: 'Expected type string but found type null' on "
+                    "property password."
+                )
+            PasswordPolicy.from_options(connection.options).check(password)
+            password_hash = await self._hasher.hash(password)
+        user_patch = fields.get("user_metadata")
+        app_patch = fields.get("app_metadata")
+        for patch, name in ((user_patch, "user_metadata"), (app_patch, "app_metadata")):
+            if patch is not None:
+                metadata.check_names(patch, name, max_depth=self._limits.max_depth)
+        if app_patch:
+            metadata.check_app_metadata_keys(app_patch)
+        now = self._clock()
+
+        def change(user: User) -> User:
+            updated = dataclasses.replace(user, **root, updated_at=now)
+            if "email" in root and root["email"] != user.email and "email_verified" not in root:
+                updated = dataclasses.replace(updated, email_verified=False)
+            if password_hash is not None:
+                updated = dataclasses.replace(
+                    updated, password_hash=password_hash, last_password_reset=now
+                )
+            if user_patch is not None:
+                updated = dataclasses.replace(
+                    updated, user_metadata=metadata.merge(user.user_metadata, user_patch)
+                )
+            if app_patch is not None:
+                updated = dataclasses.replace(
+                    updated, app_metadata=metadata.merge(user.app_metadata, app_patch)
+                )
+            _check_identifiers(updated, connection)
+            metadata.check_size(
+                updated.user_metadata, updated.app_metadata, limit=self._limits.max_bytes
+            )
+            return updated
+
+        return await self._users.update(user_id, change)
+
+    def _check_metadata(
+        self,
+        user_metadata: dict[str, Any],
+        app_metadata: dict[str, Any],
+        *,
+        app_patch: dict[str, Any],
+    ) -> None:
+        metadata.check_names(user_metadata, "user_metadata", max_depth=self._limits.max_depth)
+        metadata.check_names(app_metadata, "app_metadata", max_depth=self._limits.max_depth)
+        metadata.check_app_metadata_keys(app_patch)
+        # Creation stores the objects as given, so `null` values would be stored: drop them.
+        for obj in (user_metadata, app_metadata):
+            for key in [k for k, v in obj.items() if v is None]:
+                del obj[key]
+        metadata.check_size(user_metadata, app_metadata, limit=self._limits.max_bytes)
+
+
+_BOOL_ROOT = ("email_verified", "phone_verified", "blocked")
+
+
+def _validated_root(fields: dict[str, Any], connection: Connection) -> dict[str, Any]:
+    """The root attributes of a create or update body, checked and normalized."""
+    values: dict[str, Any] = {}
+    for key in _BOOL_ROOT:
+        if key in fields:
+            if not isinstance(fields[key], bool):
+                raise InvalidBody(
+                    f"Payload validation error: 'Expected type boolean' on property {key}."
+                )
+            values[key] = fields[key]
+    if "email" in fields:
+        email = fields["email"]
+        values["email"] = (
+            None
+            if email is None
+            else attributes.normalize_email(email, lower_case=connection.is_database)
+        )
+    if "username" in fields and fields["username"] is not None:
+        if not connection.requires_username:
+            raise InvalidBody(
+                f"Cannot set username for connection without requires_username ({connection.name})."
+            )
+        low, high = attributes.username_limits(connection.options)
+        values["username"] = attributes.normalize_username(
+            fields["username"], min_length=low, max_length=high
+        )
+    elif "username" in fields:
+        values["username"] = None
+    for key in attributes.TEXT_LIMITS:
+        if key in fields:
+            values[key] = None if fields[key] is None else attributes.check_text(key, fields[key])
+    if "phone_number" in fields:
+        phone = fields["phone_number"]
+        values["phone_number"] = None if phone is None else attributes.check_phone(phone)
+    if "picture" in fields:
+        picture = fields["picture"]
+        values["picture"] = None if picture is None else attributes.check_picture(picture)
+    return values
+
+
+def _check_editable(root: dict[str, Any], connection: Connection) -> None:
+    if connection.root_attributes_editable:
+        return
+    locked = [key for key in SYNCED_ATTRIBUTES if key in root]
+    if locked:
+        raise OperationNotSupported(
+            f"The following user attributes cannot be updated: {', '.join(locked)}. The "
+            f"connection ({connection.name}) must either be a database connection or have "
+            "options.set_user_root_attributes set to on_first_login or never_on_login."
+        )
+
+
+def _check_identifiers(user: User, connection: Connection) -> None:
+    """A database user keeps a way to sign in: an email, or a username where required."""
+    if not connection.is_database:
+        return
+    if connection.requires_username and user.username is None:
+        raise InvalidBody(
+            "Payload validation error: 'username cannot be removed' on property username."
+        )
+    if user.email is None and user.username is None:
+        raise InvalidBody("Payload validation error: 'email cannot be removed' on property email.")
+
+
+def _local_id(requested: Any) -> str:
+    if requested is None:
+        return ids.object_id()
+    local = str(requested).removeprefix(_ID_PREFIX)
+    if not local or len(local) > 255 or "|" in local:
+        raise InvalidBody("Payload validation error: 'Invalid user_id' on property user_id.")
+    return local
+
+
+def _database_identity(connection: Connection, local_id: str) -> dict[str, Any]:
+    return {
+        "connection": connection.name,
+        "provider": "auth0",
+        "user_id": local_id,
+        "isSocial": False,
+    }

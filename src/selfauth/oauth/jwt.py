@@ -1,0 +1,118 @@
+"""Signing and checking JWTs with the tenant's keys.
+
+Checks are strict: a key we publish (by `kid`), the algorithm pinned to that key (never `none`,
+never HMAC with a public key), then `iss`, `aud` and `exp` with a small leeway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from selfauth.domain.keys.model import SigningKey
+
+_ALGORITHMS = ("RS256", "PS256")
+
+
+class TokenSigner:
+    def __init__(self, key: SigningKey) -> None:
+        private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+        assert isinstance(private, RSAPrivateKey)
+        self._key = private
+        self.kid = key.kid
+
+    def sign(self, claims: dict[str, Any], *, alg: str = "RS256") -> str:
+        if alg not in _ALGORITHMS:
+            raise ValueError(f"unsupported signing algorithm {alg}")
+        return jwt.encode(claims, self._key, algorithm=alg, headers={"kid": self.kid})
+
+
+class InvalidToken(Exception):
+    """The bearer token failed a check; the message says which."""
+
+
+class TokenVerifier:
+    """Verifies our own access tokens. Verified tokens are remembered until they expire, so a
+    client that reuses its token pays for the RSA check once, not on every request."""
+
+    def __init__(
+        self,
+        load_keys: Callable[[], Awaitable[Sequence[SigningKey]]],
+        *,
+        issuer: str,
+        leeway: int,
+        cache_size: int = 10_000,
+    ) -> None:
+        self._load_keys = load_keys
+        self._issuer = issuer
+        self._leeway = leeway
+        self._keys: dict[str, tuple[jwt.PyJWK, str]] = {}
+        self._keys_loaded_at = 0.0
+        self._cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def refresh_keys(self) -> None:
+        keys = await self._load_keys()
+        self._keys = {k.kid: (jwt.PyJWK(k.public_jwk), k.alg) for k in keys}
+        self._keys_loaded_at = time.monotonic()
+
+    async def verify(self, token: str, audience: str) -> dict[str, Any]:
+        cached = self._cache.get((token, audience))
+        if cached is not None:
+            if cached["exp"] + self._leeway >= time.time():
+                self._cache.move_to_end((token, audience))
+                return cached
+            del self._cache[(token, audience)]
+        claims = await self._verify(token, audience)
+        self._cache[(token, audience)] = claims
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str, audience: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("Invalid token") from exc
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("Invalid token: no key id")
+        key, key_alg = await self._key(kid)
+        alg = header.get("alg")
+        if alg != key_alg:  # pinned to the key: `none` and HS256-with-a-public-key never pass
+            raise InvalidToken(f"Invalid token: algorithm {alg!r} is not accepted")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key_alg],
+                audience=audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("Expired token received for JSON Web Token validation") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise InvalidToken("Bad audience") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise InvalidToken("Bad issuer") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("Invalid token") from exc
+        return claims
+
+    async def _key(self, kid: str) -> tuple[jwt.PyJWK, str]:
+        key = self._keys.get(kid)
+        # An unknown kid may be a key another worker just created: reload, at most every 5 s.
+        if key is None and time.monotonic() - self._keys_loaded_at > 5:
+            await self.refresh_keys()
+            key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken("Invalid token: unknown signing key")
+        return key

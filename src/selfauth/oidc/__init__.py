@@ -1,0 +1,1 @@
+"""OpenID Connect: discovery and published keys."""

@@ -1,0 +1,81 @@
+"""OpenID Provider metadata (OIDC Discovery 1.0 section 3) in Auth0's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selfauth.domain.keys.model import SigningKey
+
+SCOPES_SUPPORTED = [
+    "openid",
+    "profile",
+    "offline_access",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "email",
+    "email_verified",
+    "picture",
+    "created_at",
+    "identities",
+    "phone",
+    "address",
+]
+CLAIMS_SUPPORTED = [
+    "aud",
+    "auth_time",
+    "created_at",
+    "email",
+    "email_verified",
+    "exp",
+    "family_name",
+    "given_name",
+    "iat",
+    "identities",
+    "iss",
+    "name",
+    "nickname",
+    "phone_number",
+    "picture",
+    "sub",
+]
+
+
+def openid_configuration(issuer: str) -> dict[str, Any]:
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}authorize",
+        "token_endpoint": f"{issuer}oauth/token",
+        "device_authorization_endpoint": f"{issuer}oauth/device/code",
+        "userinfo_endpoint": f"{issuer}userinfo",
+        "mfa_challenge_endpoint": f"{issuer}mfa/challenge",
+        "jwks_uri": f"{issuer}.well-known/jwks.json",
+        "registration_endpoint": f"{issuer}oidc/register",
+        "revocation_endpoint": f"{issuer}oauth/revoke",
+        "end_session_endpoint": f"{issuer}oidc/logout",
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": [
+            "code",
+            "token",
+            "id_token",
+            "code token",
+            "code id_token",
+            "token id_token",
+            "code token id_token",
+        ],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "request_uri_parameter_supported": False,
+        "request_parameter_supported": False,
+        "grant_types_supported": ["client_credentials"],
+    }
+
+
+def jwks(keys: list[SigningKey]) -> dict[str, Any]:
+    """Public halves only: the stored JWK never holds private members."""
+    return {"keys": [dict(key.public_jwk) for key in keys]}

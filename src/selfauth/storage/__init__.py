@@ -1,0 +1,1 @@
+"""SQL storage: SQLAlchemy Core tables, one repository per aggregate, Alembic migrations."""

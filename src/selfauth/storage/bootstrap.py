@@ -1,0 +1,185 @@
+"""What a tenant has from its first start: keys, the Management API, a database connection
+and an administrator client. Idempotent, and safe when several workers start at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from selfauth.domain import ids
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.connections.model import DATABASE_STRATEGY, DEFAULT_DATABASE_CONNECTION
+from selfauth.domain.keys.model import generate_rsa_key
+from selfauth.domain.resource_servers.model import MANAGEMENT_API_NAME, management_scopes
+from selfauth.domain.scopes import MANAGEMENT_SCOPES
+from selfauth.storage._rows import to_values
+from selfauth.storage.database import Conn, Database
+from selfauth.storage.keys import ensure_hmac_key, has_signing_key, insert_signing_key
+from selfauth.storage.tables import (
+    client_grants,
+    clients,
+    connections,
+    resource_servers,
+    server_secrets,
+)
+
+_PG_BOOTSTRAP_LOCK = 0x5E1FA08
+_BOOTSTRAP_CLIENT_MARK = "bootstrap_client_id"
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    client_id: str
+    new_secret: str | None  # set only when we generated credentials on this start
+
+
+async def bootstrap(
+    database: Database,
+    *,
+    audience: str,
+    clock: Clock,
+    client_id: str | None,
+    client_secret: str | None,
+) -> BootstrapResult:
+    async with database.write() as conn:
+        if conn.dialect == "postgresql":
+            await conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_BOOTSTRAP_LOCK}
+            )
+        await ensure_hmac_key(conn)
+        if not await has_signing_key(conn):
+            await insert_signing_key(conn, generate_rsa_key(clock()))
+        await _ensure_management_api(conn, audience, clock)
+        await _ensure_database_connection(conn, clock)
+        hmac_key = bytes.fromhex(
+            (
+                await conn.execute(
+                    sa.select(server_secrets.c.value).where(server_secrets.c.name == "hmac")
+                )
+            ).scalar_one()
+        )
+        return await _ensure_admin_client(
+            conn, SecretHasher(hmac_key), audience, clock, client_id, client_secret
+        )
+
+
+async def _ensure_management_api(conn: Conn, audience: str, clock: Clock) -> None:
+    found = (
+        await conn.execute(sa.select(resource_servers.c.id).where(resource_servers.c.is_system))
+    ).first()
+    values = {
+        "identifier": audience,
+        "name": MANAGEMENT_API_NAME,
+        "scopes": management_scopes(),
+        "token_lifetime": 86_400,
+        "signing_alg": "RS256",
+        "allow_offline_access": False,
+        "skip_consent_for_verifiable_first_party_clients": False,
+        "is_system": True,
+    }
+    if found is None:
+        await conn.execute(
+            resource_servers.insert().values(id=ids.object_id(), created_at=clock(), **values)
+        )
+    else:  # the issuer (and so the audience) or our scope list may have changed
+        await conn.execute(
+            resource_servers.update().where(resource_servers.c.id == found.id).values(**values)
+        )
+
+
+async def _ensure_database_connection(conn: Conn, clock: Clock) -> None:
+    marker = (
+        await conn.execute(
+            sa.select(server_secrets.c.name).where(server_secrets.c.name == "default_connection")
+        )
+    ).first()
+    if marker is not None:
+        return  # made once; an administrator may have deleted it since
+    await conn.execute(
+        connections.insert().values(
+            id=ids.connection_id(),
+            name=DEFAULT_DATABASE_CONNECTION,
+            strategy=DATABASE_STRATEGY,
+            options={"brute_force_protection": True, "passwordPolicy": "good"},
+            realms=[DEFAULT_DATABASE_CONNECTION],
+            metadata={},
+            display_name=None,
+            is_domain_connection=False,
+            created_at=clock(),
+        )
+    )
+    await conn.execute(server_secrets.insert().values(name="default_connection", value="made"))
+
+
+async def _ensure_admin_client(
+    conn: Conn,
+    hasher: SecretHasher,
+    audience: str,
+    clock: Clock,
+    client_id: str | None,
+    client_secret: str | None,
+) -> BootstrapResult:
+    new_secret = None
+    if client_id is None or client_secret is None:
+        mark = (
+            await conn.execute(
+                sa.select(server_secrets.c.value).where(
+                    server_secrets.c.name == _BOOTSTRAP_CLIENT_MARK
+                )
+            )
+        ).scalar_one_or_none()
+        if mark is not None:
+            return BootstrapResult(mark, None)
+        client_id, client_secret = ids.client_id(), ids.client_secret()
+        new_secret = client_secret
+    existing = (
+        await conn.execute(sa.select(clients.c.client_id).where(clients.c.client_id == client_id))
+    ).first()
+    now = clock()
+    if existing is None:
+        client = Client(
+            client_id=client_id,
+            name="selfauth administrator (bootstrap)",
+            secret_hash=hasher.digest(client_secret),
+            created_at=now,
+            updated_at=now,
+            app_type="non_interactive",
+            grant_types=["client_credentials"],
+        )
+        await conn.execute(clients.insert().values(to_values(client, clients)))
+    else:
+        await conn.execute(
+            clients.update()
+            .where(clients.c.client_id == client_id)
+            .values(secret_hash=hasher.digest(client_secret), updated_at=now)
+        )
+    await _ensure_full_grant(conn, client_id, audience)
+    await conn.execute(
+        server_secrets.delete().where(server_secrets.c.name == _BOOTSTRAP_CLIENT_MARK)
+    )
+    await conn.execute(server_secrets.insert().values(name=_BOOTSTRAP_CLIENT_MARK, value=client_id))
+    return BootstrapResult(client_id, new_secret)
+
+
+async def _ensure_full_grant(conn: Conn, client_id: str, audience: str) -> None:
+    scope = list(MANAGEMENT_SCOPES)
+    found = (
+        await conn.execute(
+            sa.select(client_grants.c.id).where(
+                client_grants.c.client_id == client_id, client_grants.c.audience == audience
+            )
+        )
+    ).first()
+    if found is None:
+        await conn.execute(
+            client_grants.insert().values(
+                id=ids.client_grant_id(), client_id=client_id, audience=audience, scope=scope
+            )
+        )
+    else:
+        await conn.execute(
+            client_grants.update().where(client_grants.c.id == found.id).values(scope=scope)
+        )

@@ -1,0 +1,102 @@
+"""Clients and client grants."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from selfauth.domain.clients.model import Client, ClientGrant
+from selfauth.errors import Conflict
+from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.database import Database
+from selfauth.storage.tables import client_grants, clients
+
+
+class SqlClientRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]:
+        query = clients.select().order_by(clients.c.created_at, clients.c.client_id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query.offset(offset).limit(limit))).all()
+            total = (
+                await conn.execute(sa.select(sa.func.count()).select_from(clients))
+            ).scalar_one()
+        return [from_row(Client, row) for row in rows], total
+
+    async def get(self, client_id: str) -> Client | None:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(clients.select().where(clients.c.client_id == client_id))
+            ).first()
+        return None if row is None else from_row(Client, row)
+
+    async def save(self, client: Client, *, create: bool) -> None:
+        values = to_values(client, clients)
+        try:
+            async with self._db.write() as conn:
+                if create:
+                    await conn.execute(clients.insert().values(values))
+                else:
+                    await conn.execute(
+                        clients.update()
+                        .where(clients.c.client_id == client.client_id)
+                        .values(values)
+                    )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict("A client with this client_id already exists.") from exc
+
+    async def delete(self, client_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(clients.delete().where(clients.c.client_id == client_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlClientGrantRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def list(
+        self, *, client_id: str | None = None, audience: str | None = None
+    ) -> list[ClientGrant]:
+        query = client_grants.select().order_by(client_grants.c.id)
+        if client_id is not None:
+            query = query.where(client_grants.c.client_id == client_id)
+        if audience is not None:
+            query = query.where(client_grants.c.audience == audience)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(ClientGrant, row) for row in rows]
+
+    async def get(self, grant_id: str) -> ClientGrant | None:
+        async with self._db.read() as conn:
+            query = client_grants.select().where(client_grants.c.id == grant_id)
+            row = (await conn.execute(query)).first()
+        return None if row is None else from_row(ClientGrant, row)
+
+    async def find(self, client_id: str, audience: str) -> ClientGrant | None:
+        grants = await self.list(client_id=client_id, audience=audience)
+        return grants[0] if grants else None
+
+    async def save(self, grant: ClientGrant, *, create: bool) -> None:
+        values = to_values(grant, client_grants)
+        try:
+            async with self._db.write() as conn:
+                if create:
+                    await conn.execute(client_grants.insert().values(values))
+                else:
+                    await conn.execute(
+                        client_grants.update().where(client_grants.c.id == grant.id).values(values)
+                    )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "A client grant for this client and audience already exists.",
+                error_code="client_grant_conflict",
+            ) from exc
+
+    async def delete(self, grant_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                client_grants.delete().where(client_grants.c.id == grant_id)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

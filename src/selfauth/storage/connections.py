@@ -1,0 +1,105 @@
+"""Connections and the clients enabled on them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+from selfauth.domain.connections.model import Connection
+from selfauth.errors import Conflict, InvalidBody
+from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.database import Conn, Database
+from selfauth.storage.tables import clients, connection_clients, connections
+
+
+class SqlConnectionRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def _load(
+        self, conn: Conn, where: sa.ColumnElement[bool] | None = None
+    ) -> list[Connection]:
+        query = connections.select().order_by(connections.c.name)
+        if where is not None:
+            query = query.where(where)
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        links = await conn.execute(
+            sa.select(connection_clients.c.connection_id, connection_clients.c.client_id)
+            .where(connection_clients.c.connection_id.in_(ids))
+            .order_by(connection_clients.c.client_id)
+        )
+        enabled: dict[str, list[str]] = defaultdict(list)
+        for link in links:
+            enabled[link.connection_id].append(link.client_id)
+        return [from_row(Connection, row, enabled_clients=enabled[row.id]) for row in rows]
+
+    async def list(self) -> list[Connection]:
+        async with self._db.read() as conn:
+            return await self._load(conn)
+
+    async def get(self, connection_id: str) -> Connection | None:
+        async with self._db.read() as conn:
+            found = await self._load(conn, connections.c.id == connection_id)
+        return found[0] if found else None
+
+    async def get_by_name(self, name: str) -> Connection | None:
+        async with self._db.read() as conn:
+            found = await self._load(conn, connections.c.name == name)
+        return found[0] if found else None
+
+    async def save(self, connection: Connection, *, create: bool) -> None:
+        """Insert or replace a connection and its enabled clients in one transaction."""
+        values = to_values(connection, connections)
+        try:
+            async with self._db.write() as conn:
+                if create:
+                    await conn.execute(connections.insert().values(values))
+                else:
+                    await conn.execute(
+                        connections.update().where(connections.c.id == connection.id).values(values)
+                    )
+                await _replace_enabled_clients(conn, connection)
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                f"A connection with the same name already exists ({connection.name}).",
+                error_code="connection_conflict",
+            ) from exc
+
+    async def delete(self, connection_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                connections.delete().where(connections.c.id == connection_id)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _replace_enabled_clients(conn: Conn, connection: Connection) -> None:
+    wanted = sorted(set(connection.enabled_clients))
+    if wanted:
+        known = (
+            (
+                await conn.execute(
+                    sa.select(clients.c.client_id).where(clients.c.client_id.in_(wanted))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        missing = sorted(set(wanted) - set(known))
+        if missing:
+            raise InvalidBody(
+                f"Payload validation error: 'Unknown client ids: {', '.join(missing)}' on "
+                "property enabled_clients."
+            )
+    await conn.execute(
+        connection_clients.delete().where(connection_clients.c.connection_id == connection.id)
+    )
+    if wanted:
+        await conn.execute(
+            connection_clients.insert(),
+            [{"connection_id": connection.id, "client_id": cid} for cid in wanted],
+        )

@@ -1,0 +1,164 @@
+"""One async face over two engines.
+
+PostgreSQL runs on SQLAlchemy's async engine with asyncpg. SQLite runs on the plain `sqlite3`
+driver called inline on the event loop: a keyed read takes tens of microseconds, while aiosqlite
+hops threads on every statement and serves about a third of the requests (see
+docs/architecture.md). Inline calls never yield, so one SQLite transaction cannot interleave
+with another in this process; writers also queue on an asyncio lock before `BEGIN IMMEDIATE`,
+so a writer never blocks the loop waiting for a lock another coroutine holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
+
+from selfauth.config import DatabaseURL
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Conn(Protocol):
+    """What repositories need: run a statement inside the current transaction."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
+    ) -> Result[Any]: ...
+
+
+class _InlineConn:
+    """A sync SQLite connection behind the async `Conn` interface."""
+
+    dialect = "sqlite"
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
+    ) -> Result[Any]:
+        return self._connection.execute(statement, parameters)
+
+
+class _AsyncConn:
+    dialect = "postgresql"
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
+    ) -> Result[Any]:
+        return await self._connection.execute(statement, parameters)
+
+
+class Database:
+    """Owns the engine and hands out transactions: `read()` and `write()`."""
+
+    def __init__(self, url: DatabaseURL) -> None:
+        self.url = url
+        self.dialect = url.dialect
+        self._sync_engine: Engine | None = None
+        self._async_engine: AsyncEngine | None = None
+        self._write_lock = asyncio.Lock()
+        if url.dialect == "sqlite":
+            self._sync_engine = _sqlite_engine(url.sqlalchemy)
+        else:
+            self._async_engine = create_async_engine(
+                url.sqlalchemy,
+                json_serializer=_json_dumps,
+                json_deserializer=orjson.loads,
+                pool_size=20,
+                max_overflow=20,
+                pool_pre_ping=False,
+            )
+
+    @property
+    def sync_engine(self) -> Engine | None:
+        return self._sync_engine
+
+    @property
+    def async_engine(self) -> AsyncEngine | None:
+        return self._async_engine
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Conn]:
+        """A transaction for reads (a consistent snapshot)."""
+        if self._sync_engine is not None:
+            with self._sync_engine.connect() as connection, connection.begin():
+                yield _InlineConn(connection)
+            return
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as aconnection, aconnection.begin():
+            yield _AsyncConn(aconnection)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Conn]:
+        """A transaction that may write; commits on success, rolls back on any error."""
+        if self._sync_engine is not None:
+            async with self._write_lock:
+                with self._sync_engine.connect() as connection:
+                    connection.info["begin"] = "BEGIN IMMEDIATE"
+                    try:
+                        with connection.begin():
+                            yield _InlineConn(connection)
+                    finally:
+                        connection.info.pop("begin", None)
+            return
+        assert self._async_engine is not None
+        async with self._async_engine.begin() as aconnection:
+            yield _AsyncConn(aconnection)
+
+    async def dispose(self) -> None:
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transactions into our own hands (pysqlite's implicit BEGIN is too late and
+        # too weak), then set the pragmas every connection needs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.info.get("begin", "BEGIN"))
+
+    return engine

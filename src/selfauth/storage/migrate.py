@@ -1,0 +1,47 @@
+"""Run Alembic migrations on either database, safely from several workers at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from selfauth.storage.database import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# An arbitrary constant: every selfauth process takes this advisory lock to migrate.
+_PG_MIGRATION_LOCK = 0x5E1FA07
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+        )
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def upgrade(database: Database) -> None:
+    """Bring the schema to the newest revision."""
+    if database.sync_engine is not None:
+        async with database.write():
+            pass  # make sure the file exists and WAL is on before Alembic opens it
+        with database.sync_engine.connect() as connection:
+            connection.info["begin"] = "BEGIN IMMEDIATE"
+            with connection.begin():
+                _upgrade(connection)
+        return
+    assert database.async_engine is not None
+    async with database.async_engine.begin() as aconnection:
+        await aconnection.run_sync(_upgrade)

@@ -1,0 +1,63 @@
+"""Resource servers (APIs)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from selfauth.domain.resource_servers.model import ResourceServer
+from selfauth.errors import Conflict
+from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.database import Database
+from selfauth.storage.tables import resource_servers
+
+
+class SqlResourceServerRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def list(self) -> list[ResourceServer]:
+        query = resource_servers.select().order_by(
+            resource_servers.c.is_system.desc(),
+            resource_servers.c.created_at,
+            resource_servers.c.id,
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(ResourceServer, row) for row in rows]
+
+    async def get(self, id_or_identifier: str) -> ResourceServer | None:
+        """Auth0 accepts either the id or the identifier in the path."""
+        query = resource_servers.select().where(
+            sa.or_(
+                resource_servers.c.id == id_or_identifier,
+                resource_servers.c.identifier == id_or_identifier,
+            )
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else from_row(ResourceServer, row)
+
+    async def save(self, server: ResourceServer, *, create: bool) -> None:
+        values = to_values(server, resource_servers)
+        try:
+            async with self._db.write() as conn:
+                if create:
+                    await conn.execute(resource_servers.insert().values(values))
+                else:
+                    await conn.execute(
+                        resource_servers.update()
+                        .where(resource_servers.c.id == server.id)
+                        .values(values)
+                    )
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                "A resource server with the same identifier already exists.",
+                error_code="resource_server_conflict",
+            ) from exc
+
+    async def delete(self, server_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                resource_servers.delete().where(resource_servers.c.id == server_id)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,187 @@
+"""The schema, in SQLAlchemy Core. Alembic migrations create exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# JSONB on PostgreSQL (indexable, compact); SQLite's JSON1 text elsewhere.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("public_jwk", Json, nullable=False),
+    sa.Column("current", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+resource_servers = sa.Table(
+    "resource_servers",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("identifier", sa.String(600), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scopes", Json, nullable=False),
+    sa.Column("token_lifetime", sa.Integer, nullable=False),
+    sa.Column("signing_alg", sa.String(16), nullable=False),
+    sa.Column("allow_offline_access", sa.Boolean, nullable=False),
+    sa.Column("skip_consent_for_verifiable_first_party_clients", sa.Boolean, nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(140), nullable=True),
+    sa.Column("app_type", sa.String(32), nullable=True),
+    sa.Column("is_first_party", sa.Boolean, nullable=False),
+    sa.Column("callbacks", Json, nullable=False),
+    sa.Column("allowed_origins", Json, nullable=False),
+    sa.Column("web_origins", Json, nullable=False),
+    sa.Column("allowed_logout_urls", Json, nullable=False),
+    sa.Column("grant_types", Json, nullable=False),
+    sa.Column("token_endpoint_auth_method", sa.String(32), nullable=False),
+    sa.Column("client_metadata", Json, nullable=False),
+    # HMAC-SHA-256 of the secret under a server key: the secret is random, so a fast
+    # keyed hash is as strong as a slow KDF and keeps the token endpoint fast.
+    sa.Column("secret_hash", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+client_grants = sa.Table(
+    "client_grants",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "audience",
+        sa.String(600),
+        sa.ForeignKey("resource_servers.identifier", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("scope", Json, nullable=False),
+    sa.UniqueConstraint("client_id", "audience"),
+)
+
+connections = sa.Table(
+    "connections",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(128), nullable=True),
+    sa.Column("strategy", sa.String(32), nullable=False),
+    sa.Column("options", Json, nullable=False),
+    sa.Column("realms", Json, nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("is_domain_connection", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+connection_clients = sa.Table(
+    "connection_clients",
+    metadata,
+    sa.Column(
+        "connection_id",
+        sa.String(32),
+        sa.ForeignKey("connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.String(300), primary_key=True),
+    sa.Column(
+        "connection_id",
+        sa.String(32),
+        sa.ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("email_verified", sa.Boolean, nullable=False),
+    sa.Column("username", sa.String(128), nullable=True),
+    sa.Column("phone_number", sa.String(16), nullable=True),
+    sa.Column("phone_verified", sa.Boolean, nullable=False),
+    sa.Column("given_name", sa.String(150), nullable=True),
+    sa.Column("family_name", sa.String(150), nullable=True),
+    sa.Column("name", sa.String(300), nullable=True),
+    sa.Column("nickname", sa.String(350), nullable=True),
+    sa.Column("picture", sa.Text, nullable=True),
+    sa.Column("blocked", sa.Boolean, nullable=False),
+    sa.Column("password_hash", sa.String(128), nullable=True),
+    sa.Column("identities", Json, nullable=False),
+    sa.Column("user_metadata", Json, nullable=False),
+    sa.Column("app_metadata", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_login", UTCDateTime, nullable=True),
+    sa.Column("last_ip", sa.String(64), nullable=True),
+    sa.Column("logins_count", sa.Integer, nullable=False),
+    sa.Column("last_password_reset", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("connection_id", "email"),
+    sa.UniqueConstraint("connection_id", "username"),
+    sa.Index(None, "email"),
+    sa.Index(None, "created_at"),
+)

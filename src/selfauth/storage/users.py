@@ -1,0 +1,112 @@
+"""Users in SQL: one row each, metadata and identities as JSON columns."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from selfauth.domain.users.model import User
+from selfauth.domain.users.service import inexistent_user
+from selfauth.errors import Conflict
+from selfauth.storage.database import Database
+from selfauth.storage.tables import users
+
+USER_EXISTS = "The user already exists."
+SORTABLE = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "last_login",
+        "email",
+        "name",
+        "nickname",
+        "given_name",
+        "family_name",
+        "username",
+        "user_id",
+        "logins_count",
+    }
+)
+_FIELDS = [f.name for f in dataclasses.fields(User)]
+
+
+def _user(row: sa.Row[Any]) -> User:
+    return User(**row._mapping)
+
+
+def _values(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in _FIELDS}
+
+
+def user_exists() -> Conflict:
+    return Conflict(USER_EXISTS, error_code="auth0_idp_error")
+
+
+class SqlUserRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, user_id: str) -> User | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(users.select().where(users.c.user_id == user_id))).first()
+        return None if row is None else _user(row)
+
+    async def insert(self, user: User) -> None:
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(users.insert().values(_values(user)))
+        except sa.exc.IntegrityError as exc:
+            raise user_exists() from exc
+
+    async def update(self, user_id: str, change: Callable[[User], User]) -> User:
+        """Read-modify-write under a row lock, so concurrent merges never lose a key."""
+        try:
+            async with self._db.write() as conn:
+                query = users.select().where(users.c.user_id == user_id).with_for_update()
+                row = (await conn.execute(query)).first()
+                if row is None:
+                    raise inexistent_user()
+                current = _user(row)
+                updated = change(current)
+                changed = {
+                    name: getattr(updated, name)
+                    for name in _FIELDS
+                    if getattr(updated, name) != getattr(current, name)
+                }
+                if changed:
+                    await conn.execute(
+                        users.update().where(users.c.user_id == user_id).values(changed)
+                    )
+                return updated
+        except sa.exc.IntegrityError as exc:
+            raise user_exists() from exc
+
+    async def delete(self, user_id: str) -> bool:
+        async with self._db.write() as conn:
+            result = await conn.execute(users.delete().where(users.c.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def by_email(self, email: str) -> list[User]:
+        query = users.select().where(users.c.email == email).order_by(users.c.user_id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_user(row) for row in rows]
+
+    async def page(
+        self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
+    ) -> tuple[list[User], int | None]:
+        column = users.c[sort]
+        order = column.desc() if descending else column.asc()
+        tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
+        query = users.select().order_by(order, tie).offset(offset).limit(limit)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            total = None
+            if with_total:
+                total = (
+                    await conn.execute(sa.select(sa.func.count()).select_from(users))
+                ).scalar_one()
+        return [_user(row) for row in rows], total

@@ -1,0 +1,1 @@
+"""The Authentication API: token endpoint, discovery, keys."""

@@ -1,0 +1,59 @@
+"""`POST /oauth/token` (RFC 6749 section 3.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from selfauth.oauth.client_auth import read_credentials
+from selfauth.oauth.errors import InvalidRequest, UnsupportedGrantType
+from selfauth.web.body import read_bytes
+from selfauth.web.context import Services, services
+from selfauth.web.json import JSONResponse
+
+router = APIRouter()
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def read_token_params(request: Request, limit: int) -> dict[str, Any]:
+    """Form or JSON bodies; `null` fields are dropped (auth0-python sends them)."""
+    raw = await read_bytes(request, limit)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequest("The request body is not valid JSON.") from exc
+        if not isinstance(data, dict):
+            raise InvalidRequest("The request body must be a JSON object.")
+    elif content_type in ("application/x-www-form-urlencoded", ""):
+        try:
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError as exc:
+            raise InvalidRequest("The request body is not valid UTF-8.") from exc
+        data = {}
+        for key, value in pairs:
+            if key in data:
+                raise InvalidRequest(f"Parameter {key} is repeated.")
+            data[key] = value
+    else:
+        raise InvalidRequest(f"Unsupported content type {content_type}.")
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@router.post("/oauth/token")
+async def token(request: Request, found: Services = Depends(services)) -> Response:
+    params = await read_token_params(request, found.settings.max_body_bytes)
+    grant_type = params.get("grant_type")
+    if not isinstance(grant_type, str) or not grant_type:
+        raise InvalidRequest("Missing required parameter: grant_type")
+    credentials = read_credentials(params, request.headers.get("authorization"))
+    if grant_type == "client_credentials":
+        issued = await found.client_credentials.issue(credentials, params)
+        return JSONResponse(issued, headers=_NO_STORE)
+    raise UnsupportedGrantType(f"Unsupported grant type: {grant_type}")

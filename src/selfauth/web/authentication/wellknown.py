@@ -1,0 +1,24 @@
+"""`/.well-known/openid-configuration` and `/.well-known/jwks.json`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from selfauth.oidc.discovery import jwks, openid_configuration
+from selfauth.web.context import Services, services
+from selfauth.web.json import JSONResponse
+
+router = APIRouter()
+
+_CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+
+
+@router.get("/.well-known/openid-configuration")
+async def discovery(found: Services = Depends(services)) -> Response:
+    return JSONResponse(openid_configuration(found.settings.issuer_url), headers=_CORS)
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks_document(found: Services = Depends(services)) -> Response:
+    return JSONResponse(jwks(await found.keys.published()), headers=_CORS)

@@ -1,0 +1,90 @@
+"""The one place where errors become Auth0 JSON (Management) or OAuth JSON (Authentication)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from selfauth.errors import SelfauthError
+from selfauth.oauth.errors import OAuthError
+from selfauth.web.json import JSONResponse
+
+log = logging.getLogger("selfauth.web")
+
+
+def management_error(status: int, message: str, error_code: str | None) -> JSONResponse:
+    body: dict[str, object] = {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+    }
+    if error_code is not None:
+        body["errorCode"] = error_code
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="selfauth"'
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers=headers
+    )
+
+
+def _is_oauth_path(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+async def _selfauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SelfauthError)
+    if _is_oauth_path(request):
+        return oauth_error(exc.status_code, exc.error_code, exc.message)
+    return management_error(exc.status_code, exc.message, exc.error_code)
+
+
+async def _oauth_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error(exc.status_code, exc.error, exc.description)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404:
+        message = "Not Found"
+    if _is_oauth_path(request):
+        return oauth_error(status, "invalid_request", message)
+    return management_error(status, message, None)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+    where = ".".join(str(p) for p in first["loc"])
+    message = f"Query validation error: '{first['msg']}' on property {where}."
+    if _is_oauth_path(request):
+        return oauth_error(400, "invalid_request", message)
+    return management_error(400, message, "invalid_query_string")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _is_oauth_path(request):
+        return oauth_error(500, "server_error", "Internal error")
+    return management_error(500, "Internal error", None)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SelfauthError, _selfauth_error)
+    app.add_exception_handler(OAuthError, _oauth_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,1 @@
+"""The Management API (`/api/v2`)."""

@@ -1,0 +1,86 @@
+"""`/api/v2/client-grants`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from selfauth.domain.clients.model import grant_view
+from selfauth.web.body import read_json_object, validate
+from selfauth.web.context import Services, services
+from selfauth.web.json import JSONResponse
+from selfauth.web.query import Paging
+from selfauth.web.security import Principal, require
+
+router = APIRouter()
+
+
+class CreateGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    scope: list[str]
+
+
+class UpdateGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scope: list[str]
+
+
+@router.post("/client-grants", status_code=201)
+async def create_grant(
+    request: Request,
+    _: Principal = Depends(require("create:client_grants")),
+    found: Services = Depends(services),
+) -> Response:
+    body = validate(CreateGrant, await read_json_object(request, found.settings.max_body_bytes))
+    grant = await found.grant_service.create(body.client_id, body.audience, body.scope)
+    return JSONResponse(grant_view(grant), status_code=201)
+
+
+@router.get("/client-grants")
+async def list_grants(
+    request: Request,
+    _: Principal = Depends(require("read:client_grants")),
+    found: Services = Depends(services),
+) -> Response:
+    query = request.query_params
+    paging = Paging.parse(query)
+    grants = await found.client_grants.list(
+        client_id=query.get("client_id"), audience=query.get("audience")
+    )
+    page = grants[paging.offset : paging.offset + paging.per_page]
+    return JSONResponse(paging.wrap("client_grants", [grant_view(g) for g in page], len(grants)))
+
+
+@router.get("/client-grants/{grant_id}")
+async def get_grant(
+    grant_id: str,
+    _: Principal = Depends(require("read:client_grants")),
+    found: Services = Depends(services),
+) -> Response:
+    return JSONResponse(grant_view(await found.grant_service.get(grant_id)))
+
+
+@router.patch("/client-grants/{grant_id}")
+async def update_grant(
+    grant_id: str,
+    request: Request,
+    _: Principal = Depends(require("update:client_grants")),
+    found: Services = Depends(services),
+) -> Response:
+    body = validate(UpdateGrant, await read_json_object(request, found.settings.max_body_bytes))
+    return JSONResponse(grant_view(await found.grant_service.update(grant_id, body.scope)))
+
+
+@router.delete("/client-grants/{grant_id}", status_code=204)
+async def delete_grant(
+    grant_id: str,
+    _: Principal = Depends(require("delete:client_grants")),
+    found: Services = Depends(services),
+) -> Response:
+    await found.grant_service.delete(grant_id)
+    return Response(status_code=204)

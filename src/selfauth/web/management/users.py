@@ -1,0 +1,212 @@
+"""`/api/v2/users` and `/api/v2/users-by-email`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from selfauth.domain.users.views import management_view
+from selfauth.errors import Forbidden, InvalidQueryString
+from selfauth.storage.users import SORTABLE
+from selfauth.web.body import read_json_object, validate
+from selfauth.web.context import Services, services
+from selfauth.web.json import JSONResponse
+from selfauth.web.query import FieldSelection, Paging
+from selfauth.web.security import Principal, insufficient_scope, require
+
+router = APIRouter()
+
+READ = ("read:users", "read:current_user", "read:user_idp_tokens")
+UPDATE = ("update:users", "update:users_app_metadata", "update:current_user_metadata")
+CURRENT_USER_METADATA = (
+    "update:current_user_metadata",
+    "create:current_user_metadata",
+    "delete:current_user_metadata",
+)
+DELETE = ("delete:users", "delete:current_user")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateUser(_Body):
+    connection: str
+    email: str | None = None
+    password: str | None = None
+    username: str | None = None
+    user_id: str | None = None
+    phone_number: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    name: str | None = None
+    nickname: str | None = None
+    picture: str | None = None
+    email_verified: bool | None = None
+    phone_verified: bool | None = None
+    verify_email: bool | None = None
+    blocked: bool | None = None
+    user_metadata: dict[str, Any] | None = None
+    app_metadata: dict[str, Any] | None = None
+
+
+class UpdateUser(_Body):
+    email: str | None = None
+    password: str | None = None
+    username: str | None = None
+    phone_number: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    name: str | None = None
+    nickname: str | None = None
+    picture: str | None = None
+    email_verified: bool = False
+    phone_verified: bool = False
+    verify_email: bool = False
+    verify_phone_number: bool = False
+    blocked: bool = False
+    user_metadata: dict[str, Any] = {}
+    app_metadata: dict[str, Any] = {}
+    connection: str | None = None
+    client_id: str | None = None
+
+
+# Body keys that carry no change of their own (they steer how a change is made).
+_STEERING = ("verify_email", "verify_phone_number", "connection", "client_id")
+
+
+def _render(view: dict[str, Any], selection: FieldSelection) -> dict[str, Any]:
+    return selection.apply(view)
+
+
+def _check_self(
+    principal: Principal, user_id: str, full: tuple[str, ...], accepted: tuple[str, ...]
+) -> None:
+    """A user's own token (current_user scopes) reaches only that user."""
+    if principal.has_any(*full):
+        return
+    if principal.is_client or principal.subject != user_id:
+        raise insufficient_scope(accepted)
+
+
+@router.post("/users", status_code=201)
+async def create_user(
+    request: Request,
+    _: Principal = Depends(require("create:users")),
+    found: Services = Depends(services),
+) -> Response:
+    data = await read_json_object(request, found.settings.max_body_bytes)
+    body = validate(CreateUser, data)
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "verify_email"}
+    user = await found.users.create(fields)
+    return JSONResponse(management_view(user), status_code=201)
+
+
+@router.get("/users")
+async def list_users(
+    request: Request,
+    _: Principal = Depends(require("read:users", "read:user_idp_tokens")),
+    found: Services = Depends(services),
+) -> Response:
+    query = request.query_params
+    if query.get("q") or query.get("search_engine") == "v1":
+        raise InvalidQueryString("Query validation error: 'q' searches are not supported yet.")
+    paging = Paging.parse(query)
+    selection = FieldSelection.parse(query)
+    sort, descending = _sort(query.get("sort"))
+    users, total = await found.users.page(
+        offset=paging.offset,
+        limit=paging.per_page,
+        sort=sort,
+        descending=descending,
+        with_total=paging.include_totals,
+    )
+    items = [_render(management_view(u), selection) for u in users]
+    return JSONResponse(paging.wrap("users", items, total or 0))
+
+
+def _sort(raw: str | None) -> tuple[str, bool]:
+    if not raw:
+        return "created_at", False
+    field, sep, direction = raw.partition(":")
+    if not sep or field not in SORTABLE or direction not in ("1", "-1"):
+        raise InvalidQueryString(
+            "Query validation error: 'sort must be field:1 or field:-1 with field one of "
+            f"{', '.join(sorted(SORTABLE))}' on property sort."
+        )
+    return field, direction == "-1"
+
+
+@router.get("/users/{user_id}")
+async def get_user(
+    user_id: str,
+    request: Request,
+    principal: Principal = Depends(require(*READ)),
+    found: Services = Depends(services),
+) -> Response:
+    _check_self(principal, user_id, ("read:users", "read:user_idp_tokens"), READ)
+    user = await found.users.get(user_id)
+    return JSONResponse(_render(management_view(user), FieldSelection.parse(request.query_params)))
+
+
+@router.patch("/users/{user_id}")
+async def update_user(
+    user_id: str,
+    request: Request,
+    principal: Principal = Depends(
+        require(*UPDATE, "create:current_user_metadata", "delete:current_user_metadata")
+    ),
+    found: Services = Depends(services),
+) -> Response:
+    data = await read_json_object(request, found.settings.max_body_bytes)
+    body = validate(UpdateUser, data)
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in _STEERING}
+    _authorize_update(principal, user_id, fields)
+    user = await found.users.update(user_id, fields)
+    return JSONResponse(management_view(user))
+
+
+def _authorize_update(principal: Principal, user_id: str, fields: dict[str, Any]) -> None:
+    """`update:users` may change anything; narrower scopes may change only their part."""
+    if principal.has_any("update:users"):
+        return
+    allowed: set[str] = set()
+    if principal.has_any("update:users_app_metadata"):
+        allowed.add("app_metadata")
+    if principal.has_any(*CURRENT_USER_METADATA) and principal.subject == user_id:
+        allowed.add("user_metadata")
+    if not allowed:
+        raise insufficient_scope(UPDATE)
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise Forbidden(f"You cannot update the following fields: {', '.join(refused)}")
+
+
+@router.delete("/users/{user_id}", status_code=204)
+async def delete_user(
+    user_id: str,
+    principal: Principal = Depends(require(*DELETE)),
+    found: Services = Depends(services),
+) -> Response:
+    _check_self(principal, user_id, ("delete:users",), DELETE)
+    await found.users.delete(user_id)
+    return Response(status_code=204)
+
+
+@router.get("/users-by-email")
+async def users_by_email(
+    request: Request,
+    _: Principal = Depends(require("read:users")),
+    found: Services = Depends(services),
+) -> Response:
+    email = request.query_params.get("email")
+    if not email:
+        raise InvalidQueryString(
+            "Query validation error: 'Missing required property: email' on property email."
+        )
+    selection = FieldSelection.parse(request.query_params)
+    users = await found.users.by_email(email)
+    return JSONResponse([_render(management_view(u), selection) for u in users])

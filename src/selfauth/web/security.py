@@ -1,0 +1,67 @@
+"""Bearer-token checks and the scope rules of the Management API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from selfauth.errors import Forbidden, InvalidBody, Unauthorized
+from selfauth.oauth.jwt import InvalidToken
+from selfauth.web.context import services
+
+
+class BadAuthorizationHeader(InvalidBody):
+    error_code = "invalid_authorization_header"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, from a verified token."""
+
+    subject: str
+    scopes: frozenset[str]
+    claims: dict[str, Any]
+
+    @property
+    def is_client(self) -> bool:
+        return self.subject.endswith("@clients")
+
+    def has_any(self, *scopes: str) -> bool:
+        return not self.scopes.isdisjoint(scopes)
+
+
+def insufficient_scope(accepted: tuple[str, ...]) -> Forbidden:
+    return Forbidden(f"Insufficient scope, expected any of: {','.join(accepted)}")
+
+
+def require(*accepted: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency: a valid Management API token holding any of `accepted`."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
+        if not principal.has_any(*accepted):
+            raise insufficient_scope(accepted)
+        return principal
+
+    return dependency
+
+
+async def authenticate(request: Request) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("Missing authentication")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise BadAuthorizationHeader("Bad HTTP authentication header format")
+    found = services(request)
+    try:
+        claims = await found.verifier.verify(token, found.settings.management_audience)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    scope = claims.get("scope")
+    scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+    return Principal(subject=str(claims["sub"]), scopes=scopes, claims=claims)
