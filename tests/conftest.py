@@ -1,0 +1,35 @@
+"""Shared fixtures: one running selfauth per database backend for the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.server import RunningServer, backends, fresh_database, start, stop
+
+
+@pytest.fixture(scope="session", params=backends())
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    backend: str = request.param
+    directory = tmp_path_factory.mktemp(f"server-{backend}")
+    with fresh_database(backend, directory) as url:
+        running = start(url, directory / "server.log", backend)
+        try:
+            yield running
+        finally:
+            stop(running)
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Api:
+    """The Management API with the administrator's token (every scope)."""
+    return Api(server, server.admin_token())
+
+
+@pytest.fixture
+def anonymous(server: RunningServer) -> Api:
+    return Api(server, None)

@@ -1,0 +1,86 @@
+"""A small HTTP client for the Management API, as an application would use it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tests.support.server import RunningServer, client_token
+
+DB = "Username-Password-Authentication"
+PASSWORD = "Str0ng!Passw0rd"
+
+
+def user_path(user_id: str) -> str:
+    return f"/api/v2/users/{quote(user_id, safe='')}"
+
+
+class Api:
+    def __init__(self, server: RunningServer, token: str | None) -> None:
+        self.server = server
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.post(path, json=body, **kwargs)
+
+    def patch(self, path: str, body: Any) -> httpx.Response:
+        return self.http.patch(path, json=body)
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.http.delete(path)
+
+    def create_user(self, **fields: Any) -> dict[str, Any]:
+        body = {"connection": DB, "email": unique_email(), "password": PASSWORD, **fields}
+        response = self.post("/api/v2/users", body)
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        return user
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        response = self.get(user_path(user_id))
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def with_scopes(self, *scopes: str) -> Api:
+        """A new client granted exactly `scopes` on the Management API, and its token."""
+        client = self.post(
+            "/api/v2/clients",
+            {"name": f"scoped {uuid.uuid4().hex[:8]}", "app_type": "non_interactive"},
+        ).json()
+        grant = self.post(
+            "/api/v2/client-grants",
+            {
+                "client_id": client["client_id"],
+                "audience": self.server.audience,
+                "scope": list(scopes),
+            },
+        )
+        assert grant.status_code == 201, grant.text
+        token = client_token(self.server, client["client_id"], client["client_secret"])
+        return Api(self.server, token)
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}.{uuid.uuid4().hex[:12]}@example.com"
+
+
+def assert_error(
+    response: httpx.Response, status: int, error_code: str | None = None
+) -> dict[str, Any]:
+    """A Management API error in Auth0's shape."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["statusCode"] == status
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["message"], str) and body["message"]
+    if error_code is not None:
+        assert body.get("errorCode") == error_code, body
+    return body
