@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.api import Api
 from tests.support.server import RunningServer, backends, fresh_database, start, stop
+
+# Timing is a benchmark's business, not a test's: a busy CI machine must not fail a property.
+settings.register_profile(
+    "selfauth", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("selfauth")
 
 
 @pytest.fixture(scope="session", params=backends())

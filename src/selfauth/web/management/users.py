@@ -20,12 +20,12 @@ from selfauth.web.security import Principal, insufficient_scope, require
 router = APIRouter()
 
 READ = ("read:users", "read:current_user", "read:user_idp_tokens")
-UPDATE = ("update:users", "update:users_app_metadata", "update:current_user_metadata")
 CURRENT_USER_METADATA = (
     "update:current_user_metadata",
     "create:current_user_metadata",
     "delete:current_user_metadata",
 )
+UPDATE = ("update:users", "update:users_app_metadata", *CURRENT_USER_METADATA)
 DELETE = ("delete:users", "delete:current_user")
 
 
@@ -156,9 +156,7 @@ async def get_user(
 async def update_user(
     user_id: str,
     request: Request,
-    principal: Principal = Depends(
-        require(*UPDATE, "create:current_user_metadata", "delete:current_user_metadata")
-    ),
+    principal: Principal = Depends(require(*UPDATE)),
     found: Services = Depends(services),
 ) -> Response:
     data = await read_json_object(request, found.settings.max_body_bytes)

@@ -1,0 +1,104 @@
+"""auth0-python 4.x endpoint objects pointed at the test server over plain HTTP."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from auth0.authentication import GetToken
+from auth0.exceptions import Auth0Error
+from auth0.management import ClientGrants, Clients, Connections, Users, UsersByEmail
+
+from tests.support.server import RunningServer
+
+DB = "Username-Password-Authentication"
+PASSWORD = "Str0ng!Passw0rd"
+
+
+def domain_of(server: RunningServer) -> str:
+    """`127.0.0.1:PORT`: the SDK builds `{protocol}://{domain}/...` itself."""
+    return server.base_url.removeprefix("http://")
+
+
+def get_token(server: RunningServer, client_id: str, client_secret: str) -> GetToken:
+    return GetToken(domain_of(server), client_id, client_secret=client_secret, protocol="http")
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A JWT's payload, read without checking the signature."""
+    payload = token.split(".")[1]
+    padded = payload + "=" * (-len(payload) % 4)
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+    return decoded
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def unique_email(prefix: str = "compat") -> str:
+    return f"{prefix}.{uuid.uuid4().hex[:12]}@example.com"
+
+
+@pytest.fixture
+def domain(server: RunningServer) -> str:
+    return domain_of(server)
+
+
+@pytest.fixture
+def users(server: RunningServer, domain: str) -> Users:
+    return Users(domain, server.admin_token(), protocol="http")
+
+
+@pytest.fixture
+def users_by_email(server: RunningServer, domain: str) -> UsersByEmail:
+    return UsersByEmail(domain, server.admin_token(), protocol="http")
+
+
+@pytest.fixture
+def clients(server: RunningServer, domain: str) -> Clients:
+    return Clients(domain, server.admin_token(), protocol="http")
+
+
+@pytest.fixture
+def connections(server: RunningServer, domain: str) -> Connections:
+    return Connections(domain, server.admin_token(), protocol="http")
+
+
+@pytest.fixture
+def client_grants(server: RunningServer, domain: str) -> ClientGrants:
+    return ClientGrants(domain, server.admin_token(), protocol="http")
+
+
+@pytest.fixture
+def new_user(users: Users) -> Callable[..., dict[str, Any]]:
+    """Creates a database user through the SDK (extra body fields as keyword arguments)."""
+
+    def create(**fields: Any) -> dict[str, Any]:
+        body = {"connection": DB, "email": unique_email(), "password": PASSWORD, **fields}
+        created: dict[str, Any] = users.create(body)
+        return created
+
+    return create
+
+
+@pytest.fixture
+def new_client(clients: Clients) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Creates machine-to-machine applications through the SDK; deletes them afterwards."""
+    created: list[str] = []
+
+    def create(**fields: Any) -> dict[str, Any]:
+        body = {"name": unique("compat"), "app_type": "non_interactive", **fields}
+        client: dict[str, Any] = clients.create(body)
+        created.append(client["client_id"])
+        return client
+
+    yield create
+    for client_id in created:
+        with contextlib.suppress(Auth0Error):  # the test may have deleted it already
+            clients.delete(client_id)
