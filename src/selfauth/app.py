@@ -15,6 +15,7 @@ from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
 from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import MetadataLimits, UserService
 from selfauth.flows.client_credentials import ClientCredentialsGrant
@@ -31,6 +32,7 @@ from selfauth.web import errors
 from selfauth.web.authentication import token, wellknown
 from selfauth.web.context import Services
 from selfauth.web.management.router import router as management_router
+from selfauth.web.ratelimit import RateLimitHeaders
 
 log = logging.getLogger("selfauth")
 
@@ -85,6 +87,11 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         grant_service=ClientGrantService(grants, clients, resource_servers),
         resource_server_service=ResourceServerService(resource_servers, clock),
         connection_service=ConnectionService(connections, clock),
+        rate_limits=(
+            TokenBuckets(settings.management_rate_limit, settings.management_rate_burst)
+            if settings.management_rate_limit > 0
+            else None
+        ),
     )
 
 
@@ -109,6 +116,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(RateLimitHeaders)
     app.include_router(management_router)
     app.include_router(token.router)
     app.include_router(wellknown.router)

@@ -61,5 +61,10 @@ class PayloadTooLarge(SelfauthError):
     error_code = "payload_too_large"
 
 
+class TooManyRequests(SelfauthError):
+    status_code = 429
+    error_code = "too_many_requests"
+
+
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the message names the variable."""

@@ -90,6 +90,9 @@ def start(
         "SELFAUTH_BOOTSTRAP_CLIENT_ID": ADMIN_ID,
         "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": ADMIN_SECRET,
         "SELFAUTH_BCRYPT_COST": "4",  # tests check behaviour, not hashing cost
+        # The shared test servers take bursts of requests; test_rate_limits.py runs its own.
+        "SELFAUTH_MANAGEMENT_RATE_LIMIT": "100000",
+        "SELFAUTH_MANAGEMENT_RATE_BURST": "100000",
         **(extra_env or {}),
     }
     log = log_path.open("wb")

@@ -11,6 +11,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
 from selfauth.flows.client_credentials import ClientCredentialsGrant
@@ -38,6 +39,7 @@ class Services:
     grant_service: ClientGrantService
     resource_server_service: ResourceServerService
     connection_service: ConnectionService
+    rate_limits: TokenBuckets | None
 
 
 def services(request: Request) -> Services:

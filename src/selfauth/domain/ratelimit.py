@@ -1,0 +1,55 @@
+"""Token buckets: `capacity` requests at once, refilled at `rate` per second (Auth0's model)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Allowance:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # UNIX seconds when the bucket is full again
+    retry_after: int  # seconds until the next request may pass (0 when this one passed)
+
+
+class TokenBuckets:
+    """One bucket per key, kept in this process. Idle buckets are dropped oldest first."""
+
+    def __init__(
+        self,
+        rate: float,
+        capacity: int,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str) -> Allowance:
+        now = self._clock()
+        tokens, stamp = self._buckets.pop(key, (float(self.capacity), now))
+        tokens = min(float(self.capacity), tokens + (now - stamp) * self.rate)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > self._max_keys:
+            self._buckets.popitem(last=False)
+        seconds_to_full = (self.capacity - tokens) / self.rate
+        return Allowance(
+            allowed=allowed,
+            limit=self.capacity,
+            remaining=int(tokens),
+            reset_at=math.ceil(now + seconds_to_full),
+            retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate)),
+        )

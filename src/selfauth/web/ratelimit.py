@@ -1,0 +1,57 @@
+"""Management API rate limits: a token bucket per caller, with Auth0's `x-ratelimit-*` headers."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from selfauth.domain.ratelimit import Allowance
+from selfauth.errors import TooManyRequests
+from selfauth.web.context import services
+from selfauth.web.security import authenticate
+
+_STATE_KEY = "rate_limit"
+
+
+async def rate_limit(request: Request) -> None:
+    """A router dependency: authenticate, then charge the caller's bucket."""
+    limiter = services(request).rate_limits
+    if limiter is None:
+        return
+    principal = await authenticate(request)
+    allowance = limiter.take(principal.subject)
+    request.state.rate_limit = allowance
+    if not allowance.allowed:
+        raise TooManyRequests("Global limit has been reached")
+
+
+def headers(allowance: Allowance) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-ratelimit-limit", str(allowance.limit).encode()),
+        (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
+        (b"x-ratelimit-reset", str(allowance.reset_at).encode()),
+    ]
+
+
+class RateLimitHeaders:
+    """Adds the headers to every response whose request was charged, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                allowance = scope.get("state", {}).get(_STATE_KEY)
+                if isinstance(allowance, Allowance):
+                    extra = headers(allowance)
+                    if not allowance.allowed:
+                        extra.append((b"retry-after", str(allowance.retry_after).encode()))
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,52 @@
+"""Management API rate limits: headers on every answer, 429 in Auth0's shape past the burst."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.api import Api, assert_error
+from tests.support.server import RunningServer, fresh_database, start, stop
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    directory: Path = tmp_path_factory.mktemp("limited")
+    with fresh_database("sqlite", directory) as url:
+        env = {"SELFAUTH_MANAGEMENT_RATE_LIMIT": "1", "SELFAUTH_MANAGEMENT_RATE_BURST": "3"}
+        running = start(url, directory / "server.log", "sqlite", extra_env=env)
+        try:
+            yield running
+        finally:
+            stop(running)
+
+
+def test_headers_count_down_then_429_with_retry_after(limited: RunningServer) -> None:
+    api = Api(limited, limited.admin_token())
+    seen = []
+    for _ in range(3):
+        response = api.get("/api/v2/clients")
+        assert response.status_code == 200
+        seen.append(int(response.headers["x-ratelimit-remaining"]))
+        assert response.headers["x-ratelimit-limit"] == "3"
+        assert int(response.headers["x-ratelimit-reset"]) >= int(time.time())
+    assert seen == sorted(seen, reverse=True)
+    refused = api.get("/api/v2/clients")
+    body = assert_error(refused, 429, "too_many_requests")
+    assert body["message"] == "Global limit has been reached"
+    assert int(refused.headers["retry-after"]) >= 1
+    time.sleep(1.1)
+    assert api.get("/api/v2/clients").status_code == 200
+
+
+def test_limits_are_per_caller(limited: RunningServer) -> None:
+    time.sleep(3.1)  # let the administrator's bucket fill up again
+    admin = Api(limited, limited.admin_token())
+    other = admin.with_scopes("read:clients")  # two of the administrator's three requests
+    while admin.get("/api/v2/clients").status_code == 200:
+        pass
+    assert_error(admin.get("/api/v2/clients"), 429, "too_many_requests")
+    assert other.get("/api/v2/clients").status_code == 200
