@@ -123,8 +123,7 @@ def _check_username_bounds(validation: Any) -> None:
 
 def _check_oauth2_options(options: dict[str, Any]) -> None:
     for key in ("authorizationURL", "tokenURL"):
-        value = options.get(key)
-        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+        if not _is_http_url(options.get(key)):
             raise _bad("Missing or invalid absolute URL", f"options.{key}")
     for key in ("client_id", "client_secret"):
         if not isinstance(options.get(key), str) or not options[key]:
@@ -135,3 +134,13 @@ def _check_oauth2_options(options: dict[str, Any]) -> None:
         or (isinstance(scope, list) and all(isinstance(s, str) for s in scope))
     ):
         raise _bad("Expected a string or an array of strings", "options.scope")
+
+
+def _is_http_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -42,12 +42,15 @@ class _ClientFields(BaseModel):
     client_metadata: dict[str, str | None] = Field(default_factory=dict)
 
 
+NAME_PATTERN = r"^[^<>]*$"  # Auth0: at least one character, no `<` or `>`
+
+
 class CreateClient(_ClientFields):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 
 class UpdateClient(_ClientFields):
-    name: str = Field(default="", min_length=1, max_length=200)
+    name: str = Field(default="", min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 
 @router.post("/clients", status_code=201)

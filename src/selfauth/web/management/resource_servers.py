@@ -64,7 +64,9 @@ async def list_servers(
     return JSONResponse(paging.wrap("resource_servers", items, len(servers)))
 
 
-@router.get("/resource-servers/{server_id}")
+# `{server_id:path}`: Auth0 takes the id or the URL-encoded identifier here, and identifiers
+# are usually URLs, whose `%2F` arrive decoded as `/`.
+@router.get("/resource-servers/{server_id:path}")
 async def get_server(
     server_id: str,
     _: Principal = Depends(require("read:resource_servers")),
@@ -73,7 +75,7 @@ async def get_server(
     return JSONResponse(resource_server_view(await found.resource_server_service.get(server_id)))
 
 
-@router.patch("/resource-servers/{server_id}")
+@router.patch("/resource-servers/{server_id:path}")
 async def update_server(
     server_id: str,
     request: Request,
@@ -87,7 +89,7 @@ async def update_server(
     return JSONResponse(resource_server_view(server))
 
 
-@router.delete("/resource-servers/{server_id}", status_code=204)
+@router.delete("/resource-servers/{server_id:path}", status_code=204)
 async def delete_server(
     server_id: str,
     _: Principal = Depends(require("delete:resource_servers")),

@@ -1,0 +1,616 @@
+"""`/api/v2/connections`: strategies, names, options, enabled clients and deletion."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import DB, PASSWORD, Api, assert_error, unique_email, user_path
+from tests.support.server import RunningServer
+
+CONNECTIONS = "/api/v2/connections"
+PREFIX = "Insufficient scope, expected any of: "
+OAUTH2_OPTIONS = {
+    "authorizationURL": "https://idp.example.com/authorize",
+    "tokenURL": "https://idp.example.com/oauth/token",
+    "client_id": "upstream-client",
+    "client_secret": "upstream-secret",
+}
+
+
+# --- fixtures and helpers ------------------------------------------------------------------
+# One HTTP client per module: building an httpx.Client costs ~0.2 s (its TLS context).
+
+
+@pytest.fixture(scope="module")
+def api(server: RunningServer) -> Api:
+    return Api(server, server.admin_token())
+
+
+@pytest.fixture(scope="module")
+def anonymous(server: RunningServer) -> Api:
+    return Api(server, None)
+
+
+def error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """An error in Auth0's shape, `errorCode` included."""
+    body = assert_error(response, status, code)
+    assert isinstance(body.get("errorCode"), str) and body["errorCode"], body
+    return body
+
+
+def unique_name(prefix: str = "conn") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def create_connection(api: Api, strategy: str = "auth0", **fields: Any) -> dict[str, Any]:
+    body = {"name": unique_name(), "strategy": strategy, **fields}
+    if strategy == "oauth2":
+        body.setdefault("options", dict(OAUTH2_OPTIONS))
+    response = api.post(CONNECTIONS, body)
+    assert response.status_code == 201, response.text
+    connection: dict[str, Any] = response.json()
+    return connection
+
+
+def get_connection(api: Api, connection_id: str) -> dict[str, Any]:
+    response = api.get(f"{CONNECTIONS}/{connection_id}")
+    assert response.status_code == 200, response.text
+    connection: dict[str, Any] = response.json()
+    return connection
+
+
+def named(api: Api, name: str) -> list[dict[str, Any]]:
+    response = api.get(CONNECTIONS, name=name)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+def all_connections(api: Api, **params: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    page = 0
+    while True:
+        response = api.get(CONNECTIONS, page=page, per_page=100, **params)
+        assert response.status_code == 200, response.text
+        if not response.json():
+            return found
+        found.extend(response.json())
+        page += 1
+
+
+def connection_count(api: Api) -> int:
+    total: int = api.get(CONNECTIONS, include_totals="true", per_page=1).json()["total"]
+    return total
+
+
+def create_client(api: Api) -> str:
+    response = api.post("/api/v2/clients", {"name": f"app {uuid.uuid4().hex[:8]}"})
+    assert response.status_code == 201, response.text
+    client_id: str = response.json()["client_id"]
+    return client_id
+
+
+def patch(api: Api, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = api.patch(f"{CONNECTIONS}/{connection_id}", body)
+    assert response.status_code == 200, response.text
+    patched: dict[str, Any] = response.json()
+    return patched
+
+
+# --- the default connection ----------------------------------------------------------------
+
+
+def test_default_database_connection_exists(api: Api) -> None:
+    found = named(api, DB)
+    assert len(found) == 1
+    connection = found[0]
+    assert connection["strategy"] == "auth0"
+    assert re.fullmatch(r"con_[A-Za-z0-9]{16}", connection["id"])
+    assert get_connection(api, connection["id"]) == connection
+    assert DB in {c["name"] for c in all_connections(api)}
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+def test_create_database_connection_round_trip(api: Api) -> None:
+    name = unique_name()
+    body = {
+        "name": name,
+        "strategy": "auth0",
+        "display_name": "Our users",
+        "options": {
+            "passwordPolicy": "excellent",
+            "brute_force_protection": True,
+            "requires_username": True,
+            "validation": {"username": {"min": 3, "max": 20}},
+            "password_complexity_options": {"min_length": 12},
+            "a_future_option": {"kept": ["as", "is"]},
+        },
+        "metadata": {"team": "identity"},
+        "is_domain_connection": False,
+    }
+    response = api.post(CONNECTIONS, body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    for key, value in body.items():
+        assert created[key] == value, key
+    assert re.fullmatch(r"con_[A-Za-z0-9]{16}", created["id"])
+    assert created["realms"] == [name]
+    assert created["enabled_clients"] == []
+    assert get_connection(api, created["id"]) == created
+    assert named(api, name) == [created]
+
+
+def test_create_oauth2_connection_round_trip(api: Api) -> None:
+    options = {
+        **OAUTH2_OPTIONS,
+        "scope": "openid profile",
+        "set_user_root_attributes": "never_on_login",
+    }
+    created = create_connection(api, "oauth2", options=options)
+    assert created["strategy"] == "oauth2"
+    assert created["options"] == options
+    assert get_connection(api, created["id"]) == created
+
+
+@pytest.mark.parametrize("missing", sorted(OAUTH2_OPTIONS))
+def test_oauth2_needs_its_four_options(api: Api, missing: str) -> None:
+    name = unique_name()
+    options = {k: v for k, v in OAUTH2_OPTIONS.items() if k != missing}
+    response = api.post(CONNECTIONS, {"name": name, "strategy": "oauth2", "options": options})
+    error(response, 400, "invalid_body")
+    assert named(api, name) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("authorizationURL", "not a url"),
+        ("authorizationURL", "http://[::1"),
+        ("authorizationURL", "https:no-host"),
+        ("tokenURL", None),
+        ("tokenURL", "ftp://idp.example.com/token"),
+        ("client_id", ""),
+        ("client_secret", 42),
+    ],
+)
+def test_oauth2_options_must_be_well_formed(api: Api, key: str, value: Any) -> None:
+    name = unique_name()
+    options = {**OAUTH2_OPTIONS, key: value}
+    response = api.post(CONNECTIONS, {"name": name, "strategy": "oauth2", "options": options})
+    error(response, 400, "invalid_body")
+    assert named(api, name) == []
+
+
+def test_oauth2_without_options_is_refused(api: Api) -> None:
+    name = unique_name()
+    error(api.post(CONNECTIONS, {"name": name, "strategy": "oauth2"}), 400, "invalid_body")
+    assert named(api, name) == []
+
+
+@pytest.mark.parametrize("strategy", ["google-oauth2", "samlp", "waad", "email", "AUTH0", "", 5])
+def test_other_strategies_are_refused(api: Api, strategy: Any) -> None:
+    name = unique_name()
+    body = {"name": name, "strategy": strategy, "options": dict(OAUTH2_OPTIONS)}
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"strategy": "auth0"}, id="no-name"),
+        pytest.param({"name": "x-no-strategy"}, id="no-strategy"),
+        pytest.param({"name": "x", "strategy": "auth0", "options": []}, id="options-array"),
+        pytest.param({"name": "x", "strategy": "auth0", "enabled_clients": "a"}, id="clients-str"),
+        pytest.param({"name": "x", "strategy": "auth0", "metadata": {"a": 1}}, id="metadata-int"),
+        pytest.param({"name": "x", "strategy": "auth0", "id": "con_x"}, id="id"),
+        pytest.param({"name": "x", "strategy": "auth0", "bogus": 1}, id="unknown"),
+    ],
+)
+def test_create_refuses_malformed_bodies(api: Api, body: dict[str, Any]) -> None:
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+
+
+def test_unknown_property_is_named_in_the_error(api: Api) -> None:
+    body = {"name": unique_name(), "strategy": "auth0", "bogus_prop": 1}
+    found = error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert "bogus_prop" in found["message"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize("raw", [b"{not json", b'"auth0"'])
+def test_malformed_json_is_invalid_body(api: Api, method: str, raw: bytes) -> None:
+    path = CONNECTIONS if method == "POST" else f"{CONNECTIONS}/{create_connection(api)['id']}"
+    response = api.http.request(
+        method, path, content=raw, headers={"content-type": "application/json"}
+    )
+    error(response, 400, "invalid_body")
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("has space", id="space"),
+        pytest.param("-leading", id="leading-hyphen"),
+        pytest.param("trailing-", id="trailing-hyphen"),
+        pytest.param("double--hyphen", id="double-hyphen"),
+        pytest.param("under_score", id="underscore"),
+        pytest.param("dot.ted", id="dot"),
+        pytest.param("é-accent", id="non-ascii"),
+        pytest.param("n" * 129, id="129-chars"),
+    ],
+)
+def test_invalid_names_are_refused(api: Api, name: str) -> None:
+    error(api.post(CONNECTIONS, {"name": name, "strategy": "auth0"}), 400, "invalid_body")
+    assert name == "" or named(api, name) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(lambda u: u[:1], id="one-char"),
+        pytest.param(lambda u: f"Mixed-{u}-0", id="inner-hyphens"),
+        pytest.param(lambda u: (u * 12)[:128], id="128-chars"),
+    ],
+)
+def test_valid_names_are_accepted(api: Api, name: Any) -> None:
+    value = name(uuid.uuid4().hex)
+    response = api.post(CONNECTIONS, {"name": value, "strategy": "auth0"})
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == value
+
+
+def test_duplicate_name_is_409(api: Api) -> None:
+    first = create_connection(api)
+    response = api.post(CONNECTIONS, {"name": first["name"], "strategy": "auth0"})
+    error(response, 409)
+    response = api.post(
+        CONNECTIONS, {"name": first["name"], "strategy": "oauth2", "options": OAUTH2_OPTIONS}
+    )
+    error(response, 409)
+    assert named(api, first["name"]) == [first]
+
+
+def test_default_connection_name_is_taken(api: Api) -> None:
+    error(api.post(CONNECTIONS, {"name": DB, "strategy": "auth0"}), 409)
+
+
+# --- enabled_clients -----------------------------------------------------------------------
+
+
+def test_enabled_clients_round_trip(api: Api) -> None:
+    clients = sorted([create_client(api), create_client(api)])
+    created = create_connection(api, enabled_clients=clients)
+    assert sorted(created["enabled_clients"]) == clients
+    assert sorted(get_connection(api, created["id"])["enabled_clients"]) == clients
+
+
+def test_enabled_clients_patch_replaces_the_list(api: Api) -> None:
+    first, second = create_client(api), create_client(api)
+    created = create_connection(api, enabled_clients=[first])
+    patched = patch(api, created["id"], {"enabled_clients": [second]})
+    assert patched["enabled_clients"] == [second]
+    assert patch(api, created["id"], {"enabled_clients": []})["enabled_clients"] == []
+
+
+def test_unknown_enabled_client_refuses_the_create(api: Api) -> None:
+    name = unique_name()
+    body = {
+        "name": name,
+        "strategy": "auth0",
+        "enabled_clients": [create_client(api), uuid.uuid4().hex],
+    }
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+
+
+def test_unknown_enabled_client_refuses_the_patch_and_changes_nothing(api: Api) -> None:
+    client = create_client(api)
+    created = create_connection(api, enabled_clients=[client], options={"passwordPolicy": "low"})
+    body = {"enabled_clients": [client, uuid.uuid4().hex], "options": {"passwordPolicy": "fair"}}
+    error(api.patch(f"{CONNECTIONS}/{created['id']}", body), 400, "invalid_body")
+    assert get_connection(api, created["id"]) == created
+
+
+def test_deleting_a_client_removes_it_from_enabled_clients(api: Api) -> None:
+    kept, deleted = create_client(api), create_client(api)
+    created = create_connection(api, enabled_clients=[kept, deleted])
+    assert api.delete(f"/api/v2/clients/{deleted}").status_code == 204
+    assert get_connection(api, created["id"])["enabled_clients"] == [kept]
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+def test_patch_replaces_options_whole(api: Api) -> None:
+    created = create_connection(
+        api,
+        options={"passwordPolicy": "excellent", "brute_force_protection": True, "custom": "x"},
+    )
+    patched = patch(api, created["id"], {"options": {"brute_force_protection": False}})
+    assert patched["options"] == {"brute_force_protection": False}
+    assert get_connection(api, created["id"])["options"] == {"brute_force_protection": False}
+
+
+def test_patch_replaces_oauth2_options_whole(api: Api) -> None:
+    created = create_connection(api, "oauth2", options={**OAUTH2_OPTIONS, "scope": "openid"})
+    patched = patch(api, created["id"], {"options": OAUTH2_OPTIONS})
+    assert patched["options"] == OAUTH2_OPTIONS
+    error(
+        api.patch(f"{CONNECTIONS}/{created['id']}", {"options": {"scope": "email"}}),
+        400,
+        "invalid_body",
+    )
+    assert get_connection(api, created["id"])["options"] == OAUTH2_OPTIONS
+
+
+def test_patch_with_empty_options_clears_them(api: Api) -> None:
+    created = create_connection(api, options={"passwordPolicy": "low"})
+    assert patch(api, created["id"], {"options": {}})["options"] == {}
+
+
+def test_patch_without_options_keeps_them(api: Api) -> None:
+    options = {"passwordPolicy": "fair", "requires_username": True}
+    created = create_connection(api, options=options)
+    patched = patch(api, created["id"], {"display_name": "Renamed"})
+    assert patched["options"] == options
+    assert patched["display_name"] == "Renamed"
+    assert patched == {**created, "display_name": "Renamed"}
+
+
+@pytest.mark.parametrize("strategy", ["auth0", "oauth2"])
+@pytest.mark.parametrize("policy", ["on_each_login", "on_first_login", "never_on_login"])
+def test_set_user_root_attributes_accepts_the_three_policies(
+    api: Api, strategy: str, policy: str
+) -> None:
+    base = dict(OAUTH2_OPTIONS) if strategy == "oauth2" else {}
+    created = create_connection(api, strategy, options={**base, "set_user_root_attributes": policy})
+    assert created["options"]["set_user_root_attributes"] == policy
+    other = "never_on_login" if policy != "never_on_login" else "on_first_login"
+    patched = patch(api, created["id"], {"options": {**base, "set_user_root_attributes": other}})
+    assert patched["options"]["set_user_root_attributes"] == other
+
+
+@pytest.mark.parametrize("policy", ["always", "ON_EACH_LOGIN", "", 1, True, ["on_each_login"]])
+def test_set_user_root_attributes_refuses_anything_else(api: Api, policy: Any) -> None:
+    name = unique_name()
+    options = {**OAUTH2_OPTIONS, "set_user_root_attributes": policy}
+    body = {"name": name, "strategy": "oauth2", "options": options}
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+    created = create_connection(api, "oauth2")
+    response = api.patch(f"{CONNECTIONS}/{created['id']}", {"options": options})
+    error(response, 400, "invalid_body")
+    assert get_connection(api, created["id"]) == created
+
+
+@pytest.mark.parametrize("level", ["none", "low", "fair", "good", "excellent"])
+def test_password_policy_levels_are_accepted(api: Api, level: str) -> None:
+    created = create_connection(api, options={"passwordPolicy": level})
+    assert created["options"]["passwordPolicy"] == level
+    patched = patch(api, created["id"], {"options": {"passwordPolicy": level}})
+    assert patched["options"]["passwordPolicy"] == level
+
+
+@pytest.mark.parametrize("level", ["strong", "Good", "", 3, ["good"]])
+def test_unknown_password_policy_levels_are_refused(api: Api, level: Any) -> None:
+    name = unique_name()
+    body = {"name": name, "strategy": "auth0", "options": {"passwordPolicy": level}}
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+    created = create_connection(api, options={"passwordPolicy": "good"})
+    response = api.patch(f"{CONNECTIONS}/{created['id']}", {"options": {"passwordPolicy": level}})
+    error(response, 400, "invalid_body")
+    assert get_connection(api, created["id"]) == created
+
+
+def test_password_policy_applies_to_new_users(api: Api) -> None:
+    created = create_connection(api, options={"passwordPolicy": "excellent"})
+    weak = {"connection": created["name"], "email": unique_email(), "password": "short1A!"}
+    error(api.post("/api/v2/users", weak), 400)
+    patch(api, created["id"], {"options": {"passwordPolicy": "low"}})
+    response = api.post("/api/v2/users", weak)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"brute_force_protection": "yes"}, id="bool-as-string"),
+        pytest.param({"requires_username": 1}, id="bool-as-int"),
+        pytest.param({"password_complexity_options": {"min_length": 0}}, id="min-length-0"),
+        pytest.param({"password_complexity_options": {"min_length": "8"}}, id="min-length-str"),
+        pytest.param({"password_complexity_options": 8}, id="complexity-int"),
+        pytest.param({"validation": {"username": {"min": 10, "max": 5}}}, id="username-bounds"),
+    ],
+)
+def test_malformed_database_options_are_refused(api: Api, options: dict[str, Any]) -> None:
+    name = unique_name()
+    body = {"name": name, "strategy": "auth0", "options": options}
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+
+
+# --- other updates -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"name": "renamed"}, id="name"),
+        pytest.param({"strategy": "oauth2"}, id="strategy"),
+        pytest.param({"id": "con_0000000000000000"}, id="id"),
+        pytest.param({"options": None}, id="options-null"),
+        pytest.param({"enabled_clients": None}, id="enabled-clients-null"),
+        pytest.param({"display_name": 5}, id="display-name-int"),
+        pytest.param({"bogus": True}, id="unknown"),
+    ],
+)
+def test_rejected_patch_changes_nothing(api: Api, body: dict[str, Any]) -> None:
+    created = create_connection(api, options={"passwordPolicy": "fair"})
+    error(api.patch(f"{CONNECTIONS}/{created['id']}", body), 400, "invalid_body")
+    assert get_connection(api, created["id"]) == created
+
+
+def test_patch_updates_display_name_metadata_and_realms(api: Api) -> None:
+    created = create_connection(api)
+    changes = {"display_name": "Staff", "metadata": {"k": "v"}, "realms": ["staff"]}
+    patched = patch(api, created["id"], changes)
+    assert patched == {**created, **changes}
+    assert get_connection(api, created["id"]) == patched
+
+
+# --- delete --------------------------------------------------------------------------------
+
+
+def test_delete_removes_the_connection(api: Api) -> None:
+    created = create_connection(api)
+    response = api.delete(f"{CONNECTIONS}/{created['id']}")
+    assert response.status_code == 204, response.text
+    error(api.get(f"{CONNECTIONS}/{created['id']}"), 404, "inexistent_connection")
+    assert named(api, created["name"]) == []
+    error(api.delete(f"{CONNECTIONS}/{created['id']}"), 404, "inexistent_connection")
+
+
+def test_name_is_free_again_after_delete(api: Api) -> None:
+    created = create_connection(api)
+    assert api.delete(f"{CONNECTIONS}/{created['id']}").status_code == 204
+    again = create_connection(api, name=created["name"])
+    assert again["id"] != created["id"]
+
+
+def test_deleting_a_connection_deletes_its_users(api: Api) -> None:
+    created = create_connection(api)
+    body = {"connection": created["name"], "email": unique_email(), "password": PASSWORD}
+    response = api.post("/api/v2/users", body)
+    assert response.status_code == 201, response.text
+    user = response.json()
+    bystander = api.create_user()
+    assert api.get(user_path(user["user_id"])).status_code == 200
+
+    assert api.delete(f"{CONNECTIONS}/{created['id']}").status_code == 204
+
+    error(api.get(user_path(user["user_id"])), 404, "inexistent_user")
+    assert api.get(user_path(bystander["user_id"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "body"), [("GET", None), ("PATCH", {"display_name": "x"}), ("DELETE", None)]
+)
+def test_unknown_connection_is_404(api: Api, method: str, body: Any) -> None:
+    path = f"{CONNECTIONS}/con_{uuid.uuid4().hex[:16]}"
+    error(api.http.request(method, path, json=body), 404, "inexistent_connection")
+
+
+# --- list ----------------------------------------------------------------------------------
+
+
+def test_list_filters_by_strategy_and_name(api: Api) -> None:
+    database, upstream = create_connection(api), create_connection(api, "oauth2")
+    oauth2 = all_connections(api, strategy="oauth2")
+    assert {c["strategy"] for c in oauth2} == {"oauth2"}
+    assert upstream["id"] in {c["id"] for c in oauth2}
+    assert database["id"] not in {c["id"] for c in oauth2}
+    assert named(api, upstream["name"]) == [upstream]
+
+
+def test_list_include_totals_object_form(api: Api) -> None:
+    create_connection(api)
+    everything = all_connections(api)
+    response = api.get(CONNECTIONS, include_totals="true", per_page=1, page=1)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"start", "limit", "length", "total", "connections"}
+    assert (body["start"], body["limit"], body["length"]) == (1, 1, 1)
+    assert body["total"] == len(everything)
+    assert body["connections"] == everything[1:2]
+
+
+def test_fields_selects_properties(api: Api) -> None:
+    created = create_connection(api)
+    response = api.get(f"{CONNECTIONS}/{created['id']}", fields="id,name")
+    assert response.json() == {"id": created["id"], "name": created["name"]}
+    response = api.get(
+        f"{CONNECTIONS}/{created['id']}", fields="options,realms", include_fields="false"
+    )
+    assert response.json() == {k: v for k, v in created.items() if k not in ("options", "realms")}
+
+
+# --- authentication and scopes -------------------------------------------------------------
+
+ENDPOINTS: list[tuple[str, str, str, str]] = [
+    ("list", "GET", CONNECTIONS, "read:connections"),
+    ("get", "GET", CONNECTIONS + "/{id}", "read:connections"),
+    ("create", "POST", CONNECTIONS, "create:connections"),
+    ("update", "PATCH", CONNECTIONS + "/{id}", "update:connections"),
+    ("delete", "DELETE", CONNECTIONS + "/{id}", "delete:connections"),
+]
+CONNECTION_SCOPES = sorted({row[3] for row in ENDPOINTS})
+
+
+def call(api: Api, method: str, path: str, target: dict[str, Any]) -> httpx.Response:
+    path = path.format(id=target["id"])
+    if method == "POST":
+        return api.post(path, {"name": unique_name("scoped"), "strategy": "auth0"})
+    if method == "PATCH":
+        return api.patch(path, {"options": {"passwordPolicy": "none"}})
+    return api.http.request(method, path)
+
+
+def assert_insufficient_scope(response: httpx.Response, accepted: str) -> None:
+    found = error(response, 403, "insufficient_scope")
+    assert found["message"].startswith(PREFIX), found
+    assert found["message"].removeprefix(PREFIX).split(",") == [accepted]
+
+
+@pytest.mark.parametrize("scope", CONNECTION_SCOPES)
+def test_a_token_with_one_scope_reaches_exactly_the_endpoints_accepting_it(
+    api: Api, scope: str
+) -> None:
+    narrow = api.with_scopes(scope)
+    target = create_connection(api)
+    before = connection_count(api)
+    for _name, method, path, accepted in ENDPOINTS:
+        if scope != accepted:
+            assert_insufficient_scope(call(narrow, method, path, target), accepted)
+    assert get_connection(api, target["id"]) == target
+    assert connection_count(api) == before
+    for name, method, path, accepted in ENDPOINTS:
+        if scope == accepted:
+            response = call(narrow, method, path, target)
+            assert 200 <= response.status_code < 300, (name, response.text)
+
+
+def test_scopes_of_other_resources_are_403_insufficient_scope(api: Api) -> None:
+    servers = api.get("/api/v2/resource-servers", per_page=100).json()
+    system = next(s for s in servers if s["identifier"] == api.server.audience)
+    others = [s["value"] for s in system["scopes"] if s["value"] not in CONNECTION_SCOPES]
+    narrow = api.with_scopes(*others)
+    target = create_connection(api)
+    before = connection_count(api)
+    for _name, method, path, accepted in ENDPOINTS:
+        assert_insufficient_scope(call(narrow, method, path, target), accepted)
+    assert get_connection(api, target["id"]) == target
+    assert connection_count(api) == before
+
+
+def test_no_token_is_401(api: Api, anonymous: Api) -> None:
+    target = create_connection(api)
+    before = connection_count(api)
+    for name, method, path, _accepted in ENDPOINTS:
+        response = call(anonymous, method, path, target)
+        assert response.status_code == 401, (name, response.text)
+        error(response, 401)
+    assert get_connection(api, target["id"]) == target
+    assert connection_count(api) == before
