@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     issuer: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    bootstrap_client_id: str | None = Field(default=None, min_length=8, max_length=128)
+    # client ids are stored in a VARCHAR(64) column (storage/tables.py)
+    bootstrap_client_id: str | None = Field(default=None, min_length=8, max_length=64)
     bootstrap_client_secret: str | None = Field(default=None, min_length=16, max_length=256)
     bcrypt_cost: int = Field(default=10, ge=4, le=15)
     metadata_max_bytes: int = Field(default=16_384, ge=256, le=1_048_576)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -40,10 +39,13 @@ def read_credentials(params: dict[str, Any], authorization: str | None) -> Clien
 def _parse_basic(token: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(token, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, or non-ASCII (Latin-1) input
         raise InvalidClient("Malformed HTTP Basic credentials.") from exc
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id:
         raise InvalidClient("Malformed HTTP Basic credentials.")
     # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
-    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+    client_id, secret = unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+    if "\x00" in client_id or "\x00" in secret:  # PostgreSQL text cannot hold NUL
+        raise InvalidClient("Malformed HTTP Basic credentials.")
+    return client_id, secret

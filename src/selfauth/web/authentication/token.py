@@ -43,7 +43,12 @@ async def read_token_params(request: Request, limit: int) -> dict[str, Any]:
             data[key] = value
     else:
         raise InvalidRequest(f"Unsupported content type {content_type}.")
-    return {k: v for k, v in data.items() if v is not None}
+    params = {k: v for k, v in data.items() if v is not None}
+    for key, value in params.items():
+        # No client id, secret, audience or scope holds NUL, and PostgreSQL text cannot.
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidRequest(f"Parameter {key} contains a NUL character.")
+    return params
 
 
 @router.post("/oauth/token")
