@@ -31,6 +31,7 @@ from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import token, wellknown
 from selfauth.web.context import Services
+from selfauth.web.guards import RequestGuard
 from selfauth.web.management.router import router as management_router
 from selfauth.web.ratelimit import RateLimitHeaders
 
@@ -103,6 +104,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             result = await prepare(database, settings, clock)
             if result.new_secret is not None:
                 _announce_credentials(settings, result)
+            if result.previous_client_id is not None:
+                log.warning(
+                    "the bootstrap client changed; the previous one (%s) still exists with every "
+                    "Management API scope: delete it if nothing uses it",
+                    result.previous_client_id,
+                )
             app.state.services = await build_services(database, settings, clock)
             yield
         finally:
@@ -117,6 +124,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(RequestGuard)
     app.include_router(management_router)
     app.include_router(token.router)
     app.include_router(wellknown.router)

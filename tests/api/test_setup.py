@@ -507,3 +507,27 @@ def test_changing_the_bootstrap_secret_variable_rotates_the_secret(
     assert deployment.old_secret_token.status == 401, deployment.old_secret_token.body
     assert deployment.old_secret_token.body["error"] == "invalid_client"
     assert deployment.rotated_clients == 1
+
+
+def test_a_deleted_generated_admin_client_is_made_again_on_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """Without bootstrap variables, deleting the generated client must not lock everyone out."""
+    with fresh_database("sqlite", tmp_path) as url:
+        server = start_without_bootstrap(url, tmp_path / "first.log", "sqlite")
+        try:
+            client_id = PRINTED_ID.findall(server.log())[0]
+            secret = PRINTED_SECRET.findall(server.log())[0]
+            with management(server, client_id, secret) as http:
+                assert http.delete(f"/api/v2/clients/{client_id}").status_code == 204
+        finally:
+            stop(server)
+        again = start_without_bootstrap(url, tmp_path / "second.log", "sqlite")
+        try:
+            new_ids = PRINTED_ID.findall(again.log())
+            new_secrets = PRINTED_SECRET.findall(again.log())
+            assert len(new_ids) == 1, again.log()
+            assert new_ids[0] != client_id
+            assert token_response(again, new_ids[0], new_secrets[0]).status_code == 200
+        finally:
+            stop(again)

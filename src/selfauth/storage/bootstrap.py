@@ -34,6 +34,9 @@ _BOOTSTRAP_CLIENT_MARK = "bootstrap_client_id"
 class BootstrapResult:
     client_id: str
     new_secret: str | None  # set only when we generated credentials on this start
+    # An earlier bootstrap client that still exists with every scope, when the configured
+    # one changed: the operator should delete it if it is no longer used.
+    previous_client_id: str | None = None
 
 
 async def bootstrap(
@@ -123,23 +126,21 @@ async def _ensure_admin_client(
     client_secret: str | None,
 ) -> BootstrapResult:
     new_secret = None
+    mark = (
+        await conn.execute(
+            sa.select(server_secrets.c.value).where(server_secrets.c.name == _BOOTSTRAP_CLIENT_MARK)
+        )
+    ).scalar_one_or_none()
+    marked_exists = mark is not None and await _client_exists(conn, mark)
     if client_id is None or client_secret is None:
-        mark = (
-            await conn.execute(
-                sa.select(server_secrets.c.value).where(
-                    server_secrets.c.name == _BOOTSTRAP_CLIENT_MARK
-                )
-            )
-        ).scalar_one_or_none()
-        if mark is not None:
+        if mark is not None and marked_exists:
             return BootstrapResult(mark, None)
+        # First start, or the generated client was deleted: make one so nobody is locked out.
         client_id, client_secret = ids.client_id(), ids.client_secret()
         new_secret = client_secret
-    existing = (
-        await conn.execute(sa.select(clients.c.client_id).where(clients.c.client_id == client_id))
-    ).first()
+    previous = mark if marked_exists and mark != client_id else None
     now = clock()
-    if existing is None:
+    if not await _client_exists(conn, client_id):
         client = Client(
             client_id=client_id,
             name="selfauth administrator (bootstrap)",
@@ -161,7 +162,12 @@ async def _ensure_admin_client(
         server_secrets.delete().where(server_secrets.c.name == _BOOTSTRAP_CLIENT_MARK)
     )
     await conn.execute(server_secrets.insert().values(name=_BOOTSTRAP_CLIENT_MARK, value=client_id))
-    return BootstrapResult(client_id, new_secret)
+    return BootstrapResult(client_id, new_secret, previous)
+
+
+async def _client_exists(conn: Conn, client_id: str) -> bool:
+    query = sa.select(clients.c.client_id).where(clients.c.client_id == client_id)
+    return (await conn.execute(query)).first() is not None
 
 
 async def _ensure_full_grant(conn: Conn, client_id: str, audience: str) -> None:

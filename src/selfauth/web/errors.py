@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -13,8 +12,6 @@ from starlette.responses import Response
 from selfauth.errors import SelfauthError
 from selfauth.oauth.errors import OAuthError
 from selfauth.web.json import JSONResponse
-
-log = logging.getLogger("selfauth.web")
 
 
 def management_error(status: int, message: str, error_code: str | None) -> JSONResponse:
@@ -75,16 +72,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return management_error(400, message, "invalid_query_string")
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if _is_oauth_path(request):
-        return oauth_error(500, "server_error", "Internal error")
-    return management_error(500, "Internal error", None)
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SelfauthError, _selfauth_error)
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)

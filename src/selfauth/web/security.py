@@ -50,6 +50,16 @@ def require(*accepted: str) -> Callable[[Request], Awaitable[Principal]]:
 
 
 async def authenticate(request: Request) -> Principal:
+    """The caller's verified token; checked once per request however many ask."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
+    principal = await _verify_bearer(request)
+    request.state.principal = principal
+    return principal
+
+
+async def _verify_bearer(request: Request) -> Principal:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("Missing authentication")

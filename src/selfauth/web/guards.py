@@ -1,0 +1,61 @@
+"""The outermost guard: inputs no handler should see, and errors no handler caught."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from selfauth.web.errors import management_error, oauth_error
+
+log = logging.getLogger("selfauth.web")
+
+
+def _is_management(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith("/api/")
+
+
+class RequestGuard:
+    """Refuses NUL in the path or query (PostgreSQL text cannot hold it, and no identifier
+    contains it), and answers an unhandled exception with a 500 in the API's shape.
+
+    Starlette's own catch-all re-raises after answering, which makes uvicorn drop the
+    keep-alive connection; this guard answers and keeps the connection usable.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = bytes(scope.get("query_string", b"")).lower()
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            if _is_management(scope):
+                response = management_error(
+                    400, "The URL contains a NUL character.", "invalid_query_string"
+                )
+            else:
+                response = oauth_error(400, "invalid_request", "The URL contains a NUL character.")
+            await response(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            if _is_management(scope):
+                response = management_error(500, "Internal error", None)
+            else:
+                response = oauth_error(500, "server_error", "Internal error")
+            await response(scope, receive, send)
