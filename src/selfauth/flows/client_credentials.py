@@ -23,7 +23,7 @@ class GrantFinder(Protocol):
 
 
 class ResourceServerFinder(Protocol):
-    async def get(self, id_or_identifier: str) -> ResourceServer | None: ...
+    async def by_identifier(self, identifier: str) -> ResourceServer | None: ...
 
 
 @dataclass
@@ -53,8 +53,8 @@ class ClientCredentialsGrant:
             raise InvalidRequest(
                 "No audience parameter was provided, and no default audience has been configured"
             )
-        server = await self.resource_servers.get(audience)
-        if server is None or server.identifier != audience:
+        server = await self.resource_servers.by_identifier(audience)
+        if server is None:
             raise AccessDenied(f"Service not found: {audience}")
         grant = await self.grants.find(client.client_id, audience)
         if grant is None:
@@ -75,7 +75,7 @@ class ClientCredentialsGrant:
             "azp": client.client_id,
         }
         return {
-            "access_token": self.signer.sign(claims, alg=server.signing_alg),
+            "access_token": await self.signer.sign_async(claims, alg=server.signing_alg),
             "scope": claims["scope"],
             "expires_in": server.token_lifetime,
             "token_type": "Bearer",

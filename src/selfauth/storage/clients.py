@@ -8,7 +8,11 @@ from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.errors import Conflict
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Database
+from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import client_grants, clients
+
+_CLIENT_BY_ID = KeyLookup(clients, "client_id")
+_GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 
 
 class SqlClientRepository:
@@ -25,11 +29,8 @@ class SqlClientRepository:
         return [from_row(Client, row) for row in rows], total
 
     async def get(self, client_id: str) -> Client | None:
-        async with self._db.read() as conn:
-            row = (
-                await conn.execute(clients.select().where(clients.c.client_id == client_id))
-            ).first()
-        return None if row is None else from_row(Client, row)
+        found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
+        return None if found is None else Client(**found)
 
     async def save(self, client: Client, *, create: bool) -> None:
         values = to_values(client, clients)
@@ -75,8 +76,8 @@ class SqlClientGrantRepository:
         return None if row is None else from_row(ClientGrant, row)
 
     async def find(self, client_id: str, audience: str) -> ClientGrant | None:
-        grants = await self.list(client_id=client_id, audience=audience)
-        return grants[0] if grants else None
+        found = await _GRANT_BY_PAIR.one(self._db, client_id=client_id, audience=audience)
+        return None if found is None else ClientGrant(**found)
 
     async def save(self, grant: ClientGrant, *, create: bool) -> None:
         values = to_values(grant, client_grants)

@@ -10,7 +10,13 @@ from selfauth.domain.connections.model import Connection
 from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import clients, connection_clients, connections
+
+_BY_ID = KeyLookup(connections, "id")
+_ENABLED_CLIENTS = KeyLookup(
+    connection_clients, "connection_id", columns=("client_id",), order_by="client_id"
+)
 
 
 class SqlConnectionRepository:
@@ -42,9 +48,11 @@ class SqlConnectionRepository:
             return await self._load(conn)
 
     async def get(self, connection_id: str) -> Connection | None:
-        async with self._db.read() as conn:
-            found = await self._load(conn, connections.c.id == connection_id)
-        return found[0] if found else None
+        found = await _BY_ID.one(self._db, id=connection_id)
+        if found is None:
+            return None
+        links = await _ENABLED_CLIENTS.all(self._db, connection_id=connection_id)
+        return Connection(**found, enabled_clients=[link["client_id"] for link in links])
 
     async def get_by_name(self, name: str) -> Connection | None:
         async with self._db.read() as conn:

@@ -41,6 +41,10 @@ class Conn(Protocol):
         parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
     ) -> Result[Any]: ...
 
+    async def fetch_row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """Driver-level SQL (from storage/lookup.py) inside this transaction."""
+        ...
+
 
 class _InlineConn:
     """A sync SQLite connection behind the async `Conn` interface."""
@@ -57,6 +61,14 @@ class _InlineConn:
     ) -> Result[Any]:
         return self._connection.execute(statement, parameters)
 
+    async def fetch_row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        cursor = self._connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            row = cursor.execute(sql, params).fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else tuple(row)
+
 
 class _AsyncConn:
     dialect = "postgresql"
@@ -71,6 +83,11 @@ class _AsyncConn:
     ) -> Result[Any]:
         return await self._connection.execute(statement, parameters)
 
+    async def fetch_row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        # Through SQLAlchemy, so the statement runs inside the transaction it has begun.
+        row = (await self._connection.exec_driver_sql(sql, params)).first()
+        return None if row is None else tuple(row)
+
 
 class Database:
     """Owns the engine and hands out transactions: `read()` and `write()`."""
@@ -80,6 +97,8 @@ class Database:
         self.dialect = url.dialect
         self._sync_engine: Engine | None = None
         self._async_engine: AsyncEngine | None = None
+        self._read_engine: AsyncEngine | None = None
+        self._sqlite_reader: Connection | None = None
         self._write_lock = asyncio.Lock()
         if url.dialect == "sqlite":
             self._sync_engine = _sqlite_engine(url.sqlalchemy)
@@ -91,7 +110,10 @@ class Database:
                 pool_size=20,
                 max_overflow=20,
                 pool_pre_ping=False,
+                skip_autocommit_rollback=True,
             )
+            # Reads skip BEGIN/COMMIT: two network round trips fewer per lookup.
+            self._read_engine = self._async_engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def sync_engine(self) -> Engine | None:
@@ -103,14 +125,55 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
-        """A transaction for reads (a consistent snapshot)."""
+        """Statements that only read; each sees the latest committed data.
+
+        No transaction is opened: lookups are single statements, and BEGIN/COMMIT would cost
+        more than the lookup itself.
+        """
         if self._sync_engine is not None:
-            with self._sync_engine.connect() as connection, connection.begin():
-                yield _InlineConn(connection)
+            # Inline reads never yield to the loop, so one connection serves them all in turn.
+            reader = self._sqlite_reader
+            if reader is None:
+                reader = self._sqlite_reader = self._sync_engine.connect()
+                reader.info["begin"] = None
+            try:
+                yield _InlineConn(reader)
+            finally:
+                reader.commit()  # ends SQLAlchemy's bookkeeping; no SQL transaction was open
             return
-        assert self._async_engine is not None
-        async with self._async_engine.connect() as aconnection, aconnection.begin():
+        assert self._read_engine is not None
+        async with self._read_engine.connect() as aconnection:
             yield _AsyncConn(aconnection)
+
+    async def fetch_row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """Run one precompiled SELECT on the driver itself and return its first row.
+
+        The hot lookups (a user, a client, a grant by key) take this path: SQLAlchemy's
+        execution machinery costs several times the query itself. `sql` comes from
+        `storage/lookup.py`, which compiles it from the table definitions.
+        """
+        rows = await self.fetch_rows(sql, params, limit=1)
+        return rows[0] if rows else None
+
+    async def fetch_rows(
+        self, sql: str, params: tuple[Any, ...], *, limit: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        if self._sync_engine is not None:
+            async with self.read():
+                assert self._sqlite_reader is not None
+                dbapi = self._sqlite_reader.connection.dbapi_connection
+                cursor = dbapi.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
+                finally:
+                    cursor.close()
+            return [tuple(row) for row in rows]
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as aconnection:
+            raw = await aconnection.get_raw_connection()
+            records = await raw.driver_connection.fetch(sql, *params)  # type: ignore[union-attr]
+        return [tuple(record) for record in (records[:limit] if limit else records)]
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
@@ -130,6 +193,9 @@ class Database:
             yield _AsyncConn(aconnection)
 
     async def dispose(self) -> None:
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+            self._sqlite_reader = None
         if self._sync_engine is not None:
             self._sync_engine.dispose()
         if self._async_engine is not None:
@@ -159,6 +225,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.info.get("begin", "BEGIN"))
+        statement = connection.info.get("begin", "BEGIN")
+        if statement:  # None: the shared reader, which runs each SELECT on its own
+            connection.exec_driver_sql(statement)
 
     return engine

@@ -8,7 +8,10 @@ from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.errors import Conflict
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Database
+from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import resource_servers
+
+_BY_IDENTIFIER = KeyLookup(resource_servers, "identifier")
 
 
 class SqlResourceServerRepository:
@@ -36,6 +39,10 @@ class SqlResourceServerRepository:
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else from_row(ResourceServer, row)
+
+    async def by_identifier(self, identifier: str) -> ResourceServer | None:
+        found = await _BY_IDENTIFIER.one(self._db, identifier=identifier)
+        return None if found is None else ResourceServer(**found)
 
     async def save(self, server: ResourceServer, *, create: bool) -> None:
         values = to_values(server, resource_servers)

@@ -12,6 +12,7 @@ from selfauth.domain.users.model import User
 from selfauth.domain.users.service import inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage.database import Database
+from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import users
 
 USER_EXISTS = "The user already exists."
@@ -31,6 +32,7 @@ SORTABLE = frozenset(
     }
 )
 _FIELDS = [f.name for f in dataclasses.fields(User)]
+_BY_ID = KeyLookup(users, "user_id")
 
 
 def _user(row: sa.Row[Any]) -> User:
@@ -50,9 +52,8 @@ class SqlUserRepository:
         self._db = database
 
     async def get(self, user_id: str) -> User | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(users.select().where(users.c.user_id == user_id))).first()
-        return None if row is None else _user(row)
+        found = await _BY_ID.one(self._db, user_id=user_id)
+        return None if found is None else User(**found)
 
     async def insert(self, user: User) -> None:
         try:
@@ -65,11 +66,10 @@ class SqlUserRepository:
         """Read-modify-write under a row lock, so concurrent merges never lose a key."""
         try:
             async with self._db.write() as conn:
-                query = users.select().where(users.c.user_id == user_id).with_for_update()
-                row = (await conn.execute(query)).first()
-                if row is None:
+                found = await _BY_ID.locked(conn, user_id=user_id)
+                if found is None:
                     raise inexistent_user()
-                current = _user(row)
+                current = User(**found)
                 updated = change(current)
                 changed = {
                     name: getattr(updated, name)

@@ -42,6 +42,11 @@ class Services:
     rate_limits: TokenBuckets | None
 
 
-def services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+async def services(request: Request) -> Services:
+    """The dependency form; async, so FastAPI does not hop to a thread for it."""
+    return services_of(request)

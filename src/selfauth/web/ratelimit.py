@@ -5,21 +5,17 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from selfauth.domain.ratelimit import Allowance
+from selfauth.domain.ratelimit import Allowance, TokenBuckets
 from selfauth.errors import TooManyRequests
-from selfauth.web.context import services
-from selfauth.web.security import authenticate
 
 _STATE_KEY = "rate_limit"
 
 
-async def rate_limit(request: Request) -> None:
-    """A router dependency: authenticate, then charge the caller's bucket."""
-    limiter = services(request).rate_limits
+def charge(request: Request, limiter: TokenBuckets | None, caller: str) -> None:
+    """Take one request from the caller's bucket; past the burst, 429."""
     if limiter is None:
         return
-    principal = await authenticate(request)
-    allowance = limiter.take(principal.subject)
+    allowance = limiter.take(caller)
     request.state.rate_limit = allowance
     if not allowance.allowed:
         raise TooManyRequests("Global limit has been reached")

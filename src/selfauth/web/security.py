@@ -10,7 +10,8 @@ from fastapi import Request
 
 from selfauth.errors import Forbidden, InvalidBody, Unauthorized
 from selfauth.oauth.jwt import InvalidToken
-from selfauth.web.context import services
+from selfauth.web.context import Services, services_of
+from selfauth.web.ratelimit import charge
 
 
 class BadAuthorizationHeader(InvalidBody):
@@ -37,26 +38,32 @@ def insufficient_scope(accepted: tuple[str, ...]) -> Forbidden:
     return Forbidden(f"Insufficient scope, expected any of: {','.join(accepted)}")
 
 
-def require(*accepted: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency: a valid Management API token holding any of `accepted`."""
+@dataclass(frozen=True)
+class Caller:
+    """What a Management API handler gets: who calls, and the services to serve them."""
 
-    async def dependency(request: Request) -> Principal:
+    principal: Principal
+    services: Services
+
+
+def require(*accepted: str) -> Callable[[Request], Awaitable[Caller]]:
+    """The one dependency of every Management API endpoint: a valid token, charged to the
+    caller's rate limit, holding any of `accepted`."""
+
+    async def dependency(request: Request) -> Caller:
+        found = services_of(request)
         principal = await authenticate(request)
+        charge(request, found.rate_limits, principal.subject)
         if not principal.has_any(*accepted):
             raise insufficient_scope(accepted)
-        return principal
+        return Caller(principal, found)
 
     return dependency
 
 
 async def authenticate(request: Request) -> Principal:
-    """The caller's verified token; checked once per request however many ask."""
-    known = getattr(request.state, "principal", None)
-    if isinstance(known, Principal):
-        return known
-    principal = await _verify_bearer(request)
-    request.state.principal = principal
-    return principal
+    """The caller's verified token."""
+    return await _verify_bearer(request)
 
 
 async def _verify_bearer(request: Request) -> Principal:
@@ -67,7 +74,7 @@ async def _verify_bearer(request: Request) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise BadAuthorizationHeader("Bad HTTP authentication header format")
-    found = services(request)
+    found = services_of(request)
     try:
         claims = await found.verifier.verify(token, found.settings.management_audience)
     except InvalidToken as exc:

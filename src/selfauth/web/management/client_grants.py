@@ -8,10 +8,9 @@ from starlette.responses import Response
 
 from selfauth.domain.clients.model import grant_view
 from selfauth.web.body import read_json_object, validate
-from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging
-from selfauth.web.security import Principal, require
+from selfauth.web.security import Caller, require
 
 router = APIRouter()
 
@@ -33,9 +32,9 @@ class UpdateGrant(BaseModel):
 @router.post("/client-grants", status_code=201)
 async def create_grant(
     request: Request,
-    _: Principal = Depends(require("create:client_grants")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("create:client_grants")),
 ) -> Response:
+    found = caller.services
     body = validate(CreateGrant, await read_json_object(request, found.settings.max_body_bytes))
     grant = await found.grant_service.create(body.client_id, body.audience, body.scope)
     return JSONResponse(grant_view(grant), status_code=201)
@@ -44,9 +43,9 @@ async def create_grant(
 @router.get("/client-grants")
 async def list_grants(
     request: Request,
-    _: Principal = Depends(require("read:client_grants")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:client_grants")),
 ) -> Response:
+    found = caller.services
     query = request.query_params
     paging = Paging.parse(query)
     grants = await found.client_grants.list(
@@ -59,9 +58,9 @@ async def list_grants(
 @router.get("/client-grants/{grant_id}")
 async def get_grant(
     grant_id: str,
-    _: Principal = Depends(require("read:client_grants")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:client_grants")),
 ) -> Response:
+    found = caller.services
     return JSONResponse(grant_view(await found.grant_service.get(grant_id)))
 
 
@@ -69,9 +68,9 @@ async def get_grant(
 async def update_grant(
     grant_id: str,
     request: Request,
-    _: Principal = Depends(require("update:client_grants")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("update:client_grants")),
 ) -> Response:
+    found = caller.services
     body = validate(UpdateGrant, await read_json_object(request, found.settings.max_body_bytes))
     return JSONResponse(grant_view(await found.grant_service.update(grant_id, body.scope)))
 
@@ -79,8 +78,8 @@ async def update_grant(
 @router.delete("/client-grants/{grant_id}", status_code=204)
 async def delete_grant(
     grant_id: str,
-    _: Principal = Depends(require("delete:client_grants")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("delete:client_grants")),
 ) -> Response:
+    found = caller.services
     await found.grant_service.delete(grant_id)
     return Response(status_code=204)

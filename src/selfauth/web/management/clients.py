@@ -10,10 +10,9 @@ from starlette.responses import Response
 
 from selfauth.domain.clients.model import GRANT_TYPES, client_view
 from selfauth.web.body import read_json_object, validate
-from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
-from selfauth.web.security import Principal, require
+from selfauth.web.security import Caller, require
 
 router = APIRouter()
 
@@ -56,9 +55,9 @@ class UpdateClient(_ClientFields):
 @router.post("/clients", status_code=201)
 async def create_client(
     request: Request,
-    _: Principal = Depends(require("create:clients")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("create:clients")),
 ) -> Response:
+    found = caller.services
     body = validate(CreateClient, await read_json_object(request, found.settings.max_body_bytes))
     client, secret = await found.client_service.create(body.model_dump(exclude_unset=True))
     return JSONResponse(client_view(client, secret=secret), status_code=201)
@@ -67,9 +66,9 @@ async def create_client(
 @router.get("/clients")
 async def list_clients(
     request: Request,
-    _: Principal = Depends(require(*READ)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*READ)),
 ) -> Response:
+    found = caller.services
     paging = Paging.parse(request.query_params)
     selection = FieldSelection.parse(request.query_params)
     clients, total = await found.clients.list(offset=paging.offset, limit=paging.per_page)
@@ -81,9 +80,9 @@ async def list_clients(
 async def get_client(
     client_id: str,
     request: Request,
-    _: Principal = Depends(require(*READ)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*READ)),
 ) -> Response:
+    found = caller.services
     client = await found.client_service.get(client_id)
     return JSONResponse(FieldSelection.parse(request.query_params).apply(client_view(client)))
 
@@ -92,9 +91,9 @@ async def get_client(
 async def update_client(
     client_id: str,
     request: Request,
-    _: Principal = Depends(require(*UPDATE)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*UPDATE)),
 ) -> Response:
+    found = caller.services
     body = validate(UpdateClient, await read_json_object(request, found.settings.max_body_bytes))
     client = await found.client_service.update(client_id, body.model_dump(exclude_unset=True))
     return JSONResponse(client_view(client))
@@ -103,9 +102,9 @@ async def update_client(
 @router.post("/clients/{client_id}/rotate-secret")
 async def rotate_secret(
     client_id: str,
-    _: Principal = Depends(require("update:client_keys")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("update:client_keys")),
 ) -> Response:
+    found = caller.services
     client, secret = await found.client_service.rotate_secret(client_id)
     return JSONResponse(client_view(client, secret=secret))
 
@@ -113,8 +112,8 @@ async def rotate_secret(
 @router.delete("/clients/{client_id}", status_code=204)
 async def delete_client(
     client_id: str,
-    _: Principal = Depends(require("delete:clients")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("delete:clients")),
 ) -> Response:
+    found = caller.services
     await found.client_service.delete(client_id)
     return Response(status_code=204)

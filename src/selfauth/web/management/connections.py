@@ -10,10 +10,9 @@ from starlette.responses import Response
 
 from selfauth.domain.connections.service import connection_view
 from selfauth.web.body import read_json_object, validate
-from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
-from selfauth.web.security import Principal, require
+from selfauth.web.security import Caller, require
 
 router = APIRouter()
 
@@ -37,9 +36,9 @@ class CreateConnection(_ConnectionFields):
 @router.post("/connections", status_code=201)
 async def create_connection(
     request: Request,
-    _: Principal = Depends(require("create:connections")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("create:connections")),
 ) -> Response:
+    found = caller.services
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(CreateConnection, data)
     connection = await found.connection_service.create(body.model_dump(exclude_unset=True))
@@ -49,9 +48,9 @@ async def create_connection(
 @router.get("/connections")
 async def list_connections(
     request: Request,
-    _: Principal = Depends(require("read:connections")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:connections")),
 ) -> Response:
+    found = caller.services
     query = request.query_params
     paging = Paging.parse(query)
     selection = FieldSelection.parse(query)
@@ -70,9 +69,9 @@ async def list_connections(
 async def get_connection(
     connection_id: str,
     request: Request,
-    _: Principal = Depends(require("read:connections")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:connections")),
 ) -> Response:
+    found = caller.services
     connection = await found.connection_service.get(connection_id)
     return JSONResponse(
         FieldSelection.parse(request.query_params).apply(connection_view(connection))
@@ -83,9 +82,9 @@ async def get_connection(
 async def update_connection(
     connection_id: str,
     request: Request,
-    _: Principal = Depends(require("update:connections")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("update:connections")),
 ) -> Response:
+    found = caller.services
     body = validate(
         _ConnectionFields, await read_json_object(request, found.settings.max_body_bytes)
     )
@@ -98,8 +97,8 @@ async def update_connection(
 @router.delete("/connections/{connection_id}", status_code=204)
 async def delete_connection(
     connection_id: str,
-    _: Principal = Depends(require("delete:connections")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("delete:connections")),
 ) -> Response:
+    found = caller.services
     await found.connection_service.delete(connection_id)
     return Response(status_code=204)

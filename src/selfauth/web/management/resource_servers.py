@@ -8,10 +8,9 @@ from starlette.responses import Response
 
 from selfauth.domain.resource_servers.model import resource_server_view
 from selfauth.web.body import read_json_object, validate
-from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging
-from selfauth.web.security import Principal, require
+from selfauth.web.security import Caller, require
 
 router = APIRouter()
 
@@ -41,9 +40,9 @@ class CreateServer(_ServerFields):
 @router.post("/resource-servers", status_code=201)
 async def create_server(
     request: Request,
-    _: Principal = Depends(require("create:resource_servers")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("create:resource_servers")),
 ) -> Response:
+    found = caller.services
     body = validate(CreateServer, await read_json_object(request, found.settings.max_body_bytes))
     fields = body.model_dump(exclude_unset=True)
     fields.setdefault("name", body.identifier)
@@ -54,9 +53,9 @@ async def create_server(
 @router.get("/resource-servers")
 async def list_servers(
     request: Request,
-    _: Principal = Depends(require("read:resource_servers")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:resource_servers")),
 ) -> Response:
+    found = caller.services
     paging = Paging.parse(request.query_params)
     servers = await found.resource_servers.list()
     page = servers[paging.offset : paging.offset + paging.per_page]
@@ -69,9 +68,9 @@ async def list_servers(
 @router.get("/resource-servers/{server_id:path}")
 async def get_server(
     server_id: str,
-    _: Principal = Depends(require("read:resource_servers")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:resource_servers")),
 ) -> Response:
+    found = caller.services
     return JSONResponse(resource_server_view(await found.resource_server_service.get(server_id)))
 
 
@@ -79,9 +78,9 @@ async def get_server(
 async def update_server(
     server_id: str,
     request: Request,
-    _: Principal = Depends(require("update:resource_servers")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("update:resource_servers")),
 ) -> Response:
+    found = caller.services
     body = validate(_ServerFields, await read_json_object(request, found.settings.max_body_bytes))
     server = await found.resource_server_service.update(
         server_id, body.model_dump(exclude_unset=True)
@@ -92,8 +91,8 @@ async def update_server(
 @router.delete("/resource-servers/{server_id:path}", status_code=204)
 async def delete_server(
     server_id: str,
-    _: Principal = Depends(require("delete:resource_servers")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("delete:resource_servers")),
 ) -> Response:
+    found = caller.services
     await found.resource_server_service.delete(server_id)
     return Response(status_code=204)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from selfauth.web.management import client_grants, clients, connections, resource_servers, users
-from selfauth.web.ratelimit import rate_limit
 
-router = APIRouter(prefix="/api/v2", dependencies=[Depends(rate_limit)])
+router = APIRouter(prefix="/api/v2")
 for module in (users, clients, client_grants, resource_servers, connections):
     router.include_router(module.router)

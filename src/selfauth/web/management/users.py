@@ -12,10 +12,9 @@ from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidQueryString
 from selfauth.storage.users import SORTABLE
 from selfauth.web.body import read_json_object, validate
-from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
-from selfauth.web.security import Principal, insufficient_scope, require
+from selfauth.web.security import Caller, Principal, insufficient_scope, require
 
 router = APIRouter()
 
@@ -95,9 +94,9 @@ def _check_self(
 @router.post("/users", status_code=201)
 async def create_user(
     request: Request,
-    _: Principal = Depends(require("create:users")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("create:users")),
 ) -> Response:
+    found = caller.services
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(CreateUser, data)
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "verify_email"}
@@ -108,9 +107,9 @@ async def create_user(
 @router.get("/users")
 async def list_users(
     request: Request,
-    _: Principal = Depends(require("read:users", "read:user_idp_tokens")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:users", "read:user_idp_tokens")),
 ) -> Response:
+    found = caller.services
     query = request.query_params
     if query.get("q") or query.get("search_engine") == "v1":
         raise InvalidQueryString("Query validation error: 'q' searches are not supported yet.")
@@ -144,9 +143,10 @@ def _sort(raw: str | None) -> tuple[str, bool]:
 async def get_user(
     user_id: str,
     request: Request,
-    principal: Principal = Depends(require(*READ)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*READ)),
 ) -> Response:
+    found = caller.services
+    principal = caller.principal
     _check_self(principal, user_id, ("read:users", "read:user_idp_tokens"), READ)
     user = await found.users.get(user_id)
     return JSONResponse(_render(management_view(user), FieldSelection.parse(request.query_params)))
@@ -156,9 +156,10 @@ async def get_user(
 async def update_user(
     user_id: str,
     request: Request,
-    principal: Principal = Depends(require(*UPDATE)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*UPDATE)),
 ) -> Response:
+    found = caller.services
+    principal = caller.principal
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(UpdateUser, data)
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in _STEERING}
@@ -186,9 +187,10 @@ def _authorize_update(principal: Principal, user_id: str, fields: dict[str, Any]
 @router.delete("/users/{user_id}", status_code=204)
 async def delete_user(
     user_id: str,
-    principal: Principal = Depends(require(*DELETE)),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require(*DELETE)),
 ) -> Response:
+    found = caller.services
+    principal = caller.principal
     _check_self(principal, user_id, ("delete:users",), DELETE)
     await found.users.delete(user_id)
     return Response(status_code=204)
@@ -197,9 +199,9 @@ async def delete_user(
 @router.get("/users-by-email")
 async def users_by_email(
     request: Request,
-    _: Principal = Depends(require("read:users")),
-    found: Services = Depends(services),
+    caller: Caller = Depends(require("read:users")),
 ) -> Response:
+    found = caller.services
     email = request.query_params.get("email")
     if not email:
         raise InvalidQueryString(
