@@ -33,7 +33,7 @@ from selfauth.web import errors
 from selfauth.web.authentication import token, wellknown
 from selfauth.web.context import Services
 from selfauth.web.guards import RequestGuard
-from selfauth.web.management.router import router as management_router
+from selfauth.web.management import router as management
 from selfauth.web.ratelimit import RateLimitHeaders
 
 log = logging.getLogger("selfauth")
@@ -133,7 +133,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     # Starlette tries routes in order: the token endpoint, the hottest, goes first.
     app.include_router(token.router)
     app.include_router(wellknown.router)
-    app.include_router(management_router)
+    for router in management.ROUTERS:
+        app.include_router(router, prefix=management.PREFIX)
     return app
 
 

@@ -14,6 +14,4 @@ def utc_now() -> datetime:
 
 def iso(moment: datetime) -> str:
     """Auth0's timestamp format: milliseconds and a `Z`."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
