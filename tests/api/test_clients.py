@@ -10,37 +10,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import Api, assert_error
-from tests.support.server import RunningServer
+from tests.support.api import Api
+from tests.support.api import assert_coded_error as error
 
 CLIENTS = "/api/v2/clients"
 READ = ("read:clients", "read:client_keys")
 UPDATE = ("update:clients", "update:client_keys")
 
 
-# --- fixtures and helpers ------------------------------------------------------------------
-# One HTTP client per module: building an httpx.Client costs ~0.2 s (its TLS context).
-
-
-@pytest.fixture(scope="module")
-def api(server: RunningServer) -> Api:
-    return Api(server, server.admin_token())
-
-
-@pytest.fixture(scope="module")
-def anonymous(server: RunningServer) -> Api:
-    return Api(server, None)
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def unique(prefix: str = "app") -> str:
     return f"{prefix} {uuid.uuid4().hex[:10]}"
-
-
-def error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An error in Auth0's shape, `errorCode` included."""
-    body = assert_error(response, status, code)
-    assert isinstance(body.get("errorCode"), str) and body["errorCode"], body
-    return body
 
 
 def create_client(api: Api, **fields: Any) -> dict[str, Any]:

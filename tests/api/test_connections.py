@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import DB, PASSWORD, Api, assert_error, unique_email, user_path
-from tests.support.server import RunningServer
+from tests.support.api import DB, PASSWORD, Api, unique_email, user_path
+from tests.support.api import assert_coded_error as error
 
 CONNECTIONS = "/api/v2/connections"
 PREFIX = "Insufficient scope, expected any of: "
@@ -22,25 +22,7 @@ OAUTH2_OPTIONS = {
 }
 
 
-# --- fixtures and helpers ------------------------------------------------------------------
-# One HTTP client per module: building an httpx.Client costs ~0.2 s (its TLS context).
-
-
-@pytest.fixture(scope="module")
-def api(server: RunningServer) -> Api:
-    return Api(server, server.admin_token())
-
-
-@pytest.fixture(scope="module")
-def anonymous(server: RunningServer) -> Api:
-    return Api(server, None)
-
-
-def error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An error in Auth0's shape, `errorCode` included."""
-    body = assert_error(response, status, code)
-    assert isinstance(body.get("errorCode"), str) and body["errorCode"], body
-    return body
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def unique_name(prefix: str = "conn") -> str:

@@ -27,11 +27,9 @@ from tests.support.server import (
     RunningServer,
     backends,
     client_token,
-    free_port,
     fresh_database,
     start,
     stop,
-    wait_until_ready,
 )
 
 T = TypeVar("T")
@@ -100,24 +98,7 @@ async def _postgres_tables(url: str) -> set[str]:
 
 def start_without_bootstrap(database_url: str, log_path: Path, backend: str) -> RunningServer:
     """`selfauth serve` with neither bootstrap variable set, as on a first try-out."""
-    port = free_port()
-    env = user_env(
-        SELFAUTH_DATABASE_URL=database_url,
-        SELFAUTH_ISSUER=f"http://127.0.0.1:{port}/",
-        SELFAUTH_BCRYPT_COST="4",
-        SELFAUTH_MANAGEMENT_RATE_LIMIT="100000",
-        SELFAUTH_MANAGEMENT_RATE_BURST="100000",
-    )
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "selfauth", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = RunningServer(backend, f"http://127.0.0.1:{port}", database_url, process, log_path)
-    wait_until_ready(server)
-    return server
+    return start(database_url, log_path, backend, bootstrap=False)
 
 
 def management(server: RunningServer, client_id: str, secret: str) -> httpx.Client:

@@ -84,3 +84,13 @@ def assert_error(
     if error_code is not None:
         assert body.get("errorCode") == error_code, body
     return body
+
+
+def assert_coded_error(
+    response: httpx.Response, status: int, error_code: str | None = None
+) -> dict[str, Any]:
+    """As `assert_error`, and the body must carry an `errorCode`."""
+    body = assert_error(response, status, error_code)
+    assert isinstance(body.get("errorCode"), str), body
+    assert body["errorCode"], body
+    return body

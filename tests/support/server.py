@@ -81,14 +81,22 @@ def start(
     backend: str,
     extra_env: dict[str, str] | None = None,
     port: int | None = None,
+    *,
+    bootstrap: bool = True,
 ) -> RunningServer:
+    """`bootstrap=False` starts without the bootstrap variables, as on a first try-out."""
     port = port or free_port()
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SELFAUTH_")}
+    credentials = (
+        {"SELFAUTH_BOOTSTRAP_CLIENT_ID": ADMIN_ID, "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": ADMIN_SECRET}
+        if bootstrap
+        else {}
+    )
     env = {
-        **os.environ,
+        **inherited,
+        **credentials,
         "SELFAUTH_DATABASE_URL": database_url,
         "SELFAUTH_ISSUER": f"http://127.0.0.1:{port}/",
-        "SELFAUTH_BOOTSTRAP_CLIENT_ID": ADMIN_ID,
-        "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": ADMIN_SECRET,
         "SELFAUTH_BCRYPT_COST": "4",  # tests check behaviour, not hashing cost
         # The shared test servers take bursts of requests; test_rate_limits.py runs its own.
         "SELFAUTH_MANAGEMENT_RATE_LIMIT": "100000",
