@@ -144,6 +144,10 @@ class UserService:
         root = _validated_root(fields, connection)
         _check_editable(root, connection)
         password_hash = None
+        if "password" in fields and not connection.is_database:
+            raise OperationNotSupported(
+                f"Passwords are kept by the identity provider of {connection.name}, not here."
+            )
         if "password" in fields:
             password = fields["password"]
             if not isinstance(password, str):
