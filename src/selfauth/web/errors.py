@@ -35,8 +35,13 @@ def oauth_error(status: int, error: str, description: str) -> JSONResponse:
     )
 
 
+def is_management_path(path: str) -> bool:
+    """Management API errors are Auth0's JSON; everything else answers in OAuth's shape."""
+    return path.startswith("/api/")
+
+
 def _is_oauth_path(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+    return not is_management_path(request.url.path)
 
 
 async def _selfauth_error(request: Request, exc: Exception) -> Response:

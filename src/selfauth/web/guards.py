@@ -6,13 +6,9 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from selfauth.web.errors import management_error, oauth_error
+from selfauth.web.errors import is_management_path, management_error, oauth_error
 
 log = logging.getLogger("selfauth.web")
-
-
-def _is_management(scope: Scope) -> bool:
-    return str(scope.get("path", "")).startswith("/api/")
 
 
 class RequestGuard:
@@ -32,7 +28,7 @@ class RequestGuard:
             return
         query = bytes(scope.get("query_string", b"")).lower()
         if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
-            if _is_management(scope):
+            if is_management_path(scope["path"]):
                 response = management_error(
                     400, "The URL contains a NUL character.", "invalid_query_string"
                 )
@@ -54,7 +50,7 @@ class RequestGuard:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            if _is_management(scope):
+            if is_management_path(scope["path"]):
                 response = management_error(500, "Internal error", None)
             else:
                 response = oauth_error(500, "server_error", "Internal error")

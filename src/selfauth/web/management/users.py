@@ -77,10 +77,6 @@ class UpdateUser(_Body):
 _STEERING = ("verify_email", "verify_phone_number", "connection", "client_id")
 
 
-def _render(view: dict[str, Any], selection: FieldSelection) -> dict[str, Any]:
-    return selection.apply(view)
-
-
 def _check_self(
     principal: Principal, user_id: str, full: tuple[str, ...], accepted: tuple[str, ...]
 ) -> None:
@@ -123,7 +119,7 @@ async def list_users(
         descending=descending,
         with_total=paging.include_totals,
     )
-    items = [_render(management_view(u), selection) for u in users]
+    items = [selection.apply(management_view(u)) for u in users]
     return JSONResponse(paging.wrap("users", items, total or 0))
 
 
@@ -149,7 +145,7 @@ async def get_user(
     principal = caller.principal
     _check_self(principal, user_id, ("read:users", "read:user_idp_tokens"), READ)
     user = await found.users.get(user_id)
-    return JSONResponse(_render(management_view(user), FieldSelection.parse(request.query_params)))
+    return JSONResponse(FieldSelection.parse(request.query_params).apply(management_view(user)))
 
 
 @router.patch("/users/{user_id}")
@@ -209,4 +205,4 @@ async def users_by_email(
         )
     selection = FieldSelection.parse(request.query_params)
     users = await found.users.by_email(email)
-    return JSONResponse([_render(management_view(u), selection) for u in users])
+    return JSONResponse([selection.apply(management_view(u)) for u in users])
