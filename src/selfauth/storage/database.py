@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+import asyncpg
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -99,6 +100,8 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._read_engine: AsyncEngine | None = None
         self._sqlite_reader: Connection | None = None
+        self._lookup_pool: asyncpg.Pool | None = None
+        self._lookup_pool_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         if url.dialect == "sqlite":
             self._sync_engine = _sqlite_engine(url.sqlalchemy)
@@ -169,11 +172,21 @@ class Database:
                 finally:
                     cursor.close()
             return [tuple(row) for row in rows]
-        assert self._async_engine is not None
-        async with self._async_engine.connect() as aconnection:
-            raw = await aconnection.get_raw_connection()
-            records = await raw.driver_connection.fetch(sql, *params)  # type: ignore[union-attr]
+        pool = self._lookup_pool or await self._open_lookup_pool()
+        records = await pool.fetch(sql, *params)
         return [tuple(record) for record in (records[:limit] if limit else records)]
+
+    async def _open_lookup_pool(self) -> asyncpg.Pool:
+        """asyncpg's own pool for key lookups: a checkout through SQLAlchemy's async pool costs
+        more than the query. Lookups only read and never change session state, so the
+        per-release reset (several statements) is skipped."""
+        async with self._lookup_pool_lock:
+            if self._lookup_pool is None:
+                dsn = self.url.sqlalchemy.replace("postgresql+asyncpg://", "postgresql://", 1)
+                self._lookup_pool = await asyncpg.create_pool(
+                    dsn, min_size=1, max_size=10, reset=_no_reset
+                )
+        return self._lookup_pool
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
@@ -193,6 +206,9 @@ class Database:
             yield _AsyncConn(aconnection)
 
     async def dispose(self) -> None:
+        if self._lookup_pool is not None:
+            await self._lookup_pool.close()
+            self._lookup_pool = None
         if self._sqlite_reader is not None:
             self._sqlite_reader.close()
             self._sqlite_reader = None
@@ -200,6 +216,10 @@ class Database:
             self._sync_engine.dispose()
         if self._async_engine is not None:
             await self._async_engine.dispose()
+
+
+async def _no_reset(_connection: asyncpg.Connection) -> None:
+    return None
 
 
 def _sqlite_engine(url: str) -> Engine:
