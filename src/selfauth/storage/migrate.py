@@ -39,8 +39,11 @@ async def upgrade(database: Database) -> None:
             pass  # make sure the file exists and WAL is on before Alembic opens it
         with database.sync_engine.connect() as connection:
             connection.info["begin"] = "BEGIN IMMEDIATE"
-            with connection.begin():
-                _upgrade(connection)
+            try:
+                with connection.begin():
+                    _upgrade(connection)
+            finally:
+                connection.info.pop("begin", None)  # the pooled connection goes back plain
         return
     assert database.async_engine is not None
     async with database.async_engine.begin() as aconnection:
