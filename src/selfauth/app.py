@@ -19,7 +19,11 @@ from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import MetadataLimits, UserService
+from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
+from selfauth.flows.password_login import PasswordLogin
+from selfauth.flows.refresh import RefreshGrant
+from selfauth.flows.user_tokens import UserTokens
 from selfauth.oauth.jwt import TokenSigner, TokenVerifier
 from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
@@ -28,9 +32,10 @@ from selfauth.storage.database import Database
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.resource_servers import SqlResourceServerRepository
+from selfauth.storage.sessions import SqlLoginFailureRepository, SqlRefreshTokenRepository
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
-from selfauth.web.authentication import token, wellknown
+from selfauth.web.authentication import signup, token, userinfo, wellknown
 from selfauth.web.context import Services
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import router as management
@@ -65,13 +70,25 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     )
     await verifier.refresh_keys()
     signer = TokenSigner(published[0])
+    hasher = PasswordHasher(settings.bcrypt_cost)
+    failures = SqlLoginFailureRepository(database)
+    refresh_tokens = SqlRefreshTokenRepository(database)
+    user_tokens = UserTokens(
+        signer,
+        refresh_tokens,
+        resource_servers,
+        secrets,
+        settings.issuer_url,
+        settings.management_audience,
+        clock,
+    )
     return Services(
         settings=settings,
         clock=clock,
         users=UserService(
             users,
             connections,
-            PasswordHasher(settings.bcrypt_cost),
+            hasher,
             MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth),
             clock,
         ),
@@ -83,7 +100,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         secrets=secrets,
         verifier=verifier,
         client_credentials=ClientCredentialsGrant(
-            clients, grants, resource_servers, secrets, signer, settings.issuer_url
+            grants, resource_servers, signer, settings.issuer_url
         ),
         client_service=ClientService(clients, secrets, clock),
         grant_service=ClientGrantService(grants, clients, resource_servers),
@@ -94,6 +111,18 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             if settings.management_rate_limit > 0
             else None
         ),
+        client_auth=ClientAuthenticator(clients, secrets),
+        password_login=PasswordLogin(
+            connections,
+            users,
+            failures,
+            hasher,
+            user_tokens,
+            settings.default_directory,
+            clock,
+        ),
+        refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock),
+        login_failures=failures,
     )
 
 
@@ -133,6 +162,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     # Starlette tries routes in order: the token endpoint, the hottest, goes first.
     app.include_router(token.router)
     app.include_router(wellknown.router)
+    app.include_router(userinfo.router)
+    app.include_router(signup.router)
     for router in management.ROUTERS:
         app.include_router(router, prefix=management.PREFIX)
     return app

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     metadata_max_depth: int = Field(default=10, ge=1, le=64)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     token_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    # The database connection the plain `password` grant signs users in with (Auth0's
+    # tenant "default directory").
+    default_directory: str = "Username-Password-Authentication"
     # Management API requests per second per caller (0 turns the limit off), and the burst.
     management_rate_limit: float = Field(default=50.0, ge=0)
     management_rate_burst: int = Field(default=100, ge=1)

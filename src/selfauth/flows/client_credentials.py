@@ -7,15 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client, ClientGrant
-from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.resource_servers.model import ResourceServer
-from selfauth.oauth.client_auth import ClientCredentials
-from selfauth.oauth.errors import AccessDenied, InvalidClient, InvalidRequest, UnauthorizedClient
+from selfauth.oauth.errors import AccessDenied, InvalidRequest, UnauthorizedClient
 from selfauth.oauth.jwt import TokenSigner
-
-
-class ClientFinder(Protocol):
-    async def get(self, client_id: str) -> Client | None: ...
 
 
 class GrantFinder(Protocol):
@@ -28,24 +22,13 @@ class ResourceServerFinder(Protocol):
 
 @dataclass
 class ClientCredentialsGrant:
-    clients: ClientFinder
     grants: GrantFinder
     resource_servers: ResourceServerFinder
-    secrets: SecretHasher
     signer: TokenSigner
     issuer: str
 
-    async def authenticate(self, credentials: ClientCredentials) -> Client:
-        client = await self.clients.get(credentials.client_id)
-        secret = credentials.client_secret
-        # Compare against a digest even for unknown clients, so timing reveals nothing.
-        digest = client.secret_hash if client is not None else "0" * 64
-        if secret is None or not self.secrets.matches(secret, digest) or client is None:
-            raise InvalidClient("Client authentication failed.")
-        return client
-
-    async def issue(self, credentials: ClientCredentials, params: dict[str, Any]) -> dict[str, Any]:
-        client = await self.authenticate(credentials)
+    async def issue(self, client: Client, params: dict[str, Any]) -> dict[str, Any]:
+        """For a client that proved its secret (public clients never get here)."""
         if "client_credentials" not in client.grant_types:
             raise UnauthorizedClient("Grant type 'client_credentials' not allowed for the client.")
         audience = params.get("audience")

@@ -35,5 +35,20 @@ class AccessDenied(OAuthError):
     error = "access_denied"
 
 
+class InvalidGrant(OAuthError):
+    status_code = 403
+    error = "invalid_grant"
+
+
+class BlockedUser(OAuthError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class TooManyAttempts(OAuthError):
+    status_code = 429
+    error = "too_many_attempts"
+
+
 class InvalidScope(OAuthError):
     error = "invalid_scope"

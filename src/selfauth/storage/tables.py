@@ -185,3 +185,47 @@ users = sa.Table(
     sa.Index(None, "email"),
     sa.Index(None, "created_at"),
 )
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    # HMAC-SHA-256 of the token under the server key; the token itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # Every token rotated from the same login shares a family: reuse revokes the family.
+    sa.Column("family_id", sa.String(32), nullable=False, index=True),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("audience", sa.String(600), nullable=True),
+    sa.Column("scope", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("rotated_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    # One counter per user and source address, as Auth0's brute-force protection keeps.
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ip", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("blocked_at", UTCDateTime, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

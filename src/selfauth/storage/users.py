@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,6 +89,31 @@ class SqlUserRepository:
         async with self._db.write() as conn:
             result = await conn.execute(users.delete().where(users.c.user_id == user_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def find_login(self, connection_id: str, identifier: str) -> User | None:
+        """The user of a database connection who signs in with this email or username."""
+        lowered = identifier.lower()
+        query = users.select().where(
+            users.c.connection_id == connection_id,
+            sa.or_(users.c.email == lowered, users.c.username == lowered),
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _user(row)
+
+    async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None:
+        """Count a successful login in one statement, so concurrent logins all count."""
+        statement = (
+            users.update()
+            .where(users.c.user_id == user_id)
+            .values(
+                logins_count=users.c.logins_count + 1, last_login=now, last_ip=ip, updated_at=now
+            )
+            .returning(*users.columns)
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).first()
+        return None if row is None else _user(row)
 
     async def by_email(self, email: str) -> list[User]:
         query = users.select().where(users.c.email == email).order_by(users.c.user_id)

@@ -14,12 +14,16 @@ from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
+from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
+from selfauth.flows.password_login import PasswordLogin
+from selfauth.flows.refresh import RefreshGrant
 from selfauth.oauth.jwt import TokenVerifier
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.resource_servers import SqlResourceServerRepository
+from selfauth.storage.sessions import SqlLoginFailureRepository
 
 
 @dataclass
@@ -40,6 +44,10 @@ class Services:
     resource_server_service: ResourceServerService
     connection_service: ConnectionService
     rate_limits: TokenBuckets | None
+    client_auth: ClientAuthenticator
+    password_login: PasswordLogin
+    refresh: RefreshGrant
+    login_failures: SqlLoginFailureRepository
 
 
 def services_of(request: Request) -> Services:

@@ -136,3 +136,24 @@ def json_type(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+SIGNUP_METADATA_MAX_KEYS = 10
+SIGNUP_METADATA_MAX_NAME = 100
+SIGNUP_METADATA_MAX_VALUE = 500
+
+
+def check_signup_metadata(value: JsonObject) -> None:
+    """What a user may set at sign-up: at most 10 string values (names 100, values 500 chars)."""
+    if len(value) > SIGNUP_METADATA_MAX_KEYS:
+        raise InvalidBody(f"user_metadata holds at most {SIGNUP_METADATA_MAX_KEYS} properties")
+    for key, inner in value.items():
+        if len(key) > SIGNUP_METADATA_MAX_NAME:
+            raise InvalidBody(
+                f"user_metadata property names are at most {SIGNUP_METADATA_MAX_NAME} characters"
+            )
+        if not isinstance(inner, str) or len(inner) > SIGNUP_METADATA_MAX_VALUE:
+            raise InvalidBody(
+                "user_metadata values must be strings of at most "
+                f"{SIGNUP_METADATA_MAX_VALUE} characters"
+            )

@@ -15,7 +15,7 @@ from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users import attributes, metadata
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
-from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
+from selfauth.errors import Forbidden, InvalidBody, NotFound, OperationNotSupported
 
 USER_NOT_FOUND = "The user does not exist."
 SYNCED_ATTRIBUTES = ("name", "nickname", "given_name", "family_name", "picture")
@@ -69,6 +69,9 @@ class UserService:
             raise inexistent_user()
         return user
 
+    async def get_or_none(self, user_id: str) -> User | None:
+        return await self._users.get(user_id)
+
     async def delete(self, user_id: str) -> None:
         if not await self._users.delete(user_id):
             raise inexistent_user()
@@ -82,6 +85,21 @@ class UserService:
         return await self._users.page(
             offset=offset, limit=limit, sort=sort, descending=descending, with_total=with_total
         )
+
+    async def signup(self, client_id: str, fields: dict[str, Any]) -> User:
+        """A user signing themselves up: the connection must allow it for this client."""
+        connection = await self._connections.get_by_name(fields["connection"])
+        if connection is None or not connection.is_database:
+            raise InvalidBody(f"Unknown database connection: {fields['connection']}")
+        if connection.options.get("disable_signup"):
+            raise Forbidden("Public signup is disabled", error_code="signup_disabled")
+        if client_id not in connection.enabled_clients:
+            raise Forbidden(
+                f"The connection {connection.name} is not enabled for this client",
+                error_code="unauthorized_client",
+            )
+        metadata.check_signup_metadata(fields.get("user_metadata") or {})
+        return await self.create(fields)
 
     async def create(self, fields: dict[str, Any]) -> User:
         """POST /users: database connections only; the password obeys the connection policy."""

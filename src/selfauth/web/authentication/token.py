@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from selfauth.flows.password_login import PASSWORD, PASSWORD_REALM
 from selfauth.oauth.client_auth import read_credentials
 from selfauth.oauth.errors import InvalidRequest, UnsupportedGrantType
 from selfauth.web.body import read_bytes
@@ -57,8 +58,42 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
     grant_type = params.get("grant_type")
     if not isinstance(grant_type, str) or not grant_type:
         raise InvalidRequest("Missing required parameter: grant_type")
+    if grant_type not in GRANT_TYPES:
+        raise UnsupportedGrantType(f"Unsupported grant type: {grant_type}")
     credentials = read_credentials(params, request.headers.get("authorization"))
+    caller = await found.client_auth.authenticate(
+        credentials, allow_public=grant_type != "client_credentials"
+    )
+    client = caller.client
     if grant_type == "client_credentials":
-        issued = await found.client_credentials.issue(credentials, params)
-        return JSONResponse(issued, headers=_NO_STORE)
-    raise UnsupportedGrantType(f"Unsupported grant type: {grant_type}")
+        issued = await found.client_credentials.issue(client, params)
+    elif grant_type == "refresh_token":
+        issued = await found.refresh.issue(client, params)
+    else:
+        ip = client_ip(request, trust_forwarded=caller.confidential)
+        issued = await found.password_login.issue(client, grant_type, params, ip)
+    return JSONResponse(issued, headers=_NO_STORE)
+
+
+@router.post("/oauth/revoke")
+async def revoke(request: Request, found: Services = Depends(services)) -> Response:
+    """RFC 7009. Answers 200 for unknown tokens too, so tokens cannot be probed."""
+    params = await read_token_params(request, found.settings.max_body_bytes)
+    credentials = read_credentials(params, request.headers.get("authorization"))
+    caller = await found.client_auth.authenticate(credentials, allow_public=True)
+    await found.refresh.revoke(caller.client, params.get("token"))
+    return Response(status_code=200, headers=_NO_STORE)
+
+
+GRANT_TYPES = frozenset({"client_credentials", "refresh_token", PASSWORD, PASSWORD_REALM})
+
+
+def client_ip(request: Request, *, trust_forwarded: bool) -> str:
+    """The end user's address: a confidential client may vouch for it (Auth0's
+    `auth0-forwarded-for`); anyone else's claim is ignored."""
+    forwarded = request.headers.get("auth0-forwarded-for")
+    if trust_forwarded and forwarded:
+        candidate = forwarded.split(",")[0].strip()
+        if 0 < len(candidate) <= 64 and "\x00" not in candidate:
+            return candidate
+    return request.client.host if request.client else "unknown"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from selfauth.web.management import client_grants, clients, connections, resource_servers, users
+from selfauth.web.management import (
+    client_grants,
+    clients,
+    connections,
+    resource_servers,
+    user_blocks,
+    users,
+)
 
 PREFIX = "/api/v2"
 # Listed flat rather than nested in one parent router: FastAPI matches nested routers level by
@@ -15,4 +22,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     client_grants.router,
     resource_servers.router,
     connections.router,
+    user_blocks.router,
 )

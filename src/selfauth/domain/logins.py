@@ -1,0 +1,48 @@
+"""Login state: refresh tokens and brute-force blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from selfauth.domain.clock import iso
+
+BRUTE_FORCE_LIMIT = 10  # consecutive failures from one address before it is blocked (Auth0's)
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    id: str
+    token_hash: str = field(repr=False)
+    family_id: str
+    client_id: str
+    user_id: str
+    audience: str | None
+    scope: list[str]
+    created_at: datetime
+    expires_at: datetime
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LoginBlock:
+    user_id: str
+    ip: str
+    failures: int
+    blocked_at: datetime
+    updated_at: datetime
+    email: str | None = None
+    username: str | None = None
+    connection: str | None = None
+
+
+def block_view(block: LoginBlock) -> dict[str, Any]:
+    """Auth0's `blocked_for` entry."""
+    return {
+        "identifier": block.email or block.username or block.user_id,
+        "ip": block.ip,
+        "connection": block.connection,
+        "blocked_at": iso(block.blocked_at),
+    }

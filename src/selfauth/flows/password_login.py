@@ -1,0 +1,107 @@
+"""The password grants: `password` and Auth0's `password-realm` (RFC 6749 4.3)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clock import Clock
+from selfauth.domain.connections.model import Connection
+from selfauth.domain.logins import BRUTE_FORCE_LIMIT
+from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.users.model import User
+from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.oauth.errors import (
+    BlockedUser,
+    InvalidGrant,
+    InvalidRequest,
+    TooManyAttempts,
+    UnauthorizedClient,
+)
+
+PASSWORD = "password"  # noqa: S105 (a grant type's name)
+PASSWORD_REALM = "http://auth0.com/oauth/grant-type/password-realm"  # noqa: S105
+WRONG_CREDENTIALS = "Wrong email or password."
+BLOCKED = (
+    "Your account has been blocked after multiple consecutive login attempts. Ask an "
+    "administrator to unblock it."
+)
+
+
+class ConnectionFinder(Protocol):
+    async def get_by_name(self, name: str) -> Connection | None: ...
+
+
+class LoginUsers(Protocol):
+    async def find_login(self, connection_id: str, identifier: str) -> User | None: ...
+    async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
+
+
+class FailureCounter(Protocol):
+    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> bool: ...
+    async def succeeded(self, user_id: str, ip: str) -> None: ...
+
+
+@dataclass
+class PasswordLogin:
+    connections: ConnectionFinder
+    users: LoginUsers
+    failures: FailureCounter
+    hasher: PasswordHasher
+    tokens: UserTokens
+    default_connection: str
+    clock: Clock
+
+    async def issue(
+        self, client: Client, grant_type: str, params: dict[str, Any], ip: str
+    ) -> dict[str, Any]:
+        if grant_type not in client.grant_types:
+            raise UnauthorizedClient(f"Grant type '{grant_type}' not allowed for the client.")
+        username, password = params.get("username"), params.get("password")
+        if not isinstance(username, str) or not username:
+            raise InvalidRequest("Missing required parameter: username")
+        if not isinstance(password, str) or not password:
+            raise InvalidRequest("Missing required parameter: password")
+        realm = params.get("realm") if grant_type == PASSWORD_REALM else None
+        if grant_type == PASSWORD_REALM and (not isinstance(realm, str) or not realm):
+            raise InvalidRequest("Missing required parameter: realm")
+        connection = await self._connection(client, realm or self.default_connection)
+        server = await self.tokens.resolve_audience(params.get("audience"))
+        scopes = self.tokens.scopes_for(server, params.get("scope"))
+        user = await self._check_password(connection, username, password, ip)
+        return await self.tokens.issue(
+            client,
+            user,
+            Grant(audience=server, scopes=scopes, grant_type=PASSWORD, auth_time=int(time.time())),
+        )
+
+    async def _connection(self, client: Client, name: str) -> Connection:
+        connection = await self.connections.get_by_name(name)
+        if connection is None or not connection.is_database:
+            raise InvalidRequest(f"Unknown database connection: {name}")
+        if client.client_id not in connection.enabled_clients:
+            raise UnauthorizedClient(f"The connection {name} is not enabled for this client.")
+        return connection
+
+    async def _check_password(
+        self, connection: Connection, identifier: str, password: str, ip: str
+    ) -> User:
+        """Same work whether or not the user exists: an unknown user still costs a bcrypt."""
+        user = await self.users.find_login(connection.id, identifier)
+        guarded = user is not None and connection.options.get("brute_force_protection", True)
+        if guarded and user is not None:
+            allowed = await self.failures.attempt(user.user_id, ip, BRUTE_FORCE_LIMIT, self.clock())
+            if not allowed:
+                raise TooManyAttempts(BLOCKED)
+        valid = await self.hasher.verify(password, user.password_hash if user else None)
+        if user is None or not valid:
+            raise InvalidGrant(WRONG_CREDENTIALS)
+        if user.blocked:
+            raise BlockedUser("user is blocked")
+        if guarded:
+            await self.failures.succeeded(user.user_id, ip)
+        updated = await self.users.record_login(user.user_id, ip, self.clock())
+        return updated or user

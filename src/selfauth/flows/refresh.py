@@ -1,0 +1,98 @@
+"""The refresh-token grant with rotation (RFC 6749 6; OAuth 2.0 Security BCP 4.14)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.logins import RefreshToken
+from selfauth.domain.users.model import User
+from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.oauth.errors import (
+    BlockedUser,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    UnauthorizedClient,
+)
+
+INVALID = "Unknown or invalid refresh token."
+
+
+class RefreshTokens(Protocol):
+    async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+
+
+class UserFinder(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+
+@dataclass
+class RefreshGrant:
+    store: RefreshTokens
+    users: UserFinder
+    tokens: UserTokens
+    secrets: SecretHasher
+    clock: Clock
+
+    async def issue(self, client: Client, params: dict[str, Any]) -> dict[str, Any]:
+        if "refresh_token" not in client.grant_types:
+            raise UnauthorizedClient("Grant type 'refresh_token' not allowed for the client.")
+        token = await self._live_token(client, params.get("refresh_token"))
+        user = await self.users.get(token.user_id)
+        if user is None:
+            raise InvalidGrant(INVALID)
+        if user.blocked:
+            raise BlockedUser("user is blocked")
+        scopes = _narrowed(token.scope, params.get("scope"))
+        server = await self.tokens.resolve_audience(token.audience)
+        grant = Grant(
+            audience=server,
+            scopes=scopes,
+            grant_type="refresh_token",
+            auth_time=int(time.time()),
+            replaces=token,
+            refresh_scopes=token.scope,
+        )
+        return await self.tokens.issue(client, user, grant)
+
+    async def _live_token(self, client: Client, value: Any) -> RefreshToken:
+        if not isinstance(value, str) or not value:
+            raise InvalidRequest("Missing required parameter: refresh_token")
+        token = await self.store.by_hash(self.secrets.digest(value))
+        if token is None or token.client_id != client.client_id:
+            raise InvalidGrant(INVALID)
+        now = self.clock()
+        if token.rotated_at is not None:
+            # A used token presented again means it leaked: end the whole family.
+            await self.store.revoke_family(token.family_id, now)
+            raise InvalidGrant(INVALID)
+        if token.revoked_at is not None or token.expires_at <= now:
+            raise InvalidGrant(INVALID)
+        return token
+
+    async def revoke(self, client: Client, value: Any) -> None:
+        """RFC 7009: revoking a refresh token ends its family; unknown tokens are no error."""
+        if not isinstance(value, str) or not value:
+            raise InvalidRequest("Missing required parameter: token")
+        token = await self.store.by_hash(self.secrets.digest(value))
+        if token is not None and token.client_id == client.client_id:
+            await self.store.revoke_family(token.family_id, self.clock())
+
+
+def _narrowed(granted: list[str], requested: Any) -> list[str]:
+    if requested is None or requested == "":
+        return list(granted)
+    if not isinstance(requested, str):
+        raise InvalidRequest("scope must be a space-separated string")
+    asked = list(dict.fromkeys(requested.split()))
+    extra = [s for s in asked if s not in granted]
+    if extra:
+        raise InvalidScope(f"Scopes not granted to the refresh token: {' '.join(extra)}")
+    return asked

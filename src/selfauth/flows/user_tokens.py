@@ -1,0 +1,157 @@
+"""Tokens for a signed-in user: access token, ID token, refresh token (RFC 6749 5.1, OIDC 2)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from selfauth.domain import ids
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.logins import RefreshToken
+from selfauth.domain.resource_servers.model import ResourceServer
+from selfauth.domain.scopes import CURRENT_USER_SCOPES
+from selfauth.domain.users.model import User
+from selfauth.oauth.errors import AccessDenied, InvalidGrant
+from selfauth.oauth.jwt import TokenSigner
+from selfauth.oidc.claims import OIDC_SCOPES, profile_claims
+
+ID_TOKEN_LIFETIME = 36_000  # Auth0's default for applications
+USERINFO_TOKEN_LIFETIME = 86_400
+REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+
+
+class RefreshTokenStore(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+    async def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> bool: ...
+
+
+class ResourceServerFinder(Protocol):
+    async def by_identifier(self, identifier: str) -> ResourceServer | None: ...
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a user's tokens will say: the API, the scopes, and how the user signed in."""
+
+    audience: ResourceServer | None
+    scopes: list[str]
+    grant_type: str
+    auth_time: int
+    # For the refresh-token grant: the token being exchanged, and the scopes its family keeps
+    # (a down-scoped exchange narrows the access token, not the family).
+    replaces: RefreshToken | None = None
+    refresh_scopes: list[str] | None = None
+
+
+@dataclass
+class UserTokens:
+    signer: TokenSigner
+    refresh_tokens: RefreshTokenStore
+    resource_servers: ResourceServerFinder
+    secrets: SecretHasher
+    issuer: str
+    management_audience: str
+    clock: Clock
+
+    async def resolve_audience(self, audience: Any) -> ResourceServer | None:
+        if audience is None or audience == "":
+            return None
+        if not isinstance(audience, str):
+            raise AccessDenied("audience must be a string")
+        server = await self.resource_servers.by_identifier(audience)
+        if server is None:
+            raise AccessDenied(f"Service not found: {audience}")
+        return server
+
+    def scopes_for(self, server: ResourceServer | None, requested: Any) -> list[str]:
+        """OIDC scopes as asked; API scopes the API defines (for the Management API, only the
+        current_user ones). No `scope` asks for every scope a user may hold on the API."""
+        if requested is not None and not isinstance(requested, str):
+            raise AccessDenied("scope must be a space-separated string")
+        asked = list(dict.fromkeys((requested or "").split()))
+        allowed = self._api_scopes(server)
+        if requested is None or requested == "":
+            return sorted(allowed)
+        return [s for s in asked if s in OIDC_SCOPES or s in allowed]
+
+    def _api_scopes(self, server: ResourceServer | None) -> frozenset[str]:
+        if server is None:
+            return frozenset()
+        if server.identifier == self.management_audience:
+            return frozenset(CURRENT_USER_SCOPES)
+        return server.scope_values
+
+    async def issue(self, client: Client, user: User, grant: Grant) -> dict[str, Any]:
+        now = int(time.time())
+        scopes = frozenset(grant.scopes)
+        userinfo = f"{self.issuer}userinfo"
+        server = grant.audience
+        if server is None:
+            audience: str | list[str] = userinfo
+            lifetime = USERINFO_TOKEN_LIFETIME
+        else:
+            audience = [server.identifier, userinfo] if "openid" in scopes else server.identifier
+            lifetime = server.token_lifetime
+        scope = " ".join(grant.scopes)
+        refresh = None
+        family_scopes = frozenset(grant.refresh_scopes or grant.scopes)
+        if "offline_access" in family_scopes and (server is None or server.allow_offline_access):
+            refresh = await self._refresh_token(client, user, grant)
+        access_claims = {
+            "iss": self.issuer,
+            "sub": user.user_id,
+            "aud": audience,
+            "iat": now,
+            "exp": now + lifetime,
+            "scope": scope,
+            "gty": grant.grant_type,
+            "azp": client.client_id,
+        }
+        alg = server.signing_alg if server is not None else "RS256"
+        response: dict[str, Any] = {
+            "access_token": await self.signer.sign_async(access_claims, alg=alg),
+            "expires_in": lifetime,
+            "scope": scope,
+            "token_type": "Bearer",
+        }
+        if "openid" in scopes:
+            id_claims = {
+                "iss": self.issuer,
+                "sub": user.user_id,
+                "aud": client.client_id,
+                "iat": now,
+                "exp": now + ID_TOKEN_LIFETIME,
+                "auth_time": grant.auth_time,
+                **profile_claims(user, scopes),
+            }
+            response["id_token"] = await self.signer.sign_async(id_claims)
+        if refresh is not None:
+            response["refresh_token"] = refresh
+        return response
+
+    async def _refresh_token(self, client: Client, user: User, grant: Grant) -> str:
+        """A new refresh token; when it replaces one, only if no other request did first."""
+        value = f"v1.{secrets.token_urlsafe(48)}"
+        created = self.clock()
+        old = grant.replaces
+        token = RefreshToken(
+            id=ids.object_id(),
+            token_hash=self.secrets.digest(value),
+            family_id=old.family_id if old else ids.object_id(),
+            client_id=client.client_id,
+            user_id=user.user_id,
+            audience=grant.audience.identifier if grant.audience else None,
+            scope=list(grant.refresh_scopes or grant.scopes),
+            created_at=created,
+            expires_at=(old.expires_at if old else created + REFRESH_TOKEN_LIFETIME),
+        )
+        if old is None:
+            await self.refresh_tokens.add(token)
+        elif not await self.refresh_tokens.rotate(old, token, created):
+            raise InvalidGrant("The refresh token was already used.")
+        return value

@@ -1,0 +1,146 @@
+"""Refresh tokens and brute-force counters: short-lived protocol state, in the database so
+every worker shares it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from selfauth.domain.logins import LoginBlock, RefreshToken
+from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.database import Database
+from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.tables import connections, login_failures, refresh_tokens, users
+
+_BY_HASH = KeyLookup(refresh_tokens, "token_hash")
+
+
+class SqlRefreshTokenRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, token: RefreshToken) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(refresh_tokens.insert().values(to_values(token, refresh_tokens)))
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        found = await _BY_HASH.one(self._db, token_hash=token_hash)
+        return None if found is None else RefreshToken(**found)
+
+    async def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> bool:
+        """Mark `old` used and store `new`, unless another request rotated `old` first."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                refresh_tokens.update()
+                .where(
+                    refresh_tokens.c.id == old.id,
+                    refresh_tokens.c.rotated_at.is_(None),
+                    refresh_tokens.c.revoked_at.is_(None),
+                )
+                .values(rotated_at=now)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
+            await conn.execute(refresh_tokens.insert().values(to_values(new, refresh_tokens)))
+        return True
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                refresh_tokens.update()
+                .where(
+                    refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None)
+                )
+                .values(revoked_at=now)
+            )
+
+
+def _upsert(dialect: str) -> Any:
+    return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+class SqlLoginFailureRepository:
+    """Counters that concurrent requests and workers update atomically (one upsert each)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> bool:
+        """Count one attempt before the password is checked; False once `limit` are spent.
+
+        Counting first means a burst of parallel guesses cannot all pass the check before
+        any of them is recorded.
+        """
+        insert = _upsert(self._db.dialect)(login_failures).values(
+            user_id=user_id, ip=ip, failures=1, blocked_at=None, updated_at=now
+        )
+        counted = login_failures.c.failures + 1
+        statement = insert.on_conflict_do_update(
+            index_elements=["user_id", "ip"],
+            set_={
+                "failures": sa.case(
+                    (login_failures.c.blocked_at.is_(None), counted),
+                    else_=login_failures.c.failures,
+                ),
+                "updated_at": now,
+                "blocked_at": sa.case(
+                    (
+                        sa.and_(login_failures.c.blocked_at.is_(None), counted > limit),
+                        now,
+                    ),
+                    else_=login_failures.c.blocked_at,
+                ),
+            },
+        ).returning(login_failures.c.failures, login_failures.c.blocked_at)
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).one()
+        return row.blocked_at is None
+
+    async def succeeded(self, user_id: str, ip: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                login_failures.delete().where(
+                    login_failures.c.user_id == user_id,
+                    login_failures.c.ip == ip,
+                    login_failures.c.blocked_at.is_(None),
+                )
+            )
+
+    async def blocks(self, user_ids: list[str]) -> list[LoginBlock]:
+        query = (
+            sa.select(
+                login_failures,
+                users.c.email,
+                users.c.username,
+                connections.c.name.label("connection"),
+            )
+            .join(users, users.c.user_id == login_failures.c.user_id)
+            .join(connections, connections.c.id == users.c.connection_id)
+            .where(login_failures.c.user_id.in_(user_ids), login_failures.c.blocked_at.is_not(None))
+            .order_by(login_failures.c.blocked_at)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(LoginBlock, row) for row in rows]
+
+    async def user_ids_for(self, identifier: str) -> list[str]:
+        """Users who sign in with this email, username or phone number."""
+        query = sa.select(users.c.user_id).where(
+            sa.or_(
+                users.c.email == identifier.lower(),
+                users.c.username == identifier.lower(),
+                users.c.phone_number == identifier,
+            )
+        )
+        async with self._db.read() as conn:
+            return list((await conn.execute(query)).scalars().all())
+
+    async def unblock(self, user_ids: list[str]) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                login_failures.delete().where(login_failures.c.user_id.in_(user_ids))
+            )

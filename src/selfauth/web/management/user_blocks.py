@@ -1,0 +1,57 @@
+"""`/api/v2/user-blocks`: addresses blocked by brute-force protection, and unblocking them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from selfauth.domain.logins import block_view
+from selfauth.errors import InvalidQueryString
+from selfauth.web.json import JSONResponse
+from selfauth.web.security import Caller, require
+
+router = APIRouter()
+
+
+async def _by_identifier(request: Request, caller: Caller) -> list[str]:
+    identifier = request.query_params.get("identifier")
+    if not identifier:
+        raise InvalidQueryString(
+            "Query validation error: 'Missing required property: identifier' on property "
+            "identifier."
+        )
+    return await caller.services.login_failures.user_ids_for(identifier)
+
+
+async def _existing(user_id: str, caller: Caller) -> list[str]:
+    await caller.services.users.get(user_id)  # 404 inexistent_user when there is none
+    return [user_id]
+
+
+@router.get("/user-blocks")
+async def blocks_by_identifier(
+    request: Request, caller: Caller = Depends(require("read:users"))
+) -> Response:
+    user_ids = await _by_identifier(request, caller)
+    blocks = await caller.services.login_failures.blocks(user_ids)
+    return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
+
+
+@router.delete("/user-blocks", status_code=204)
+async def unblock_by_identifier(
+    request: Request, caller: Caller = Depends(require("update:users"))
+) -> Response:
+    await caller.services.login_failures.unblock(await _by_identifier(request, caller))
+    return Response(status_code=204)
+
+
+@router.get("/user-blocks/{user_id}")
+async def blocks_of_user(user_id: str, caller: Caller = Depends(require("read:users"))) -> Response:
+    blocks = await caller.services.login_failures.blocks(await _existing(user_id, caller))
+    return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
+
+
+@router.delete("/user-blocks/{user_id}", status_code=204)
+async def unblock_user(user_id: str, caller: Caller = Depends(require("update:users"))) -> Response:
+    await caller.services.login_failures.unblock(await _existing(user_id, caller))
+    return Response(status_code=204)
