@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from selfauth.domain.clock import iso
 
 BRUTE_FORCE_LIMIT = 10  # consecutive failures from one address before it is blocked (Auth0's)
+
+
+class Attempt(Enum):
+    GRANTED = "granted"
+    BUSY = "busy"  # every slot is taken by checks under way
+    BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class LoginBlock:
     user_id: str
     ip: str
     failures: int
+    pending: int
     blocked_at: datetime
     updated_at: datetime
     email: str | None = None

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
-from selfauth.domain.logins import BRUTE_FORCE_LIMIT
+from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
 from selfauth.flows.user_tokens import Grant, UserTokens
@@ -19,12 +19,14 @@ from selfauth.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
     TooManyAttempts,
+    TooManyRequests,
     UnauthorizedClient,
 )
 
 PASSWORD = "password"  # noqa: S105 (a grant type's name)
 PASSWORD_REALM = "http://auth0.com/oauth/grant-type/password-realm"  # noqa: S105
 WRONG_CREDENTIALS = "Wrong email or password."
+BUSY = "Too many login attempts for this account are under way; try again shortly."
 BLOCKED = (
     "Your account has been blocked after multiple consecutive login attempts. Ask an "
     "administrator to unblock it."
@@ -41,8 +43,10 @@ class LoginUsers(Protocol):
 
 
 class FailureCounter(Protocol):
-    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> bool: ...
-    async def succeeded(self, user_id: str, ip: str) -> None: ...
+    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> Attempt: ...
+    async def settle(
+        self, user_id: str, ip: str, *, succeeded: bool, limit: int, now: datetime
+    ) -> None: ...
 
 
 @dataclass
@@ -93,15 +97,22 @@ class PasswordLogin:
         user = await self.users.find_login(connection.id, identifier)
         guarded = user is not None and connection.options.get("brute_force_protection", True)
         if guarded and user is not None:
-            allowed = await self.failures.attempt(user.user_id, ip, BRUTE_FORCE_LIMIT, self.clock())
-            if not allowed:
+            attempt = await self.failures.attempt(user.user_id, ip, BRUTE_FORCE_LIMIT, self.clock())
+            if attempt is Attempt.BLOCKED:
                 raise TooManyAttempts(BLOCKED)
-        valid = await self.hasher.verify(password, user.password_hash if user else None)
+            if attempt is Attempt.BUSY:
+                raise TooManyRequests(BUSY)
+        valid = False
+        try:
+            valid = await self.hasher.verify(password, user.password_hash if user else None)
+        finally:
+            if guarded and user is not None:
+                await self.failures.settle(
+                    user.user_id, ip, succeeded=valid, limit=BRUTE_FORCE_LIMIT, now=self.clock()
+                )
         if user is None or not valid:
             raise InvalidGrant(WRONG_CREDENTIALS)
         if user.blocked:
             raise BlockedUser("user is blocked")
-        if guarded:
-            await self.failures.succeeded(user.user_id, ip)
         updated = await self.users.record_login(user.user_id, ip, self.clock())
         return updated or user

@@ -50,5 +50,10 @@ class TooManyAttempts(OAuthError):
     error = "too_many_attempts"
 
 
+class TooManyRequests(OAuthError):
+    status_code = 429
+    error = "too_many_requests"
+
+
 class InvalidScope(OAuthError):
     error = "invalid_scope"

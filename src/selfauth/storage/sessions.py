@@ -3,20 +3,22 @@ every worker shares it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from selfauth.domain.logins import LoginBlock, RefreshToken
+from selfauth.domain.logins import Attempt, LoginBlock, RefreshToken
 from selfauth.storage._rows import from_row, to_values
-from selfauth.storage.database import Database
+from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import connections, login_failures, refresh_tokens, users
 
 _BY_HASH = KeyLookup(refresh_tokens, "token_hash")
+_COUNTER = KeyLookup(login_failures, "user_id", "ip")
+_PENDING_LAPSE = timedelta(seconds=60)
 
 
 class SqlRefreshTokenRepository:
@@ -69,46 +71,55 @@ class SqlLoginFailureRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> bool:
-        """Count one attempt before the password is checked; False once `limit` are spent.
+    async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> Attempt:
+        """Take one of the `limit` slots before the password is checked.
 
-        Counting first means a burst of parallel guesses cannot all pass the check before
-        any of them is recorded.
+        Failures so far plus checks under way never exceed `limit`, so a burst of parallel
+        guesses gets no more password checks than the same guesses made one after another.
+        A slot left by a process that died mid-check lapses after `_PENDING_LAPSE`.
         """
-        insert = _upsert(self._db.dialect)(login_failures).values(
-            user_id=user_id, ip=ip, failures=1, blocked_at=None, updated_at=now
-        )
-        counted = login_failures.c.failures + 1
-        statement = insert.on_conflict_do_update(
-            index_elements=["user_id", "ip"],
-            set_={
-                "failures": sa.case(
-                    (login_failures.c.blocked_at.is_(None), counted),
-                    else_=login_failures.c.failures,
-                ),
-                "updated_at": now,
-                "blocked_at": sa.case(
-                    (
-                        sa.and_(login_failures.c.blocked_at.is_(None), counted > limit),
-                        now,
-                    ),
-                    else_=login_failures.c.blocked_at,
-                ),
-            },
-        ).returning(login_failures.c.failures, login_failures.c.blocked_at)
         async with self._db.write() as conn:
-            row = (await conn.execute(statement)).one()
-        return row.blocked_at is None
-
-    async def succeeded(self, user_id: str, ip: str) -> None:
-        async with self._db.write() as conn:
+            row = await self._locked_row(conn, user_id, ip, now)
+            if row["blocked_at"] is not None:
+                return Attempt.BLOCKED
+            pending = row["pending"] if row["updated_at"] > now - _PENDING_LAPSE else 0
+            if row["failures"] + pending >= limit:
+                return Attempt.BUSY
             await conn.execute(
-                login_failures.delete().where(
-                    login_failures.c.user_id == user_id,
-                    login_failures.c.ip == ip,
-                    login_failures.c.blocked_at.is_(None),
+                login_failures.update()
+                .where(login_failures.c.user_id == user_id, login_failures.c.ip == ip)
+                .values(pending=pending + 1, updated_at=now)
+            )
+        return Attempt.GRANTED
+
+    async def settle(
+        self, user_id: str, ip: str, *, succeeded: bool, limit: int, now: datetime
+    ) -> None:
+        """Give the slot back: a success clears the failures, a failure counts one more and
+        blocks the address when it reaches `limit`."""
+        async with self._db.write() as conn:
+            row = await self._locked_row(conn, user_id, ip, now)
+            failures = 0 if succeeded else row["failures"] + 1
+            blocked = row["blocked_at"] or (now if failures >= limit else None)
+            await conn.execute(
+                login_failures.update()
+                .where(login_failures.c.user_id == user_id, login_failures.c.ip == ip)
+                .values(
+                    failures=failures,
+                    pending=max(0, row["pending"] - 1),
+                    blocked_at=blocked,
+                    updated_at=now,
                 )
             )
+
+    async def _locked_row(self, conn: Conn, user_id: str, ip: str, now: datetime) -> dict[str, Any]:
+        insert = _upsert(self._db.dialect)(login_failures).values(
+            user_id=user_id, ip=ip, failures=0, pending=0, blocked_at=None, updated_at=now
+        )
+        await conn.execute(insert.on_conflict_do_nothing(index_elements=["user_id", "ip"]))
+        row = await _COUNTER.locked(conn, user_id=user_id, ip=ip)
+        assert row is not None
+        return row
 
     async def blocks(self, user_ids: list[str]) -> list[LoginBlock]:
         query = (

@@ -226,6 +226,8 @@ login_failures = sa.Table(
     ),
     sa.Column("ip", sa.String(64), primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
+    # Attempts whose password check is under way: each holds one of the `limit` slots.
+    sa.Column("pending", sa.Integer, nullable=False),
     sa.Column("blocked_at", UTCDateTime, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=300), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("pending", sa.Integer(), nullable=False),
         sa.Column("blocked_at", UTCDateTime(), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
