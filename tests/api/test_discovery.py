@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import jwt
 
+from tests.support.api import Api
 from tests.support.server import RunningServer
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -126,3 +127,13 @@ def test_jwks_kid_matches_the_kid_of_issued_tokens(server: RunningServer) -> Non
     header = jwt.get_unverified_header(server.admin_token())
     keys = get_json(server, "/.well-known/jwks.json")["keys"]
     assert header["kid"] in [key["kid"] for key in keys]
+
+
+def test_discovery_lists_the_grants_the_token_endpoint_serves(anonymous: Api) -> None:
+    document = anonymous.get("/.well-known/openid-configuration").json()
+    assert set(document["grant_types_supported"]) == {
+        "client_credentials",
+        "password",
+        "http://auth0.com/oauth/grant-type/password-realm",
+        "refresh_token",
+    }

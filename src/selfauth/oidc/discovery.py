@@ -72,7 +72,12 @@ def openid_configuration(issuer: str) -> dict[str, Any]:
         "claims_supported": CLAIMS_SUPPORTED,
         "request_uri_parameter_supported": False,
         "request_parameter_supported": False,
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": [
+            "client_credentials",
+            "password",
+            "http://auth0.com/oauth/grant-type/password-realm",
+            "refresh_token",
+        ],
     }
 
 
