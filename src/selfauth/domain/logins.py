@@ -27,6 +27,7 @@ class RefreshToken:
     user_id: str
     audience: str | None
     scope: list[str]
+    auth_time: int
     created_at: datetime
     expires_at: datetime
     rotated_at: datetime | None = None

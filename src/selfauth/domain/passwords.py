@@ -6,14 +6,13 @@ import asyncio
 
 import bcrypt
 
-# A hash of a random password: verifying against it when the user does not exist
-# takes as long as a real check, so timing does not reveal which accounts exist.
-_DUMMY_HASH = bcrypt.hashpw(b"selfauth-timing-equalizer", bcrypt.gensalt(10))
-
 
 class PasswordHasher:
     def __init__(self, cost: int = 10) -> None:
         self.cost = cost
+        # Verifying against this when the user does not exist costs what a real check costs
+        # (same bcrypt cost), so timing does not reveal which accounts exist.
+        self._dummy_hash = bcrypt.hashpw(b"selfauth-timing-equalizer", bcrypt.gensalt(cost))
 
     def hash_sync(self, password: str) -> str:
         return bcrypt.hashpw(password.encode(), bcrypt.gensalt(self.cost)).decode()
@@ -23,7 +22,7 @@ class PasswordHasher:
 
     async def verify(self, password: str, hashed: str | None) -> bool:
         """Constant-work check; `hashed=None` still burns a bcrypt verification."""
-        target = hashed.encode() if hashed else _DUMMY_HASH
+        target = hashed.encode() if hashed else self._dummy_hash
         ok = await asyncio.to_thread(_checkpw, password.encode(), target)
         return ok and hashed is not None
 

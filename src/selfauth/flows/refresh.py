@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -56,7 +55,7 @@ class RefreshGrant:
             audience=server,
             scopes=scopes,
             grant_type="refresh_token",
-            auth_time=int(time.time()),
+            auth_time=token.auth_time,
             replaces=token,
             refresh_scopes=token.scope,
         )

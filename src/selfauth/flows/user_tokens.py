@@ -77,7 +77,12 @@ class UserTokens:
         allowed = self._api_scopes(server)
         if requested is None or requested == "":
             return sorted(allowed)
-        return [s for s in asked if s in OIDC_SCOPES or s in allowed]
+        offline = server is None or server.allow_offline_access
+        return [
+            s
+            for s in asked
+            if (s in OIDC_SCOPES and (s != "offline_access" or offline)) or s in allowed
+        ]
 
     def _api_scopes(self, server: ResourceServer | None) -> frozenset[str]:
         if server is None:
@@ -147,6 +152,7 @@ class UserTokens:
             user_id=user.user_id,
             audience=grant.audience.identifier if grant.audience else None,
             scope=list(grant.refresh_scopes or grant.scopes),
+            auth_time=grant.auth_time,
             created_at=created,
             expires_at=(old.expires_at if old else created + REFRESH_TOKEN_LIFETIME),
         )

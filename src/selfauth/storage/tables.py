@@ -208,6 +208,8 @@ refresh_tokens = sa.Table(
     ),
     sa.Column("audience", sa.String(600), nullable=True),
     sa.Column("scope", Json, nullable=False),
+    # When the user signed in (seconds); refreshed ID tokens keep it (OIDC Core 12.2).
+    sa.Column("auth_time", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("rotated_at", UTCDateTime, nullable=True),

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=300), nullable=False),
         sa.Column("audience", sa.String(length=600), nullable=True),
         sa.Column("scope", Json, nullable=False),
+        sa.Column("auth_time", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("rotated_at", UTCDateTime(), nullable=True),

@@ -1,0 +1,357 @@
+"""Brute-force protection on database logins, and `/api/v2/user-blocks`.
+
+Auth0 blocks a user from one IP address after 10 consecutive failed logins; the block holds
+(even for the right password) until an administrator lifts it. A confidential client may name
+the end user's address in `auth0-forwarded-for`; a public client may not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from tests.support.api import PASSWORD, Api, assert_error, unique_email
+from tests.support.server import RunningServer
+
+REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
+GRANTS = ["password", REALM_GRANT, "refresh_token"]
+WRONG_PASSWORD = "Wr0ng!Passw0rd"
+LIMIT = 10
+
+
+@functools.cache
+def http(base_url: str) -> httpx.Client:
+    """One client per server and module: building an httpx.Client costs ~0.2 s."""
+    return httpx.Client(base_url=base_url, timeout=30)
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    client_secret: str | None
+    connection: str
+    connection_id: str
+
+
+def new_client(api: Api, **fields: Any) -> dict[str, Any]:
+    body = {"name": f"brute {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
+    response = api.post("/api/v2/clients", body)
+    assert response.status_code == 201, response.text
+    client: dict[str, Any] = response.json()
+    return client
+
+
+def new_connection(api: Api, *client_ids: str, protect: bool = True) -> dict[str, Any]:
+    response = api.post(
+        "/api/v2/connections",
+        {
+            "name": f"brute-{uuid.uuid4().hex[:12]}",
+            "strategy": "auth0",
+            "options": {"brute_force_protection": protect},
+            "enabled_clients": list(client_ids),
+        },
+    )
+    assert response.status_code == 201, response.text
+    connection: dict[str, Any] = response.json()
+    return connection
+
+
+@pytest.fixture(scope="module")
+def app(api: Api) -> App:
+    client = new_client(api, grant_types=GRANTS)
+    connection = new_connection(api, client["client_id"])
+    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
+
+
+@pytest.fixture(scope="module")
+def spa(api: Api, app: App) -> App:
+    """A public client (no secret) on the same connection."""
+    client = new_client(api, app_type="spa", grant_types=[REALM_GRANT])
+    assert client["token_endpoint_auth_method"] == "none"
+    current = api.get(f"/api/v2/connections/{app.connection_id}").json()["enabled_clients"]
+    response = api.patch(
+        f"/api/v2/connections/{app.connection_id}",
+        {"enabled_clients": [*current, client["client_id"]]},
+    )
+    assert response.status_code == 200, response.text
+    return App(client["client_id"], None, app.connection, app.connection_id)
+
+
+@pytest.fixture
+def user(api: Api, app: App) -> dict[str, Any]:
+    return api.create_user(connection=app.connection)
+
+
+def login_body(app: App, email: str, password: str) -> dict[str, Any]:
+    body = {
+        "grant_type": REALM_GRANT,
+        "client_id": app.client_id,
+        "username": email,
+        "password": password,
+        "realm": app.connection,
+    }
+    if app.client_secret is not None:
+        body["client_secret"] = app.client_secret
+    return body
+
+
+def login(
+    server: RunningServer,
+    app: App,
+    email: str,
+    password: str = PASSWORD,
+    forwarded_for: str | None = None,
+) -> httpx.Response:
+    headers = {"auth0-forwarded-for": forwarded_for} if forwarded_for else {}
+    return http(server.base_url).post(
+        "/oauth/token",
+        json=login_body(app, email, password),
+        headers=headers,
+    )
+
+
+def fail(
+    server: RunningServer, app: App, email: str, times: int, forwarded_for: str | None = None
+) -> None:
+    for attempt in range(times):
+        response = login(server, app, email, WRONG_PASSWORD, forwarded_for)
+        assert response.status_code == 403, f"attempt {attempt + 1}: {response.text}"
+        assert response.json()["error"] == "invalid_grant"
+
+
+def assert_too_many(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["error"] == "too_many_attempts", body
+    assert isinstance(body["error_description"], str) and body["error_description"]
+
+
+def blocks_path(user_id: str) -> str:
+    return f"/api/v2/user-blocks/{quote(user_id, safe='')}"
+
+
+def blocked_for(api: Api, user_id: str) -> list[dict[str, Any]]:
+    response = api.get(blocks_path(user_id))
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, Any]] = response.json()["blocked_for"]
+    return entries
+
+
+# --- blocking -------------------------------------------------------------------------------
+
+
+def test_eleventh_attempt_is_blocked_even_with_the_right_password(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT - 1)
+    assert blocked_for(api, user["user_id"]) == []
+    fail(server, app, user["email"], 1)
+    # The tenth consecutive failure blocks the address.
+    assert len(blocked_for(api, user["user_id"])) == 1
+    assert_too_many(login(server, app, user["email"]))
+    assert_too_many(login(server, app, user["email"], WRONG_PASSWORD))
+    assert api.user(user["user_id"]).get("logins_count", 0) == 0
+    # The block is not the `blocked` flag of the user.
+    assert api.user(user["user_id"]).get("blocked", False) is False
+
+
+def test_the_block_is_listed_by_user_id_and_identifier(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+    entries = blocked_for(api, user["user_id"])
+    assert len(entries) == 1, entries
+    assert entries[0]["identifier"] == user["email"]
+    assert entries[0]["ip"] == "127.0.0.1"
+    assert entries[0]["connection"] == app.connection
+
+    response = api.get("/api/v2/user-blocks", identifier=user["email"])
+    assert response.status_code == 200, response.text
+    by_identifier = response.json()["blocked_for"]
+    assert [(e["identifier"], e["ip"], e["connection"]) for e in by_identifier] == [
+        (user["email"], "127.0.0.1", app.connection)
+    ]
+    upper = api.get("/api/v2/user-blocks", identifier=user["email"].upper())
+    assert upper.status_code == 200 and upper.json()["blocked_for"] == by_identifier
+
+
+def test_unblocking_by_user_id(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+    response = api.delete(blocks_path(user["user_id"]))
+    assert response.status_code == 204, response.text
+    assert blocked_for(api, user["user_id"]) == []
+    assert login(server, app, user["email"]).status_code == 200
+
+
+def test_unblocking_by_identifier(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+    response = api.http.delete("/api/v2/user-blocks", params={"identifier": user["email"]})
+    assert response.status_code == 204, response.text
+    assert api.get("/api/v2/user-blocks", identifier=user["email"]).json()["blocked_for"] == []
+    assert login(server, app, user["email"]).status_code == 200
+
+
+def test_unblocking_starts_a_fresh_count(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+    assert api.delete(blocks_path(user["user_id"])).status_code == 204
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+
+
+def test_a_successful_login_resets_the_count(
+    server: RunningServer, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT - 1)
+    assert login(server, app, user["email"]).status_code == 200
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+
+
+def test_failures_of_one_user_do_not_block_another(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    other = api.create_user(connection=app.connection)
+    fail(server, app, user["email"], LIMIT)
+    assert_too_many(login(server, app, user["email"]))
+    assert login(server, app, other["email"]).status_code == 200
+
+
+def test_unknown_users_are_never_blocked(server: RunningServer, app: App) -> None:
+    email = unique_email("ghost")
+    for _ in range(LIMIT + 2):
+        response = login(server, app, email, WRONG_PASSWORD)
+        assert response.status_code == 403, response.text
+        assert response.json()["error"] == "invalid_grant"
+
+
+def test_no_blocking_without_brute_force_protection(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    open_connection = new_connection(api, app.client_id, protect=False)
+    open_app = App(app.client_id, app.client_secret, open_connection["name"], open_connection["id"])
+    user = api.create_user(connection=open_connection["name"])
+    fail(server, open_app, user["email"], LIMIT + 2)
+    assert login(server, open_app, user["email"]).status_code == 200
+
+
+# --- auth0-forwarded-for --------------------------------------------------------------------
+
+
+def test_confidential_clients_forwarded_address_is_counted(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT, forwarded_for="203.0.113.7")
+    assert_too_many(login(server, app, user["email"], forwarded_for="203.0.113.7"))
+    # Another end user's address, and the app's own, are not blocked.
+    assert login(server, app, user["email"], forwarded_for="198.51.100.9").status_code == 200
+    assert login(server, app, user["email"]).status_code == 200
+    assert_too_many(login(server, app, user["email"], forwarded_for="203.0.113.7"))
+    entries = blocked_for(api, user["user_id"])
+    assert [(e["ip"], e["identifier"]) for e in entries] == [("203.0.113.7", user["email"])]
+    # The successful login records the forwarded address too.
+    fresh = api.create_user(connection=app.connection)
+    assert login(server, app, fresh["email"], forwarded_for="192.0.2.44").status_code == 200
+    assert api.user(fresh["user_id"])["last_ip"] == "192.0.2.44"
+
+
+def test_public_clients_forwarded_address_is_ignored(
+    server: RunningServer, api: Api, spa: App, user: dict[str, Any]
+) -> None:
+    fail(server, spa, user["email"], LIMIT, forwarded_for="203.0.113.8")
+    assert_too_many(login(server, spa, user["email"], forwarded_for="198.51.100.10"))
+    assert_too_many(login(server, spa, user["email"]))
+    entries = blocked_for(api, user["user_id"])
+    assert [e["ip"] for e in entries] == ["127.0.0.1"]
+
+
+# --- concurrency ----------------------------------------------------------------------------
+
+
+async def test_a_parallel_burst_gets_at_most_ten_guesses(
+    server: RunningServer, app: App, user: dict[str, Any]
+) -> None:
+    body = login_body(app, user["email"], WRONG_PASSWORD)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+        responses = await asyncio.gather(
+            *(client.post("/oauth/token", json=body) for _ in range(20))
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {403, 429}, [(r.status_code, r.text) for r in responses]
+    guesses = [r for r in responses if r.status_code == 403]
+    assert len(guesses) <= LIMIT, statuses
+    assert all(r.json()["error"] == "invalid_grant" for r in guesses)
+    # Blocked, or refused while the ten allowed checks are still under way.
+    refused = {r.json()["error"] for r in responses if r.status_code == 429}
+    assert refused <= {"too_many_attempts", "too_many_requests"}, refused
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+        right = await client.post("/oauth/token", json=login_body(app, user["email"], PASSWORD))
+    assert_too_many(right)
+
+
+# --- /api/v2/user-blocks --------------------------------------------------------------------
+
+
+def test_reading_blocks_needs_read_users(api: Api, user: dict[str, Any]) -> None:
+    writer = api.with_scopes("update:users")
+    assert_error(writer.get(blocks_path(user["user_id"])), 403, "insufficient_scope")
+    assert_error(
+        writer.get("/api/v2/user-blocks", identifier=user["email"]), 403, "insufficient_scope"
+    )
+    reader = api.with_scopes("read:users")
+    assert reader.get(blocks_path(user["user_id"])).status_code == 200
+    assert reader.get("/api/v2/user-blocks", identifier=user["email"]).status_code == 200
+
+
+def test_unblocking_needs_update_users(
+    server: RunningServer, api: Api, app: App, user: dict[str, Any]
+) -> None:
+    fail(server, app, user["email"], LIMIT)
+    reader = api.with_scopes("read:users")
+    assert_error(reader.delete(blocks_path(user["user_id"])), 403, "insufficient_scope")
+    response = reader.http.delete("/api/v2/user-blocks", params={"identifier": user["email"]})
+    assert_error(response, 403, "insufficient_scope")
+    assert_too_many(login(server, app, user["email"]))
+    writer = api.with_scopes("update:users")
+    assert writer.delete(blocks_path(user["user_id"])).status_code == 204
+    assert login(server, app, user["email"]).status_code == 200
+
+
+def test_user_blocks_need_a_token(anonymous: Api, user: dict[str, Any]) -> None:
+    assert_error(anonymous.get(blocks_path(user["user_id"])), 401)
+    assert_error(anonymous.delete(blocks_path(user["user_id"])), 401)
+
+
+def test_unknown_user_is_404(api: Api) -> None:
+    missing = "auth0|" + "0" * 24
+    assert_error(api.get(blocks_path(missing)), 404)
+    assert_error(api.delete(blocks_path(missing)), 404)
+
+
+def test_identifier_lookups(api: Api) -> None:
+    response = api.get("/api/v2/user-blocks", identifier=unique_email("nobody"))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"blocked_for": []}
+    assert_error(api.get("/api/v2/user-blocks"), 400)
+    assert_error(api.delete("/api/v2/user-blocks"), 400)
+
+
+def test_an_unblocked_user_has_no_entries(api: Api, user: dict[str, Any]) -> None:
+    assert blocked_for(api, user["user_id"]) == []
+    assert api.delete(blocks_path(user["user_id"])).status_code == 204

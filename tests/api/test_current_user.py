@@ -1,0 +1,205 @@
+"""A user's own Management API token (`read:current_user`, `update:current_user_metadata`)
+reaches only that user, and only their `user_metadata`."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import PASSWORD, Api, user_path
+from tests.support.server import RunningServer
+
+REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
+GRANTS = ["password", REALM_GRANT, "refresh_token"]
+USER_SCOPES = "read:current_user update:current_user_metadata"
+
+
+@functools.cache
+def http(base_url: str) -> httpx.Client:
+    """One client per server and module: building an httpx.Client costs ~0.2 s."""
+    return httpx.Client(base_url=base_url, timeout=30)
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    client_secret: str
+    connection: str
+
+
+@pytest.fixture(scope="module")
+def app(api: Api) -> App:
+    client = api.post(
+        "/api/v2/clients",
+        {"name": f"me {uuid.uuid4().hex[:8]}", "app_type": "regular_web", "grant_types": GRANTS},
+    )
+    assert client.status_code == 201, client.text
+    created = client.json()
+    connection = api.post(
+        "/api/v2/connections",
+        {
+            "name": f"me-{uuid.uuid4().hex[:12]}",
+            "strategy": "auth0",
+            "options": {"brute_force_protection": True},
+            "enabled_clients": [created["client_id"]],
+        },
+    )
+    assert connection.status_code == 201, connection.text
+    return App(created["client_id"], created["client_secret"], connection.json()["name"])
+
+
+def user_token(server: RunningServer, app: App, email: str, scope: str = USER_SCOPES) -> str:
+    response = http(server.base_url).post(
+        "/oauth/token",
+        json={
+            "grant_type": REALM_GRANT,
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "username": email,
+            "password": PASSWORD,
+            "realm": app.connection,
+            "audience": server.audience,
+            "scope": scope,
+        },
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+@dataclass
+class Me:
+    user: dict[str, Any]
+    api: Api
+
+    @property
+    def path(self) -> str:
+        return user_path(self.user["user_id"])
+
+
+def sign_in(server: RunningServer, api: Api, app: App, scope: str = USER_SCOPES) -> Me:
+    user = api.create_user(connection=app.connection, user_metadata={"theme": "dark"})
+    return Me(user, Api(server, user_token(server, app, user["email"], scope)))
+
+
+@pytest.fixture
+def me(server: RunningServer, api: Api, app: App) -> Me:
+    return sign_in(server, api, app)
+
+
+def assert_forbidden(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 403, response.text
+    body: dict[str, Any] = response.json()
+    assert body["statusCode"] == 403
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def comparable(user: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in user.items() if k not in ("last_login", "logins_count", "last_ip")}
+
+
+def test_reads_own_profile(me: Me) -> None:
+    response = me.api.get(me.path)
+    assert response.status_code == 200, response.text
+    assert response.json()["user_id"] == me.user["user_id"]
+    assert response.json()["user_metadata"] == {"theme": "dark"}
+
+
+def test_cannot_read_another_user(me: Me, api: Api, app: App) -> None:
+    other = api.create_user(connection=app.connection)
+    assert_forbidden(me.api.get(user_path(other["user_id"])))
+    assert_forbidden(me.api.get(user_path("auth0|" + "0" * 24)))
+
+
+def test_cannot_list_or_search_users(me: Me) -> None:
+    assert_forbidden(me.api.get("/api/v2/users"))
+    assert_forbidden(me.api.get("/api/v2/users-by-email", email=me.user["email"]))
+
+
+def test_patch_own_user_metadata_merges(me: Me, api: Api) -> None:
+    response = me.api.patch(me.path, {"user_metadata": {"lang": "fr", "size": "L"}})
+    assert response.status_code == 200, response.text
+    assert response.json()["user_metadata"] == {"theme": "dark", "lang": "fr", "size": "L"}
+
+    response = me.api.patch(me.path, {"user_metadata": {"theme": None, "size": "M"}})
+    assert response.status_code == 200, response.text
+    assert response.json()["user_metadata"] == {"lang": "fr", "size": "M"}
+    assert api.user(me.user["user_id"])["user_metadata"] == {"lang": "fr", "size": "M"}
+
+    response = me.api.patch(me.path, {"user_metadata": {}})
+    assert response.status_code == 200, response.text
+    assert response.json().get("user_metadata", {}) == {}
+    assert api.user(me.user["user_id"]).get("user_metadata", {}) == {}
+
+
+FORBIDDEN_PATCHES: dict[str, dict[str, Any]] = {
+    "app_metadata": {"app_metadata": {"role": "admin"}},
+    "app_metadata alongside user_metadata": {
+        "user_metadata": {"lang": "fr"},
+        "app_metadata": {"role": "admin"},
+    },
+    "email": {"email": "someone.else@example.com"},
+    "password": {"password": "An0ther!Passw0rd"},
+    "name": {"name": "New Name"},
+    "nickname": {"nickname": "newnick"},
+    "blocked": {"blocked": True},
+    "email_verified": {"email_verified": True},
+}
+
+
+@pytest.mark.parametrize("case", list(FORBIDDEN_PATCHES))
+def test_patch_beyond_user_metadata_is_forbidden(me: Me, api: Api, case: str) -> None:
+    before = comparable(api.user(me.user["user_id"]))
+    assert_forbidden(me.api.patch(me.path, FORBIDDEN_PATCHES[case]))
+    assert comparable(api.user(me.user["user_id"])) == before
+
+
+def test_patch_another_users_metadata_is_forbidden(me: Me, api: Api, app: App) -> None:
+    other = api.create_user(connection=app.connection, user_metadata={"owner": "other"})
+    assert_forbidden(me.api.patch(user_path(other["user_id"]), {"user_metadata": {"x": "y"}}))
+    assert api.user(other["user_id"])["user_metadata"] == {"owner": "other"}
+
+
+def test_delete_self_needs_delete_current_user(me: Me, api: Api) -> None:
+    assert_forbidden(me.api.delete(me.path))
+    assert api.user(me.user["user_id"])["user_id"] == me.user["user_id"]
+
+
+def test_create_current_user_metadata_also_patches_user_metadata(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    writer = sign_in(server, api, app, scope="create:current_user_metadata")
+    response = writer.api.patch(writer.path, {"user_metadata": {"lang": "de"}})
+    assert response.status_code == 200, response.text
+    assert api.user(writer.user["user_id"])["user_metadata"] == {"theme": "dark", "lang": "de"}
+    assert_forbidden(writer.api.patch(writer.path, {"app_metadata": {"x": "y"}}))
+
+
+def test_read_only_token_cannot_patch(server: RunningServer, api: Api, app: App) -> None:
+    reader = sign_in(server, api, app, scope="read:current_user")
+    assert reader.api.get(reader.path).status_code == 200
+    assert_forbidden(reader.api.patch(reader.path, {"user_metadata": {"lang": "fr"}}))
+    assert api.user(reader.user["user_id"])["user_metadata"] == {"theme": "dark"}
+
+
+def test_asking_for_admin_scopes_gives_none_of_them(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    greedy = sign_in(server, api, app, scope="read:current_user read:users delete:users")
+    other = api.create_user(connection=app.connection)
+    assert_forbidden(greedy.api.get(user_path(other["user_id"])))
+    assert_forbidden(greedy.api.get("/api/v2/users"))
+    assert_forbidden(greedy.api.delete(user_path(other["user_id"])))
+    assert api.user(other["user_id"])["user_id"] == other["user_id"]
+
+
+def test_user_token_reaches_no_other_management_endpoint(me: Me) -> None:
+    assert_forbidden(me.api.get("/api/v2/clients"))
+    assert_forbidden(me.api.get("/api/v2/connections"))
+    assert_forbidden(me.api.post("/api/v2/users", {"connection": "x", "email": "a@b.co"}))
