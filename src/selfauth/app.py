@@ -19,8 +19,10 @@ from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import MetadataLimits, UserService
+from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
+from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.user_tokens import UserTokens
@@ -32,13 +34,19 @@ from selfauth.storage.database import Database
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.resource_servers import SqlResourceServerRepository
-from selfauth.storage.sessions import SqlLoginFailureRepository, SqlRefreshTokenRepository
+from selfauth.storage.sessions import (
+    SqlCodeRepository,
+    SqlLoginFailureRepository,
+    SqlRefreshTokenRepository,
+    SqlSessionRepository,
+)
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import signup, token, userinfo, wellknown
 from selfauth.web.context import Services
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import router as management
+from selfauth.web.pages import authorize as pages
 from selfauth.web.ratelimit import RateLimitHeaders
 
 log = logging.getLogger("selfauth")
@@ -73,6 +81,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     hasher = PasswordHasher(settings.bcrypt_cost)
     failures = SqlLoginFailureRepository(database)
     refresh_tokens = SqlRefreshTokenRepository(database)
+    codes = SqlCodeRepository(database)
     user_tokens = UserTokens(
         signer,
         refresh_tokens,
@@ -123,6 +132,18 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock),
         login_failures=failures,
+        authorizer=Authorizer(
+            clients,
+            connections,
+            users,
+            codes,
+            SqlSessionRepository(database),
+            secrets,
+            clock,
+            settings.default_directory,
+            settings.allow_plain_pkce,
+        ),
+        code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
     )
 
 
@@ -164,6 +185,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(wellknown.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
+    app.include_router(pages.router)
     for router in management.ROUTERS:
         app.include_router(router, prefix=management.PREFIX)
     return app

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # The database connection the plain `password` grant signs users in with (Auth0's
     # tenant "default directory").
     default_directory: str = "Username-Password-Authentication"
+    # PKCE's `plain` method sends the verifier in the clear; refused unless turned on.
+    allow_plain_pkce: bool = False
     # Management API requests per second per caller (0 turns the limit off), and the burst.
     management_rate_limit: float = Field(default=50.0, ge=0)
     management_rate_burst: int = Field(default=100, ge=1)

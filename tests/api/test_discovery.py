@@ -133,6 +133,7 @@ def test_discovery_lists_the_grants_the_token_endpoint_serves(anonymous: Api) ->
     document = anonymous.get("/.well-known/openid-configuration").json()
     assert set(document["grant_types_supported"]) == {
         "client_credentials",
+        "authorization_code",
         "password",
         "http://auth0.com/oauth/grant-type/password-realm",
         "refresh_token",

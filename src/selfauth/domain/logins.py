@@ -55,3 +55,32 @@ def block_view(block: LoginBlock) -> dict[str, Any]:
         "connection": block.connection,
         "blocked_at": iso(block.blocked_at),
     }
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    code_hash: str = field(repr=False)
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: list[str]
+    audience: str | None
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: int
+    family_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    id: str
+    token_hash: str = field(repr=False)
+    user_id: str
+    auth_time: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None

@@ -75,7 +75,7 @@ class PasswordLogin:
         connection = await self._connection(client, realm or self.default_connection)
         server = await self.tokens.resolve_audience(params.get("audience"))
         scopes = self.tokens.scopes_for(server, params.get("scope"))
-        user = await self._check_password(connection, username, password, ip)
+        user = await self.check_password(connection, username, password, ip)
         return await self.tokens.issue(
             client,
             user,
@@ -90,7 +90,7 @@ class PasswordLogin:
             raise UnauthorizedClient(f"The connection {name} is not enabled for this client.")
         return connection
 
-    async def _check_password(
+    async def check_password(
         self, connection: Connection, identifier: str, password: str, ip: str
     ) -> User:
         """Same work whether or not the user exists: an unknown user still costs a bcrypt."""

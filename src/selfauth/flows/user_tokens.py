@@ -46,6 +46,8 @@ class Grant:
     # (a down-scoped exchange narrows the access token, not the family).
     replaces: RefreshToken | None = None
     refresh_scopes: list[str] | None = None
+    nonce: str | None = None
+    family_id: str | None = None  # a new family's id, fixed in advance (the code flow's)
 
 
 @dataclass
@@ -134,6 +136,8 @@ class UserTokens:
                 "auth_time": grant.auth_time,
                 **profile_claims(user, scopes),
             }
+            if grant.nonce is not None:
+                id_claims["nonce"] = grant.nonce
             response["id_token"] = await self.signer.sign_async(id_claims)
         if refresh is not None:
             response["refresh_token"] = refresh
@@ -147,7 +151,7 @@ class UserTokens:
         token = RefreshToken(
             id=ids.object_id(),
             token_hash=self.secrets.digest(value),
-            family_id=old.family_id if old else ids.object_id(),
+            family_id=old.family_id if old else (grant.family_id or ids.object_id()),
             client_id=client.client_id,
             user_id=user.user_id,
             audience=grant.audience.identifier if grant.audience else None,

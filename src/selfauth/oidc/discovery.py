@@ -74,6 +74,7 @@ def openid_configuration(issuer: str) -> dict[str, Any]:
         "request_parameter_supported": False,
         "grant_types_supported": [
             "client_credentials",
+            "authorization_code",
             "password",
             "http://auth0.com/oauth/grant-type/password-realm",
             "refresh_token",

@@ -10,11 +10,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from selfauth.domain.logins import Attempt, LoginBlock, RefreshToken
+from selfauth.domain.logins import (
+    Attempt,
+    AuthorizationCode,
+    LoginBlock,
+    LoginSession,
+    RefreshToken,
+)
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
-from selfauth.storage.tables import connections, login_failures, refresh_tokens, users
+from selfauth.storage.tables import (
+    authorization_codes,
+    connections,
+    login_failures,
+    login_sessions,
+    refresh_tokens,
+    users,
+)
 
 _BY_HASH = KeyLookup(refresh_tokens, "token_hash")
 _COUNTER = KeyLookup(login_failures, "user_id", "ip")
@@ -154,4 +167,59 @@ class SqlLoginFailureRepository:
         async with self._db.write() as conn:
             await conn.execute(
                 login_failures.delete().where(login_failures.c.user_id.in_(user_ids))
+            )
+
+
+_CODE = KeyLookup(authorization_codes, "code_hash")
+_SESSION = KeyLookup(login_sessions, "token_hash")
+
+
+class SqlCodeRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, code: AuthorizationCode) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                authorization_codes.insert().values(to_values(code, authorization_codes))
+            )
+
+    async def by_hash(self, code_hash: str) -> AuthorizationCode | None:
+        found = await _CODE.one(self._db, code_hash=code_hash)
+        return None if found is None else AuthorizationCode(**found)
+
+    async def redeem(self, code_hash: str, now: datetime) -> bool:
+        """Mark the code used; False when it was used already or has expired (single use,
+        even against two exchanges racing)."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                authorization_codes.update()
+                .where(
+                    authorization_codes.c.code_hash == code_hash,
+                    authorization_codes.c.used_at.is_(None),
+                    authorization_codes.c.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlSessionRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, session: LoginSession) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(login_sessions.insert().values(to_values(session, login_sessions)))
+
+    async def by_hash(self, token_hash: str) -> LoginSession | None:
+        found = await _SESSION.one(self._db, token_hash=token_hash)
+        return None if found is None else LoginSession(**found)
+
+    async def revoke(self, session_id: str, now: datetime) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                login_sessions.update()
+                .where(login_sessions.c.id == session_id, login_sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
             )

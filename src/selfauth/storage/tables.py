@@ -233,3 +233,52 @@ login_failures = sa.Table(
     sa.Column("blocked_at", UTCDateTime, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    # HMAC-SHA-256 of the code; the code itself is never stored.
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scope", Json, nullable=False),
+    sa.Column("audience", sa.String(600), nullable=True),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("code_challenge_method", sa.String(8), nullable=True),
+    sa.Column("auth_time", sa.Integer, nullable=False),
+    # The refresh-token family this code's exchange starts: a replayed code revokes it.
+    sa.Column("family_id", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
+login_sessions = sa.Table(
+    "login_sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    # HMAC-SHA-256 of the cookie's value.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("auth_time", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)

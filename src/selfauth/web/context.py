@@ -14,8 +14,10 @@ from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
+from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
+from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.oauth.jwt import TokenVerifier
@@ -48,6 +50,8 @@ class Services:
     password_login: PasswordLogin
     refresh: RefreshGrant
     login_failures: SqlLoginFailureRepository
+    authorizer: Authorizer
+    code_exchange: CodeExchange
 
 
 def services_of(request: Request) -> Services:

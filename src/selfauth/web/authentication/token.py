@@ -69,6 +69,8 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
         issued = await found.client_credentials.issue(client, params)
     elif grant_type == "refresh_token":
         issued = await found.refresh.issue(client, params)
+    elif grant_type == "authorization_code":
+        issued = await found.code_exchange.issue(client, params, confidential=caller.confidential)
     else:
         ip = client_ip(request, trust_forwarded=caller.confidential)
         issued = await found.password_login.issue(client, grant_type, params, ip)
@@ -85,7 +87,9 @@ async def revoke(request: Request, found: Services = Depends(services)) -> Respo
     return Response(status_code=200, headers=_NO_STORE)
 
 
-GRANT_TYPES = frozenset({"client_credentials", "refresh_token", PASSWORD, PASSWORD_REALM})
+GRANT_TYPES = frozenset(
+    {"client_credentials", "authorization_code", "refresh_token", PASSWORD, PASSWORD_REALM}
+)
 
 
 def client_ip(request: Request, *, trust_forwarded: bool) -> str:

@@ -1,0 +1,261 @@
+"""`/authorize` (RFC 6749 4.1, OIDC Core 3.1.2): an ordered list of small checks, then the
+decision: reuse the browser's session, answer `login_required`, or show the login page."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from selfauth.domain import ids
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.connections.model import Connection
+from selfauth.domain.logins import AuthorizationCode, LoginSession
+from selfauth.domain.users.model import User
+from selfauth.oauth import pkce
+
+CODE_LIFETIME = timedelta(seconds=60)
+SESSION_LIFETIME = timedelta(days=7)
+RESPONSE_MODES = ("query", "fragment", "form_post")
+PROMPTS = ("none", "login", "consent", "select_account")
+
+
+class AuthorizeError(Exception):
+    """`redirect=False` for errors that must never be sent to the redirect URI (RFC 6749
+    4.1.2.1): an unknown client or an unregistered redirect URI get an error page."""
+
+    def __init__(self, error: str, description: str, *, redirect: bool = True) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.redirect = redirect
+
+
+@dataclass
+class AuthorizeRequest:
+    params: Mapping[str, str]
+    client: Client | None = None
+    redirect_uri: str = ""
+    response_mode: str = "query"
+    scope: str = "openid"
+    state: str | None = None
+    nonce: str | None = None
+    audience: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: str | None = None
+    connection: Connection | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def checked_client(self) -> Client:
+        assert self.client is not None, "check_client runs first"
+        return self.client
+
+
+class ClientFinder(Protocol):
+    async def get(self, client_id: str) -> Client | None: ...
+
+
+class ConnectionFinder(Protocol):
+    async def get_by_name(self, name: str) -> Connection | None: ...
+
+
+class CodeStore(Protocol):
+    async def add(self, code: AuthorizationCode) -> None: ...
+
+
+class SessionStore(Protocol):
+    async def add(self, session: LoginSession) -> None: ...
+    async def by_hash(self, token_hash: str) -> LoginSession | None: ...
+    async def revoke(self, session_id: str, now: Any) -> None: ...
+
+
+class UserFinder(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+
+Check = Callable[["Authorizer", AuthorizeRequest], Awaitable[None]]
+
+
+async def check_client(auth: Authorizer, request: AuthorizeRequest) -> None:
+    client_id = request.params.get("client_id", "")
+    client = await auth.clients.get(client_id) if client_id else None
+    if client is None:
+        raise AuthorizeError("invalid_request", "Unknown client.", redirect=False)
+    request.client = client
+
+
+async def check_redirect_uri(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    """Exact string match against the client's callbacks; never a redirect otherwise."""
+    client = request.checked_client()
+    given = request.params.get("redirect_uri")
+    if given is None and len(client.callbacks) == 1:
+        given = client.callbacks[0]
+    if not given or given not in client.callbacks:
+        raise AuthorizeError(
+            "invalid_request",
+            "The redirect_uri is not one of the application's Allowed Callback URLs.",
+            redirect=False,
+        )
+    request.redirect_uri = given
+
+
+async def check_response_mode(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    mode = request.params.get("response_mode") or "query"
+    if mode not in RESPONSE_MODES:
+        raise AuthorizeError("invalid_request", f"Unsupported response_mode: {mode}")
+    request.response_mode = mode
+
+
+async def check_state_and_nonce(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    request.state = request.params.get("state")
+    request.nonce = request.params.get("nonce")
+    for name, value in (("state", request.state), ("nonce", request.nonce)):
+        if value is not None and len(value) > 512:
+            raise AuthorizeError("invalid_request", f"{name} is longer than 512 characters")
+
+
+async def check_response_type(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    response_type = request.params.get("response_type")
+    if not response_type:
+        raise AuthorizeError("invalid_request", "Missing required parameter: response_type")
+    if response_type != "code":
+        raise AuthorizeError(
+            "unsupported_response_type", f"Unsupported response type: {response_type}"
+        )
+    if "authorization_code" not in request.checked_client().grant_types:
+        raise AuthorizeError(
+            "unauthorized_client", "The authorization_code grant is not allowed for the client."
+        )
+
+
+async def check_scope(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    request.scope = request.params.get("scope") or "openid"
+    request.audience = request.params.get("audience") or None
+
+
+async def check_pkce(auth: Authorizer, request: AuthorizeRequest) -> None:
+    """Public clients must use PKCE with S256; `plain` only where the server allows it."""
+    challenge = request.params.get("code_challenge")
+    method = request.params.get("code_challenge_method") or ("plain" if challenge else None)
+    public = request.checked_client().token_endpoint_auth_method == "none"  # noqa: S105
+    if challenge is None:
+        if public:
+            raise AuthorizeError("invalid_request", "Public clients must send a code_challenge.")
+        return
+    if method not in ("S256", "plain") or (method == "plain" and not auth.allow_plain_pkce):
+        raise AuthorizeError("invalid_request", "code_challenge_method must be S256.")
+    if not pkce.well_formed(challenge):
+        raise AuthorizeError("invalid_request", "Malformed code_challenge.")
+    request.code_challenge, request.code_challenge_method = challenge, method
+
+
+async def check_prompt(_auth: Authorizer, request: AuthorizeRequest) -> None:
+    prompt = request.params.get("prompt") or None
+    if prompt is not None and prompt not in PROMPTS:
+        raise AuthorizeError("invalid_request", f"Unsupported prompt: {prompt}")
+    request.prompt = prompt
+
+
+async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
+    """`connection=` picks the database connection the login page signs in with."""
+    name = request.params.get("connection") or auth.default_connection
+    connection = await auth.connections.get_by_name(name)
+    client = request.checked_client()
+    if connection is None or not connection.is_database:
+        raise AuthorizeError("invalid_request", f"Unknown database connection: {name}")
+    if client.client_id not in connection.enabled_clients:
+        raise AuthorizeError(
+            "unauthorized_client", f"The connection {name} is not enabled for this client."
+        )
+    request.connection = connection
+
+
+# The order matters: nothing is redirected before the client and its redirect URI are known.
+CHECKS: tuple[Check, ...] = (
+    check_client,
+    check_redirect_uri,
+    check_response_mode,
+    check_state_and_nonce,
+    check_response_type,
+    check_scope,
+    check_pkce,
+    check_prompt,
+    check_connection,
+)
+
+
+@dataclass
+class Authorizer:
+    clients: ClientFinder
+    connections: ConnectionFinder
+    users: UserFinder
+    codes: CodeStore
+    sessions: SessionStore
+    secrets: SecretHasher
+    clock: Clock
+    default_connection: str
+    allow_plain_pkce: bool = False
+
+    async def validate(self, params: Mapping[str, str]) -> AuthorizeRequest:
+        request = AuthorizeRequest(params=params)
+        for check in CHECKS:
+            await check(self, request)
+        return request
+
+    async def session_user(self, cookie: str | None) -> tuple[LoginSession, User] | None:
+        if not cookie:
+            return None
+        session = await self.sessions.by_hash(self.secrets.digest(cookie))
+        if session is None or session.revoked_at is not None or session.expires_at <= self.clock():
+            return None
+        user = await self.users.get(session.user_id)
+        if user is None or user.blocked:
+            return None
+        return session, user
+
+    async def start_session(self, user: User) -> tuple[str, LoginSession]:
+        value = secrets.token_urlsafe(32)
+        now = self.clock()
+        session = LoginSession(
+            id=ids.object_id(),
+            token_hash=self.secrets.digest(value),
+            user_id=user.user_id,
+            auth_time=int(time.time()),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+        await self.sessions.add(session)
+        return value, session
+
+    async def end_session(self, cookie: str | None) -> None:
+        found = await self.session_user(cookie)
+        if found is not None:
+            await self.sessions.revoke(found[0].id, self.clock())
+
+    async def issue_code(self, request: AuthorizeRequest, user: User, auth_time: int) -> str:
+        value = secrets.token_urlsafe(32)
+        now = self.clock()
+        await self.codes.add(
+            AuthorizationCode(
+                code_hash=self.secrets.digest(value),
+                client_id=request.checked_client().client_id,
+                user_id=user.user_id,
+                redirect_uri=request.redirect_uri,
+                scope=request.scope.split(),
+                audience=request.audience,
+                nonce=request.nonce,
+                code_challenge=request.code_challenge,
+                code_challenge_method=request.code_challenge_method,
+                auth_time=auth_time,
+                family_id=ids.object_id(),
+                created_at=now,
+                expires_at=now + CODE_LIFETIME,
+            )
+        )
+        return value

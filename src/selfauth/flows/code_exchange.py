@@ -1,0 +1,86 @@
+"""The authorization-code grant (RFC 6749 4.1.3) with PKCE (RFC 7636 4.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.logins import AuthorizationCode
+from selfauth.domain.users.model import User
+from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.oauth import pkce
+from selfauth.oauth.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+
+INVALID = "Invalid authorization code"
+
+
+class Codes(Protocol):
+    async def by_hash(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def redeem(self, code_hash: str, now: datetime) -> bool: ...
+
+
+class Families(Protocol):
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+
+
+class UserFinder(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+
+@dataclass
+class CodeExchange:
+    codes: Codes
+    families: Families
+    users: UserFinder
+    tokens: UserTokens
+    secrets: SecretHasher
+    clock: Clock
+
+    async def issue(
+        self, client: Client, params: dict[str, Any], *, confidential: bool
+    ) -> dict[str, Any]:
+        if "authorization_code" not in client.grant_types:
+            raise UnauthorizedClient("Grant type 'authorization_code' not allowed for the client.")
+        value = params.get("code")
+        if not isinstance(value, str) or not value:
+            raise InvalidRequest("Missing required parameter: code")
+        code_hash = self.secrets.digest(value)
+        code = await self.codes.by_hash(code_hash)
+        if code is None or code.client_id != client.client_id:
+            raise InvalidGrant(INVALID)
+        now = self.clock()
+        if not await self.codes.redeem(code_hash, now):
+            if code.used_at is not None or code.expires_at > now:
+                # Used twice: whoever holds it now may not be the client. End what it gave.
+                await self.families.revoke_family(code.family_id, now)
+            raise InvalidGrant(INVALID)
+        if params.get("redirect_uri") != code.redirect_uri:
+            raise InvalidGrant("redirect_uri does not match the one the code was issued for")
+        self._check_verifier(code, params.get("code_verifier"), confidential=confidential)
+        user = await self.users.get(code.user_id)
+        if user is None or user.blocked:
+            raise InvalidGrant(INVALID)
+        server = await self.tokens.resolve_audience(code.audience)
+        grant = Grant(
+            audience=server,
+            scopes=self.tokens.scopes_for(server, " ".join(code.scope)),
+            grant_type="authorization_code",
+            auth_time=code.auth_time,
+            nonce=code.nonce,
+            family_id=code.family_id,
+        )
+        return await self.tokens.issue(client, user, grant)
+
+    @staticmethod
+    def _check_verifier(code: AuthorizationCode, verifier: Any, *, confidential: bool) -> None:
+        if code.code_challenge is None:
+            if not confidential:
+                raise InvalidGrant("PKCE is required for public clients")
+            return
+        method = code.code_challenge_method or "plain"
+        if not isinstance(verifier, str) or not pkce.verify(verifier, code.code_challenge, method):
+            raise InvalidGrant("Failed to verify code verifier")

@@ -1,0 +1,282 @@
+"""`/authorize`, the login page's form posts, and logout (`/v2/logout`, `/oidc/logout`)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.domain.users.model import User
+from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
+from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeError, AuthorizeRequest
+from selfauth.oauth.errors import InvalidGrant, OAuthError
+from selfauth.web.authentication.token import client_ip
+from selfauth.web.context import Services, services
+from selfauth.web.pages.transaction import open_sealed, seal
+
+router = APIRouter()
+
+SESSION_COOKIE = "selfauth_session"
+CSRF_COOKIE = "selfauth_csrf"
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def _page(template: str, status: int = 200, *, nonce: str = "", **context: Any) -> HTMLResponse:
+    html = _TEMPLATES.get_template(template).render(nonce=nonce, **context)
+    headers = {
+        "Cache-Control": "no-store",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
+            "form-action *; frame-ancestors 'none'; base-uri 'none'"
+        ),
+    }
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _message(title: str, message: str, status: int, *, error: bool = True) -> HTMLResponse:
+    return _page("message.html", status, title=title, message=message, error=error)
+
+
+def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
+    """Send `fields` back to the application the way it asked (response_mode)."""
+    values = {k: v for k, v in fields.items() if v is not None}
+    if request.state is not None:
+        values["state"] = request.state
+    if request.response_mode == "form_post":
+        nonce = secrets.token_urlsafe(16)
+        return _page(
+            "form_post.html",
+            title="Signing you in",
+            action=request.redirect_uri,
+            fields=sorted(values.items()),
+            nonce=nonce,
+        )
+    if request.response_mode == "fragment":
+        location = f"{request.redirect_uri}#{urlencode(values)}"
+    else:
+        separator = "&" if "?" in request.redirect_uri else "?"
+        location = f"{request.redirect_uri}{separator}{urlencode(values)}"
+    return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def _error(request: AuthorizeRequest, exc: AuthorizeError) -> Response:
+    if not exc.redirect or not request.redirect_uri:
+        return _message("Something is wrong with this sign-in link", exc.description, 400)
+    return _respond(request, {"error": exc.error, "error_description": exc.description})
+
+
+def _secure(found: Services) -> bool:
+    return found.settings.issuer_url.startswith("https://")
+
+
+def _login_page(
+    found: Services,
+    request: Request,
+    authorize: AuthorizeRequest,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    connection = authorize.connection
+    assert connection is not None
+    page = _page(
+        "login.html",
+        status,
+        title="Sign in",
+        client_name=authorize.checked_client().name,
+        tx=seal(authorize.params, found.secrets),
+        csrf=csrf,
+        login_action="/u/login",
+        signup_action="/u/signup",
+        signup_allowed=not connection.options.get("disable_signup"),
+        requires_username=connection.requires_username,
+        policy="Passwords need " + PasswordPolicy.from_options(connection.options).describe() + ".",
+        username=context.pop("username", ""),
+        **context,
+    )
+    page.set_cookie(
+        CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(found), path="/"
+    )
+    return page
+
+
+@router.get("/authorize")
+async def authorize(request: Request, found: Services = Depends(services)) -> Response:
+    params = dict(request.query_params)
+    checked = AuthorizeRequest(params=params)
+    try:
+        checked = await found.authorizer.validate(params)
+    except AuthorizeError as exc:
+        return _error(checked if checked.client else AuthorizeRequest(params=params), exc)
+    signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
+    if checked.prompt == "none" and signed_in is None:
+        return _respond(checked, {"error": "login_required", "error_description": "Login required"})
+    if signed_in is not None and checked.prompt != "login":
+        session, user = signed_in
+        code = await found.authorizer.issue_code(checked, user, session.auth_time)
+        return _respond(checked, {"code": code})
+    return _login_page(found, request, checked)
+
+
+async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, dict[str, str]]:
+    """The form post's transaction, re-checked (the client may have changed since)."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    given = form.get("csrf", "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
+        raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
+    params = open_sealed(form.get("tx", ""), found.secrets)
+    if params is None:
+        raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
+    return await found.authorizer.validate(params), form
+
+
+async def _signed_in(
+    found: Services, checked: AuthorizeRequest, user: User, *, secure: bool
+) -> Response:
+    cookie, session = await found.authorizer.start_session(user)
+    response = _respond(
+        checked, {"code": await found.authorizer.issue_code(checked, user, session.auth_time)}
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/u/login")
+async def login(request: Request, found: Services = Depends(services)) -> Response:
+    try:
+        checked, form = await _resume(request, found)
+    except AuthorizeError as exc:
+        return _message("This sign-in form has expired", exc.description, 400)
+    assert checked.connection is not None
+    username = form.get("username", "")
+    try:
+        user = await found.password_login.check_password(
+            checked.connection,
+            username,
+            form.get("password", ""),
+            client_ip(request, trust_forwarded=False),
+        )
+    except InvalidGrant:
+        return _login_page(
+            found, request, checked, 401, error="Wrong email or password.", username=username
+        )
+    except OAuthError as exc:
+        return _login_page(
+            found,
+            request,
+            checked,
+            429 if exc.status_code == 429 else 401,
+            error=exc.description,
+            username=username,
+        )
+    return await _signed_in(found, checked, user, secure=_secure(found))
+
+
+@router.post("/u/signup")
+async def signup(request: Request, found: Services = Depends(services)) -> Response:
+    try:
+        checked, form = await _resume(request, found)
+    except AuthorizeError as exc:
+        return _message("This sign-up form has expired", exc.description, 400)
+    connection = checked.connection
+    assert connection is not None
+    fields = {
+        "connection": connection.name,
+        "email": form.get("email", ""),
+        "password": form.get("password", ""),
+    }
+    if form.get("username"):
+        fields["username"] = form["username"]
+    try:
+        await found.users.signup(checked.checked_client().client_id, fields)
+        user = await found.password_login.check_password(
+            connection,
+            fields["email"],
+            fields["password"],
+            client_ip(request, trust_forwarded=False),
+        )
+    except Conflict:
+        return _login_page(found, request, checked, 400, signup_error="The user already exists.")
+    except (PasswordStrengthError, InvalidBody, Forbidden) as exc:
+        return _login_page(found, request, checked, 400, signup_error=exc.message)
+    except OAuthError as exc:
+        return _login_page(found, request, checked, 400, signup_error=exc.description)
+    return await _signed_in(found, checked, user, secure=_secure(found))
+
+
+def _clear_session(response: Response, found: Services) -> Response:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=_secure(found), httponly=True, samesite="lax"
+    )
+    return response
+
+
+async def _logout_target(found: Services, client_id: str | None, target: str | None) -> str | None:
+    """Where to send the browser after logout: only a URL the application registered."""
+    if not target:
+        return None
+    client = await found.clients.get(client_id) if client_id else None
+    if client is None or target not in client.allowed_logout_urls:
+        raise AuthorizeError(
+            "invalid_request",
+            "The returnTo URL is not one of the application's Allowed Logout URLs.",
+            redirect=False,
+        )
+    return target
+
+
+@router.get("/v2/logout")
+async def logout(request: Request, found: Services = Depends(services)) -> Response:
+    query = request.query_params
+    try:
+        target = await _logout_target(found, query.get("client_id"), query.get("returnTo"))
+    except AuthorizeError as exc:
+        return _message("Cannot sign you out to that address", exc.description, 400)
+    await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
+    if target is None:
+        response: Response = _message("Signed out", "You are signed out.", 200, error=False)
+    else:
+        response = RedirectResponse(target, status_code=302)
+    return _clear_session(response, found)
+
+
+@router.get("/oidc/logout")
+async def oidc_logout(request: Request, found: Services = Depends(services)) -> Response:
+    query = request.query_params
+    try:
+        target = await _logout_target(
+            found, query.get("client_id"), query.get("post_logout_redirect_uri")
+        )
+    except AuthorizeError as exc:
+        return _message("Cannot sign you out to that address", exc.description, 400)
+    await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
+    if target is None:
+        response: Response = _message("Signed out", "You are signed out.", 200, error=False)
+    else:
+        state = query.get("state")
+        separator = "&" if "?" in target else "?"
+        location = f"{target}{separator}{urlencode({'state': state})}" if state else target
+        response = RedirectResponse(location, status_code=302)
+    return _clear_session(response, found)
