@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts pytest clean
+.PHONY: run test lint typecheck contracts pytest chromium clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ typecheck: $(INSTALLED)
 contracts: $(INSTALLED)
 	$(BIN)/lint-imports
 
-pytest: $(INSTALLED)
+# The browser tests (tests/browser) need Debian's Chromium; this installs it when missing.
+chromium:
+	scripts/ensure-chromium
+
+pytest: $(INSTALLED) chromium
 	$(BIN)/pytest
 
 test: lint typecheck contracts pytest

@@ -225,7 +225,7 @@ def postgres_database(url: str) -> Iterator[str]:
 
 
 async def _pg_execute(dsn: str, statement: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]  # only needed with --postgres
+    import asyncpg  # only needed with --postgres
 
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
