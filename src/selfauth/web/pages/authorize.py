@@ -25,6 +25,7 @@ from selfauth.web.pages.transaction import open_sealed, seal
 router = APIRouter()
 
 SESSION_COOKIE = "selfauth_session"
+_FORM_LIMIT = 64 * 1024  # a login form is a few hundred bytes
 CSRF_COOKIE = "selfauth_csrf"
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -133,6 +134,9 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
 
 async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, dict[str, str]]:
     """The form post's transaction, re-checked (the client may have changed since)."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > _FORM_LIMIT:
+        raise AuthorizeError("invalid_request", "The form is too large.", redirect=False)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     cookie = request.cookies.get(CSRF_COOKIE, "")
     given = form.get("csrf", "")
