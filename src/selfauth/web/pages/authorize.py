@@ -106,6 +106,7 @@ def _login_page(
         requires_username=connection.requires_username,
         policy="Passwords need " + PasswordPolicy.from_options(connection.options).describe() + ".",
         username=context.pop("username", ""),
+        signup_email=context.pop("signup_email", ""),
         **context,
     )
     page.set_cookie(
@@ -222,12 +223,16 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
             client_ip(request, trust_forwarded=False),
         )
     except Conflict:
-        return _login_page(found, request, checked, 400, signup_error="The user already exists.")
+        message = "The user already exists."
     except (PasswordStrengthError, InvalidBody, Forbidden) as exc:
-        return _login_page(found, request, checked, 400, signup_error=exc.message)
+        message = exc.message.removeprefix("PasswordStrengthError: ")
     except OAuthError as exc:
-        return _login_page(found, request, checked, 400, signup_error=exc.description)
-    return await _signed_in(found, checked, user, secure=_secure(found))
+        message = exc.description
+    else:
+        return await _signed_in(found, checked, user, secure=_secure(found))
+    return _login_page(
+        found, request, checked, 400, signup_error=message, signup_email=fields["email"]
+    )
 
 
 def _clear_session(response: Response, found: Services) -> Response:
