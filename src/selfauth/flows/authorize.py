@@ -180,8 +180,8 @@ async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
 CHECKS: tuple[Check, ...] = (
     check_client,
     check_redirect_uri,
-    check_response_mode,
     check_state_and_nonce,
+    check_response_mode,
     check_response_type,
     check_scope,
     check_pkce,
@@ -204,9 +204,14 @@ class Authorizer:
 
     async def validate(self, params: Mapping[str, str]) -> AuthorizeRequest:
         request = AuthorizeRequest(params=params)
+        await self.check(request)
+        return request
+
+    async def check(self, request: AuthorizeRequest) -> None:
+        """Run every check in order; on an error, `request` holds what was learnt so far
+        (the client, the redirect URI, the state), which decides where the error goes."""
         for check in CHECKS:
             await check(self, request)
-        return request
 
     async def session_user(self, cookie: str | None) -> tuple[LoginSession, User] | None:
         if not cookie:

@@ -42,7 +42,7 @@ CLAIMS_SUPPORTED = [
 ]
 
 
-def openid_configuration(issuer: str) -> dict[str, Any]:
+def openid_configuration(issuer: str, *, allow_plain_pkce: bool = False) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}authorize",
@@ -64,7 +64,8 @@ def openid_configuration(issuer: str) -> dict[str, Any]:
             "token id_token",
             "code token id_token",
         ],
-        "code_challenge_methods_supported": ["S256", "plain"],
+        # What /authorize accepts: `plain` only where the operator turned it on.
+        "code_challenge_methods_supported": ["S256", "plain"] if allow_plain_pkce else ["S256"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],

@@ -16,7 +16,10 @@ _CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3
 
 @router.get("/.well-known/openid-configuration")
 async def discovery(found: Services = Depends(services)) -> Response:
-    return JSONResponse(openid_configuration(found.settings.issuer_url), headers=_CORS)
+    document = openid_configuration(
+        found.settings.issuer_url, allow_plain_pkce=found.settings.allow_plain_pkce
+    )
+    return JSONResponse(document, headers=_CORS)
 
 
 @router.get("/.well-known/jwks.json")

@@ -120,9 +120,9 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     params = dict(request.query_params)
     checked = AuthorizeRequest(params=params)
     try:
-        checked = await found.authorizer.validate(params)
+        await found.authorizer.check(checked)
     except AuthorizeError as exc:
-        return _error(checked if checked.client else AuthorizeRequest(params=params), exc)
+        return _error(checked, exc)
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
     if checked.prompt == "none" and signed_in is None:
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
