@@ -111,7 +111,10 @@ class SqlLoginFailureRepository:
         """Give the slot back: a success clears the failures, a failure counts one more and
         blocks the address when it reaches `limit`."""
         async with self._db.write() as conn:
-            row = await self._locked_row(conn, user_id, ip, now)
+            # attempt() made the row; an administrator's unblock may have deleted it since.
+            row = await _COUNTER.locked(conn, user_id=user_id, ip=ip)
+            if row is None:
+                return
             failures = 0 if succeeded else row["failures"] + 1
             blocked = row["blocked_at"] or (now if failures >= limit else None)
             await conn.execute(
