@@ -180,14 +180,14 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     errors.install(app)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestGuard)
-    # Starlette tries routes in order: the token endpoint, the hottest, goes first.
+    # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
     app.include_router(token.router)
+    for router in management.ROUTERS:
+        app.include_router(router, prefix=management.PREFIX)
     app.include_router(wellknown.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
     app.include_router(pages.router)
-    for router in management.ROUTERS:
-        app.include_router(router, prefix=management.PREFIX)
     return app
 
 
