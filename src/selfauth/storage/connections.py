@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,6 +15,7 @@ from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import clients, connection_clients, connections
 
 _BY_ID = KeyLookup(connections, "id")
+_BY_NAME = KeyLookup(connections, "name")
 _ENABLED_CLIENTS = KeyLookup(
     connection_clients, "connection_id", columns=("client_id",), order_by="client_id"
 )
@@ -48,16 +50,16 @@ class SqlConnectionRepository:
             return await self._load(conn)
 
     async def get(self, connection_id: str) -> Connection | None:
-        found = await _BY_ID.one(self._db, id=connection_id)
-        if found is None:
-            return None
-        links = await _ENABLED_CLIENTS.all(self._db, connection_id=connection_id)
-        return Connection(**found, enabled_clients=[link["client_id"] for link in links])
+        return await self._with_clients(await _BY_ID.one(self._db, id=connection_id))
 
     async def get_by_name(self, name: str) -> Connection | None:
-        async with self._db.read() as conn:
-            found = await self._load(conn, connections.c.name == name)
-        return found[0] if found else None
+        return await self._with_clients(await _BY_NAME.one(self._db, name=name))
+
+    async def _with_clients(self, found: dict[str, Any] | None) -> Connection | None:
+        if found is None:
+            return None
+        links = await _ENABLED_CLIENTS.all(self._db, connection_id=found["id"])
+        return Connection(**found, enabled_clients=[link["client_id"] for link in links])
 
     async def save(self, connection: Connection, *, create: bool) -> None:
         """Insert or replace a connection and its enabled clients in one transaction."""

@@ -34,6 +34,8 @@ SORTABLE = frozenset(
 )
 _FIELDS = [f.name for f in dataclasses.fields(User)]
 _BY_ID = KeyLookup(users, "user_id")
+_BY_EMAIL_IN = KeyLookup(users, "connection_id", "email")
+_BY_USERNAME_IN = KeyLookup(users, "connection_id", "username")
 
 
 def _user(row: sa.Row[Any]) -> User:
@@ -93,13 +95,12 @@ class SqlUserRepository:
     async def find_login(self, connection_id: str, identifier: str) -> User | None:
         """The user of a database connection who signs in with this email or username."""
         lowered = identifier.lower()
-        query = users.select().where(
-            users.c.connection_id == connection_id,
-            sa.or_(users.c.email == lowered, users.c.username == lowered),
-        )
-        async with self._db.read() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else _user(row)
+        found = await _BY_EMAIL_IN.one(self._db, connection_id=connection_id, email=lowered)
+        if found is None:
+            found = await _BY_USERNAME_IN.one(
+                self._db, connection_id=connection_id, username=lowered
+            )
+        return None if found is None else User(**found)
 
     async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None:
         """Count a successful login in one statement, so concurrent logins all count."""
