@@ -10,6 +10,7 @@ from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.oauth.errors import AccessDenied, InvalidRequest, UnauthorizedClient
 from selfauth.oauth.jwt import TokenSigner
+from selfauth.oauth.scope import requested_scopes
 
 
 class GrantFinder(Protocol):
@@ -67,11 +68,9 @@ class ClientCredentialsGrant:
 
 def _granted_scopes(granted: list[str], requested: Any) -> list[str]:
     """No `scope` asks for everything granted; otherwise each one asked must be granted."""
-    if requested is None or requested == "":
+    wanted = requested_scopes(requested)
+    if wanted is None:
         return list(granted)
-    if not isinstance(requested, str):
-        raise InvalidRequest("scope must be a space-separated string")
-    wanted = list(dict.fromkeys(requested.split()))
     missing = [s for s in wanted if s not in granted]
     if missing:
         raise AccessDenied(f"Client has not been granted scopes: {','.join(missing)}")

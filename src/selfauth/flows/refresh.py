@@ -19,6 +19,7 @@ from selfauth.oauth.errors import (
     InvalidScope,
     UnauthorizedClient,
 )
+from selfauth.oauth.scope import requested_scopes
 
 INVALID = "Unknown or invalid refresh token."
 
@@ -86,11 +87,9 @@ class RefreshGrant:
 
 
 def _narrowed(granted: list[str], requested: Any) -> list[str]:
-    if requested is None or requested == "":
+    asked = requested_scopes(requested)
+    if asked is None:
         return list(granted)
-    if not isinstance(requested, str):
-        raise InvalidRequest("scope must be a space-separated string")
-    asked = list(dict.fromkeys(requested.split()))
     extra = [s for s in asked if s not in granted]
     if extra:
         raise InvalidScope(f"Scopes not granted to the refresh token: {' '.join(extra)}")

@@ -18,6 +18,7 @@ from selfauth.domain.scopes import CURRENT_USER_SCOPES
 from selfauth.domain.users.model import User
 from selfauth.oauth.errors import AccessDenied, InvalidGrant
 from selfauth.oauth.jwt import TokenSigner
+from selfauth.oauth.scope import requested_scopes
 from selfauth.oidc.claims import OIDC_SCOPES, profile_claims
 
 ID_TOKEN_LIFETIME = 36_000  # Auth0's default for applications
@@ -73,11 +74,9 @@ class UserTokens:
     def scopes_for(self, server: ResourceServer | None, requested: Any) -> list[str]:
         """OIDC scopes as asked; API scopes the API defines (for the Management API, only the
         current_user ones). No `scope` asks for every scope a user may hold on the API."""
-        if requested is not None and not isinstance(requested, str):
-            raise AccessDenied("scope must be a space-separated string")
-        asked = list(dict.fromkeys((requested or "").split()))
+        asked = requested_scopes(requested)
         allowed = self._api_scopes(server)
-        if requested is None or requested == "":
+        if asked is None:
             return sorted(allowed)
         offline = server is None or server.allow_offline_access
         return [
