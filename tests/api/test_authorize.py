@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
 
+from tests.support import signin
 from tests.support.api import PASSWORD, Api, unique_email, user_path
 from tests.support.server import RunningServer
+from tests.support.signin import connection_id_by_name, enable, http, new_connection, tokens
 
 CALLBACK = "https://app.example.com/callback"
 OTHER_CALLBACK = "https://app.example.com/other"
@@ -45,12 +46,6 @@ class App:
     connection: str
     closed_connection: str  # disable_signup
     foreign_connection: str  # not enabled for any of the clients above
-
-
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """For back-channel calls (the token endpoint): no cookies are ever kept here."""
-    return httpx.Client(base_url=base_url, timeout=30)
 
 
 @functools.cache
@@ -82,21 +77,6 @@ def new_client(api: Api, app_type: str, **fields: Any) -> Client:
     return Client(created["client_id"], None if public else created["client_secret"])
 
 
-def new_connection(api: Api, client_ids: list[str], **options: Any) -> str:
-    response = api.post(
-        "/api/v2/connections",
-        {
-            "name": f"authorize-{uuid.uuid4().hex[:12]}",
-            "strategy": "auth0",
-            "options": options,
-            "enabled_clients": client_ids,
-        },
-    )
-    assert response.status_code == 201, response.text
-    name: str = response.json()["name"]
-    return name
-
-
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
     spa = new_client(api, "spa")
@@ -109,9 +89,9 @@ def app(api: Api) -> App:
         second=second,
         web=web,
         no_code=no_code,
-        connection=new_connection(api, ids),
-        closed_connection=new_connection(api, ids, disable_signup=True),
-        foreign_connection=new_connection(api, []),
+        connection=new_connection(api, *ids)["name"],
+        closed_connection=new_connection(api, *ids, disable_signup=True)["name"],
+        foreign_connection=new_connection(api)["name"],
     )
 
 
@@ -292,12 +272,6 @@ def exchange(server: RunningServer, client: Client, code: str, f: Flow, **fields
     return http(server.base_url).post("/oauth/token", data=body)
 
 
-def tokens(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def assert_invalid_grant(response: httpx.Response) -> None:
     assert response.status_code == 403, response.text
     assert response.json()["error"] == "invalid_grant", response.text
@@ -311,18 +285,7 @@ def refresh(server: RunningServer, client: Client, token: str) -> httpx.Response
 
 
 def verified(server: RunningServer, token: str, audience: str) -> dict[str, Any]:
-    jwks = http(server.base_url).get("/.well-known/jwks.json").json()
-    header = jwt.get_unverified_header(token)
-    key = jwt.PyJWKSet.from_dict(jwks)[header["kid"]]
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        key=key.key,
-        algorithms=["RS256"],
-        issuer=server.issuer,
-        audience=audience,
-        options={"require": ["iss", "sub", "aud", "iat", "exp"]},
-    )
-    return claims
+    return signin.verified(server, token, audience, algorithms=["RS256"])
 
 
 def signed_in_code(browser: httpx.Client, app: App, user: dict[str, Any]) -> str:
@@ -452,7 +415,7 @@ def test_response_mode_query_keeps_the_callbacks_own_query(
 ) -> None:
     with_query = "https://app.example.com/cb?tenant=1"
     client = new_client(api, "spa", callbacks=[with_query])
-    enable(api, app.connection, client.client_id)
+    enable(api, connection_id_by_name(api, app.connection), client.client_id)
     f = flow(client, app.connection, redirect_uri=with_query, response_mode="query")
     params = redirected(sign_in(browser, f, user["email"]), "https://app.example.com/cb")
     assert params["tenant"] == "1"
@@ -959,14 +922,3 @@ def test_oidc_logout_returns_with_the_state(
     assert redirected(response, LOGOUT_URL) == {"state": "s t&ate"}
     assert session_cleared(response, name)
     assert_no_session(browser, app)
-
-
-def enable(api: Api, connection: str, client_id: str) -> None:
-    found = api.get("/api/v2/connections", name=connection).json()
-    found = found["connections"] if isinstance(found, dict) else found
-    connection_id = found[0]["id"]
-    current = api.get(f"/api/v2/connections/{connection_id}").json()["enabled_clients"]
-    response = api.patch(
-        f"/api/v2/connections/{connection_id}", {"enabled_clients": [*current, client_id]}
-    )
-    assert response.status_code == 200, response.text

@@ -8,9 +8,6 @@ the end user's address in `auth0-forwarded-for`; a public client may not.
 from __future__ import annotations
 
 import asyncio
-import functools
-import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -19,55 +16,24 @@ import pytest
 
 from tests.support.api import PASSWORD, Api, assert_error, unique_email
 from tests.support.server import RunningServer
+from tests.support.signin import (
+    REALM_GRANT,
+    WRONG_PASSWORD,
+    App,
+    enable,
+    login_body,
+    new_app,
+    new_client,
+    new_connection,
+)
+from tests.support.signin import login as realm_login
 
-REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
-GRANTS = ["password", REALM_GRANT, "refresh_token"]
-WRONG_PASSWORD = "Wr0ng!Passw0rd"
 LIMIT = 10
-
-
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """One client per server and module: building an httpx.Client costs ~0.2 s."""
-    return httpx.Client(base_url=base_url, timeout=30)
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str | None
-    connection: str
-    connection_id: str
-
-
-def new_client(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"name": f"brute {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
-    response = api.post("/api/v2/clients", body)
-    assert response.status_code == 201, response.text
-    client: dict[str, Any] = response.json()
-    return client
-
-
-def new_connection(api: Api, *client_ids: str, protect: bool = True) -> dict[str, Any]:
-    response = api.post(
-        "/api/v2/connections",
-        {
-            "name": f"brute-{uuid.uuid4().hex[:12]}",
-            "strategy": "auth0",
-            "options": {"brute_force_protection": protect},
-            "enabled_clients": list(client_ids),
-        },
-    )
-    assert response.status_code == 201, response.text
-    connection: dict[str, Any] = response.json()
-    return connection
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    client = new_client(api, grant_types=GRANTS)
-    connection = new_connection(api, client["client_id"])
-    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
+    return new_app(api)
 
 
 @pytest.fixture(scope="module")
@@ -75,31 +41,13 @@ def spa(api: Api, app: App) -> App:
     """A public client (no secret) on the same connection."""
     client = new_client(api, app_type="spa", grant_types=[REALM_GRANT])
     assert client["token_endpoint_auth_method"] == "none"
-    current = api.get(f"/api/v2/connections/{app.connection_id}").json()["enabled_clients"]
-    response = api.patch(
-        f"/api/v2/connections/{app.connection_id}",
-        {"enabled_clients": [*current, client["client_id"]]},
-    )
-    assert response.status_code == 200, response.text
+    enable(api, app.connection_id, client["client_id"])
     return App(client["client_id"], None, app.connection, app.connection_id)
 
 
 @pytest.fixture
 def user(api: Api, app: App) -> dict[str, Any]:
     return api.create_user(connection=app.connection)
-
-
-def login_body(app: App, email: str, password: str) -> dict[str, Any]:
-    body = {
-        "grant_type": REALM_GRANT,
-        "client_id": app.client_id,
-        "username": email,
-        "password": password,
-        "realm": app.connection,
-    }
-    if app.client_secret is not None:
-        body["client_secret"] = app.client_secret
-    return body
 
 
 def login(
@@ -110,11 +58,7 @@ def login(
     forwarded_for: str | None = None,
 ) -> httpx.Response:
     headers = {"auth0-forwarded-for": forwarded_for} if forwarded_for else {}
-    return http(server.base_url).post(
-        "/oauth/token",
-        json=login_body(app, email, password),
-        headers=headers,
-    )
+    return realm_login(server, app, email, password, headers=headers)
 
 
 def fail(
@@ -244,7 +188,7 @@ def test_unknown_users_are_never_blocked(server: RunningServer, app: App) -> Non
 def test_no_blocking_without_brute_force_protection(
     server: RunningServer, api: Api, app: App
 ) -> None:
-    open_connection = new_connection(api, app.client_id, protect=False)
+    open_connection = new_connection(api, app.client_id, brute_force_protection=False)
     open_app = App(app.client_id, app.client_secret, open_connection["name"], open_connection["id"])
     user = api.create_user(connection=open_connection["name"])
     fail(server, open_app, user["email"], LIMIT + 2)

@@ -3,72 +3,27 @@ reaches only that user, and only their `user_metadata`."""
 
 from __future__ import annotations
 
-import functools
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.api import PASSWORD, Api, user_path
+from tests.support.api import Api, user_path
 from tests.support.server import RunningServer
+from tests.support.signin import App, login, new_app, tokens
 
-REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
-GRANTS = ["password", REALM_GRANT, "refresh_token"]
 USER_SCOPES = "read:current_user update:current_user_metadata"
-
-
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """One client per server and module: building an httpx.Client costs ~0.2 s."""
-    return httpx.Client(base_url=base_url, timeout=30)
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str
-    connection: str
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    client = api.post(
-        "/api/v2/clients",
-        {"name": f"me {uuid.uuid4().hex[:8]}", "app_type": "regular_web", "grant_types": GRANTS},
-    )
-    assert client.status_code == 201, client.text
-    created = client.json()
-    connection = api.post(
-        "/api/v2/connections",
-        {
-            "name": f"me-{uuid.uuid4().hex[:12]}",
-            "strategy": "auth0",
-            "options": {"brute_force_protection": True},
-            "enabled_clients": [created["client_id"]],
-        },
-    )
-    assert connection.status_code == 201, connection.text
-    return App(created["client_id"], created["client_secret"], connection.json()["name"])
+    return new_app(api)
 
 
 def user_token(server: RunningServer, app: App, email: str, scope: str = USER_SCOPES) -> str:
-    response = http(server.base_url).post(
-        "/oauth/token",
-        json={
-            "grant_type": REALM_GRANT,
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "username": email,
-            "password": PASSWORD,
-            "realm": app.connection,
-            "audience": server.audience,
-            "scope": scope,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
+    response = login(server, app, email, audience=server.audience, scope=scope)
+    token: str = tokens(response)["access_token"]
     return token
 
 

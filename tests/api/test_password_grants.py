@@ -3,135 +3,43 @@ give: checked against the published JWKS, as a resource server would."""
 
 from __future__ import annotations
 
-import functools
 import statistics
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
-import jwt
 import pytest
 
-from tests.support.api import DB, PASSWORD, Api, unique_email, user_path
+from tests.support.api import PASSWORD, Api, unique_email, user_path
 from tests.support.server import RunningServer
-
-PASSWORD_GRANT = "password"
-REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
-GRANTS = [PASSWORD_GRANT, REALM_GRANT, "refresh_token"]
-WRONG = {"error": "invalid_grant", "error_description": "Wrong email or password."}
-
-
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """One client per server and module: building an httpx.Client costs ~0.2 s."""
-    return httpx.Client(base_url=base_url, timeout=30)
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str
-    connection: str
-    connection_id: str
-
-
-def new_client(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"name": f"signin {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
-    response = api.post("/api/v2/clients", body)
-    assert response.status_code == 201, response.text
-    client: dict[str, Any] = response.json()
-    return client
-
-
-def new_connection(api: Api, *client_ids: str, **options: Any) -> dict[str, Any]:
-    body = {
-        "name": f"signin-{uuid.uuid4().hex[:12]}",
-        "strategy": "auth0",
-        "options": {"brute_force_protection": True, **options},
-        "enabled_clients": list(client_ids),
-    }
-    response = api.post("/api/v2/connections", body)
-    assert response.status_code == 201, response.text
-    connection: dict[str, Any] = response.json()
-    return connection
-
-
-def enable(api: Api, connection_id: str, client_id: str) -> None:
-    current = api.get(f"/api/v2/connections/{connection_id}").json()["enabled_clients"]
-    response = api.patch(
-        f"/api/v2/connections/{connection_id}", {"enabled_clients": [*current, client_id]}
-    )
-    assert response.status_code == 200, response.text
-
-
-def default_connection_id(api: Api) -> str:
-    found = api.get("/api/v2/connections", name=DB).json()
-    found = found["connections"] if isinstance(found, dict) else found
-    connection_id: str = found[0]["id"]
-    return connection_id
+from tests.support.signin import (
+    GRANTS,
+    PASSWORD_GRANT,
+    REALM_GRANT,
+    WRONG,
+    App,
+    assert_oauth_error,
+    default_connection_id,
+    enable,
+    http,
+    login,
+    new_app,
+    new_client,
+    new_connection,
+    post_token,
+    tokens,
+    verified,
+)
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
     """A regular web app with the password grants, on its own connection and the default one."""
-    client = new_client(api, grant_types=GRANTS)
-    connection = new_connection(api, client["client_id"])
-    enable(api, default_connection_id(api), client["client_id"])
-    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
-
-
-def post_token(server: RunningServer, body: dict[str, Any], **kwargs: Any) -> httpx.Response:
-    return http(server.base_url).post("/oauth/token", json=body, **kwargs)
-
-
-def login(
-    server: RunningServer, app: App, username: str, password: str = PASSWORD, **fields: Any
-) -> httpx.Response:
-    body = {
-        "grant_type": REALM_GRANT,
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
-        "username": username,
-        "password": password,
-        "realm": app.connection,
-        **fields,
-    }
-    return post_token(server, {k: v for k, v in body.items() if v is not None})
+    return new_app(api, on_default_connection=True)
 
 
 def new_user(api: Api, app: App, **fields: Any) -> dict[str, Any]:
     return api.create_user(connection=app.connection, **fields)
-
-
-def tokens(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body.get("error") == error, body
-    assert isinstance(body.get("error_description"), str) and body["error_description"], body
-    return body
-
-
-def verified(server: RunningServer, token: str) -> dict[str, Any]:
-    """The token's claims once its signature checks out against /.well-known/jwks.json."""
-    jwks = http(server.base_url).get("/.well-known/jwks.json").json()
-    header = jwt.get_unverified_header(token)
-    key = jwt.PyJWKSet.from_dict(jwks)[header["kid"]]
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        key=key.key,
-        algorithms=[header["alg"]],
-        issuer=server.issuer,
-        options={"verify_aud": False, "require": ["iss", "sub", "aud", "iat", "exp"]},
-    )
-    return claims
 
 
 # --- success --------------------------------------------------------------------------------
@@ -190,6 +98,7 @@ def test_plain_password_grant_accepts_http_basic_client_authentication(
 ) -> None:
     user = api.create_user()
     body = {"grant_type": PASSWORD_GRANT, "username": user["email"], "password": PASSWORD}
+    assert app.client_secret is not None
     response = http(server.base_url).post(
         "/oauth/token",
         data=body,
@@ -317,7 +226,7 @@ def test_wrong_client_secret_is_invalid_client(server: RunningServer, api: Api, 
     user = new_user(api, app)
     bad = App(app.client_id, "not-the-secret", app.connection, app.connection_id)
     assert_oauth_error(login(server, bad, user["email"]), 401, "invalid_client")
-    no_secret = App(app.client_id, None, app.connection, app.connection_id)  # type: ignore[arg-type]
+    no_secret = App(app.client_id, None, app.connection, app.connection_id)
     assert_oauth_error(login(server, no_secret, user["email"]), 401, "invalid_client")
 
 

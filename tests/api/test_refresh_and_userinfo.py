@@ -3,61 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
-from tests.support.api import PASSWORD, Api, user_path
+from tests.support.api import Api, user_path
 from tests.support.server import RunningServer
+from tests.support.signin import GRANTS, App, assert_oauth_error, http, new_app, tokens
+from tests.support.signin import login as realm_login
+from tests.support.signin import new_client as new_client_body
 
-REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
-GRANTS = ["password", REALM_GRANT, "refresh_token"]
 FULL = "openid profile email offline_access"
 
 
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """One client per server and module: building an httpx.Client costs ~0.2 s."""
-    return httpx.Client(base_url=base_url, timeout=30)
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str
-    connection: str
-
-
 def new_client(api: Api, **fields: Any) -> App:
-    response = api.post(
-        "/api/v2/clients",
-        {"name": f"refresh {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields},
-    )
-    assert response.status_code == 201, response.text
-    client = response.json()
+    """A new client as an App without a connection: for refresh and revocation only."""
+    client = new_client_body(api, **fields)
     return App(client["client_id"], client.get("client_secret", ""), "")
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    client = new_client(api, grant_types=GRANTS)
-    connection = api.post(
-        "/api/v2/connections",
-        {
-            "name": f"refresh-{uuid.uuid4().hex[:12]}",
-            "strategy": "auth0",
-            "options": {"brute_force_protection": True},
-            "enabled_clients": [client.client_id],
-        },
-    )
-    assert connection.status_code == 201, connection.text
-    return App(client.client_id, client.client_secret, connection.json()["name"])
+    return new_app(api)
 
 
 def post(server: RunningServer, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -67,23 +38,7 @@ def post(server: RunningServer, path: str, body: dict[str, Any]) -> httpx.Respon
 def login(
     server: RunningServer, app: App, email: str, scope: str = FULL, **fields: Any
 ) -> dict[str, Any]:
-    response = post(
-        server,
-        "/oauth/token",
-        {
-            "grant_type": REALM_GRANT,
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "username": email,
-            "password": PASSWORD,
-            "realm": app.connection,
-            "scope": scope,
-            **fields,
-        },
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return tokens(realm_login(server, app, email, scope=scope, **fields))
 
 
 def refresh(server: RunningServer, app: App, token: str, **fields: Any) -> httpx.Response:
@@ -106,14 +61,6 @@ def revoke(server: RunningServer, app: App, token: str) -> httpx.Response:
         "/oauth/revoke",
         {"client_id": app.client_id, "client_secret": app.client_secret, "token": token},
     )
-
-
-def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body.get("error") == error, body
-    assert isinstance(body.get("error_description"), str) and body["error_description"]
-    return body
 
 
 def claims(token: str) -> dict[str, Any]:

@@ -3,9 +3,7 @@ call it, with errors in the `{name, code, description, statusCode}` shape they r
 
 from __future__ import annotations
 
-import functools
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,50 +11,12 @@ import pytest
 
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.server import RunningServer
-
-GRANTS = ["password", "http://auth0.com/oauth/grant-type/password-realm", "refresh_token"]
-
-
-@functools.cache
-def http(base_url: str) -> httpx.Client:
-    """One client per server and module: building an httpx.Client costs ~0.2 s."""
-    return httpx.Client(base_url=base_url, timeout=30)
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str
-    connection: str
-    connection_id: str
-
-
-def new_client(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"name": f"signup {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
-    response = api.post("/api/v2/clients", body)
-    assert response.status_code == 201, response.text
-    client: dict[str, Any] = response.json()
-    return client
-
-
-def new_connection(api: Api, *client_ids: str, **options: Any) -> dict[str, Any]:
-    body = {
-        "name": f"signup-{uuid.uuid4().hex[:12]}",
-        "strategy": "auth0",
-        "options": {"brute_force_protection": True, **options},
-        "enabled_clients": list(client_ids),
-    }
-    response = api.post("/api/v2/connections", body)
-    assert response.status_code == 201, response.text
-    connection: dict[str, Any] = response.json()
-    return connection
+from tests.support.signin import GRANTS, App, http, login, new_app, new_client, new_connection
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    client = new_client(api, grant_types=GRANTS)
-    connection = new_connection(api, client["client_id"])
-    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
+    return new_app(api)
 
 
 def signup(server: RunningServer, body: Any) -> httpx.Response:
@@ -133,17 +93,7 @@ def test_signup_creates_the_user(server: RunningServer, api: Api, app: App) -> N
 def test_the_new_user_can_log_in(server: RunningServer, app: App) -> None:
     body = body_for(app)
     assert signup(server, body).status_code == 200
-    response = http(server.base_url).post(
-        "/oauth/token",
-        json={
-            "grant_type": "http://auth0.com/oauth/grant-type/password-realm",
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "username": body["email"],
-            "password": PASSWORD,
-            "realm": app.connection,
-        },
-    )
+    response = login(server, app, body["email"])
     assert response.status_code == 200, response.text
 
 

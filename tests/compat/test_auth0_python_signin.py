@@ -4,8 +4,6 @@ an application catches."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,49 +13,16 @@ from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, Tok
 from auth0.exceptions import Auth0Error, RateLimitError
 from auth0.management import Users
 
-from tests.compat.conftest import DB, PASSWORD, claims, domain_of, unique_email
+from tests.compat.conftest import PASSWORD, claims, domain_of, unique_email
 from tests.support.api import Api
 from tests.support.server import RunningServer
-
-REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
-GRANTS = ["password", REALM_GRANT, "refresh_token"]
-WRONG_PASSWORD = "Wr0ng!Passw0rd"
-
-
-@dataclass(frozen=True)
-class App:
-    client_id: str
-    client_secret: str
-    connection: str
+from tests.support.signin import WRONG_PASSWORD, App, new_app
 
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
     """A regular web app with the password grants, on its own connection and the default one."""
-    created = api.post(
-        "/api/v2/clients",
-        {"name": f"sdk {uuid.uuid4().hex[:8]}", "app_type": "regular_web", "grant_types": GRANTS},
-    )
-    assert created.status_code == 201, created.text
-    client = created.json()
-    connection = api.post(
-        "/api/v2/connections",
-        {
-            "name": f"sdk-{uuid.uuid4().hex[:12]}",
-            "strategy": "auth0",
-            "options": {"brute_force_protection": True},
-            "enabled_clients": [client["client_id"]],
-        },
-    )
-    assert connection.status_code == 201, connection.text
-    listed = api.get("/api/v2/connections", name=DB).json()
-    default = (listed["connections"] if isinstance(listed, dict) else listed)[0]
-    enabled = api.patch(
-        f"/api/v2/connections/{default['id']}",
-        {"enabled_clients": [*default["enabled_clients"], client["client_id"]]},
-    )
-    assert enabled.status_code == 200, enabled.text
-    return App(client["client_id"], client["client_secret"], connection.json()["name"])
+    return new_app(api, on_default_connection=True)
 
 
 @pytest.fixture
