@@ -123,6 +123,7 @@ def main() -> int:
             "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
             "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
             "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
+            "SELFAUTH_AUTH_RATE_LIMIT": "0",
         }
         with running_server(
             "selfauth", selfauth_command(port), port, env=env, ready_path="/.well-known/jwks.json"

@@ -202,6 +202,7 @@ def bench_selfauth(opts: Options) -> tuple[WrkResult, WrkResult, WrkResult]:
             # The per-caller Management API limit (50/s by default) would turn
             # a throughput run into a count of 429s; 0 switches it off.
             "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
+            "SELFAUTH_AUTH_RATE_LIMIT": "0",
         }
         log(f"starting selfauth on {issuer} with {db_url.split(':', 1)[0]}")
         with running_server(

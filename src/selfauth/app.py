@@ -115,11 +115,8 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         grant_service=ClientGrantService(grants, clients, resource_servers),
         resource_server_service=ResourceServerService(resource_servers, clock),
         connection_service=ConnectionService(connections, clock),
-        rate_limits=(
-            TokenBuckets(settings.management_rate_limit, settings.management_rate_burst)
-            if settings.management_rate_limit > 0
-            else None
-        ),
+        rate_limits=_buckets(settings.management_rate_limit, settings.management_rate_burst),
+        auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
         client_auth=ClientAuthenticator(clients, secrets),
         password_login=PasswordLogin(
             connections,
@@ -145,6 +142,10 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
     )
+
+
+def _buckets(rate: float, burst: int) -> TokenBuckets | None:
+    return TokenBuckets(rate, burst) if rate > 0 else None
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:

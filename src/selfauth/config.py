@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # Management API requests per second per caller (0 turns the limit off), and the burst.
     management_rate_limit: float = Field(default=50.0, ge=0)
     management_rate_burst: int = Field(default=100, ge=1)
+    # Authentication API requests per second per client address (0: off), and the burst.
+    # Behind a reverse proxy every request comes from the proxy's address: raise these.
+    auth_rate_limit: float = Field(default=300.0, ge=0)
+    auth_rate_burst: int = Field(default=600, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.api import Api, assert_error
@@ -50,3 +51,33 @@ def test_limits_are_per_caller(limited: RunningServer) -> None:
         pass
     assert_error(admin.get("/api/v2/clients"), 429, "too_many_requests")
     assert other.get("/api/v2/clients").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def auth_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    directory: Path = tmp_path_factory.mktemp("auth-limited")
+    with fresh_database("sqlite", directory) as url:
+        env = {"SELFAUTH_AUTH_RATE_LIMIT": "1", "SELFAUTH_AUTH_RATE_BURST": "3"}
+        running = start(url, directory / "server.log", "sqlite", extra_env=env)
+        try:
+            yield running
+        finally:
+            stop(running)
+
+
+def test_authentication_api_answers_429_in_oauth_shape_past_the_burst(
+    auth_limited: RunningServer,
+) -> None:
+    body = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"}
+    seen = []
+    for _ in range(3):
+        response = httpx.post(f"{auth_limited.base_url}/oauth/token", json=body, timeout=10)
+        assert response.status_code == 401  # charged even when the client is unknown
+        seen.append(int(response.headers["x-ratelimit-remaining"]))
+    assert seen == sorted(seen, reverse=True)
+    refused = httpx.get(f"{auth_limited.base_url}/userinfo", timeout=10)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_requests"
+    assert "X-RateLimit-Reset" in refused.json()["error_description"]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["x-ratelimit-limit"] == "3"

@@ -101,6 +101,8 @@ def start(
         # The shared test servers take bursts of requests; test_rate_limits.py runs its own.
         "SELFAUTH_MANAGEMENT_RATE_LIMIT": "100000",
         "SELFAUTH_MANAGEMENT_RATE_BURST": "100000",
+        "SELFAUTH_AUTH_RATE_LIMIT": "100000",
+        "SELFAUTH_AUTH_RATE_BURST": "100000",
         **(extra_env or {}),
     }
     log = log_path.open("wb")

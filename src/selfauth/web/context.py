@@ -46,6 +46,7 @@ class Services:
     resource_server_service: ResourceServerService
     connection_service: ConnectionService
     rate_limits: TokenBuckets | None
+    auth_rate_limits: TokenBuckets | None
     client_auth: ClientAuthenticator
     password_login: PasswordLogin
     refresh: RefreshGrant

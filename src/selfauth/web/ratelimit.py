@@ -7,18 +7,37 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfauth.domain.ratelimit import Allowance, TokenBuckets
 from selfauth.errors import TooManyRequests
+from selfauth.web.context import services_of
 
 _STATE_KEY = "rate_limit"
 
 
-def charge(request: Request, limiter: TokenBuckets | None, caller: str) -> None:
+AUTHENTICATION_LIMIT = (
+    "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and "
+    "X-RateLimit-Reset headers."
+)
+
+
+def charge(
+    request: Request,
+    limiter: TokenBuckets | None,
+    caller: str,
+    message: str = "Global limit has been reached",
+) -> None:
     """Take one request from the caller's bucket; past the burst, 429."""
     if limiter is None:
         return
     allowance = limiter.take(caller)
     request.state.rate_limit = allowance
     if not allowance.allowed:
-        raise TooManyRequests("Global limit has been reached")
+        raise TooManyRequests(message)
+
+
+async def per_address(request: Request) -> None:
+    """The Authentication API's limit: a bucket per client address (Auth0 keys it by IP)."""
+    address = request.client.host if request.client else "unknown"
+    limiter = services_of(request).auth_rate_limits
+    charge(request, limiter, f"ip:{address}", AUTHENTICATION_LIMIT)
 
 
 def headers(allowance: Allowance) -> list[tuple[bytes, bytes]]:

@@ -16,8 +16,9 @@ from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthEr
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
+from selfauth.web.ratelimit import per_address
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(per_address)])
 
 
 class SignupBody(BaseModel):

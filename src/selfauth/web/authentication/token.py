@@ -15,8 +15,9 @@ from selfauth.oauth.errors import InvalidRequest, UnsupportedGrantType
 from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
+from selfauth.web.ratelimit import per_address
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(per_address)])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -9,8 +9,9 @@ from selfauth.oauth.jwt import InvalidToken
 from selfauth.oidc.claims import profile_claims
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
+from selfauth.web.ratelimit import per_address
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(per_address)])
 
 
 def _invalid(description: str) -> Response:
