@@ -7,13 +7,15 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfauth.web.errors import is_management_path, management_error, oauth_error
+from selfauth.web.ratelimit import charged, headers
 
 log = logging.getLogger("selfauth.web")
 
 
 class RequestGuard:
     """Refuses NUL in the path or query (PostgreSQL text cannot hold it, and no identifier
-    contains it), and answers an unhandled exception with a 500 in the API's shape.
+    contains it), adds the rate-limit headers to every answer whose request was charged, and
+    answers an unhandled exception with a 500 in the API's shape.
 
     Starlette's own catch-all re-raises after answering, which makes uvicorn drop the
     keep-alive connection; this guard answers and keeps the connection usable.
@@ -42,6 +44,9 @@ class RequestGuard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                allowance = charged(scope)
+                if allowance is not None:
+                    message["headers"] = [*message.get("headers", []), *headers(allowance)]
             await send(message)
 
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from selfauth.domain.ratelimit import Allowance, TokenBuckets
 from selfauth.errors import TooManyRequests
@@ -41,32 +41,18 @@ async def per_address(request: Request) -> None:
 
 
 def headers(allowance: Allowance) -> list[tuple[bytes, bytes]]:
-    return [
+    """Auth0's rate-limit headers, and `retry-after` on a refusal."""
+    found = [
         (b"x-ratelimit-limit", str(allowance.limit).encode()),
         (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
         (b"x-ratelimit-reset", str(allowance.reset_at).encode()),
     ]
+    if not allowance.allowed:
+        found.append((b"retry-after", str(allowance.retry_after).encode()))
+    return found
 
 
-class RateLimitHeaders:
-    """Adds the headers to every response whose request was charged, errors included."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                allowance = scope.get("state", {}).get(_STATE_KEY)
-                if isinstance(allowance, Allowance):
-                    extra = headers(allowance)
-                    if not allowance.allowed:
-                        extra.append((b"retry-after", str(allowance.retry_after).encode()))
-                    message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def charged(scope: Scope) -> Allowance | None:
+    """What the request was charged, if a rate limit applied to it."""
+    allowance = scope.get("state", {}).get(_STATE_KEY)
+    return allowance if isinstance(allowance, Allowance) else None
