@@ -150,8 +150,10 @@ async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, 
 
 
 async def _signed_in(
-    found: Services, checked: AuthorizeRequest, user: User, *, secure: bool
+    found: Services, request: Request, checked: AuthorizeRequest, user: User
 ) -> Response:
+    """A fresh session (never the one the browser brought) and the code for the application."""
+    await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     cookie, session = await found.authorizer.start_session(user)
     response = _respond(
         checked, {"code": await found.authorizer.issue_code(checked, user, session.auth_time)}
@@ -162,7 +164,7 @@ async def _signed_in(
         max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=secure,
+        secure=_secure(found),
         path="/",
     )
     return response
@@ -196,7 +198,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
             error=exc.description,
             username=username,
         )
-    return await _signed_in(found, checked, user, secure=_secure(found))
+    return await _signed_in(found, request, checked, user)
 
 
 @router.post("/u/signup")
@@ -229,7 +231,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     except OAuthError as exc:
         message = exc.description
     else:
-        return await _signed_in(found, checked, user, secure=_secure(found))
+        return await _signed_in(found, request, checked, user)
     return _login_page(
         found, request, checked, 400, signup_error=message, signup_email=fields["email"]
     )
