@@ -431,3 +431,79 @@ def rs256_signing_rate(duration: float, processes: int = 1) -> float:
     with ProcessPoolExecutor(max_workers=processes) as pool:
         results = list(pool.map(_sign_for, [duration] * processes))
     return sum(count / elapsed for count, elapsed in results)
+
+
+# --- a tenant to load -------------------------------------------------------
+
+DATABASE_CONNECTION = "Username-Password-Authentication"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A running selfauth and its administrator client."""
+
+    server: Server
+    issuer: str
+    admin_id: str
+    admin_secret: str
+
+    def management(self) -> httpx.Client:
+        """An HTTP client holding an administrator's Management API token."""
+        token = httpx.post(
+            f"{self.server.base_url}/oauth/token",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": self.admin_id,
+                "client_secret": self.admin_secret,
+                "audience": f"{self.issuer}api/v2/",
+            },
+            timeout=30,
+        ).json()["access_token"]
+        return httpx.Client(
+            base_url=self.server.base_url,
+            timeout=30,
+            headers={"authorization": f"Bearer {token}"},
+        )
+
+
+@contextlib.contextmanager
+def selfauth_tenant(postgres_url: str | None, **extra_env: str) -> Iterator[Tenant]:
+    """selfauth started as a user starts it, on a fresh database, with rate limits off (a
+    throughput run would otherwise count 429s)."""
+    port = free_port()
+    issuer = f"http://{HOST}:{port}/"
+    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
+    with database(postgres_url) as url:
+        env = {
+            "SELFAUTH_DATABASE_URL": url,
+            "SELFAUTH_ISSUER": issuer,
+            "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
+            "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
+            "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
+            "SELFAUTH_AUTH_RATE_LIMIT": "0",
+            **extra_env,
+        }
+        with running_server(
+            "selfauth", selfauth_command(port), port, env=env, ready_path="/.well-known/jwks.json"
+        ) as server:
+            yield Tenant(server, issuer, admin_id, admin_secret)
+
+
+def client_on_database_connection(http: httpx.Client, **fields: object) -> dict[str, str]:
+    """A new client, enabled on the default database connection."""
+    client: dict[str, str] = http.post("/api/v2/clients", json=fields).json()
+    connections = http.get("/api/v2/connections").json()
+    connection = next(c for c in connections if c["name"] == DATABASE_CONNECTION)
+    http.patch(
+        f"/api/v2/connections/{connection['id']}",
+        json={"enabled_clients": [client["client_id"]]},
+    ).raise_for_status()
+    return client
+
+
+def create_user(http: httpx.Client, email: str, password: str) -> None:
+    response = http.post(
+        "/api/v2/users",
+        json={"connection": DATABASE_CONNECTION, "email": email, "password": password},
+    )
+    response.raise_for_status()

@@ -26,62 +26,32 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    HOST,
     LUA_DIR,
     BenchError,
-    database,
-    free_port,
+    Tenant,
+    client_on_database_connection,
+    create_user,
     rs256_signing_rate,
     run_wrk,
-    running_server,
-    selfauth_command,
+    selfauth_tenant,
 )
 
-CONNECTION = "Username-Password-Authentication"
 PASSWORD = "Str0ng!Passw0rd-x"
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: codes are read from Location
 
 
-def admin_token(http: httpx.Client, client_id: str, secret: str, audience: str) -> str:
-    body = {
-        "grant_type": "client_credentials",
-        "client_id": client_id,
-        "client_secret": secret,
-        "audience": audience,
-    }
-    token: str = http.post("/oauth/token", json=body).json()["access_token"]
-    return token
-
-
-def mint_codes(base: str, admin: str, count: int) -> tuple[str, list[str], str]:
+def mint_codes(tenant: Tenant, count: int) -> tuple[str, list[str], str]:
     """A public client, a signed-in browser session, and `count` codes; returns the client
     id, the codes and the PKCE verifier."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     challenge_text = challenge.rstrip(b"=").decode()
-    with httpx.Client(base_url=base, timeout=30) as http:
-        auth = {"authorization": f"Bearer {admin}"}
-        client = http.post(
-            "/api/v2/clients",
-            json={"name": "bench code flow", "app_type": "spa", "callbacks": [CALLBACK]},
-            headers=auth,
-        ).json()
-        connection = next(
-            c
-            for c in http.get("/api/v2/connections", headers=auth).json()
-            if c["name"] == CONNECTION
+    with tenant.management() as http:
+        client = client_on_database_connection(
+            http, name="bench code flow", app_type="spa", callbacks=[CALLBACK]
         )
-        http.patch(
-            f"/api/v2/connections/{connection['id']}",
-            json={"enabled_clients": [client["client_id"]]},
-            headers=auth,
-        ).raise_for_status()
         email = f"bench.{secrets.token_hex(4)}@example.com"
-        http.post(
-            "/api/v2/users",
-            json={"connection": CONNECTION, "email": email, "password": PASSWORD},
-            headers=auth,
-        ).raise_for_status()
+        create_user(http, email, PASSWORD)
     query = {
         "client_id": client["client_id"],
         "redirect_uri": CALLBACK,
@@ -90,6 +60,7 @@ def mint_codes(base: str, admin: str, count: int) -> tuple[str, list[str], str]:
         "code_challenge": challenge_text,
         "code_challenge_method": "S256",
     }
+    base = tenant.server.base_url
     with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as browser:
         page = browser.get("/authorize", params=query).text
         fields = {
@@ -113,44 +84,28 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--codes", type=int, default=4000)
     args = parser.parse_args()
-    port = free_port()
-    issuer = f"http://{HOST}:{port}/"
-    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
-    with database(args.postgres) as url:
-        env = {
-            "SELFAUTH_DATABASE_URL": url,
-            "SELFAUTH_ISSUER": issuer,
-            "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
-            "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
-            "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
-            "SELFAUTH_AUTH_RATE_LIMIT": "0",
-        }
-        with running_server(
-            "selfauth", selfauth_command(port), port, env=env, ready_path="/.well-known/jwks.json"
-        ) as server:
-            with httpx.Client(base_url=server.base_url, timeout=30) as http:
-                admin = admin_token(http, admin_id, admin_secret, f"{issuer}api/v2/")
-            client_id, codes, verifier = mint_codes(server.base_url, admin, args.codes)
-            with tempfile.NamedTemporaryFile("w", suffix=".codes", delete=False) as handle:
-                handle.write("\n".join(codes) + "\n")
-            prefix = urlencode(
-                {
-                    "grant_type": "authorization_code",
-                    "client_id": client_id,
-                    "redirect_uri": CALLBACK,
-                    "code_verifier": verifier,
-                }
-            )
-            exchanges = run_wrk(
-                f"{server.base_url}/oauth/token",
-                LUA_DIR / "code_exchange.lua",
-                duration=args.duration,
-                connections=args.connections,
-                headers=["Content-Type: application/x-www-form-urlencoded"],
-                script_args=[handle.name, prefix + "&code="],
-            )
-            server.check_alive()
-            Path(handle.name).unlink()
+    with selfauth_tenant(args.postgres) as tenant:
+        client_id, codes, verifier = mint_codes(tenant, args.codes)
+        with tempfile.NamedTemporaryFile("w", suffix=".codes", delete=False) as handle:
+            handle.write("\n".join(codes) + "\n")
+        prefix = urlencode(
+            {
+                "grant_type": "authorization_code",
+                "client_id": client_id,
+                "redirect_uri": CALLBACK,
+                "code_verifier": verifier,
+            }
+        )
+        exchanges = run_wrk(
+            f"{tenant.server.base_url}/oauth/token",
+            LUA_DIR / "code_exchange.lua",
+            duration=args.duration,
+            connections=args.connections,
+            headers=["Content-Type: application/x-www-form-urlencoded"],
+            script_args=[handle.name, prefix + "&code="],
+        )
+        tenant.server.check_alive()
+        Path(handle.name).unlink()
     signing = rs256_signing_rate(args.duration)
     used = exchanges.requests
     ok = exchanges.requests - exchanges.non_2xx

@@ -19,22 +19,19 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    HOST,
+    DATABASE_CONNECTION,
     LUA_DIR,
     BenchError,
-    database,
-    free_port,
+    Tenant,
+    client_on_database_connection,
+    create_user,
     run_wrk,
-    running_server,
-    selfauth_command,
+    selfauth_tenant,
 )
 
-CONNECTION = "Username-Password-Authentication"
 PASSWORD = "Str0ng!Passw0rd-x"
 REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 TARGET = 0.85
@@ -59,58 +56,31 @@ def bcrypt_rate(duration: float) -> float:
     return sum(count / elapsed for count, elapsed in results)
 
 
-def prepare(base: str, admin_id: str, admin_secret: str, audience: str, users: int) -> list[str]:
+def prepare(tenant: Tenant, users: int) -> list[str]:
     """A client allowed the password-realm grant on the database connection, and `users` users
     (one account sees at most 10 concurrent checks under brute-force protection); returns the
     login body split around the user's number."""
-    with httpx.Client(base_url=base, timeout=30) as http:
-        token = http.post(
-            "/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": admin_id,
-                "client_secret": admin_secret,
-                "audience": audience,
-            },
-        ).json()["access_token"]
-        auth = {"authorization": f"Bearer {token}"}
-        client = http.post(
-            "/api/v2/clients",
-            json={"name": "bench logins", "app_type": "regular_web", "grant_types": [REALM_GRANT]},
-            headers=auth,
-        ).json()
-        connections = http.get("/api/v2/connections", headers=auth).json()
-        connection = next(c for c in connections if c["name"] == CONNECTION)
-        http.patch(
-            f"/api/v2/connections/{connection['id']}",
-            json={"enabled_clients": [client["client_id"]]},
-            headers=auth,
-        ).raise_for_status()
+    with tenant.management() as http:
+        client = client_on_database_connection(
+            http, name="bench logins", app_type="regular_web", grant_types=[REALM_GRANT]
+        )
         prefix = f"bench.{secrets.token_hex(4)}."
         for n in range(users):
-            http.post(
-                "/api/v2/users",
-                json={
-                    "connection": CONNECTION,
-                    "email": f"{prefix}{n}@example.com",
-                    "password": PASSWORD,
-                },
-                headers=auth,
-            ).raise_for_status()
+            create_user(http, f"{prefix}{n}@example.com", PASSWORD)
         body = {
             "grant_type": REALM_GRANT,
             "client_id": client["client_id"],
             "client_secret": client["client_secret"],
             "username": f"{prefix}0@example.com",
             "password": PASSWORD,
-            "realm": CONNECTION,
+            "realm": DATABASE_CONNECTION,
             "scope": "openid profile email",
         }
-        probe = http.post("/oauth/token", json=body)
+        probe = http.post("/oauth/token", json=body, headers={"authorization": ""})
         if probe.status_code != 200:
             raise BenchError(f"a login failed: {probe.status_code} {probe.text[:300]}")
-        before, _, after = json.dumps(body).partition(f"{prefix}0@")
-        return [before + prefix, "@" + after]
+    before, _, after = json.dumps(body).partition(f"{prefix}0@")
+    return [before + prefix, "@" + after]
 
 
 def main() -> int:
@@ -119,34 +89,19 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    port = free_port()
-    issuer = f"http://{HOST}:{port}/"
-    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
-    with database(args.postgres) as url:
-        env = {
-            "SELFAUTH_DATABASE_URL": url,
-            "SELFAUTH_ISSUER": issuer,
-            "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
-            "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
-            "SELFAUTH_BCRYPT_COST": "10",
-            "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
-            "SELFAUTH_AUTH_RATE_LIMIT": "0",
-        }
-        with running_server(
-            "selfauth", selfauth_command(port), port, env=env, ready_path="/.well-known/jwks.json"
-        ) as server:
-            users = args.connections
-            parts = prepare(server.base_url, admin_id, admin_secret, f"{issuer}api/v2/", users)
-            logins = run_wrk(
-                f"{server.base_url}/oauth/token",
-                LUA_DIR / "logins.lua",
-                duration=args.duration,
-                connections=args.connections,
-                headers=["Content-Type: application/json"],
-                script_args=[*parts, str(users)],
-                request_timeout=10,
-            )
-            server.check_alive()
+    with selfauth_tenant(args.postgres, SELFAUTH_BCRYPT_COST="10") as tenant:
+        users = args.connections
+        parts = prepare(tenant, users)
+        logins = run_wrk(
+            f"{tenant.server.base_url}/oauth/token",
+            LUA_DIR / "logins.lua",
+            duration=args.duration,
+            connections=args.connections,
+            headers=["Content-Type: application/json"],
+            script_args=[*parts, str(users)],
+            request_timeout=10,
+        )
+        tenant.server.check_alive()
     raw = bcrypt_rate(args.duration)
     ratio = logins.rps / raw
     database_name = "PostgreSQL" if args.postgres else "SQLite"
