@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.support.api import Api
-from tests.support.server import RunningServer, backends, fresh_database, start, stop
+from tests.support.server import RunningServer, backends, serving
 
 # Timing is a benchmark's business, not a test's: a busy CI machine must not fail a property.
 settings.register_profile(
@@ -22,13 +22,8 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     backend: str = request.param
-    directory = tmp_path_factory.mktemp(f"server-{backend}")
-    with fresh_database(backend, directory) as url:
-        running = start(url, directory / "server.log", backend)
-        try:
-            yield running
-        finally:
-            stop(running)
+    with serving(backend, tmp_path_factory.mktemp(f"server-{backend}")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.api import Api, assert_error
-from tests.support.server import RunningServer, fresh_database, start, stop
+from tests.support.server import RunningServer, serving
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    directory: Path = tmp_path_factory.mktemp("limited")
-    with fresh_database("sqlite", directory) as url:
-        env = {"SELFAUTH_MANAGEMENT_RATE_LIMIT": "1", "SELFAUTH_MANAGEMENT_RATE_BURST": "3"}
-        running = start(url, directory / "server.log", "sqlite", extra_env=env)
-        try:
-            yield running
-        finally:
-            stop(running)
+    env = {"SELFAUTH_MANAGEMENT_RATE_LIMIT": "1", "SELFAUTH_MANAGEMENT_RATE_BURST": "3"}
+    with serving("sqlite", tmp_path_factory.mktemp("limited"), env) as running:
+        yield running
 
 
 def test_headers_count_down_then_429_with_retry_after(limited: RunningServer) -> None:
@@ -55,14 +49,9 @@ def test_limits_are_per_caller(limited: RunningServer) -> None:
 
 @pytest.fixture(scope="module")
 def auth_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    directory: Path = tmp_path_factory.mktemp("auth-limited")
-    with fresh_database("sqlite", directory) as url:
-        env = {"SELFAUTH_AUTH_RATE_LIMIT": "1", "SELFAUTH_AUTH_RATE_BURST": "3"}
-        running = start(url, directory / "server.log", "sqlite", extra_env=env)
-        try:
-            yield running
-        finally:
-            stop(running)
+    env = {"SELFAUTH_AUTH_RATE_LIMIT": "1", "SELFAUTH_AUTH_RATE_BURST": "3"}
+    with serving("sqlite", tmp_path_factory.mktemp("auth-limited"), env) as running:
+        yield running
 
 
 def test_authentication_api_answers_429_in_oauth_shape_past_the_burst(

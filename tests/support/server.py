@@ -176,6 +176,19 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
         asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@contextmanager
+def serving(
+    backend: str, directory: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """A server on a fresh database, stopped (and its database dropped) afterwards."""
+    with fresh_database(backend, directory) as url:
+        running = start(url, directory / "server.log", backend, extra_env=extra_env)
+        try:
+            yield running
+        finally:
+            stop(running)
+
+
 def backends() -> list[str]:
     """SQLite always; PostgreSQL too when CI (or you) set SELFAUTH_TEST_POSTGRES_URL."""
     return ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]

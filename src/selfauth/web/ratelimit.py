@@ -28,7 +28,7 @@ def charge(
     if limiter is None:
         return
     allowance = limiter.take(caller)
-    request.state.rate_limit = allowance
+    setattr(request.state, _STATE_KEY, allowance)
     if not allowance.allowed:
         raise TooManyRequests(message)
 

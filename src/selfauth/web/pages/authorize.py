@@ -13,11 +13,12 @@ from fastapi import APIRouter, Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeError, AuthorizeRequest
-from selfauth.oauth.errors import InvalidGrant, OAuthError
+from selfauth.oauth.errors import OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages.transaction import open_sealed, seal
@@ -170,6 +171,19 @@ async def _signed_in(
     return response
 
 
+async def _check_password(
+    found: Services,
+    request: Request,
+    connection: Connection,
+    identifier: str,
+    form: Mapping[str, str],
+) -> User:
+    """The page's password check: brute-force counted by the browser's own address."""
+    return await found.password_login.check_password(
+        connection, identifier, form.get("password", ""), client_ip(request, trust_forwarded=False)
+    )
+
+
 @router.post("/u/login")
 async def login(request: Request, found: Services = Depends(services)) -> Response:
     try:
@@ -179,17 +193,8 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     assert checked.connection is not None
     username = form.get("username", "")
     try:
-        user = await found.password_login.check_password(
-            checked.connection,
-            username,
-            form.get("password", ""),
-            client_ip(request, trust_forwarded=False),
-        )
-    except InvalidGrant:
-        return _login_page(
-            found, request, checked, 401, error="Wrong email or password.", username=username
-        )
-    except OAuthError as exc:
+        user = await _check_password(found, request, checked.connection, username, form)
+    except OAuthError as exc:  # wrong password ("Wrong email or password."), blocked, busy
         return _login_page(
             found,
             request,
@@ -218,12 +223,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
         fields["username"] = form["username"]
     try:
         await found.users.signup(checked.checked_client().client_id, fields)
-        user = await found.password_login.check_password(
-            connection,
-            fields["email"],
-            fields["password"],
-            client_ip(request, trust_forwarded=False),
-        )
+        user = await _check_password(found, request, connection, fields["email"], form)
     except Conflict:
         message = "The user already exists."
     except (PasswordStrengthError, InvalidBody, Forbidden) as exc:
