@@ -1,0 +1,96 @@
+"""A user signing themselves up, with the registration hooks around it.
+
+pre-user-registration Actions may refuse the sign-up or set metadata the new user starts with;
+post-user-registration Actions run after the user exists, in the background (they cannot
+change the outcome, and the response does not wait for them), as on Auth0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.domain.connections.model import Connection
+from selfauth.domain.users.metadata import MetadataChange
+from selfauth.domain.users.model import User
+from selfauth.domain.users.views import management_view
+from selfauth.hooks.outcome import Denial
+from selfauth.hooks.runner import HookRunner, RequestFacts, SignupFacts
+
+log = logging.getLogger("selfauth.hooks")
+
+_PROFILE = ("email", "username", "phone_number", "name", "nickname", "given_name")
+_PROFILE_MORE = ("family_name", "picture")
+
+
+class SignupDenied(Exception):
+    """A pre-user-registration Action refused the sign-up."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.description)
+        self.denial = denial
+
+    @property
+    def code(self) -> str:
+        return "invalid_signup" if self.denial.error == "invalid_signup" else "extensibility_error"
+
+    @property
+    def message(self) -> str:
+        return self.denial.user_message or self.denial.description
+
+
+class SignupUsers(Protocol):
+    async def signup_connection(self, client_id: str, fields: dict[str, Any]) -> Connection: ...
+    async def signup(
+        self,
+        client_id: str,
+        fields: dict[str, Any],
+        hook_changes: tuple[MetadataChange, MetadataChange] | None = None,
+    ) -> User: ...
+
+
+class ClientFinder(Protocol):
+    async def get(self, client_id: str) -> Client | None: ...
+
+
+@dataclass
+class Signup:
+    users: SignupUsers
+    clients: ClientFinder
+    hooks: HookRunner | None = None
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def register(self, client_id: str, fields: dict[str, Any], request: RequestFacts) -> User:
+        if self.hooks is None:
+            return await self.users.signup(client_id, fields)
+        connection = await self.users.signup_connection(client_id, fields)
+        client = await self.clients.get(client_id)
+        preview = {name: fields[name] for name in (*_PROFILE, *_PROFILE_MORE) if fields.get(name)}
+        preview["user_metadata"] = dict(fields.get("user_metadata") or {})
+        preview["app_metadata"] = {}
+        outcome = await self.hooks.pre_user_registration(
+            SignupFacts(user=preview, client=client, connection=connection, request=request)
+        )
+        if outcome.denial is not None:
+            raise SignupDenied(outcome.denial)
+        changes = None
+        if outcome.changes_metadata:
+            changes = (outcome.user_metadata, outcome.app_metadata)
+        user = await self.users.signup(client_id, fields, changes)
+        facts = SignupFacts(
+            user=management_view(user), client=client, connection=connection, request=request
+        )
+        task = asyncio.get_running_loop().create_task(self._after(facts))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return user
+
+    async def _after(self, facts: SignupFacts) -> None:
+        assert self.hooks is not None
+        try:
+            await self.hooks.post_user_registration(facts)
+        except Exception:  # the user exists; a failing notification must not surface
+            log.exception("post-user-registration hooks failed")

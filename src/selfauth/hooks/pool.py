@@ -1,0 +1,179 @@
+"""A pool of sandbox worker processes, driven from the event loop without blocking it.
+
+Tenant code runs in another process so that nothing it does (a loop the engine cannot
+interrupt, an engine crash, memory exhaustion) can stall or take down the server. Each request
+has a wall-clock deadline; a worker that misses it, or dies, is killed and replaced, and only
+the login it was serving fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from selfauth.hooks.sandbox import CompileProblem, ScriptKind
+from selfauth.hooks.worker import HEADER
+
+log = logging.getLogger("selfauth.hooks")
+
+# Beyond the trigger's own limit, the time a worker gets to answer before it is presumed hung.
+GRACE_SECONDS = 2.0
+CHECK_DEADLINE_SECONDS = 5.0
+
+
+class SandboxFailure(Exception):
+    """The worker died or hung; the request it was serving cannot be answered."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    call_seconds: float = 5.0
+    total_seconds: float = 20.0
+    memory_bytes: int = 64 << 20
+    log_chars: int = 4096
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "call_seconds": self.call_seconds,
+            "total_seconds": self.total_seconds,
+            "memory_bytes": self.memory_bytes,
+            "log_chars": self.log_chars,
+        }
+
+
+class _Worker:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def call(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        payload = orjson.dumps(request)
+        stdin.write(HEADER.pack(len(payload)) + payload)
+        async with asyncio.timeout(deadline):
+            await stdin.drain()
+            header = await stdout.readexactly(HEADER.size)
+            answer: dict[str, Any] = orjson.loads(
+                await stdout.readexactly(HEADER.unpack(header)[0])
+            )
+        return answer
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+
+
+class WorkerPool:
+    """At most `size` workers; a request waits for an idle one (the loop stays free)."""
+
+    def __init__(self, size: int, limits: SandboxLimits) -> None:
+        self.size = size
+        self.limits = limits
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(size)
+        self._all: set[_Worker] = set()
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start every worker now, so the first logins do not pay for it."""
+        for _ in range(self.size):
+            self._idle.put_nowait(await self._spawn())
+
+    async def close(self) -> None:
+        self._closed = True
+        for worker in list(self._all):
+            stdin = worker.process.stdin
+            if stdin is not None:
+                stdin.close()
+        for worker in list(self._all):
+            try:
+                await asyncio.wait_for(worker.process.wait(), 2)
+            except TimeoutError:
+                worker.kill()
+                await worker.process.wait()
+        self._all.clear()
+
+    def worker_pids(self) -> list[int]:
+        return sorted(w.pid for w in self._all)
+
+    async def _spawn(self) -> _Worker:
+        # A clean environment: the worker needs no secret the server was started with.
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-I",
+            "-m",
+            "selfauth.hooks.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=environment,
+            limit=64 << 20,
+        )
+        worker = _Worker(process)
+        self._all.add(worker)
+        return worker
+
+    async def request(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        if self._closed:
+            raise SandboxFailure("The sandbox is shut down")
+        async with self._slots:
+            worker = self._idle.get_nowait() if not self._idle.empty() else await self._spawn()
+            try:
+                answer = await worker.call(request, deadline)
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as error:
+                self._discard(worker)
+                reason = "did not answer in time" if isinstance(error, TimeoutError) else "died"
+                log.warning("sandbox worker %s %s; replaced", worker.pid, reason)
+                raise SandboxFailure(f"The sandbox {reason}") from error
+            except BaseException:
+                # Cancelled mid-request: the worker's pipe is in an unknown state.
+                self._discard(worker)
+                raise
+            self._idle.put_nowait(worker)
+        return answer
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self._all.discard(worker)
+        # Reap it in the background so no zombie is left behind.
+        asyncio.get_running_loop().create_task(worker.process.wait())
+
+
+class QuickJsSandbox:
+    """`Sandbox` on QuickJS worker processes."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+
+    @property
+    def limits(self) -> SandboxLimits:
+        return self.pool.limits
+
+    async def check(self, source: str, kind: ScriptKind) -> CompileProblem | None:
+        answer = await self.pool.request(
+            {"op": "check", "kind": kind, "source": source}, CHECK_DEADLINE_SECONDS
+        )
+        if "crash" in answer:
+            raise SandboxFailure(answer["crash"])
+        problem = answer["problem"]
+        if problem is None:
+            return None
+        return CompileProblem(problem["message"], problem["line"], problem["column"])
+
+    async def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        request = {"op": "run", **job, "limits": self.limits.as_json()}
+        answer = await self.pool.request(request, self.limits.total_seconds + GRACE_SECONDS)
+        if "crash" in answer:
+            raise SandboxFailure(answer["crash"])
+        return answer

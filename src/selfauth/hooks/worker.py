@@ -1,0 +1,291 @@
+"""The sandbox worker: a separate process that runs tenant JavaScript in QuickJS.
+
+It reads length-prefixed JSON requests on stdin and answers on stdout, one at a time. Each
+run gets a fresh engine context (prepared while the worker is idle), so nothing one login's
+scripts leave behind reaches another's. The parent (hooks/pool.py) kills and replaces a worker
+that overruns its deadline or dies; a crash here never reaches the server.
+
+Request shapes:
+- `{"op": "check", "kind": "rule"|"action", "source": str}` -> `{"problem": null|{...}}`
+- `{"op": "run", "kind": "rules"|"actions", "trigger": str, "scripts": [{"name", "code",
+  "secrets"}], "event": {...}, "user": {...}, "context": {...}, "configuration": {...},
+  "limits": {"call_seconds", "total_seconds", "memory_bytes", "log_chars"}}`
+  -> `{"executions": [{"name", "status", "error", "logs", "duration_ms", "unauthorized"}],
+  "commands": [...], "denied": null|{...}, "failed": null|{"name", "reason", "message"}}`
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import struct
+import sys
+import time
+from importlib import resources
+from typing import Any, BinaryIO
+
+import orjson
+import quickjs
+
+HEADER = struct.Struct(">I")
+ACTION_PREFIX = "(function (exports, module, require) {\n"
+RULE_PREFIX = "(\n"
+SUFFIX = "\n})"
+RULE_SUFFIX = "\n)"
+POSITION = re.compile(r"<input>:(\d+):(\d+)")
+ADDRESS_SPACE_LIMIT = 1 << 30  # a backstop beneath QuickJS's own memory limit
+CHECK_SECONDS = 1.0
+
+
+def runtime_source() -> str:
+    return resources.files("selfauth.hooks").joinpath("runtime.js").read_text()
+
+
+class Engine:
+    def __init__(self) -> None:
+        self._runtime = runtime_source()
+        self._next: quickjs.Context | None = None
+
+    def fresh(self, memory_bytes: int) -> quickjs.Context:
+        context = self._next if self._next is not None else self._prepare()
+        self._next = None
+        context.set_memory_limit(memory_bytes)
+        return context
+
+    def prepare_next(self) -> None:
+        if self._next is None:
+            self._next = self._prepare()
+
+    def _prepare(self) -> quickjs.Context:
+        context = quickjs.Context()
+        context.set_time_limit(CHECK_SECONDS)
+        context.eval(self._runtime)
+        return context
+
+
+def problem_of(error: Exception, line_offset: int) -> dict[str, Any]:
+    text = str(error)
+    first = text.splitlines()[0] if text else type(error).__name__
+    match = POSITION.search(text)
+    line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    return {"message": first, "line": max(1, line - line_offset), "column": column}
+
+
+def wrapped(kind: str, source: str) -> str:
+    if kind == "rule":
+        return f"{RULE_PREFIX}{source}{RULE_SUFFIX}"
+    return f"{ACTION_PREFIX}{source}{SUFFIX}"
+
+
+def check(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
+    kind, source = request["kind"], request["source"]
+    context = engine.fresh(64 << 20)
+    # Wrapped in a function that is never called: the engine parses the code, nothing runs.
+    try:
+        context.eval(f"(function () {{ return {wrapped(kind, source)}; }})")
+    except quickjs.JSException as error:
+        return {"problem": problem_of(error, 1)}
+    if kind == "rule":
+        try:
+            is_function = context.eval(f"typeof {wrapped(kind, source)} === 'function'")
+        except quickjs.JSException as error:
+            return {"problem": problem_of(error, 1)}
+        if not is_function:
+            return {
+                "problem": {
+                    "message": "A rule must be a function (user, context, callback)",
+                    "line": 1,
+                    "column": 1,
+                }
+            }
+    return {"problem": None}
+
+
+class Deadline(Exception):
+    pass
+
+
+def run(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
+    limits = request["limits"]
+    context = engine.fresh(int(limits["memory_bytes"]))
+    started = time.monotonic()
+    total_end = started + float(limits["total_seconds"])
+    executions: list[dict[str, Any]] = []
+    failed: dict[str, Any] | None = None
+    denied: dict[str, Any] | None = None
+    rules = request["kind"] == "rules"
+    if rules:
+        context.set("__selfauth_user", orjson.dumps(request["user"]).decode())
+        context.set("__selfauth_context", orjson.dumps(request["context"]).decode())
+        context.set("__selfauth_configuration", orjson.dumps(request["configuration"]).decode())
+        context.eval(
+            "__selfauth.beginRules(__selfauth_user, __selfauth_context, __selfauth_configuration)"
+        )
+    else:
+        context.set("__selfauth_event", orjson.dumps(request["event"]).decode())
+        context.set("__selfauth_trigger", request["trigger"])
+    for script in request["scripts"]:
+        name = script["name"]
+        call_end = min(total_end, time.monotonic() + float(limits["call_seconds"]))
+        begun = time.monotonic()
+        status, error = "ok", None
+        report: dict[str, Any] = {}
+        try:
+            if rules:
+                driver = (
+                    f"__selfauth.startRule({wrapped('rule', script['code'])}, "
+                    f"{orjson.dumps(name).decode()}, {int(limits['log_chars'])})"
+                )
+            else:
+                context.set("__selfauth_secrets", orjson.dumps(script.get("secrets", {})).decode())
+                driver = (
+                    f"__selfauth.startAction({wrapped('action', script['code'])}, "
+                    "__selfauth_trigger, __selfauth_event, __selfauth_secrets, "
+                    f"{orjson.dumps(name).decode()}, {int(limits['log_chars'])})"
+                )
+            _enter(context, call_end, lambda: context.eval(driver))
+            report = _settle(context, call_end)
+            denied = report["denied"]
+            outcome = report["outcome"]
+            if outcome is None:
+                status = "error"
+                error = (
+                    "The rule never called its callback"
+                    if rules
+                    else "The action's promise never settled"
+                )
+            elif not outcome["ok"]:
+                status, error = _classify_message(outcome["error"])
+        except Deadline:
+            status = "timeout"
+            error = (
+                f"Script execution time exceeded ({limits['call_seconds']} s per script, "
+                f"{limits['total_seconds']} s per trigger)"
+            )
+        except quickjs.JSException as exception:
+            status, error = _classify(exception)
+        except quickjs.StackOverflow:
+            status, error = "error", "Maximum call stack size exceeded"
+        duration = (time.monotonic() - begun) * 1000
+        logs = _logs(context) if status in ("timeout", "oom") else report.get("logs", [])
+        execution = {
+            "name": name,
+            "status": status,
+            "error": error,
+            "logs": logs,
+            "duration_ms": round(duration, 3),
+            "unauthorized": bool(report.get("outcome") and report["outcome"].get("unauthorized")),
+        }
+        executions.append(execution)
+        if status != "ok":
+            failed = {"name": name, "reason": status, "message": error}
+            break
+        if denied is not None:
+            break  # a deny stops the later scripts; what was recorded still counts
+    commands: list[dict[str, Any]] = []
+    if failed is None:
+        try:
+            if rules:
+                _enter(context, total_end, lambda: context.eval("__selfauth.finishRules()"))
+            commands = orjson.loads(_enter(context, total_end, _reader(context, "commands")))
+        except (Deadline, quickjs.JSException) as exception:
+            failed = {"name": "rules", "reason": "error", "message": str(exception)}
+    else:
+        # A failed script fails the login; metadata recorded before it still persists, as a
+        # deny's does, but nothing else is applied.
+        try:
+            commands = orjson.loads(_enter(context, total_end, _reader(context, "commands")))
+        except (Deadline, quickjs.JSException, quickjs.StackOverflow):
+            commands = []
+    return {"executions": executions, "commands": commands, "denied": denied, "failed": failed}
+
+
+def _reader(context: quickjs.Context, what: str) -> Any:
+    return lambda: context.eval(f"__selfauth.{what}()")
+
+
+def _logs(context: quickjs.Context) -> list[dict[str, Any]]:
+    try:
+        context.set_time_limit(0.5)
+        logs: list[dict[str, Any]] = orjson.loads(context.eval("__selfauth.report()"))["logs"]
+        return logs
+    except Exception:
+        return []
+
+
+def _classify(exception: Exception) -> tuple[str, str]:
+    text = str(exception)
+    return _classify_message(text.splitlines()[0] if text else "error")
+
+
+def _classify_message(first: str) -> tuple[str, str]:
+    if first in ("out of memory", "InternalError: out of memory"):
+        return "oom", "The script ran out of memory"
+    if first in ("interrupted", "InternalError: interrupted"):
+        return "timeout", "Script execution time exceeded"
+    return "error", first
+
+
+def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
+    remaining = end - time.monotonic()
+    if remaining <= 0:
+        raise Deadline
+    context.set_time_limit(remaining)
+    try:
+        return call()
+    except quickjs.JSException as exception:
+        if "interrupted" in str(exception):
+            raise Deadline from exception
+        raise
+
+
+def _settle(context: quickjs.Context, end: float) -> dict[str, Any]:
+    """Run promise jobs, then virtual timers, until the script settles or nothing is left."""
+    while True:
+        while _enter(context, end, context.execute_pending_job):
+            pass
+        report: dict[str, Any] = orjson.loads(_enter(context, end, _reader(context, "report")))
+        if report["outcome"] is not None or not report["pendingTimers"]:
+            return report
+        _enter(context, end, lambda: context.eval("__selfauth.fireTimer()"))
+
+
+def _limit_process() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
+    engine = Engine()
+    while True:
+        header = incoming.read(HEADER.size)
+        if len(header) < HEADER.size:
+            return
+        request = orjson.loads(incoming.read(HEADER.unpack(header)[0]))
+        try:
+            if request["op"] == "check":
+                answer = check(engine, request)
+            else:
+                answer = run(engine, request)
+        except MemoryError:
+            answer = {"crash": "The sandbox ran out of memory"}
+        except Exception as exception:
+            answer = {"crash": f"{type(exception).__name__}: {exception}"}
+        payload = orjson.dumps(answer)
+        outgoing.write(HEADER.pack(len(payload)) + payload)
+        outgoing.flush()
+        # Ready the next context while the parent is busy with this answer.
+        engine.prepare_next()
+
+
+def main() -> None:
+    _limit_process()
+    # The protocol owns the real stdout; anything else that prints goes to stderr instead.
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    serve(sys.stdin.buffer, protocol_out)
+
+
+if __name__ == "__main__":
+    main()
