@@ -8,6 +8,8 @@ class SelfauthError(Exception):
 
     status_code = 400
     error_code = "invalid_body"
+    # Further fields of the error body (a script's `line` and `column`), after Auth0's four.
+    details: dict[str, object] | None = None
 
     def __init__(self, message: str, *, error_code: str | None = None) -> None:
         super().__init__(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 import time
+import uuid
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -20,6 +21,15 @@ def object_id() -> str:
 
 def connection_id() -> str:
     return f"con_{_alnum(16)}"
+
+
+def rule_id() -> str:
+    return f"rul_{_alnum(16)}"
+
+
+def random_uuid() -> str:
+    """Actions, their versions and bindings are named by random UUIDs, as on Auth0."""
+    return str(uuid.uuid4())
 
 
 def client_grant_id() -> str:

@@ -14,7 +14,9 @@ from selfauth.oauth.errors import OAuthError
 from selfauth.web.json import JSONResponse
 
 
-def management_error(status: int, message: str, error_code: str | None) -> JSONResponse:
+def management_error(
+    status: int, message: str, error_code: str | None, details: dict[str, object] | None = None
+) -> JSONResponse:
     body: dict[str, object] = {
         "statusCode": status,
         "error": HTTPStatus(status).phrase,
@@ -22,6 +24,8 @@ def management_error(status: int, message: str, error_code: str | None) -> JSONR
     }
     if error_code is not None:
         body["errorCode"] = error_code
+    if details:
+        body.update(details)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -48,7 +52,7 @@ async def _selfauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SelfauthError)
     if _is_oauth_path(request):
         return oauth_error(exc.status_code, exc.error_code, exc.message)
-    return management_error(exc.status_code, exc.message, exc.error_code)
+    return management_error(exc.status_code, exc.message, exc.error_code, exc.details)
 
 
 async def _oauth_error(_request: Request, exc: Exception) -> Response:

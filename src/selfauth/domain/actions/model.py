@@ -1,0 +1,184 @@
+"""The records behind Rules and Actions, and the limits every write checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from selfauth.errors import InvalidBody
+
+RULE_STAGE = "login_success"
+# The limits of reference 7.2: an Action's code, a secret's name and value.
+MAX_CODE_BYTES = 100 * 1024
+MAX_SECRET_NAME = 128
+MAX_SECRET_VALUE = 4096
+MAX_CONFIG_VALUE = 16 * 1024
+RUNTIMES = ("node18", "node22")
+DEFAULT_RUNTIME = "node22"
+BUILT = "built"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A point of the login flow where bound Actions run, at the event shape `version`."""
+
+    id: str
+    version: str
+
+
+# The four triggers selfauth's runtime serves; Auth0 has more (phone, password change...).
+TRIGGERS: dict[str, Trigger] = {
+    t.id: t
+    for t in (
+        Trigger("post-login", "v3"),
+        Trigger("credentials-exchange", "v2"),
+        Trigger("pre-user-registration", "v2"),
+        Trigger("post-user-registration", "v2"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    script: str
+    order: int
+    enabled: bool
+    stage: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the tenant's code reads as `event.secrets.NAME`; never shown by the API."""
+
+    name: str
+    value: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Action:
+    """The draft: what PATCH edits. Logins run its deployed version, not this."""
+
+    id: str
+    name: str
+    supported_triggers: list[Trigger]
+    code: str
+    runtime: str
+    secrets: list[Secret]
+    created_at: datetime
+    updated_at: datetime
+    deployed_version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionVersion:
+    """An immutable snapshot made by a deploy; bound triggers run the action's current one."""
+
+    id: str
+    action_id: str
+    number: int
+    code: str
+    runtime: str
+    supported_triggers: list[Trigger]
+    secrets: list[Secret]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Binding:
+    id: str
+    trigger_id: str
+    action_id: str
+    display_name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class BindingRef:
+    """How a bindings PATCH names an action: `action_id`, `action_name` or `binding_id`."""
+
+    type: Literal["action_id", "action_name", "binding_id"]
+    value: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BoundAction:
+    """What the login runtime runs for one binding: the deployed version of a bound action."""
+
+    action_id: str
+    name: str
+    version_id: str
+    code: str
+    secrets: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """An action with its deployed version, as the API shows it."""
+
+    action: Action
+    deployed: ActionVersion | None = None
+
+    @property
+    def all_changes_deployed(self) -> bool:
+        return self.deployed is not None and same_content(self.action, self.deployed)
+
+
+def same_content(action: Action, version: ActionVersion) -> bool:
+    """Whether deploying the draft now would change nothing that runs."""
+    return (
+        action.code == version.code
+        and action.runtime == version.runtime
+        and action.supported_triggers == version.supported_triggers
+        and _secret_values(action.secrets) == _secret_values(version.secrets)
+    )
+
+
+def _secret_values(secrets: list[Secret]) -> dict[str, str]:
+    return {s.name: s.value for s in secrets}
+
+
+class Problem(Protocol):
+    """Where a script fails to compile (1-based line and column of the tenant's source)."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+class ScriptChecker(Protocol):
+    """Compiles tenant code without running it (the sandbox, hooks/sandbox.py)."""
+
+    async def check(self, source: str, kind: Literal["rule", "action"]) -> Problem | None: ...
+
+
+class ScriptError(InvalidBody):
+    """Code that does not compile; line and column also travel as fields of the body."""
+
+    def __init__(self, problem: Problem, prop: str) -> None:
+        super().__init__(f"{problem.message} (line {problem.line}, column {problem.column})")
+        self.details = {"line": problem.line, "column": problem.column}
+
+
+async def check_script(
+    checker: ScriptChecker, source: str, kind: Literal["rule", "action"], prop: str
+) -> None:
+    if len(source.encode()) > MAX_CODE_BYTES:
+        raise invalid(f"Code is larger than {MAX_CODE_BYTES // 1024} kB", prop)
+    problem = await checker.check(source, kind)
+    if problem is not None:
+        raise ScriptError(problem, prop)
+
+
+def invalid(message: str, prop: str) -> InvalidBody:
+    return InvalidBody(f"Payload validation error: '{message}' on property {prop}.")
