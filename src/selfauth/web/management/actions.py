@@ -1,0 +1,246 @@
+"""`/api/v2/actions`: actions, their versions, and the ordered bindings of each trigger."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from selfauth.domain.actions.model import TRIGGERS, BindingRef
+from selfauth.domain.actions.service import check_trigger_id
+from selfauth.domain.actions.views import (
+    action_view,
+    binding_view,
+    triggers_view,
+    version_view,
+)
+from selfauth.errors import InvalidQueryString
+from selfauth.web.body import read_json_object, validate
+from selfauth.web.json import JSONResponse
+from selfauth.web.query import Paging, boolean
+from selfauth.web.security import Caller, require
+
+router = APIRouter()
+ACTIONS = "/actions/actions"
+
+
+class _TriggerRef(BaseModel):
+    # Ignores what GET adds (status, runtimes...), so a read action can be sent back as is.
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    version: str | None = None
+
+
+class _SecretIn(BaseModel):
+    # `updated_at` from a GET is ignored: a secret sent back without `value` keeps its value.
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    value: str | None = None
+
+
+class UpdateAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    supported_triggers: list[_TriggerRef] = Field(default_factory=list)
+    code: str = ""
+    dependencies: list[dict[str, Any]] = Field(default_factory=list)
+    runtime: str = ""
+    secrets: list[_SecretIn] = Field(default_factory=list)
+    modules: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class CreateAction(UpdateAction):
+    name: str
+    supported_triggers: list[_TriggerRef]
+    deploy: bool = False
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["action_id", "action_name", "binding_id"] = "action_name"
+    value: str
+
+
+class _BindingItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: _Ref
+    display_name: str | None = Field(default=None, min_length=1, max_length=255)
+    secrets: list[_SecretIn] = Field(default_factory=list, max_length=0)
+
+
+class UpdateBindings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bindings: list[_BindingItem]
+
+
+class Rollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    update_draft: bool = False
+
+
+def _paging(request: Request) -> Paging:
+    return Paging.parse(request.query_params, default=20, maximum=100)
+
+
+def _paged(key: str, items: list[Any], total: int, paging: Paging) -> dict[str, Any]:
+    return {key: items, "total": total, "page": paging.page, "per_page": paging.per_page}
+
+
+@router.get(ACTIONS)
+async def list_actions(
+    request: Request,
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    query = request.query_params
+    paging = _paging(request)
+    trigger_id = query.get("triggerId") or None
+    if trigger_id is not None and trigger_id not in TRIGGERS:
+        raise InvalidQueryString(
+            f"Query validation error: 'No enum match for: {trigger_id}' on property triggerId."
+        )
+    deployed = boolean(query, "deployed", False) if query.get("deployed") else None
+    states = []
+    if not boolean(query, "installed", False):  # no marketplace integrations in selfauth
+        states = await caller.services.actions.find(
+            trigger_id=trigger_id, name=query.get("actionName") or None, deployed=deployed
+        )
+    page = states[paging.offset : paging.offset + paging.per_page]
+    return JSONResponse(_paged("actions", [action_view(s) for s in page], len(states), paging))
+
+
+@router.post(ACTIONS, status_code=201)
+async def create_action(
+    request: Request,
+    caller: Caller = Depends(require("create:actions")),
+) -> Response:
+    found = caller.services
+    body = validate(CreateAction, await read_json_object(request, found.settings.max_body_bytes))
+    state = await found.action_service.create(body.model_dump(exclude_unset=True), found.sandbox)
+    return JSONResponse(action_view(state), status_code=201)
+
+
+@router.get(ACTIONS + "/{action_id}")
+async def get_action(
+    action_id: str,
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    return JSONResponse(action_view(await caller.services.action_service.get(action_id)))
+
+
+@router.patch(ACTIONS + "/{action_id}")
+async def update_action(
+    action_id: str,
+    request: Request,
+    caller: Caller = Depends(require("update:actions")),
+) -> Response:
+    found = caller.services
+    body = validate(UpdateAction, await read_json_object(request, found.settings.max_body_bytes))
+    state = await found.action_service.update(
+        action_id, body.model_dump(exclude_unset=True), found.sandbox
+    )
+    return JSONResponse(action_view(state))
+
+
+@router.delete(ACTIONS + "/{action_id}", status_code=204)
+async def delete_action(
+    action_id: str,
+    request: Request,
+    caller: Caller = Depends(require("delete:actions")),
+) -> Response:
+    force = boolean(request.query_params, "force", False)
+    await caller.services.action_service.delete(action_id, force=force)
+    return Response(status_code=204)
+
+
+@router.post(ACTIONS + "/{action_id}/deploy", status_code=202)
+async def deploy_action(
+    action_id: str,
+    caller: Caller = Depends(require("create:actions")),
+) -> Response:
+    service = caller.services.action_service
+    version = await service.deploy(action_id)
+    return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
+
+
+@router.get(ACTIONS + "/{action_id}/versions")
+async def list_versions(
+    action_id: str,
+    request: Request,
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    found = caller.services
+    paging = _paging(request)
+    state = await found.action_service.get(action_id)
+    versions, total = await found.actions.versions(
+        action_id, offset=paging.offset, limit=paging.per_page
+    )
+    items = [version_view(v, state) for v in versions]
+    return JSONResponse(_paged("versions", items, total, paging))
+
+
+@router.get(ACTIONS + "/{action_id}/versions/{version_id}")
+async def get_version(
+    action_id: str,
+    version_id: str,
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    service = caller.services.action_service
+    version = await service.version(action_id, version_id)
+    return JSONResponse(version_view(version, await service.get(action_id)))
+
+
+@router.post(ACTIONS + "/{action_id}/versions/{version_id}/deploy", status_code=202)
+async def rollback(
+    action_id: str,
+    version_id: str,
+    request: Request,
+    caller: Caller = Depends(require("create:actions")),
+) -> Response:
+    found = caller.services
+    body = validate(Rollback, await read_json_object(request, found.settings.max_body_bytes))
+    service = found.action_service
+    version = await service.rollback(action_id, version_id, body.update_draft)
+    return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
+
+
+@router.get("/actions/triggers")
+async def list_triggers(
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    return JSONResponse(triggers_view())
+
+
+@router.get("/actions/triggers/{trigger_id}/bindings")
+async def list_bindings(
+    trigger_id: str,
+    request: Request,
+    caller: Caller = Depends(require("read:actions")),
+) -> Response:
+    check_trigger_id(trigger_id)
+    paging = _paging(request)
+    bound = await caller.services.actions.bindings(trigger_id)
+    page = bound[paging.offset : paging.offset + paging.per_page]
+    items = [binding_view(binding, state) for binding, state in page]
+    return JSONResponse(_paged("bindings", items, len(bound), paging))
+
+
+@router.patch("/actions/triggers/{trigger_id}/bindings")
+async def update_bindings(
+    trigger_id: str,
+    request: Request,
+    caller: Caller = Depends(require("update:actions")),
+) -> Response:
+    found = caller.services
+    body = validate(UpdateBindings, await read_json_object(request, found.settings.max_body_bytes))
+    refs = [BindingRef(b.ref.type, b.ref.value, b.display_name) for b in body.bindings]
+    bound = await found.action_service.bind(trigger_id, refs)
+    return JSONResponse({"bindings": [binding_view(b, s) for b, s in bound]})

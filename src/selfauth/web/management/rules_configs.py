@@ -1,0 +1,51 @@
+"""`/api/v2/rules-configs`: the `configuration` object of rules. Values go in, never out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from selfauth.domain.actions.rules import check_config_key, check_config_value
+from selfauth.web.body import read_json_object, validate
+from selfauth.web.json import JSONResponse
+from selfauth.web.security import Caller, require
+
+router = APIRouter()
+
+
+class SetRulesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str
+
+
+@router.get("/rules-configs")
+async def list_rules_configs(
+    caller: Caller = Depends(require("read:rules_configs")),
+) -> Response:
+    keys = await caller.services.rule_configs.keys()
+    return JSONResponse([{"key": key} for key in keys])
+
+
+@router.put("/rules-configs/{key}")
+async def set_rules_config(
+    key: str,
+    request: Request,
+    caller: Caller = Depends(require("update:rules_configs")),
+) -> Response:
+    found = caller.services
+    check_config_key(key)
+    body = validate(SetRulesConfig, await read_json_object(request, found.settings.max_body_bytes))
+    await found.rule_configs.set(key, check_config_value(body.value), found.clock())
+    # Auth0's answer echoes the caller's own value; no read ever returns a stored one.
+    return JSONResponse({"key": key, "value": body.value})
+
+
+@router.delete("/rules-configs/{key}", status_code=204)
+async def delete_rules_config(
+    key: str,
+    caller: Caller = Depends(require("delete:rules_configs")),
+) -> Response:
+    await caller.services.rule_configs.delete(check_config_key(key))
+    return Response(status_code=204)

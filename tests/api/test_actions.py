@@ -1,0 +1,362 @@
+"""`/api/v2/actions`: drafts, secrets, deploys, versions, rollbacks, triggers and bindings."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.api import assert_coded_error as error
+
+ACTIONS = "/api/v2/actions/actions"
+TRIGGERS = "/api/v2/actions/triggers"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+CODE = "exports.onExecutePostLogin = async (event, api) => {};"
+POST_LOGIN = [{"id": "post-login", "version": "v3"}]
+BROKEN = "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim(;\n};"
+
+
+def unique_name() -> str:
+    return f"action-{uuid.uuid4().hex[:12]}"
+
+
+def create_action(api: Api, **fields: Any) -> dict[str, Any]:
+    body = {"name": unique_name(), "supported_triggers": POST_LOGIN, "code": CODE, **fields}
+    response = api.post(ACTIONS, body)
+    assert response.status_code == 201, response.text
+    action: dict[str, Any] = response.json()
+    return action
+
+
+def deploy(api: Api, action_id: str) -> dict[str, Any]:
+    response = api.post(f"{ACTIONS}/{action_id}/deploy")
+    assert response.status_code == 202, response.text
+    version: dict[str, Any] = response.json()
+    return version
+
+
+def get_action(api: Api, action_id: str) -> dict[str, Any]:
+    response = api.get(f"{ACTIONS}/{action_id}")
+    assert response.status_code == 200, response.text
+    action: dict[str, Any] = response.json()
+    return action
+
+
+def bind(api: Api, trigger: str, *actions: dict[str, Any]) -> Any:
+    refs = [{"ref": {"type": "action_id", "value": a["id"]}} for a in actions]
+    return api.patch(f"{TRIGGERS}/{trigger}/bindings", {"bindings": refs})
+
+
+def bound_ids(api: Api, trigger: str = "post-login") -> list[str]:
+    response = api.get(f"{TRIGGERS}/{trigger}/bindings")
+    assert response.status_code == 200, response.text
+    return [b["action"]["id"] for b in response.json()["bindings"]]
+
+
+@pytest.fixture(autouse=True)
+def no_bindings(api: Api) -> Iterator[None]:
+    """Tests share one server: each starts, and leaves it, with no post-login bindings."""
+    assert api.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": []}).status_code == 200
+    yield
+    assert api.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": []}).status_code == 200
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+def test_a_created_action_has_auth0s_shape(api: Api) -> None:
+    name = unique_name()
+    body = {"name": name, "supported_triggers": [{"id": "post-login"}], "code": CODE}
+    response = api.post(ACTIONS, body)
+    assert response.status_code == 201, response.text
+    action = response.json()
+    assert UUID.match(action["id"])
+    assert action["name"] == name
+    assert action["supported_triggers"] == POST_LOGIN
+    assert action["code"] == CODE
+    assert action["dependencies"] == [] and action["secrets"] == []
+    assert action["runtime"] == "node22"
+    assert action["status"] == "built"
+    assert action["all_changes_deployed"] is False
+    assert "deployed_version" not in action
+    for stamp in ("created_at", "updated_at"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", action[stamp])
+    assert get_action(api, action["id"]) == action
+
+
+def test_names_are_unique(api: Api) -> None:
+    action = create_action(api)
+    again = api.post(ACTIONS, {"name": action["name"], "supported_triggers": POST_LOGIN})
+    error(again, 409)
+
+
+def test_only_the_four_triggers_are_accepted(api: Api) -> None:
+    for trigger in ("pre-user-registration", "post-user-registration", "credentials-exchange"):
+        action = create_action(api, supported_triggers=[{"id": trigger}], code="")
+        assert action["supported_triggers"][0]["id"] == trigger
+    for triggers in (
+        [{"id": "post-change-password", "version": "v2"}],
+        [{"id": "send-phone-message"}],
+        [{"id": "post-login", "version": "v1"}],
+        [],
+        [{"id": "post-login"}, {"id": "credentials-exchange"}],
+    ):
+        response = api.post(
+            ACTIONS, {"name": unique_name(), "supported_triggers": triggers, "code": CODE}
+        )
+        error(response, 400, "invalid_body")
+
+
+def test_npm_dependencies_are_refused_with_a_clear_message(api: Api) -> None:
+    body = {
+        "name": unique_name(),
+        "supported_triggers": POST_LOGIN,
+        "code": CODE,
+        "dependencies": [{"name": "lodash", "version": "4.17.21"}],
+    }
+    message = error(api.post(ACTIONS, body), 400, "invalid_body")["message"]
+    assert "npm" in message and "sandbox" in message
+    action = create_action(api)
+    error(api.patch(f"{ACTIONS}/{action['id']}", {"dependencies": body["dependencies"]}), 400)
+
+
+def test_runtime_is_node18_or_node22(api: Api) -> None:
+    assert create_action(api, runtime="node18")["runtime"] == "node18"
+    body = {"name": unique_name(), "supported_triggers": POST_LOGIN, "runtime": "node12"}
+    error(api.post(ACTIONS, body), 400, "invalid_body")
+
+
+def test_code_that_does_not_compile_is_refused_with_its_line_and_column(api: Api) -> None:
+    body = {"name": unique_name(), "supported_triggers": POST_LOGIN, "code": BROKEN}
+    problem = error(api.post(ACTIONS, body), 400, "invalid_body")
+    assert problem["line"] == 2 and isinstance(problem["column"], int)
+    assert f"(line 2, column {problem['column']})" in problem["message"]
+    action = create_action(api)
+    error(api.patch(f"{ACTIONS}/{action['id']}", {"code": BROKEN}), 400, "invalid_body")
+    assert get_action(api, action["id"])["code"] == CODE
+
+
+def test_code_over_100_kb_is_refused(api: Api) -> None:
+    code = CODE + "\n//" + "x" * 102_400
+    body = {"name": unique_name(), "supported_triggers": POST_LOGIN, "code": code}
+    assert "100 kB" in error(api.post(ACTIONS, body), 400, "invalid_body")["message"]
+
+
+def test_secret_values_are_never_returned(api: Api) -> None:
+    secrets = [{"name": "API_KEY", "value": "very-secret-1"}, {"name": "OTHER", "value": "v2"}]
+    action = create_action(api, secrets=secrets)
+    assert [s["name"] for s in action["secrets"]] == ["API_KEY", "OTHER"]
+    assert all(set(s) == {"name", "updated_at"} for s in action["secrets"])
+    deploy(api, action["id"])
+    bind(api, "post-login", action)
+    for path in (
+        f"{ACTIONS}/{action['id']}",
+        ACTIONS,
+        f"{ACTIONS}/{action['id']}/versions",
+        f"{TRIGGERS}/post-login/bindings",
+    ):
+        text = api.get(path).text
+        assert "very-secret-1" not in text and '"value"' not in text, path
+
+
+def test_patching_secrets_replaces_the_list_and_keeps_values_not_given(api: Api) -> None:
+    action = create_action(
+        api, secrets=[{"name": "KEEP", "value": "k"}, {"name": "DROP", "value": "d"}]
+    )
+    response = api.patch(
+        f"{ACTIONS}/{action['id']}", {"secrets": [{"name": "KEEP"}, {"name": "NEW", "value": "n"}]}
+    )
+    assert response.status_code == 200, response.text
+    assert [s["name"] for s in response.json()["secrets"]] == ["KEEP", "NEW"]
+    kept = {s["name"]: s["updated_at"] for s in response.json()["secrets"]}
+    assert kept["KEEP"] == {s["name"]: s["updated_at"] for s in action["secrets"]}["KEEP"]
+    error(api.patch(f"{ACTIONS}/{action['id']}", {"secrets": [{"name": "UNSET"}]}), 400)
+
+
+def test_secret_limits(api: Api) -> None:
+    for secret in ({"name": "K" * 129, "value": "v"}, {"name": "K", "value": "v" * 4097}):
+        body = {"name": unique_name(), "supported_triggers": POST_LOGIN, "secrets": [secret]}
+        error(api.post(ACTIONS, body), 400, "invalid_body")
+    ok = {"name": "K" * 128, "value": "v" * 4096}
+    assert create_action(api, secrets=[ok])["secrets"][0]["name"] == ok["name"]
+
+
+def test_list_filters_and_pages(api: Api) -> None:
+    action = create_action(api)
+    deployed = create_action(api)
+    deploy(api, deployed["id"])
+    by_name = api.get(ACTIONS, actionName=action["name"]).json()
+    assert [a["id"] for a in by_name["actions"]] == [action["id"]]
+    assert by_name["total"] == 1 and by_name["page"] == 0 and by_name["per_page"] == 20
+    only_deployed = {
+        a["id"] for a in api.get(ACTIONS, deployed="true", per_page=100).json()["actions"]
+    }
+    assert deployed["id"] in only_deployed and action["id"] not in only_deployed
+    assert api.get(ACTIONS, installed="true").json()["actions"] == []
+    error(api.get(ACTIONS, triggerId="nope"), 400, "invalid_query_string")
+
+
+# --- deploys, versions, rollback --------------------------------------------------------------
+
+
+def test_deploy_makes_an_immutable_version(api: Api) -> None:
+    action = create_action(api, secrets=[{"name": "S", "value": "1"}])
+    version = deploy(api, action["id"])
+    assert UUID.match(version["id"])
+    assert version["action_id"] == action["id"] and version["number"] == 1
+    assert version["code"] == CODE and version["deployed"] is True
+    assert version["status"] == "built" and version["secrets"][0]["name"] == "S"
+    current = get_action(api, action["id"])
+    assert current["all_changes_deployed"] is True
+    assert current["deployed_version"]["id"] == version["id"]
+    changed = CODE.replace("{}", "{ /* v2 */ }")
+    api.patch(f"{ACTIONS}/{action['id']}", {"code": changed})
+    current = get_action(api, action["id"])
+    assert current["all_changes_deployed"] is False
+    assert current["deployed_version"]["code"] == CODE
+    again = api.get(f"{ACTIONS}/{action['id']}/versions/{version['id']}").json()
+    assert again["code"] == CODE and again["number"] == 1
+
+
+def test_versions_list_newest_first_and_rollback_deploys_an_old_one_again(api: Api) -> None:
+    action = create_action(api)
+    first = deploy(api, action["id"])
+    changed = CODE.replace("{}", "{ /* v2 */ }")
+    api.patch(f"{ACTIONS}/{action['id']}", {"code": changed})
+    second = deploy(api, action["id"])
+    listed = api.get(f"{ACTIONS}/{action['id']}/versions").json()
+    assert [v["number"] for v in listed["versions"]] == [2, 1] and listed["total"] == 2
+    assert [v["deployed"] for v in listed["versions"]] == [True, False]
+    response = api.post(f"{ACTIONS}/{action['id']}/versions/{first['id']}/deploy", {})
+    assert response.status_code == 202, response.text
+    third = response.json()
+    assert third["number"] == 3 and third["code"] == CODE and third["deployed"] is True
+    assert third["id"] not in (first["id"], second["id"])
+    current = get_action(api, action["id"])
+    assert current["deployed_version"]["id"] == third["id"]
+    assert current["code"] == changed and current["all_changes_deployed"] is False
+    drafted = api.post(
+        f"{ACTIONS}/{action['id']}/versions/{second['id']}/deploy", {"update_draft": True}
+    )
+    assert drafted.status_code == 202, drafted.text
+    assert get_action(api, action["id"])["all_changes_deployed"] is True
+
+
+def test_unknown_actions_and_versions_are_404(api: Api) -> None:
+    unknown = str(uuid.uuid4())
+    error(api.get(f"{ACTIONS}/{unknown}"), 404)
+    error(api.patch(f"{ACTIONS}/{unknown}", {"code": CODE}), 404)
+    error(api.post(f"{ACTIONS}/{unknown}/deploy"), 404)
+    action = create_action(api)
+    error(api.get(f"{ACTIONS}/{action['id']}/versions/{unknown}"), 404)
+    error(api.post(f"{ACTIONS}/{action['id']}/versions/{unknown}/deploy", {}), 404)
+
+
+# --- triggers and bindings --------------------------------------------------------------------
+
+
+def test_triggers_are_the_four_selfauth_runs(api: Api) -> None:
+    triggers = api.get(TRIGGERS).json()["triggers"]
+    assert {t["id"] for t in triggers} == {
+        "post-login",
+        "pre-user-registration",
+        "post-user-registration",
+        "credentials-exchange",
+    }
+    for trigger in triggers:
+        assert set(trigger) >= {"id", "version", "status", "runtimes", "default_runtime"}
+        assert trigger["runtimes"] == ["node18", "node22"]
+        assert trigger["compatible_triggers"] == []
+
+
+def test_bindings_keep_the_given_order(api: Api) -> None:
+    one, two, three = (create_action(api) for _ in range(3))
+    for action in (one, two, three):
+        deploy(api, action["id"])
+    response = bind(api, "post-login", two, three, one)
+    assert response.status_code == 200, response.text
+    assert [b["action"]["id"] for b in response.json()["bindings"]] == [
+        two["id"],
+        three["id"],
+        one["id"],
+    ]
+    assert bound_ids(api) == [two["id"], three["id"], one["id"]]
+    by_name = {"ref": {"type": "action_name", "value": one["name"]}, "display_name": "first"}
+    response = api.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": [by_name]})
+    assert response.status_code == 200, response.text
+    listed = api.get(f"{TRIGGERS}/post-login/bindings").json()
+    assert listed["total"] == 1
+    binding = listed["bindings"][0]
+    assert binding["display_name"] == "first" and binding["trigger_id"] == "post-login"
+    assert binding["action"]["id"] == one["id"]
+    keep = {"ref": {"type": "binding_id", "value": binding["id"]}}
+    again = api.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": [keep]}).json()
+    assert again["bindings"][0]["id"] == binding["id"]
+
+
+def test_only_deployed_actions_of_the_trigger_can_be_bound(api: Api) -> None:
+    draft = create_action(api)
+    message = error(bind(api, "post-login", draft), 400, "invalid_body")["message"]
+    assert "deploy" in message
+    other = create_action(api, supported_triggers=[{"id": "credentials-exchange"}], code="")
+    deploy(api, other["id"])
+    error(bind(api, "post-login", other), 400, "invalid_body")
+    deployed = create_action(api)
+    deploy(api, deployed["id"])
+    error(bind(api, "post-login", deployed, deployed), 400, "invalid_body")
+    assert bound_ids(api) == []
+    error(bind(api, "post-change-password", deployed), 400)
+    error(api.get(f"{TRIGGERS}/send-phone-message/bindings"), 400)
+    missing = {"ref": {"type": "action_id", "value": str(uuid.uuid4())}}
+    error(api.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": [missing]}), 400)
+
+
+def test_a_bound_action_cannot_be_deleted_unless_forced(api: Api) -> None:
+    action = create_action(api)
+    deploy(api, action["id"])
+    assert bind(api, "post-login", action).status_code == 200
+    error(api.delete(f"{ACTIONS}/{action['id']}"), 409)
+    assert get_action(api, action["id"])["id"] == action["id"]
+    assert api.http.delete(f"{ACTIONS}/{action['id']}", params={"force": "true"}).status_code == 204
+    assert bound_ids(api) == []
+    error(api.get(f"{ACTIONS}/{action['id']}"), 404)
+
+
+def test_an_unbound_action_is_deleted_with_its_versions(api: Api) -> None:
+    action = create_action(api)
+    version = deploy(api, action["id"])
+    assert api.delete(f"{ACTIONS}/{action['id']}").status_code == 204
+    error(api.get(f"{ACTIONS}/{action['id']}/versions/{version['id']}"), 404)
+
+
+def test_a_bound_action_keeps_its_trigger(api: Api) -> None:
+    action = create_action(api)
+    deploy(api, action["id"])
+    bind(api, "post-login", action)
+    change = {"supported_triggers": [{"id": "credentials-exchange"}], "code": ""}
+    error(api.patch(f"{ACTIONS}/{action['id']}", change), 400, "invalid_body")
+
+
+def test_each_operation_needs_its_scope(api: Api) -> None:
+    action = create_action(api)
+    reader = api.with_scopes("read:actions")
+    assert reader.get(f"{ACTIONS}/{action['id']}").status_code == 200
+    assert reader.get(TRIGGERS).status_code == 200
+    for response in (
+        reader.post(ACTIONS, {"name": unique_name(), "supported_triggers": POST_LOGIN}),
+        reader.patch(f"{ACTIONS}/{action['id']}", {"code": CODE}),
+        reader.post(f"{ACTIONS}/{action['id']}/deploy"),
+        reader.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": []}),
+        reader.delete(f"{ACTIONS}/{action['id']}"),
+    ):
+        error(response, 403, "insufficient_scope")
+    writer = api.with_scopes("create:actions", "update:actions", "delete:actions")
+    error(writer.get(ACTIONS), 403, "insufficient_scope")
+    assert writer.post(f"{ACTIONS}/{action['id']}/deploy").status_code == 202
+    assert writer.patch(f"{ACTIONS}/{action['id']}", {"code": CODE}).status_code == 200
+    assert writer.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": []}).status_code == 200
+    assert writer.delete(f"{ACTIONS}/{action['id']}").status_code == 204
