@@ -6,6 +6,8 @@ import asyncio
 
 import bcrypt
 
+from selfauth.domain import password_hashes
+
 
 class PasswordHasher:
     def __init__(self, cost: int = 10) -> None:
@@ -22,9 +24,16 @@ class PasswordHasher:
 
     async def verify(self, password: str, hashed: str | None) -> bool:
         """Constant-work check; `hashed=None` still burns a bcrypt verification."""
+        if hashed is not None and not password_hashes.is_bcrypt(hashed):
+            # An imported hash (argon2, pbkdf2, salted digests): see domain/password_hashes.py.
+            return await asyncio.to_thread(password_hashes.verify, password, hashed)
         target = hashed.encode() if hashed else self._dummy_hash
         ok = await asyncio.to_thread(_checkpw, password.encode(), target)
         return ok and hashed is not None
+
+    def outdated(self, hashed: str | None) -> bool:
+        """An imported non-bcrypt hash, to be replaced by bcrypt after a successful login."""
+        return hashed is not None and not password_hashes.is_bcrypt(hashed)
 
 
 def _checkpw(password: bytes, hashed: bytes) -> bool:

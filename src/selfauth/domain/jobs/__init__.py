@@ -1,0 +1,1 @@
+"""Import and export jobs: the job record, the import row rules, the export projection."""

@@ -1,0 +1,66 @@
+"""Running one import job: batches read on a thread, each committed with its progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from selfauth.domain.clock import Clock
+from selfauth.domain.connections.model import Connection
+from selfauth.domain.jobs.import_plan import Existing, Plan, plan_batch
+from selfauth.domain.jobs.import_rows import RowRules
+from selfauth.domain.jobs.model import Job
+from selfauth.flows.jobs.reader import Batch, ImportReader
+from selfauth.storage.jobs import SqlJobRepository
+
+Progress = Callable[[Job], None]
+
+
+async def run_import(
+    repo: SqlJobRepository,
+    job: Job,
+    connection: Connection,
+    rules: RowRules,
+    *,
+    owner: str,
+    lease: timedelta,
+    batch_size: int,
+    clock: Clock,
+    on_progress: Progress | None = None,
+) -> None:
+    """Import from where the last committed batch ended. Raises `UnreadableFile` (the file
+    breaks off or is not an array) or `LeaseLost` (another worker took the job over)."""
+    reader = ImportReader(Path(job.file_path or ""), rules, batch_size)
+    try:
+        if job.rows_done:
+            await asyncio.to_thread(reader.skip, job.rows_done)
+        while True:
+            batch = await asyncio.to_thread(reader.next_batch)
+            if batch is None:
+                return
+            await _commit(repo, job, batch, connection, owner, clock() + lease, clock())
+            if on_progress is not None:
+                current = await repo.get(job.id)
+                if current is not None:
+                    on_progress(current)
+    finally:
+        reader.close()
+
+
+async def _commit(
+    repo: SqlJobRepository,
+    job: Job,
+    batch: Batch,
+    connection: Connection,
+    owner: str,
+    until: datetime,
+    now: datetime,
+) -> None:
+    def plan(existing: list[Existing]) -> Plan:
+        return plan_batch(
+            batch.candidates, existing, connection=connection, upsert=job.upsert, now=now
+        )
+
+    await repo.commit_batch(job, owner, until, batch.lookup(), plan, batch.result)
