@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -360,3 +361,30 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     assert writer.patch(f"{ACTIONS}/{action['id']}", {"code": CODE}).status_code == 200
     assert writer.patch(f"{TRIGGERS}/post-login/bindings", {"bindings": []}).status_code == 200
     assert writer.delete(f"{ACTIONS}/{action['id']}").status_code == 204
+
+
+def test_concurrent_deploys_each_make_their_own_version(api: Api) -> None:
+    action = create_action(api)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(lambda _: deploy(api, action["id"]), range(8)))
+    assert sorted(v["number"] for v in versions) == list(range(1, 9))
+    listed = api.get(f"{ACTIONS}/{action['id']}/versions").json()
+    assert listed["total"] == 8
+
+
+def test_concurrent_patches_of_different_fields_all_stay(api: Api) -> None:
+    action = create_action(api, secrets=[{"name": "A", "value": "a"}])
+    renamed = unique_name()
+    changes: list[dict[str, Any]] = [
+        {"name": renamed},
+        {"code": CODE.replace("{}", "{ /* changed */ }")},
+        {"runtime": "node18"},
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(
+            pool.map(lambda c: api.patch(f"{ACTIONS}/{action['id']}", c).status_code, changes)
+        )
+    assert statuses == [200, 200, 200]
+    current = get_action(api, action["id"])
+    assert current["name"] == renamed and current["runtime"] == "node18"
+    assert "changed" in current["code"] and current["secrets"][0]["name"] == "A"

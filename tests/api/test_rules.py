@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.support.api import Api
@@ -172,3 +173,11 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     assert writer.post(RULES, {"name": unique_name(), "script": SCRIPT}).status_code == 201
     assert writer.patch(f"{RULES}/{rule['id']}", {"enabled": False}).status_code == 200
     assert writer.delete(f"{RULES}/{rule['id']}").status_code == 204
+
+
+def test_concurrent_creates_without_order_each_run_after_the_last(api: Api) -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        created = list(pool.map(lambda _: create_rule(api), range(6)))
+    orders = sorted(rule["order"] for rule in created)
+    assert len(set(orders)) == 6
+    assert orders[-1] == max(rule["order"] for rule in all_rules(api))

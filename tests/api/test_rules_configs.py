@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
@@ -69,3 +70,16 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     error(writer.get(CONFIGS), 403, "insufficient_scope")
     assert writer.http.put(f"{CONFIGS}/{key}", json={"value": "v"}).status_code == 200
     assert writer.delete(f"{CONFIGS}/{key}").status_code == 204
+
+
+def test_concurrent_sets_of_a_new_key_all_succeed(api: Api) -> None:
+    key = unique_key()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(
+                lambda i: api.http.put(f"{CONFIGS}/{key}", json={"value": str(i)}).status_code,
+                range(8),
+            )
+        )
+    assert statuses == [200] * 8
+    assert keys(api).count(key) == 1
