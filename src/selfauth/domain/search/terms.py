@@ -1,0 +1,47 @@
+"""What of a user's metadata is searchable: every string, number and boolean, at its key path.
+
+Array levels are skipped, so `{"addresses": [{"city": "Paris"}]}` holds "Paris" at
+`addresses.city` and `{"tags": ["a", "b"]}` holds both at `tags`. Nulls, empty arrays and empty
+objects hold nothing (as in Auth0). Storage keeps these terms in an indexed table on databases
+without a JSON index (SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from selfauth.domain.search.fields import METADATA_COLUMNS
+
+
+@dataclass(frozen=True)
+class Term:
+    path: str  # `user_metadata.addresses.city`
+    text: str | None = None
+    number: float | None = None
+    flag: bool | None = None
+
+
+def metadata_terms(user_metadata: dict[str, Any], app_metadata: dict[str, Any]) -> list[Term]:
+    found: set[Term] = set()
+    for column, document in zip(METADATA_COLUMNS, (user_metadata, app_metadata), strict=True):
+        found.update(_walk(column, document))
+    return sorted(found, key=lambda t: (t.path, repr(t)))
+
+
+def _walk(path: str, value: Any) -> Iterator[Term]:
+    # Iterative, so no nesting depth can exhaust the stack.
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, current = stack.pop()
+        if isinstance(current, dict):
+            stack.extend((f"{where}.{key}", item) for key, item in current.items())
+        elif isinstance(current, list):
+            stack.extend((where, item) for item in current)
+        elif isinstance(current, bool):
+            yield Term(where, flag=current)
+        elif isinstance(current, int | float):
+            yield Term(where, number=float(current))
+        elif isinstance(current, str):
+            yield Term(where, text=current)

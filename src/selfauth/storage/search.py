@@ -1,0 +1,304 @@
+"""User search: a parsed `Query` (domain/search) compiled to one SQL condition on `users`.
+
+Every value the query carries reaches the database as a bound parameter; LIKE and GLOB
+patterns have their own wildcards escaped. Root columns are compared directly (case-insensitive
+ones through `lower()`, which the indexes of migration 0006 cover). Metadata differs by
+database: PostgreSQL runs a jsonpath on the JSONB column (`@?`, which the GIN jsonb_path_ops
+indexes answer for equality), SQLite looks values up in `user_search_terms`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from selfauth.domain.search.ast import (
+    And,
+    Compare,
+    Exists,
+    FieldKind,
+    MatchAll,
+    MatchNone,
+    Not,
+    Op,
+    Or,
+    Pattern,
+    Query,
+    Scalar,
+    ValueType,
+)
+from selfauth.domain.search.terms import metadata_terms
+from selfauth.domain.users.model import User
+from selfauth.storage.database import Conn
+from selfauth.storage.tables import user_search_terms as terms
+from selfauth.storage.tables import users
+
+Condition = sa.ColumnElement[bool]
+_OPERATORS: dict[Op, Callable[[Any, Any], Condition]] = {
+    Op.EQ: lambda a, b: a == b,
+    Op.LT: lambda a, b: a < b,
+    Op.LE: lambda a, b: a <= b,
+    Op.GT: lambda a, b: a > b,
+    Op.GE: lambda a, b: a >= b,
+}
+_JSONPATH_OPERATORS = {Op.EQ: "==", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
+# The largest code point: every string starting with p sorts before p + this.
+_AFTER_ALL = "\U0010ffff"
+
+
+def condition(query: Query, dialect: str) -> Condition:
+    """The WHERE clause selecting the users `query` matches."""
+    return _Compiler(dialect).compile(query)
+
+
+class _Compiler:
+    def __init__(self, dialect: str) -> None:
+        self.postgres = dialect == "postgresql"
+
+    def compile(self, query: Query) -> Condition:
+        if isinstance(query, And):
+            return sa.and_(*(self.compile(item) for item in query.items))
+        if isinstance(query, Or):
+            return sa.or_(*(self.compile(item) for item in query.items))
+        if isinstance(query, Not):
+            return sa.not_(self.compile(query.item))
+        if isinstance(query, MatchAll):
+            return sa.true()
+        if isinstance(query, MatchNone):
+            return sa.false()
+        if query.field.kind is FieldKind.METADATA:
+            return self._metadata(query)
+        if query.field.kind is FieldKind.IDENTITY:
+            return self._identity(query)
+        return self._column(query)
+
+    # --- root columns and email.domain ------------------------------------
+
+    def _column(self, query: Compare | Pattern | Exists) -> Condition:
+        column = users.c[query.field.name]
+        if isinstance(query, Exists):
+            return column.is_not(None)
+        expression: sa.ColumnElement[Any] = column
+        if query.field.kind is FieldKind.EMAIL_DOMAIN:
+            expression = self._email_domain()
+        # `IS NOT NULL AND ...` keeps the predicate two-valued, so NOT keeps unset fields.
+        return sa.and_(column.is_not(None), self._match(query, expression))
+
+    def _email_domain(self) -> sa.ColumnElement[Any]:
+        email = users.c.email
+        if self.postgres:
+            return sa.func.split_part(email, "@", 2)
+        return sa.func.substr(email, sa.func.instr(email, "@") + 1)
+
+    def _match(self, query: Compare | Pattern, expression: sa.ColumnElement[Any]) -> Condition:
+        folded = query.field.type is ValueType.FOLDED_TEXT
+        if isinstance(query, Pattern):
+            return self._pattern(expression, query.segments, folded)
+        value: Any = query.value
+        if folded:
+            expression = sa.func.lower(expression)
+            value = sa.func.lower(sa.literal(value, sa.String))
+        elif query.field.type is ValueType.DATE:
+            value = sa.literal(value, users.c.created_at.type)
+        return _OPERATORS[query.op](expression, value)
+
+    def _pattern(
+        self, expression: sa.ColumnElement[Any], segments: tuple[str, ...], folded: bool
+    ) -> Condition:
+        if self.postgres:
+            pattern: Any = sa.literal("%".join(_like_escape(s) for s in segments), sa.String)
+            if folded:
+                return sa.func.lower(expression).like(sa.func.lower(pattern), escape="\\")
+            return expression.like(pattern, escape="\\")
+        # SQLite's LIKE ignores ASCII case; GLOB is case-sensitive, so it serves both rules.
+        pattern = sa.literal("*".join(_glob_escape(s) for s in segments), sa.String)
+        if folded:
+            return sa.func.lower(expression).op("GLOB")(sa.func.lower(pattern))
+        return expression.op("GLOB")(pattern)
+
+    # --- identities ---------------------------------------------------------
+
+    def _identity(self, query: Compare | Pattern | Exists) -> Condition:
+        key = query.field.name
+        if self.postgres and isinstance(query, Compare) and query.op is Op.EQ:
+            # Containment, which the GIN index on identities answers.
+            document = sa.literal([{key: query.value}], postgresql.JSONB)
+            return users.c.identities.op("@>")(document)
+        if self.postgres:
+            elements = sa.func.jsonb_array_elements(users.c.identities).table_valued("value")
+            identity = elements.alias("identity")
+            value: sa.ColumnElement[Any] = identity.c.value.op("->>")(key)
+        else:
+            elements = sa.func.json_each(users.c.identities).table_valued("value")
+            identity = elements.alias("identity")
+            value = sa.func.json_extract(identity.c.value, _sqlite_path((key,)))
+        where: Condition
+        if isinstance(query, Exists):
+            where = value.is_not(None)
+        elif isinstance(query, Compare) and isinstance(query.value, bool):
+            flag = ("true" if query.value else "false") if self.postgres else int(query.value)
+            where = value == flag
+        else:
+            where = sa.and_(value.is_not(None), self._match(query, value))
+        return sa.select(1).select_from(identity).where(where).exists()
+
+    # --- metadata -------------------------------------------------------------
+
+    def _metadata(self, query: Compare | Pattern | Exists) -> Condition:
+        if self.postgres:
+            return _jsonpath_condition(query)
+        return users.c.user_id.in_(
+            sa.select(terms.c.user_id).where(_term_condition(query)).distinct()
+        )
+
+
+def _term_condition(query: Compare | Pattern | Exists) -> Condition:
+    path = query.field.label
+    if isinstance(query, Exists):
+        below = sa.and_(terms.c.path > f"{path}.", terms.c.path < f"{path}/")
+        return below if not query.field.path else sa.or_(terms.c.path == path, below)
+    at = terms.c.path == path
+    if isinstance(query, Pattern):
+        glob = "*".join(_glob_escape(s) for s in query.segments)
+        found = sa.and_(at, terms.c.text.op("GLOB")(sa.literal(glob, sa.String)))
+        prefix = query.segments[0]
+        if prefix:  # a range the (path, text) index can seek, before GLOB checks each row
+            found = sa.and_(found, terms.c.text >= prefix, terms.c.text < prefix + _AFTER_ALL)
+        return found
+    value = query.value
+    if isinstance(value, bool):
+        return sa.and_(at, terms.c.flag == value) if query.op is Op.EQ else sa.false()
+    column = terms.c.number if isinstance(value, float) else terms.c.text
+    return sa.and_(at, _OPERATORS[query.op](column, value))
+
+
+def _jsonpath_condition(query: Compare | Pattern | Exists) -> Condition:
+    column = users.c[query.field.name]
+    accessors = "$" + "".join(f".{_jsonpath_string(key)}" for key in query.field.path)
+    if isinstance(query, Exists):
+        scalar = '@.type() == "string" || @.type() == "number" || @.type() == "boolean"'
+        path = f"{accessors}.** ? ({scalar})"
+    elif isinstance(query, Pattern):
+        path = f"{accessors} ? ({_jsonpath_pattern(query.segments)})"
+    else:
+        operator = _JSONPATH_OPERATORS[query.op]
+        path = f"{accessors} ? (@ {operator} {_jsonpath_value(query.value)})"
+    # The path travels as a bound parameter; the values inside it are jsonpath literals.
+    return column.op("@?")(sa.cast(sa.literal(path, sa.String), postgresql.JSONPATH))
+
+
+def _jsonpath_pattern(segments: tuple[str, ...]) -> str:
+    if len(segments) == 2 and not segments[1]:
+        return f"@ starts with {_jsonpath_string(segments[0])}"
+    regex = "^" + ".*".join(_regex_escape(s) for s in segments) + "$"
+    return f'@ like_regex {_jsonpath_string(regex)} flag "s"'
+
+
+def _jsonpath_value(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    assert isinstance(value, str)
+    return _jsonpath_string(value)
+
+
+def _jsonpath_string(text: str) -> str:
+    """A jsonpath string literal: JSON's escapes, ASCII only."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def _regex_escape(text: str) -> str:
+    # Every character that is not a letter or digit is escaped: POSIX regex treats an escaped
+    # non-alphanumeric as itself.
+    return re.sub(r"([^0-9A-Za-z])", r"\\\1", text)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _glob_escape(text: str) -> str:
+    return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def _sqlite_path(keys: tuple[str, ...]) -> str:
+    return "$" + "".join(f".{json.dumps(key)}" for key in keys)
+
+
+# --- the term table (SQLite) -------------------------------------------------
+
+
+async def write_terms(conn: Conn, user: User, *, replace: bool) -> None:
+    """Keep `user_search_terms` in step with the user's metadata, in the caller's transaction."""
+    if conn.dialect != "sqlite":
+        return
+    if replace:
+        await conn.execute(terms.delete().where(terms.c.user_id == user.user_id))
+    rows = [
+        {
+            "user_id": user.user_id,
+            "path": t.path,
+            "text": t.text,
+            "number": t.number,
+            "flag": t.flag,
+        }
+        for t in metadata_terms(user.user_metadata, user.app_metadata)
+    ]
+    if rows:
+        await conn.execute(terms.insert(), rows)
+
+
+# --- running a search ----------------------------------------------------------
+
+
+def _users(rows: Any) -> list[User]:
+    return [User(**row._mapping) for row in rows]
+
+
+async def page(
+    conn: Conn,
+    where: Condition,
+    *,
+    offset: int,
+    limit: int,
+    sort: str,
+    descending: bool,
+    count_up_to: int | None,
+) -> tuple[list[User], int | None]:
+    """One page in `sort` order (user_id breaks ties); the total counts at most `count_up_to`
+    matches, so a query matching millions costs no more than the window it may show."""
+    column = users.c[sort]
+    order = column.desc() if descending else column.asc()
+    tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
+    statement = users.select().where(where).order_by(order, tie).offset(offset).limit(limit)
+    found = _users((await conn.execute(statement)).all())
+    total = None
+    if count_up_to is not None:
+        matches = sa.select(sa.literal(1)).select_from(users).where(where).limit(count_up_to)
+        counted = sa.select(sa.func.count()).select_from(matches.subquery())
+        total = (await conn.execute(counted)).scalar_one()
+    return found, total
+
+
+async def walk(
+    conn: Conn, where: Condition, *, after: tuple[Any, str] | None, take: int
+) -> list[User]:
+    """The next `take` matches in (created_at, user_id) order, after the checkpoint `after`."""
+    statement = users.select().where(where)
+    if after is not None:
+        created_at, user_id = after
+        at = sa.literal(created_at, users.c.created_at.type)
+        statement = statement.where(
+            sa.or_(
+                users.c.created_at > at,
+                sa.and_(users.c.created_at == at, users.c.user_id > user_id),
+            )
+        )
+    statement = statement.order_by(users.c.created_at, users.c.user_id).limit(take)
+    return _users((await conn.execute(statement)).all())
