@@ -73,6 +73,8 @@ class AuthorizationCode:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    # The claims and scopes the login's hooks added, for the tokens the code is exchanged for.
+    hook_result: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

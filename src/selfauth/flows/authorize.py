@@ -17,7 +17,10 @@ from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.logins import AuthorizationCode, LoginSession
 from selfauth.domain.users.model import User
+from selfauth.flows.login_hooks import LoginHooks
+from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth import pkce
+from selfauth.oauth.errors import OAuthError
 
 CODE_LIFETIME = timedelta(seconds=60)
 SESSION_LIFETIME = timedelta(days=7)
@@ -201,6 +204,7 @@ class Authorizer:
     clock: Clock
     default_connection: str
     allow_plain_pkce: bool = False
+    hooks: LoginHooks | None = None
 
     async def validate(self, params: Mapping[str, str]) -> AuthorizeRequest:
         request = AuthorizeRequest(params=params)
@@ -243,7 +247,30 @@ class Authorizer:
         if found is not None:
             await self.sessions.revoke(found[0].id, self.clock())
 
-    async def issue_code(self, request: AuthorizeRequest, user: User, auth_time: int) -> str:
+    async def issue_code(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        auth_time: int,
+        facts: RequestFacts | None = None,
+    ) -> str:
+        """The code for the application, after the post-login hooks (whose denial becomes an
+        error sent to the redirect URI, as Auth0 does)."""
+        additions = None
+        if self.hooks is not None:
+            client = request.checked_client()
+            try:
+                user, additions = await self.hooks.after_login(
+                    client,
+                    user,
+                    protocol="oidc-basic-profile",
+                    request=facts or RequestFacts(ip="unknown", method="GET"),
+                    scopes=request.scope.split(),
+                    audience=request.audience,
+                    transaction=_transaction(request),
+                )
+            except OAuthError as exc:
+                raise AuthorizeError(exc.error, exc.description) from exc
         value = secrets.token_urlsafe(32)
         now = self.clock()
         await self.codes.add(
@@ -261,6 +288,23 @@ class Authorizer:
                 family_id=ids.object_id(),
                 created_at=now,
                 expires_at=now + CODE_LIFETIME,
+                hook_result=additions.as_json() if additions is not None else None,
             )
         )
         return value
+
+
+def _transaction(request: AuthorizeRequest) -> dict[str, Any]:
+    """`event.transaction` for Actions: the parameters the application sent to /authorize."""
+    params = request.params
+    found: dict[str, Any] = {
+        "redirect_uri": request.redirect_uri,
+        "response_type": [params.get("response_type", "code")],
+        "response_mode": request.response_mode,
+        "state": request.state,
+        "prompt": [request.prompt] if request.prompt else [],
+    }
+    for name in ("login_hint", "ui_locales", "acr_values"):
+        if params.get(name):
+            found[name] = params[name]
+    return found

@@ -8,9 +8,12 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.domain.resource_servers.model import ResourceServer
+from selfauth.flows.login_hooks import denial_error
+from selfauth.hooks.runner import ExchangeFacts, HookRunner, RequestFacts
 from selfauth.oauth.errors import AccessDenied, InvalidRequest, UnauthorizedClient
 from selfauth.oauth.jwt import TokenSigner
 from selfauth.oauth.scope import requested_scopes
+from selfauth.oidc.custom_claims import ClaimsTooLarge, allowed_claims, check_payload
 
 
 class GrantFinder(Protocol):
@@ -27,8 +30,12 @@ class ClientCredentialsGrant:
     resource_servers: ResourceServerFinder
     signer: TokenSigner
     issuer: str
+    management_audience: str = ""
+    hooks: HookRunner | None = None
 
-    async def issue(self, client: Client, params: dict[str, Any]) -> dict[str, Any]:
+    async def issue(
+        self, client: Client, params: dict[str, Any], request: RequestFacts | None = None
+    ) -> dict[str, Any]:
         """For a client that proved its secret (public clients never get here)."""
         if "client_credentials" not in client.grant_types:
             raise UnauthorizedClient("Grant type 'client_credentials' not allowed for the client.")
@@ -58,12 +65,36 @@ class ClientCredentialsGrant:
             "gty": "client-credentials",
             "azp": client.client_id,
         }
+        if self.hooks is not None:
+            await self._run_hooks(client, audience, scopes, claims, request)
         return {
             "access_token": await self.signer.sign_async(claims, alg=server.signing_alg),
             "scope": claims["scope"],
             "expires_in": server.token_lifetime,
             "token_type": "Bearer",
         }
+
+    async def _run_hooks(
+        self,
+        client: Client,
+        audience: str,
+        scopes: list[str],
+        claims: dict[str, Any],
+        request: RequestFacts | None,
+    ) -> None:
+        """credentials-exchange Actions: they may deny, or add claims to the access token."""
+        assert self.hooks is not None
+        facts = ExchangeFacts(client, audience, scopes, request or RequestFacts(ip="unknown"))
+        outcome = await self.hooks.credentials_exchange(facts)
+        if outcome.denial is not None:
+            raise denial_error(outcome.denial)
+        if outcome.access_claims:
+            try:
+                check_payload(outcome.access_claims)
+            except ClaimsTooLarge as exc:
+                raise AccessDenied(str(exc)) from exc
+            own_api = audience == self.management_audience
+            claims.update(allowed_claims(outcome.access_claims, claims, namespaced_only=own_api))
 
 
 def _granted_scopes(granted: list[str], requested: Any) -> list[str]:

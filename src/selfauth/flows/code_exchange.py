@@ -11,6 +11,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import AuthorizationCode
 from selfauth.domain.users.model import User
+from selfauth.flows.login_hooks import TokenAdditions
 from selfauth.flows.user_tokens import Grant, UserTokens
 from selfauth.oauth import pkce
 from selfauth.oauth.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
@@ -72,6 +73,8 @@ class CodeExchange:
             auth_time=code.auth_time,
             nonce=code.nonce,
             family_id=code.family_id,
+            # The hooks ran when the code was issued; their claims and scopes wait in the code.
+            additions=TokenAdditions.from_json(code.hook_result),
         )
         return await self.tokens.issue(client, user, grant)
 

@@ -11,7 +11,9 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import RefreshToken
 from selfauth.domain.users.model import User
+from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth.errors import (
     BlockedUser,
     InvalidGrant,
@@ -40,8 +42,11 @@ class RefreshGrant:
     tokens: UserTokens
     secrets: SecretHasher
     clock: Clock
+    hooks: LoginHooks
 
-    async def issue(self, client: Client, params: dict[str, Any]) -> dict[str, Any]:
+    async def issue(
+        self, client: Client, params: dict[str, Any], request: RequestFacts
+    ) -> dict[str, Any]:
         if "refresh_token" not in client.grant_types:
             raise UnauthorizedClient("Grant type 'refresh_token' not allowed for the client.")
         token = await self._live_token(client, params.get("refresh_token"))
@@ -52,6 +57,15 @@ class RefreshGrant:
             raise BlockedUser("user is blocked")
         scopes = _narrowed(token.scope, params.get("scope"))
         server = await self.tokens.resolve_audience(token.audience)
+        # Rules and post-login Actions run on refresh-token exchanges too (Auth0 does).
+        user, additions = await self.hooks.after_login(
+            client,
+            user,
+            protocol="oauth2-refresh-token",
+            request=request,
+            scopes=scopes,
+            audience=token.audience,
+        )
         grant = Grant(
             audience=server,
             scopes=scopes,
@@ -59,6 +73,7 @@ class RefreshGrant:
             auth_time=token.auth_time,
             replaces=token,
             refresh_scopes=token.scope,
+            additions=additions,
         )
         return await self.tokens.issue(client, user, grant)
 

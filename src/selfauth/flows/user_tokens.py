@@ -16,10 +16,12 @@ from selfauth.domain.logins import RefreshToken
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.scopes import CURRENT_USER_SCOPES
 from selfauth.domain.users.model import User
+from selfauth.flows.login_hooks import TokenAdditions
 from selfauth.oauth.errors import AccessDenied, InvalidGrant
 from selfauth.oauth.jwt import TokenSigner
 from selfauth.oauth.scope import requested_scopes
 from selfauth.oidc.claims import OIDC_SCOPES, profile_claims
+from selfauth.oidc.custom_claims import allowed_claims
 
 ID_TOKEN_LIFETIME = 36_000  # Auth0's default for applications
 USERINFO_TOKEN_LIFETIME = 86_400
@@ -49,6 +51,7 @@ class Grant:
     refresh_scopes: list[str] | None = None
     nonce: str | None = None
     family_id: str | None = None  # a new family's id, fixed in advance (the code flow's)
+    additions: TokenAdditions | None = None  # what the login's hooks added
 
 
 @dataclass
@@ -103,7 +106,9 @@ class UserTokens:
         else:
             audience = [server.identifier, userinfo] if "openid" in scopes else server.identifier
             lifetime = server.token_lifetime
-        scope = " ".join(grant.scopes)
+        additions = grant.additions
+        changed = additions.scopes if additions is not None else None
+        scope = " ".join(grant.scopes if changed is None else changed)
         refresh = None
         family_scopes = frozenset(grant.refresh_scopes or grant.scopes)
         if "offline_access" in family_scopes and (server is None or server.allow_offline_access):
@@ -118,6 +123,11 @@ class UserTokens:
             "gty": grant.grant_type,
             "azp": client.client_id,
         }
+        if additions is not None and additions.access_claims:
+            own_api = server is not None and server.identifier == self.management_audience
+            access_claims.update(
+                allowed_claims(additions.access_claims, access_claims, namespaced_only=own_api)
+            )
         alg = server.signing_alg if server is not None else "RS256"
         response: dict[str, Any] = {
             "access_token": await self.signer.sign_async(access_claims, alg=alg),
@@ -137,6 +147,10 @@ class UserTokens:
             }
             if grant.nonce is not None:
                 id_claims["nonce"] = grant.nonce
+            if additions is not None and additions.id_claims:
+                id_claims.update(
+                    allowed_claims(additions.id_claims, id_claims, namespaced_only=False)
+                )
             response["id_token"] = await self.signer.sign_async(id_claims)
         if refresh is not None:
             response["refresh_token"] = refresh

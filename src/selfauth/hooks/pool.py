@@ -32,6 +32,11 @@ class SandboxFailure(Exception):
     """The worker died or hung; the request it was serving cannot be answered."""
 
 
+class _Died(SandboxFailure):
+    def __init__(self) -> None:
+        super().__init__("The sandbox died")
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     call_seconds: float = 5.0
@@ -128,20 +133,42 @@ class WorkerPool:
         if self._closed:
             raise SandboxFailure("The sandbox is shut down")
         async with self._slots:
-            worker = self._idle.get_nowait() if not self._idle.empty() else await self._spawn()
+            worker = await self._ready_worker()
             try:
-                answer = await worker.call(request, deadline)
-            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as error:
-                self._discard(worker)
-                reason = "did not answer in time" if isinstance(error, TimeoutError) else "died"
-                log.warning("sandbox worker %s %s; replaced", worker.pid, reason)
-                raise SandboxFailure(f"The sandbox {reason}") from error
-            except BaseException:
-                # Cancelled mid-request: the worker's pipe is in an unknown state.
-                self._discard(worker)
-                raise
+                answer = await self._call(worker, request, deadline)
+            except _Died:
+                # A worker that died while idle (or on this request) is replaced and the
+                # request tried once more on a fresh one; a second death is the answer.
+                worker = await self._spawn()
+                answer = await self._call(worker, request, deadline)
             self._idle.put_nowait(worker)
         return answer
+
+    async def _ready_worker(self) -> _Worker:
+        while not self._idle.empty():
+            worker = self._idle.get_nowait()
+            if worker.process.returncode is None:
+                return worker
+            self._discard(worker)
+        return await self._spawn()
+
+    async def _call(
+        self, worker: _Worker, request: dict[str, Any], deadline: float
+    ) -> dict[str, Any]:
+        try:
+            return await worker.call(request, deadline)
+        except TimeoutError as error:
+            self._discard(worker)
+            log.warning("sandbox worker %s did not answer in time; replaced", worker.pid)
+            raise SandboxFailure("The sandbox did not answer in time") from error
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            self._discard(worker)
+            log.warning("sandbox worker %s died; replaced", worker.pid)
+            raise _Died from error
+        except BaseException:
+            # Cancelled mid-request: the worker's pipe is in an unknown state.
+            self._discard(worker)
+            raise
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()

@@ -157,3 +157,36 @@ def check_signup_metadata(value: JsonObject) -> None:
                 "user_metadata values must be strings of at most "
                 f"{SIGNUP_METADATA_MAX_VALUE} characters"
             )
+
+
+class MetadataChange:
+    """What a login's hooks asked of one metadata object, in call order, as one change.
+
+    Actions set one root key at a time (`null` removes it); Rules' `updateXMetadata` merges a
+    whole object at the root, where `{}` clears everything (the PATCH rule above).
+    """
+
+    def __init__(self) -> None:
+        self.clear = False
+        self.patch: JsonObject = {}
+
+    def __bool__(self) -> bool:
+        return self.clear or bool(self.patch)
+
+    def set(self, key: str, value: Any) -> None:
+        self.patch[key] = value
+
+    def merge(self, value: JsonObject) -> None:
+        if not value:
+            self.clear, self.patch = True, {}
+        else:
+            self.patch.update(value)
+
+    def applied_to(self, current: JsonObject) -> JsonObject:
+        result = {} if self.clear else dict(current)
+        for key, value in self.patch.items():
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = value
+        return result

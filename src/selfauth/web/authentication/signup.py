@@ -13,10 +13,13 @@ from starlette.responses import Response
 
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
+from selfauth.flows.signup import SignupDenied
+from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -53,8 +56,11 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
         return _error(400, "invalid_signup", exc.message)
     fields = body.model_dump(exclude_none=True)
     client_id = fields.pop("client_id")
+    facts = request_facts(request, client_ip(request, trust_forwarded=False), data)
     try:
-        user = await found.users.signup(client_id, fields)
+        user = await found.signup.register(client_id, fields, facts)
+    except SignupDenied as exc:
+        return _error(400, exc.code, exc.message)
     except Conflict:
         return _error(400, "user_exists", "The user already exists.")
     except PasswordStrengthError as exc:

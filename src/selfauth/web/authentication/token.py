@@ -16,6 +16,7 @@ from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -66,15 +67,16 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
         credentials, allow_public=grant_type != "client_credentials"
     )
     client = caller.client
+    ip = client_ip(request, trust_forwarded=caller.confidential)
     if grant_type == "client_credentials":
-        issued = await found.client_credentials.issue(client, params)
+        issued = await found.client_credentials.issue(client, params, request_facts(request, ip))
     elif grant_type == "refresh_token":
-        issued = await found.refresh.issue(client, params)
+        issued = await found.refresh.issue(client, params, request_facts(request, ip, params))
     elif grant_type == "authorization_code":
         issued = await found.code_exchange.issue(client, params, confidential=caller.confidential)
     else:
-        ip = client_ip(request, trust_forwarded=caller.confidential)
-        issued = await found.password_login.issue(client, grant_type, params, ip)
+        facts = request_facts(request, ip, params)
+        issued = await found.password_login.issue(client, grant_type, params, facts)
     return JSONResponse(issued, headers=_NO_STORE)
 
 

@@ -18,10 +18,12 @@ from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeError, AuthorizeRequest
+from selfauth.flows.signup import SignupDenied
 from selfauth.oauth.errors import OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages.transaction import open_sealed, seal
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter()
 
@@ -129,7 +131,11 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
         session, user = signed_in
-        code = await found.authorizer.issue_code(checked, user, session.auth_time)
+        facts = request_facts(request, client_ip(request, trust_forwarded=False))
+        try:
+            code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
+        except AuthorizeError as exc:
+            return _error(checked, exc)
         return _respond(checked, {"code": code})
     return _login_page(found, request, checked)
 
@@ -156,9 +162,14 @@ async def _signed_in(
     """A fresh session (never the one the browser brought) and the code for the application."""
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     cookie, session = await found.authorizer.start_session(user)
-    response = _respond(
-        checked, {"code": await found.authorizer.issue_code(checked, user, session.auth_time)}
-    )
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    try:
+        code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
+    except AuthorizeError as exc:
+        # A hook refused the login: no session survives it, and the application is told.
+        await found.authorizer.end_session(cookie)
+        return _error(checked, exc)
+    response = _respond(checked, {"code": code})
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -221,9 +232,12 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     }
     if form.get("username"):
         fields["username"] = form["username"]
+    facts = request_facts(request, client_ip(request, trust_forwarded=False), fields)
     try:
-        await found.users.signup(checked.checked_client().client_id, fields)
+        await found.signup.register(checked.checked_client().client_id, fields, facts)
         user = await _check_password(found, request, connection, fields["email"], form)
+    except SignupDenied as exc:
+        message = exc.message
     except Conflict:
         message = "The user already exists."
     except (PasswordStrengthError, InvalidBody, Forbidden) as exc:
