@@ -12,6 +12,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -54,12 +55,15 @@ async def _open(settings: Settings) -> tuple[Database, JobRunner]:
 
 
 def run_import(settings: Settings, file: Path, connection: str, upsert: bool) -> None:
-    async def run() -> Job:
+    path = file.resolve()
+    size = path.stat().st_size
+
+    async def run() -> tuple[Job, list[dict[str, Any]]]:
         database, runner = await _open(settings)
         try:
             target = await runner.database_connection(connection_id=None, name=connection)
             job = await runner.create_import(
-                file.resolve(),
+                path,
                 target,
                 upsert=upsert,
                 external_id=None,
@@ -68,22 +72,21 @@ def run_import(settings: Settings, file: Path, connection: str, upsert: bool) ->
             claimed = await runner.claim(job.id)
             if claimed is None:
                 raise SelfauthError("Another worker took the job before this command could.")
-            with _import_progress(file.stat().st_size) as update:
+            with _ImportProgress(size) as update:
                 await runner.run(claimed, on_progress=update)
             final = await runner.get(job.id)
-            if final.failed:
-                errors = await runner.repo.errors(job.id)
-                _errors_path(file).write_bytes(orjson.dumps(errors, option=orjson.OPT_INDENT_2))
-            return final
+            return final, (await runner.repo.errors(job.id) if final.failed else [])
         finally:
             await runner.stop()
             await database.dispose()
 
     try:
-        job = asyncio.run(run())
+        job, errors = asyncio.run(run())
     except SelfauthError as exc:
         _err.print(f"selfauth: {exc.message}")
         raise typer.Exit(1) from exc
+    if errors:
+        _errors_path(file).write_bytes(orjson.dumps(errors, option=orjson.OPT_INDENT_2))
     _err.print(
         f"job {job.id} {job.status}: {job.inserted} inserted, {job.updated} updated, "
         f"{job.failed} failed, {job.rows_done} total"
@@ -100,7 +103,7 @@ def _errors_path(file: Path) -> Path:
     return file.with_name(file.name + ".errors.json")
 
 
-class _import_progress:  # noqa: N801 (used as a context manager, like a function)
+class _ImportProgress:
     """A rich bar over the bytes of the file, with the counts and the users per second."""
 
     def __init__(self, size: int) -> None:
