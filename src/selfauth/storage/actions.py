@@ -25,14 +25,15 @@ from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._locks import serialize
 from selfauth.storage._rows import to_values
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.lookup import KeyLookup, SelectLookup
 from selfauth.storage.tables import action_versions, actions, trigger_bindings
 
 _BY_ID = KeyLookup(actions, "id")
 _VERSION = KeyLookup(action_versions, "id")
 # Bindings PATCHes, forced deletes and trigger changes read the bindings, then write them.
 _BINDINGS_LOCK = "trigger_bindings"
-_BOUND = (
+# The login runtime's read: one precompiled join, run on the driver (storage/lookup.py).
+_BOUND = SelectLookup(
     sa.select(
         actions.c.id,
         actions.c.name,
@@ -44,7 +45,8 @@ _BOUND = (
     .join(actions, actions.c.id == trigger_bindings.c.action_id)
     .join(action_versions, action_versions.c.id == actions.c.deployed_version_id)
     .where(trigger_bindings.c.trigger_id == sa.bindparam("trigger_id"))
-    .order_by(trigger_bindings.c.position)
+    .order_by(trigger_bindings.c.position),
+    "trigger_id",
 )
 
 
@@ -304,17 +306,15 @@ class SqlActionRepository:
 
     async def bound(self, trigger_id: str) -> list[BoundAction]:
         """The deployed version of each action bound to the trigger, in binding order."""
-        async with self._db.read() as conn:
-            rows = (await conn.execute(_BOUND, {"trigger_id": trigger_id})).all()
         return [
             BoundAction(
-                action_id=row.id,
-                name=row.name,
-                version_id=row.version_id,
-                code=row.code,
-                secrets={s["name"]: s["value"] for s in row.secrets},
+                action_id=row["id"],
+                name=row["name"],
+                version_id=row["version_id"],
+                code=row["code"],
+                secrets={s["name"]: s["value"] for s in row["secrets"]},
             )
-            for row in rows
+            for row in await _BOUND.all(self._db, trigger_id=trigger_id)
         ]
 
 

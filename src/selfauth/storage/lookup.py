@@ -99,3 +99,25 @@ class KeyLookup:
         """The row, locked for the rest of `conn`'s write transaction."""
         row = await conn.fetch_row(*self._locking.arguments(conn.dialect, values))
         return None if row is None else self._decode(row)
+
+
+class SelectLookup:
+    """Any SELECT (joins, several conditions, an ORDER BY of several columns) compiled once and
+    run on the driver, like `KeyLookup`; its parameters are the `bindparam`s named in `keys`."""
+
+    def __init__(self, statement: Select[Any], *keys: str) -> None:
+        selected = list(statement.selected_columns)
+        self._names = [column.name for column in selected]
+        self._decoders = [(i, d) for i, c in enumerate(selected) if (d := _decoder(c))]
+        self._compiled = _Compiled(statement, keys)
+
+    async def all(self, database: Database, **values: Any) -> list[dict[str, Any]]:
+        rows = await database.fetch_rows(*self._compiled.arguments(database.dialect, values))
+        decoded = []
+        for row in rows:
+            fields = list(row)
+            for index, decode in self._decoders:
+                if fields[index] is not None:
+                    fields[index] = decode(fields[index])
+            decoded.append(dict(zip(self._names, fields, strict=True)))
+        return decoded

@@ -13,11 +13,19 @@ from selfauth.errors import Conflict
 from selfauth.storage._locks import serialize
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Database
-from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.lookup import KeyLookup, SelectLookup
 from selfauth.storage.tables import rules, rules_configs
 
 _BY_ID = KeyLookup(rules, "id")
 _RUN_ORDER = (rules.c.order, rules.c.created_at, rules.c.id)
+# The login runtime's reads: precompiled, run on the driver (storage/lookup.py).
+_ENABLED = SelectLookup(
+    rules.select()
+    .where(rules.c.stage == sa.bindparam("stage"), rules.c.enabled.is_(True))
+    .order_by(*_RUN_ORDER),
+    "stage",
+)
+_CONFIG_VALUES = SelectLookup(sa.select(rules_configs.c.key, rules_configs.c.value))
 
 
 def _name_taken(rule_name: str) -> Conflict:
@@ -51,14 +59,7 @@ class SqlRuleRepository:
 
     async def enabled(self) -> list[Rule]:
         """The enabled `login_success` rules in run order: `order`, then creation."""
-        query = (
-            rules.select()
-            .where(rules.c.stage == RULE_STAGE, rules.c.enabled.is_(True))
-            .order_by(*_RUN_ORDER)
-        )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [from_row(Rule, row) for row in rows]
+        return [Rule(**row) for row in await _ENABLED.all(self._db, stage=RULE_STAGE)]
 
     async def insert(self, rule: Rule, *, auto_order: bool) -> Rule:
         """Stores a new rule; with `auto_order` it runs last (highest order + 1)."""
@@ -104,10 +105,7 @@ class SqlRuleConfigRepository:
 
     async def values(self) -> dict[str, str]:
         """Every key and its value: the `configuration` object of a rule."""
-        query = sa.select(rules_configs.c.key, rules_configs.c.value)
-        async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        return {row.key: row.value for row in rows}
+        return {row["key"]: row["value"] for row in await _CONFIG_VALUES.all(self._db)}
 
     async def set(self, key: str, value: str, now: datetime) -> None:
         """Insert or replace in one statement, so concurrent sets of a new key never clash."""
