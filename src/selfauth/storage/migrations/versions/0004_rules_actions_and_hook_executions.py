@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rules")),
         sa.UniqueConstraint("name", name=op.f("uq_rules_name")),
     )
-    op.create_index(
-        op.f("ix_rules_stage_enabled_order"), "rules", ["stage", "enabled", "order"]
-    )
+    op.create_index(op.f("ix_rules_stage_enabled_order"), "rules", ["stage", "enabled", "order"])
     op.create_table(
         "rules_configs",
         sa.Column("key", sa.String(length=127), nullable=False),
@@ -99,9 +97,7 @@ def upgrade() -> None:
             "trigger_id", "position", name=op.f("uq_trigger_bindings_trigger_id_position")
         ),
     )
-    op.create_index(
-        op.f("ix_trigger_bindings_action_id"), "trigger_bindings", ["action_id"]
-    )
+    op.create_index(op.f("ix_trigger_bindings_action_id"), "trigger_bindings", ["action_id"])
 
 
 def downgrade() -> None:
