@@ -41,7 +41,8 @@ def action(body: str, trigger: str = "post-login") -> dict[str, Any]:
 async def run_action(
     sandbox: QuickJsSandbox, body: str, trigger: str = "post-login"
 ) -> dict[str, Any]:
-    job = {"kind": "actions", "trigger": trigger, "scripts": [action(body, trigger)], "event": EVENT}
+    scripts = [action(body, trigger)]
+    job = {"kind": "actions", "trigger": trigger, "scripts": scripts, "event": EVENT}
     return await sandbox.run(job)
 
 
@@ -225,9 +226,8 @@ async def test_a_rule_waiting_on_a_timer_gets_its_callback(sandbox: QuickJsSandb
     }
     answer = await sandbox.run(job)
     assert answer["failed"] is None
-    assert {"type": "claim", "token": "id", "key": "https://x/t", "value": "late", "by": "rules"} in (
-        answer["commands"]
-    )
+    claim = {"type": "claim", "token": "id", "key": "https://x/t", "value": "late", "by": "rules"}
+    assert claim in answer["commands"]
 
 
 async def test_a_rule_that_never_calls_back_fails(sandbox: QuickJsSandbox) -> None:

@@ -63,7 +63,8 @@ class _Worker:
 
     async def call(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
         stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
+        assert stdin is not None
+        assert stdout is not None
         payload = orjson.dumps(request)
         stdin.write(HEADER.pack(len(payload)) + payload)
         async with asyncio.timeout(deadline):

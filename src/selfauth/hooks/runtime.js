@@ -139,7 +139,14 @@
         return api;
       },
     };
-    const api = { access: access };
+    const api = {
+      access: access,
+      cache: {
+        get: unsupported("api.cache.get"),
+        set: unsupported("api.cache.set"),
+        delete: unsupported("api.cache.delete"),
+      },
+    };
     if (trigger === "post-login") {
       api.user = metadataApi();
       api.idToken = claimsApi("id");

@@ -144,7 +144,7 @@ def run(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
                     "__selfauth_trigger, __selfauth_event, __selfauth_secrets, "
                     f"{orjson.dumps(name).decode()}, {int(limits['log_chars'])})"
                 )
-            _enter(context, call_end, lambda: context.eval(driver))
+            _enter(context, call_end, _evaluator(context, driver))
             report = _settle(context, call_end)
             denied = report["denied"]
             outcome = report["outcome"]
@@ -199,6 +199,10 @@ def run(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
         except (Deadline, quickjs.JSException, quickjs.StackOverflow):
             commands = []
     return {"executions": executions, "commands": commands, "denied": denied, "failed": failed}
+
+
+def _evaluator(context: quickjs.Context, source: str) -> Any:
+    return lambda: context.eval(source)
 
 
 def _reader(context: quickjs.Context, what: str) -> Any:
@@ -264,10 +268,7 @@ def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
             return
         request = orjson.loads(incoming.read(HEADER.unpack(header)[0]))
         try:
-            if request["op"] == "check":
-                answer = check(engine, request)
-            else:
-                answer = run(engine, request)
+            answer = check(engine, request) if request["op"] == "check" else run(engine, request)
         except MemoryError:
             answer = {"crash": "The sandbox ran out of memory"}
         except Exception as exception:
