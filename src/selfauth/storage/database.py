@@ -11,8 +11,9 @@ so a writer never blocks the loop waiting for a lock another coroutine holds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
 import asyncpg
@@ -147,6 +148,24 @@ class Database:
         assert self._read_engine is not None
         async with self._read_engine.connect() as aconnection:
             yield _AsyncConn(aconnection)
+
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """SQLite reads inside this block (within `read()`) fail with OperationalError after
+        `seconds`: they run on the event loop, so a runaway query would stall every request.
+        PostgreSQL queries wait off the loop; there this does nothing."""
+        reader = self._sqlite_reader
+        if reader is None:
+            yield
+            return
+        dbapi = reader.connection.dbapi_connection
+        assert dbapi is not None
+        limit = time.monotonic() + seconds
+        dbapi.set_progress_handler(lambda: time.monotonic() > limit, 100_000)
+        try:
+            yield
+        finally:
+            dbapi.set_progress_handler(None, 0)
 
     async def fetch_row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """Run one precompiled SELECT on the driver itself and return its first row.

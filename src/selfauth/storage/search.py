@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +35,8 @@ from selfauth.domain.search.ast import (
 )
 from selfauth.domain.search.terms import metadata_terms
 from selfauth.domain.users.model import User
-from selfauth.storage.database import Conn
+from selfauth.errors import SelfauthError
+from selfauth.storage.database import Conn, Database
 from selfauth.storage.tables import user_search_terms as terms
 from selfauth.storage.tables import users
 
@@ -47,8 +49,18 @@ _OPERATORS: dict[Op, Callable[[Any, Any], Condition]] = {
     Op.GE: lambda a, b: a >= b,
 }
 _JSONPATH_OPERATORS = {Op.EQ: "==", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
+# SQLite runs queries on the event loop, so one must not run for long (PostgreSQL: unbounded).
+SEARCH_DEADLINE_SECONDS = 10.0
 # The largest code point: every string starting with p sorts before p + this.
 _AFTER_ALL = "\U0010ffff"
+
+
+class SearchTimeout(SelfauthError):
+    status_code = 503
+    error_code = "search_timeout"
+
+    def __init__(self) -> None:
+        super().__init__("The search took too long; narrow the query.")
 
 
 def condition(query: Query, dialect: str) -> Condition:
@@ -262,8 +274,8 @@ def _users(rows: Any) -> list[User]:
 
 
 async def page(
-    conn: Conn,
-    where: Condition,
+    db: Database,
+    query: Query,
     *,
     offset: int,
     limit: int,
@@ -276,29 +288,45 @@ async def page(
     column = users.c[sort]
     order = column.desc() if descending else column.asc()
     tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
-    statement = users.select().where(where).order_by(order, tie).offset(offset).limit(limit)
-    found = _users((await conn.execute(statement)).all())
-    total = None
-    if count_up_to is not None:
-        matches = sa.select(sa.literal(1)).select_from(users).where(where).limit(count_up_to)
-        counted = sa.select(sa.func.count()).select_from(matches.subquery())
-        total = (await conn.execute(counted)).scalar_one()
+    async with _reading(db) as conn:
+        where = condition(query, conn.dialect)
+        statement = users.select().where(where).order_by(order, tie).offset(offset).limit(limit)
+        found = _users((await conn.execute(statement)).all())
+        total = None
+        if count_up_to is not None:
+            matches = sa.select(sa.literal(1)).select_from(users).where(where).limit(count_up_to)
+            counted = sa.select(sa.func.count()).select_from(matches.subquery())
+            total = (await conn.execute(counted)).scalar_one()
     return found, total
 
 
 async def walk(
-    conn: Conn, where: Condition, *, after: tuple[Any, str] | None, take: int
+    db: Database, query: Query, *, after: tuple[Any, str] | None, take: int
 ) -> list[User]:
     """The next `take` matches in (created_at, user_id) order, after the checkpoint `after`."""
-    statement = users.select().where(where)
-    if after is not None:
-        created_at, user_id = after
-        at = sa.literal(created_at, users.c.created_at.type)
-        statement = statement.where(
-            sa.or_(
-                users.c.created_at > at,
-                sa.and_(users.c.created_at == at, users.c.user_id > user_id),
+    async with _reading(db) as conn:
+        statement = users.select().where(condition(query, conn.dialect))
+        if after is not None:
+            created_at, user_id = after
+            at = sa.literal(created_at, users.c.created_at.type)
+            statement = statement.where(
+                sa.or_(
+                    users.c.created_at > at,
+                    sa.and_(users.c.created_at == at, users.c.user_id > user_id),
+                )
             )
-        )
-    statement = statement.order_by(users.c.created_at, users.c.user_id).limit(take)
-    return _users((await conn.execute(statement)).all())
+        statement = statement.order_by(users.c.created_at, users.c.user_id).limit(take)
+        return _users((await conn.execute(statement)).all())
+
+
+@asynccontextmanager
+async def _reading(db: Database) -> AsyncIterator[Conn]:
+    """A read under the search deadline; a search past it is 503, as Auth0's timeout."""
+    try:
+        async with db.read() as conn:
+            with db.deadline(SEARCH_DEADLINE_SECONDS):
+                yield conn
+    except sa.exc.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        raise SearchTimeout() from None

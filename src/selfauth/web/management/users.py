@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from selfauth.domain import search
 from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidQueryString
 from selfauth.storage.users import SORTABLE
+from selfauth.web import checkpoint
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
-from selfauth.web.query import FieldSelection, Paging
+from selfauth.web.query import FieldSelection, Paging, integer
 from selfauth.web.security import Caller, Principal, insufficient_scope, require
 
 router = APIRouter()
@@ -107,20 +110,63 @@ async def list_users(
 ) -> Response:
     found = caller.services
     query = request.query_params
-    if query.get("q") or query.get("search_engine") == "v1":
-        raise InvalidQueryString("Query validation error: 'q' searches are not supported yet.")
-    paging = Paging.parse(query)
+    wanted = _search(query)
     selection = FieldSelection.parse(query)
+    if "from" in query or "take" in query:
+        return await _walk(caller, query, wanted or search.parse(""), selection)
+    paging = Paging.parse(query)
     sort, descending = _sort(query.get("sort"))
-    users, total = await found.users.page(
-        offset=paging.offset,
-        limit=paging.per_page,
-        sort=sort,
-        descending=descending,
-        with_total=paging.include_totals,
-    )
+    if wanted is None:
+        users, total = await found.users.page(
+            offset=paging.offset,
+            limit=paging.per_page,
+            sort=sort,
+            descending=descending,
+            with_total=paging.include_totals,
+        )
+    else:
+        window = found.settings.search_max_results
+        if paging.offset >= window:
+            raise InvalidQueryString(
+                f"Query validation error: 'page and per_page reach only the first {window} "
+                "results; walk further with from and take' on property page."
+            )
+        users, total = await found.users.search(
+            wanted,
+            offset=paging.offset,
+            limit=min(paging.per_page, window - paging.offset),
+            sort=sort,
+            descending=descending,
+            count_up_to=window if paging.include_totals else None,
+        )
     items = [selection.apply(management_view(u)) for u in users]
     return JSONResponse(paging.wrap("users", items, total or 0))
+
+
+def _search(query: Mapping[str, str]) -> search.Query | None:
+    """The parsed `q`, or None without one. v3 is the engine; v2 is taken as its alias."""
+    engine = query.get("search_engine")
+    if engine not in (None, "", "v2", "v3"):
+        raise InvalidQueryString(
+            "Query validation error: 'search_engine must be v3 (or v2, its alias)' "
+            "on property search_engine."
+        )
+    q = query.get("q")
+    return None if q is None or not q.strip() else search.parse(q)
+
+
+async def _walk(
+    caller: Caller, query: Mapping[str, str], wanted: search.Query, selection: FieldSelection
+) -> Response:
+    """Checkpoint paging: `take` users after the `from` checkpoint, and the next one."""
+    take = integer(query, "take", 50, 1, 100)
+    start = query.get("from")
+    after = checkpoint.decode(start) if start else None
+    users = await caller.services.users.walk(wanted, after=after, take=take)
+    body: dict[str, Any] = {"users": [selection.apply(management_view(u)) for u in users]}
+    if len(users) == take:
+        body["next"] = checkpoint.encode(users[-1].created_at, users[-1].user_id)
+    return JSONResponse(body)
 
 
 def _sort(raw: str | None) -> tuple[str, bool]:
