@@ -248,10 +248,17 @@ def _sqlite_path(keys: tuple[str, ...]) -> str:
 
 async def write_terms(conn: Conn, user: User, *, replace: bool) -> None:
     """Keep `user_search_terms` in step with the user's metadata, in the caller's transaction."""
-    if conn.dialect != "sqlite":
+    await write_terms_of(conn, [user], replace=replace)
+
+
+async def write_terms_of(conn: Conn, changed: list[User], *, replace: bool) -> None:
+    """`write_terms` for a batch of users. Every writer of users' metadata must call one of
+    these on SQLite, or the users' metadata is not searchable there."""
+    if conn.dialect != "sqlite" or not changed:
         return
     if replace:
-        await conn.execute(terms.delete().where(terms.c.user_id == user.user_id))
+        ids = [user.user_id for user in changed]
+        await conn.execute(terms.delete().where(terms.c.user_id.in_(ids)))
     rows = [
         {
             "user_id": user.user_id,
@@ -260,6 +267,7 @@ async def write_terms(conn: Conn, user: User, *, replace: bool) -> None:
             "number": t.number,
             "flag": t.flag,
         }
+        for user in changed
         for t in metadata_terms(user.user_metadata, user.app_metadata)
     ]
     if rows:
