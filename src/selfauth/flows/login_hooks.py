@@ -52,6 +52,14 @@ class TokenAdditions:
         return cls(data.get("id") or {}, data.get("access") or {}, data.get("scopes"))
 
 
+def _changes(user: User, outcome: HookOutcome) -> bool:
+    """Whether the hooks' metadata differs from what the login read. Caching a value that is
+    already there (the common case on every later login) then costs no write."""
+    new_user_metadata = outcome.user_metadata.applied_to(user.user_metadata)
+    new_app_metadata = outcome.app_metadata.applied_to(user.app_metadata)
+    return new_user_metadata != user.user_metadata or new_app_metadata != user.app_metadata
+
+
 def visible_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in _HIDDEN_PARAMS}
 
@@ -99,7 +107,7 @@ class LoginHooks:
             transaction=transaction or {},
         )
         outcome = await self.runner.post_login(facts)
-        if outcome.changes_metadata:
+        if outcome.changes_metadata and _changes(user, outcome):
             user = await self._write(user, outcome)
         if outcome.denial is not None:
             raise denial_error(outcome.denial)

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from selfauth.errors import SelfauthError
+from selfauth.hooks.pool import SandboxFailure
 from selfauth.oauth.errors import OAuthError
 from selfauth.web.json import JSONResponse
 
@@ -60,6 +61,14 @@ async def _oauth_error(_request: Request, exc: Exception) -> Response:
     return oauth_error(exc.status_code, exc.error, exc.description)
 
 
+async def _sandbox_error(request: Request, exc: Exception) -> Response:
+    """The script sandbox could not answer (a compile check when its worker died twice)."""
+    message = f"The script sandbox is unavailable: {exc}"
+    if _is_oauth_path(request):
+        return oauth_error(503, "temporarily_unavailable", message)
+    return management_error(503, message, "sandbox_unavailable")
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
@@ -84,5 +93,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SelfauthError, _selfauth_error)
     app.add_exception_handler(OAuthError, _oauth_error)
+    app.add_exception_handler(SandboxFailure, _sandbox_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
