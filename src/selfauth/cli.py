@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -69,6 +70,42 @@ def migrate() -> None:
             typer.echo(f"selfauth: admin client secret (shown once): {result.new_secret}")
 
     asyncio.run(run())
+
+
+_IMPORT_FILE = typer.Argument(..., exists=True, dir_okay=False, help="A JSON array of users")
+_EXPORT_FIELDS = typer.Option([], help="Fields to export, e.g. email,user_metadata.plan")
+users = typer.Typer(no_args_is_help=True, help="Import and export users, directly in the database.")
+cli.add_typer(users, name="users")
+
+
+@users.command("import")
+def users_import(
+    file: Path = _IMPORT_FILE,
+    connection: str = typer.Option(
+        "Username-Password-Authentication", help="Database connection to import into"
+    ),
+    upsert: bool = typer.Option(False, help="Overwrite users that exist (matched by email)"),
+) -> None:
+    """Import users as an Auth0 import job does, showing progress, then the summary."""
+    from selfauth.cli_users import run_import
+
+    run_import(_settings(), file, connection, upsert)
+
+
+@users.command("export")
+def users_export(
+    format: str = typer.Option("json", help="json (one object per line) or csv"),
+    fields: list[str] = _EXPORT_FIELDS,
+    connection: str = typer.Option(None, help="Only this connection's users"),
+    limit: int = typer.Option(None, min=1, help="At most this many users"),
+) -> None:
+    """Write users to standard output (never their password hashes)."""
+    from selfauth.cli_users import run_export
+
+    if format not in ("json", "csv"):
+        typer.echo("selfauth: --format is json or csv", err=True)
+        raise typer.Exit(2)
+    run_export(_settings(), format, fields, connection, limit)
 
 
 def main() -> None:
