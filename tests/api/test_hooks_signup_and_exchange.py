@@ -1,0 +1,406 @@
+"""pre- and post-user-registration Actions around sign-ups (`POST /dbconnections/signup` and
+the login page's form), and credentials-exchange Actions on the client-credentials grant.
+
+Registration actions act only for the client their test created; credentials-exchange ones run
+on a throwaway server (the session's harness gets its own tokens through client_credentials)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.test_authorize import code_from, exchange, flow, form_to, login_page
+from tests.api.test_hooks_actions import (
+    Hooks,
+    claims,
+    code_app,
+    eventually,
+    executions,
+    guarded,
+    hook_app,
+)
+from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.server import RunningServer, backends, client_token, serving
+from tests.support.signin import App, assert_oauth_error, http, login, new_client, tokens
+
+PRE = "pre-user-registration"
+POST = "post-user-registration"
+EXCHANGE = "credentials-exchange"
+
+
+@pytest.fixture
+def hooks(api: Api) -> Iterator[Hooks]:
+    """Rules and actions for this test, removed afterwards."""
+    kit = Hooks(api)
+    try:
+        yield kit
+    finally:
+        kit.close()
+
+
+def signup(server: RunningServer, app: App, email: str, **fields: Any) -> httpx.Response:
+    body = {
+        "client_id": app.client_id,
+        "connection": app.connection,
+        "email": email,
+        "password": PASSWORD,
+        **fields,
+    }
+    return http(server.base_url).post("/dbconnections/signup", json=body)
+
+
+def users_with_email(api: Api, email: str) -> list[dict[str, Any]]:
+    response = api.get("/api/v2/users-by-email", email=email)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+# --- pre-user-registration --------------------------------------------------------------------
+
+
+def test_a_denied_sign_up_answers_the_user_message_and_creates_nobody(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(
+        guarded(
+            app.client_id,
+            "  api.access.deny('blocked domain in logs', 'Sign-ups are closed for now.');",
+            PRE,
+        ),
+        PRE,
+    )
+    email = unique_email("denied")
+    response = signup(server, app, email)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "extensibility_error"
+    assert body["description"] == "Sign-ups are closed for now."
+    assert body["statusCode"] == 400
+    assert users_with_email(api, email) == []
+
+
+def test_a_deny_without_a_user_message_gives_the_reason(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(guarded(app.client_id, "  api.access.deny('No sign-ups');", PRE), PRE)
+    email = unique_email("denied")
+    response = signup(server, app, email)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "extensibility_error"
+    assert response.json()["description"] == "No sign-ups"
+    assert users_with_email(api, email) == []
+
+
+def test_validation_error_refuses_the_sign_up(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(
+        guarded(
+            app.client_id,
+            """
+  if (!event.user.email.endsWith('@example.org')) {
+    api.validation.error('invalid_email_domain', 'Use your example.org address.');
+  }
+""",
+            PRE,
+        ),
+        PRE,
+    )
+    email = unique_email("wrong-domain")
+    response = signup(server, app, email)
+    assert response.status_code == 400, response.text
+    assert response.json()["description"] == "Use your example.org address."
+    assert users_with_email(api, email) == []
+    allowed = f"ok.{uuid.uuid4().hex[:10]}@example.org"
+    assert signup(server, app, allowed).status_code == 200
+    assert len(users_with_email(api, allowed)) == 1
+
+
+def test_metadata_set_before_registration_is_on_the_new_user(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(
+        guarded(
+            app.client_id,
+            """
+  api.user.setUserMetadata('greeting', 'hello ' + event.user.email);
+  api.user.setUserMetadata('from_form', event.user.user_metadata.color + '!');
+  api.user.setAppMetadata('plan', {name: 'trial', connection: event.connection.name});
+  api.user.setAppMetadata('client', event.client.client_id);
+""",
+            PRE,
+        ),
+        PRE,
+    )
+    email = unique_email("meta")
+    response = signup(server, app, email, user_metadata={"color": "blue"})
+    assert response.status_code == 200, response.text
+    user = api.user(f"auth0|{response.json()['_id']}")
+    assert user["user_metadata"] == {
+        "color": "blue",
+        "greeting": f"hello {email}",
+        "from_form": "blue!",
+    }
+    assert user["app_metadata"] == {
+        "plan": {"name": "trial", "connection": app.connection},
+        "client": app.client_id,
+    }
+
+
+def test_the_login_pages_sign_up_runs_pre_registration_too(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    client, connection = code_app(api)
+    hooks.action(
+        guarded(
+            client.client_id,
+            """
+  if (event.user.email.startsWith('refused.')) {
+    api.access.deny('refused', 'We cannot take new members.');
+  }
+  api.user.setAppMetadata('signed_up_on', 'page');
+""",
+            PRE,
+        ),
+        PRE,
+    )
+    with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+        f = flow(client, connection)
+        form = form_to(login_page(browser, f), "/u/signup")
+        base = {"tx": form.value("tx"), "csrf": form.value("csrf"), "password": PASSWORD}
+        refused = unique_email("refused")
+        answer = browser.post("/u/signup", data={**base, "email": refused})
+        assert answer.status_code == 400, answer.text
+        assert "We cannot take new members." in answer.text
+        assert users_with_email(api, refused) == []
+        accepted = unique_email("accepted")
+        done = browser.post("/u/signup", data={**base, "email": accepted})
+        code = code_from(done, f)
+    assert tokens(exchange(server, client, code, f))["access_token"]
+    [user] = users_with_email(api, accepted)
+    assert user["app_metadata"] == {"signed_up_on": "page"}
+
+
+# --- post-user-registration -------------------------------------------------------------------
+
+
+def test_post_registration_runs_after_the_sign_up_and_is_recorded(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    action = hooks.action(
+        guarded(
+            app.client_id,
+            "  console.log('registered', event.user.user_id, event.user.email);",
+            POST,
+        ),
+        POST,
+    )
+    email = unique_email("post")
+    response = signup(server, app, email)
+    assert response.status_code == 200, response.text
+    user_id = f"auth0|{response.json()['_id']}"
+
+    def recorded() -> list[dict[str, Any]]:
+        return executions(api, user_id=user_id, trigger_id=POST)
+
+    found = eventually(recorded)
+    assert len(found) == 1, found
+    [result] = found[0]["results"]
+    assert result["action_name"] == action["name"]
+    assert result["status"] == "ok"
+    assert result["logs"] == [{"level": "log", "message": f"registered {user_id} {email}"}]
+    # The user exists and signs in whatever the post-registration actions do.
+    assert tokens(login(server, app, email))["access_token"]
+
+
+def test_a_failing_post_registration_action_does_not_undo_the_sign_up(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(guarded(app.client_id, "  throw new Error('notification failed');", POST), POST)
+    email = unique_email("post-fail")
+    response = signup(server, app, email)
+    assert response.status_code == 200, response.text
+    user_id = f"auth0|{response.json()['_id']}"
+    found = eventually(lambda: executions(api, user_id=user_id, trigger_id=POST))
+    assert [r["status"] for r in found[0]["results"]] == ["error"]
+    assert len(users_with_email(api, email)) == 1
+
+
+# --- credentials-exchange (a throwaway server) ------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=backends())
+def exchanging(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    directory = tmp_path_factory.mktemp(f"hooks-exchange-{request.param}")
+    limits = {"SELFAUTH_HOOK_SCRIPT_SECONDS": "2", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
+    with serving(request.param, directory, limits) as running:
+        yield running
+
+
+@pytest.fixture
+def exchange_api(exchanging: RunningServer) -> Iterator[Api]:
+    found = Api(exchanging, exchanging.admin_token())
+    try:
+        yield found
+    finally:
+        found.http.close()
+
+
+@pytest.fixture
+def exchange_hooks(exchange_api: Api) -> Iterator[Hooks]:
+    kit = Hooks(exchange_api)
+    try:
+        yield kit
+    finally:
+        kit.close()
+
+
+def machine(api: Api, audience: str, scopes: list[str]) -> dict[str, Any]:
+    client = new_client(api, app_type="non_interactive", grant_types=["client_credentials"])
+    grant = api.post(
+        "/api/v2/client-grants",
+        {"client_id": client["client_id"], "audience": audience, "scope": scopes},
+    )
+    assert grant.status_code == 201, grant.text
+    return client
+
+
+def client_credentials(server: RunningServer, client: dict[str, Any], audience: str) -> Any:
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "audience": audience,
+    }
+    return http(server.base_url).post("/oauth/token", json=body)
+
+
+def test_credentials_exchange_adds_claims_to_the_access_token(
+    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+) -> None:
+    api = exchange_api
+    identifier = f"https://api.example.com/{uuid.uuid4().hex[:8]}"
+    created = api.post(
+        "/api/v2/resource-servers",
+        {
+            "identifier": identifier,
+            "name": f"hooks {uuid.uuid4().hex[:6]}",
+            "scopes": [{"value": "read:things", "description": "read"}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    own = machine(api, identifier, ["read:things"])
+    management = machine(api, exchanging.audience, ["read:users"])
+    code = """
+  api.accessToken.setCustomClaim('https://ns.example.com/client', event.client.client_id);
+  api.accessToken.setCustomClaim('https://ns.example.com/audience',
+                                 event.resource_server.identifier);
+  api.accessToken.setCustomClaim('plain', 'kept for custom APIs');
+  api.accessToken.setCustomClaim('sub', 'hijack');
+  api.accessToken.setCustomClaim('scope', 'admin');
+"""
+    exchange_hooks.action(guarded(own["client_id"], code, EXCHANGE), EXCHANGE)
+    exchange_hooks.action(guarded(management["client_id"], code, EXCHANGE), EXCHANGE)
+    found = claims(tokens(client_credentials(exchanging, own, identifier))["access_token"])
+    assert found["https://ns.example.com/client"] == own["client_id"]
+    assert found["https://ns.example.com/audience"] == identifier
+    assert found["plain"] == "kept for custom APIs"
+    assert found["sub"] == f"{own['client_id']}@clients"
+    assert found["scope"] == "read:things"
+    # On the Management API's audience only namespaced claims are added.
+    token = tokens(client_credentials(exchanging, management, exchanging.audience))
+    found = claims(token["access_token"])
+    assert found["https://ns.example.com/audience"] == exchanging.audience
+    assert "plain" not in found
+    assert found["scope"] == "read:users"
+    reader = Api(exchanging, token["access_token"])
+    try:
+        assert reader.get("/api/v2/users").status_code == 200
+    finally:
+        reader.http.close()
+
+
+def test_credentials_exchange_deny_answers_403(
+    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+) -> None:
+    api = exchange_api
+    refused = machine(api, exchanging.audience, ["read:users"])
+    allowed = machine(api, exchanging.audience, ["read:users"])
+    exchange_hooks.action(
+        guarded(refused["client_id"], "  api.access.deny('This client is suspended');", EXCHANGE),
+        EXCHANGE,
+    )
+    response = client_credentials(exchanging, refused, exchanging.audience)
+    body = assert_oauth_error(response, 403, "access_denied")
+    assert body["error_description"] == "This client is suspended"
+    assert "access_token" not in body
+    assert tokens(client_credentials(exchanging, allowed, exchanging.audience))["access_token"]
+    # The administrator's own client is untouched by an action guarded against it.
+    assert client_token(exchanging, exchanging.client_id, exchanging.client_secret)
+
+
+def test_a_failing_credentials_exchange_action_refuses_the_token(
+    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+) -> None:
+    api = exchange_api
+    client = machine(api, exchanging.audience, ["read:users"])
+    action = exchange_hooks.action(
+        guarded(client["client_id"], "  throw new Error('exchange broke');", EXCHANGE), EXCHANGE
+    )
+    body = assert_oauth_error(
+        client_credentials(exchanging, client, exchanging.audience), 403, "access_denied"
+    )
+    assert action["name"] in body["error_description"]
+
+    def ours() -> list[dict[str, Any]]:
+        found = executions(api, trigger_id=EXCHANGE)
+        return [r for e in found for r in e["results"] if r["action_name"] == action["name"]]
+
+    mine = eventually(ours)
+    assert [r["status"] for r in mine] == ["error"]
+
+
+def test_pre_registration_metadata_may_be_any_json(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    # The sign-up body's user_metadata must be strings; what an action sets need not be.
+    app = hook_app(api)
+    hooks.action(
+        guarded(
+            app.client_id,
+            """
+  api.user.setUserMetadata('prefs', {theme: 'dark', sizes: [1, 2]});
+  api.user.setUserMetadata('count', 3);
+""",
+            PRE,
+        ),
+        PRE,
+    )
+    response = signup(server, app, unique_email("json"))
+    assert response.status_code == 200, response.text
+    user = api.user(f"auth0|{response.json()['_id']}")
+    assert user["user_metadata"] == {"prefs": {"theme": "dark", "sizes": [1, 2]}, "count": 3}
+
+
+def test_invalid_metadata_from_pre_registration_refuses_the_sign_up(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(guarded(app.client_id, "  api.user.setAppMetadata('bad.key', 1);", PRE), PRE)
+    email = unique_email("badmeta")
+    response = signup(server, app, email)
+    assert response.status_code == 400, response.text
+    assert users_with_email(api, email) == []
