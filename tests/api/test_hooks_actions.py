@@ -848,13 +848,6 @@ def one_cpu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]
         yield running
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the sandbox's script and trigger limits count CPU time (QuickJS's time limit "
-    "uses clock()), so on a busy CPU a runaway script outlives the pool's wall-clock deadline: "
-    "the worker is killed, the login fails with 'The Actions could not run: The sandbox did not "
-    "answer in time' (no action name) and the execution says 'crash', not 'timeout'",
-)
 def test_runaway_actions_are_stopped_by_the_clock_when_they_share_a_cpu(
     one_cpu: RunningServer,
 ) -> None:
@@ -876,15 +869,6 @@ def test_runaway_actions_are_stopped_by_the_clock_when_they_share_a_cpu(
         api.http.close()
 
 
-# Not strict: whether the listing's read waits behind the blocked insert for a database
-# connection depends on the server's pool at that moment, so the bug does not always show.
-@pytest.mark.xfail(
-    strict=False,
-    reason="bug: GET /api/v2/actions/executions flushes the journal's buffer before reading, "
-    "but does not wait for a batch the background task took a moment earlier and is still "
-    "inserting (ExecutionJournal.flush swaps the buffer out first), so a login's execution can "
-    "be missing right after the login answered while the database is slow to write",
-)
 def test_an_execution_is_listed_even_while_the_journal_is_writing_it(
     server: RunningServer, api: Api, hooks: Hooks
 ) -> None:

@@ -34,6 +34,8 @@ class ExecutionJournal:
         self._buffer: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
         self._flushes = 0
+        # A reader's flush must wait for a batch the background task is still writing.
+        self._writing = asyncio.Lock()
 
     def record(self, execution: dict[str, Any]) -> None:
         if len(self._buffer) < MAX_BUFFERED:
@@ -50,9 +52,11 @@ class ExecutionJournal:
         await self.flush()
 
     async def flush(self) -> None:
-        batch, self._buffer = self._buffer, []
-        if batch:
-            await self._store.add_many(batch)
+        """Write what has gathered; when it returns, every record made before it is stored."""
+        async with self._writing:
+            batch, self._buffer = self._buffer, []
+            if batch:
+                await self._store.add_many(batch)
 
     async def _run(self) -> None:
         while True:

@@ -25,11 +25,25 @@ log = logging.getLogger("selfauth.hooks")
 
 # Beyond the trigger's own limit, the time a worker gets to answer before it is presumed hung.
 GRACE_SECONDS = 2.0
+# The same for one script. The engine's own limit counts CPU time; on a machine short of CPU a
+# script outlives it in wall-clock time, and this watchdog stops it instead.
+SCRIPT_GRACE_SECONDS = 1.0
 CHECK_DEADLINE_SECONDS = 5.0
 
 
 class SandboxFailure(Exception):
-    """The worker died or hung; the request it was serving cannot be answered."""
+    """The worker died or hung; the request it was serving cannot be answered. `script` names
+    the script that was running when the watchdog ran out of patience, if one was."""
+
+    def __init__(self, message: str, script: str | None = None) -> None:
+        super().__init__(message)
+        self.script = script
+
+
+class _Overrun(TimeoutError):
+    def __init__(self, script: str | None) -> None:
+        super().__init__(script)
+        self.script = script
 
 
 class _Died(SandboxFailure):
@@ -61,19 +75,37 @@ class _Worker:
     def pid(self) -> int:
         return self.process.pid
 
-    async def call(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
-        stdin, stdout = self.process.stdin, self.process.stdout
+    async def call(
+        self, request: dict[str, Any], deadline: float, script_seconds: float | None = None
+    ) -> dict[str, Any]:
+        """The worker's answer; `started` frames on the way restart the per-script clock."""
+        stdin = self.process.stdin
         assert stdin is not None
-        assert stdout is not None
         payload = orjson.dumps(request)
         stdin.write(HEADER.pack(len(payload)) + payload)
-        async with asyncio.timeout(deadline):
-            await stdin.drain()
-            header = await stdout.readexactly(HEADER.size)
-            answer: dict[str, Any] = orjson.loads(
-                await stdout.readexactly(HEADER.unpack(header)[0])
-            )
-        return answer
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        script_end = end
+        current: str | None = None
+        while True:
+            try:
+                async with asyncio.timeout_at(min(end, script_end)):
+                    await stdin.drain()
+                    frame = await self._frame()
+            except TimeoutError as error:
+                raise _Overrun(current) from error
+            if "started" not in frame:
+                return frame
+            current = str(frame["started"])
+            if script_seconds is not None:
+                script_end = loop.time() + script_seconds
+
+    async def _frame(self) -> dict[str, Any]:
+        stdout = self.process.stdout
+        assert stdout is not None
+        header = await stdout.readexactly(HEADER.size)
+        frame: dict[str, Any] = orjson.loads(await stdout.readexactly(HEADER.unpack(header)[0]))
+        return frame
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -130,18 +162,20 @@ class WorkerPool:
         self._all.add(worker)
         return worker
 
-    async def request(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+    async def request(
+        self, request: dict[str, Any], deadline: float, script_seconds: float | None = None
+    ) -> dict[str, Any]:
         if self._closed:
             raise SandboxFailure("The sandbox is shut down")
         async with self._slots:
             worker = await self._ready_worker()
             try:
-                answer = await self._call(worker, request, deadline)
+                answer = await self._call(worker, request, deadline, script_seconds)
             except _Died:
                 # A worker that died while idle (or on this request) is replaced and the
                 # request tried once more on a fresh one; a second death is the answer.
                 worker = await self._spawn()
-                answer = await self._call(worker, request, deadline)
+                answer = await self._call(worker, request, deadline, script_seconds)
             self._idle.put_nowait(worker)
         return answer
 
@@ -154,14 +188,18 @@ class WorkerPool:
         return await self._spawn()
 
     async def _call(
-        self, worker: _Worker, request: dict[str, Any], deadline: float
+        self,
+        worker: _Worker,
+        request: dict[str, Any],
+        deadline: float,
+        script_seconds: float | None,
     ) -> dict[str, Any]:
         try:
-            return await worker.call(request, deadline)
-        except TimeoutError as error:
+            return await worker.call(request, deadline, script_seconds)
+        except _Overrun as error:
             self._discard(worker)
-            log.warning("sandbox worker %s did not answer in time; replaced", worker.pid)
-            raise SandboxFailure("The sandbox did not answer in time") from error
+            log.warning("sandbox worker %s overran its time (%s); replaced", worker.pid, error)
+            raise SandboxFailure("Script execution time exceeded", error.script) from error
         except (asyncio.IncompleteReadError, ConnectionError) as error:
             self._discard(worker)
             log.warning("sandbox worker %s died; replaced", worker.pid)
@@ -201,7 +239,11 @@ class QuickJsSandbox:
 
     async def run(self, job: dict[str, Any]) -> dict[str, Any]:
         request = {"op": "run", **job, "limits": self.limits.as_json()}
-        answer = await self.pool.request(request, self.limits.total_seconds + GRACE_SECONDS)
+        answer = await self.pool.request(
+            request,
+            self.limits.total_seconds + GRACE_SECONDS,
+            self.limits.call_seconds + SCRIPT_GRACE_SECONDS,
+        )
         if "crash" in answer:
             raise SandboxFailure(answer["crash"])
         return answer

@@ -199,6 +199,16 @@ class HookRunner:
             answer = await self.sandbox.run(job)
         except SandboxFailure as failure:
             log.warning("%s hooks failed in the sandbox: %s", job["trigger"], failure)
+            if failure.script is not None:
+                # The watchdog stopped a script that outran its time: name it, as the engine
+                # would have.
+                execution["results"].append(
+                    _result(failure.script, started, self.clock(), "timeout", str(failure), [])
+                )
+                outcome.denial = Denial(
+                    "access_denied", f"{kind} '{failure.script}' failed: {failure}", failed=True
+                )
+                return
             names = ", ".join(script["name"] for script in job["scripts"])
             execution["results"].append(
                 _result(names, started, self.clock(), "crash", str(failure), [])

@@ -10,7 +10,9 @@ Request shapes:
 - `{"op": "run", "kind": "rules"|"actions", "trigger": str, "scripts": [{"name", "code",
   "secrets"}], "event": {...}, "user": {...}, "context": {...}, "configuration": {...},
   "limits": {"call_seconds", "total_seconds", "memory_bytes", "log_chars"}}`
-  -> `{"executions": [{"name", "status", "error", "logs", "duration_ms", "unauthorized"}],
+  -> a `{"started": name}` frame as each script starts (the parent's wall-clock watchdog
+  times each script by them), then `{"executions": [{"name", "status", "error", "logs",
+  "duration_ms", "unauthorized"}],
   "commands": [...], "denied": null|{...}, "failed": null|{"name", "reason", "message"}}`
 """
 
@@ -22,6 +24,7 @@ import resource
 import struct
 import sys
 import time
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, BinaryIO
 
@@ -106,7 +109,13 @@ class Deadline(Exception):
     pass
 
 
-def run(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
+def _silent(_name: str) -> None:
+    pass
+
+
+def run(
+    engine: Engine, request: dict[str, Any], announce: Callable[[str], None] = _silent
+) -> dict[str, Any]:
     limits = request["limits"]
     context = engine.fresh(int(limits["memory_bytes"]))
     started = time.monotonic()
@@ -127,6 +136,7 @@ def run(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
         context.set("__selfauth_trigger", request["trigger"])
     for script in request["scripts"]:
         name = script["name"]
+        announce(name)
         call_end = min(total_end, time.monotonic() + float(limits["call_seconds"]))
         begun = time.monotonic()
         status, error = "ok", None
@@ -260,6 +270,12 @@ def _limit_process() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _send(outgoing: BinaryIO, message: dict[str, Any]) -> None:
+    payload = orjson.dumps(message)
+    outgoing.write(HEADER.pack(len(payload)) + payload)
+    outgoing.flush()
+
+
 def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
     engine = Engine()
     while True:
@@ -268,14 +284,15 @@ def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
             return
         request = orjson.loads(incoming.read(HEADER.unpack(header)[0]))
         try:
-            answer = check(engine, request) if request["op"] == "check" else run(engine, request)
+            if request["op"] == "check":
+                answer = check(engine, request)
+            else:
+                answer = run(engine, request, lambda name: _send(outgoing, {"started": name}))
         except MemoryError:
             answer = {"crash": "The sandbox ran out of memory"}
         except Exception as exception:
             answer = {"crash": f"{type(exception).__name__}: {exception}"}
-        payload = orjson.dumps(answer)
-        outgoing.write(HEADER.pack(len(payload)) + payload)
-        outgoing.flush()
+        _send(outgoing, answer)
         # Ready the next context while the parent is busy with this answer.
         engine.prepare_next()
 
