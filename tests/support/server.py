@@ -98,6 +98,8 @@ def start(
         "SELFAUTH_DATABASE_URL": database_url,
         "SELFAUTH_ISSUER": f"http://127.0.0.1:{port}/",
         "SELFAUTH_BCRYPT_COST": "4",  # tests check behaviour, not hashing cost
+        # Job files beside the server's log, never in the working tree (PostgreSQL's default).
+        "SELFAUTH_JOBS_DIR": str(log_path.parent / "jobs"),
         # The shared test servers take bursts of requests; test_rate_limits.py runs its own.
         "SELFAUTH_MANAGEMENT_RATE_LIMIT": "100000",
         "SELFAUTH_MANAGEMENT_RATE_BURST": "100000",
