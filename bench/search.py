@@ -55,6 +55,7 @@ BATCH = 20_000
 
 QUERIES: list[tuple[str, str]] = [
     ("equality, common (2% match)", 'app_metadata.plan:"enterprise"'),
+    ("equality, very common (70%)", 'app_metadata.plan:"free"'),
     ("equality, one user", 'user_metadata.customer_id:"C0500000"'),
     ("equality, one user, AND", 'app_metadata.org_id:"org_1234" AND user_metadata.age:42'),
     ("nested", 'user_metadata.address.city:"Vienna"'),
