@@ -6,11 +6,14 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from selfauth import __version__
 from selfauth.config import Settings
+from selfauth.domain.actions.rules import RuleService
+from selfauth.domain.actions.service import ActionService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -23,17 +26,27 @@ from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
+from selfauth.flows.jobs.runner import JobRunner, JobSettings
+from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
+from selfauth.flows.signup import Signup
 from selfauth.flows.user_tokens import UserTokens
+from selfauth.hooks.journal import ExecutionJournal
+from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
+from selfauth.hooks.runner import HookRunner
 from selfauth.oauth.jwt import TokenSigner, TokenVerifier
+from selfauth.storage.actions import SqlActionRepository
 from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
+from selfauth.storage.executions import SqlExecutionRepository
+from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.resource_servers import SqlResourceServerRepository
+from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
 from selfauth.storage.sessions import (
     SqlCodeRepository,
     SqlLoginFailureRepository,
@@ -45,6 +58,7 @@ from selfauth.web import errors
 from selfauth.web.authentication import signup, token, userinfo, wellknown
 from selfauth.web.context import Services
 from selfauth.web.guards import RequestGuard
+from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
 from selfauth.web.pages import authorize as pages
 
@@ -81,6 +95,40 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     failures = SqlLoginFailureRepository(database)
     refresh_tokens = SqlRefreshTokenRepository(database)
     codes = SqlCodeRepository(database)
+    rules = SqlRuleRepository(database)
+    actions = SqlActionRepository(database)
+    user_service = UserService(
+        users,
+        connections,
+        hasher,
+        MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth),
+        clock,
+    )
+    sandbox = QuickJsSandbox(
+        WorkerPool(
+            settings.hook_workers,
+            SandboxLimits(
+                call_seconds=settings.hook_script_seconds,
+                total_seconds=settings.hook_trigger_seconds,
+                memory_bytes=settings.hook_memory_mb << 20,
+                log_chars=settings.hook_log_chars,
+            ),
+        )
+    )
+    await sandbox.pool.start()
+    executions = SqlExecutionRepository(database)
+    journal = ExecutionJournal(executions, clock)
+    journal.start()
+    hook_runner = HookRunner(
+        sandbox,
+        SqlRuleRepository(database),
+        SqlRuleConfigRepository(database),
+        SqlActionRepository(database),
+        journal,
+        tenant=settings.issuer_url,
+        clock=clock,
+    )
+    login_hooks = LoginHooks(hook_runner, user_service, connections)
     user_tokens = UserTokens(
         signer,
         refresh_tokens,
@@ -93,13 +141,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     return Services(
         settings=settings,
         clock=clock,
-        users=UserService(
-            users,
-            connections,
-            hasher,
-            MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth),
-            clock,
-        ),
+        users=user_service,
         clients=clients,
         client_grants=grants,
         connections=connections,
@@ -108,7 +150,12 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         secrets=secrets,
         verifier=verifier,
         client_credentials=ClientCredentialsGrant(
-            grants, resource_servers, signer, settings.issuer_url
+            grants,
+            resource_servers,
+            signer,
+            settings.issuer_url,
+            settings.management_audience,
+            hook_runner,
         ),
         client_service=ClientService(clients, secrets, clock),
         grant_service=ClientGrantService(grants, clients, resource_servers),
@@ -125,8 +172,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             user_tokens,
             settings.default_directory,
             clock,
+            login_hooks,
         ),
-        refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock),
+        refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks),
         login_failures=failures,
         authorizer=Authorizer(
             clients,
@@ -138,9 +186,38 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             clock,
             settings.default_directory,
             settings.allow_plain_pkce,
+            login_hooks,
         ),
         code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
+        sandbox=sandbox,
+        signup=Signup(user_service, clients, hook_runner),
+        executions=executions,
+        journal=journal,
+        rules=rules,
+        rule_configs=SqlRuleConfigRepository(database),
+        actions=actions,
+        rule_service=RuleService(rules, clock),
+        action_service=ActionService(actions, clock),
+        jobs=job_runner(database, connections, secrets, settings, clock),
     )
+
+
+def job_runner(
+    database: Database,
+    connections: SqlConnectionRepository,
+    secrets: SecretHasher,
+    settings: Settings,
+    clock: Clock,
+) -> JobRunner:
+    job_settings = JobSettings(
+        directory=Path(settings.jobs_path),
+        max_concurrent=settings.max_concurrent_jobs,
+        link_ttl_seconds=settings.export_url_ttl_seconds,
+        metadata_max_bytes=settings.metadata_max_bytes,
+        metadata_max_depth=settings.metadata_max_depth,
+    )
+    repo = SqlJobRepository(database)
+    return JobRunner(repo, connections, secrets, job_settings, settings.issuer_url, clock)
 
 
 def _buckets(rate: float, burst: int) -> TokenBuckets | None:
@@ -166,8 +243,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
             gc.freeze()
-            yield
+            await app.state.services.jobs.start()
+            try:
+                yield
+            finally:
+                await app.state.services.jobs.stop()
         finally:
+            found = getattr(app.state, "services", None)
+            if found is not None:
+                await found.journal.close()
+                await found.sandbox.pool.close()
             await database.dispose()
 
     app = FastAPI(
@@ -190,6 +275,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(userinfo.router)
     app.include_router(signup.router)
     app.include_router(pages.router)
+    app.include_router(management_jobs.download_router)
     return app
 
 

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     # Behind a reverse proxy every request comes from the proxy's address: raise these.
     auth_rate_limit: float = Field(default=300.0, ge=0)
     auth_rate_burst: int = Field(default=600, ge=1)
+    # User search: how far page/per_page may reach (Auth0: 1000); from/take walks further.
+    search_max_results: int = Field(default=1000, ge=1, le=1_000_000)
+    # Rules and Actions: sandbox worker processes, the wall-clock limit of one script and of a
+    # whole trigger (Auth0's 20 s), the engine's memory cap, and console output kept per script.
+    hook_workers: int = Field(default=2, ge=1, le=64)
+    hook_script_seconds: float = Field(default=5.0, gt=0, le=300)
+    hook_trigger_seconds: float = Field(default=20.0, gt=0, le=300)
+    hook_memory_mb: int = Field(default=64, ge=8, le=1024)
+    hook_log_chars: int = Field(default=4096, ge=0, le=1_048_576)
+    # Import and export jobs: where their files live (default: `jobs/` beside a SQLite file,
+    # `./selfauth-jobs` with PostgreSQL), how many run at once, the largest import upload,
+    # and how long an export's download link works.
+    jobs_dir: str | None = None
+    max_concurrent_jobs: int = Field(default=2, ge=1, le=64)
+    max_import_bytes: int = Field(default=10 * 1024**3, ge=1024)
+    export_url_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +113,16 @@ class Settings(BaseSettings):
     @property
     def issuer_url(self) -> str:
         return self.issuer or f"http://{self.host}:{self.port}/"
+
+    @property
+    def jobs_path(self) -> str:
+        if self.jobs_dir:
+            return self.jobs_dir
+        url = self.database
+        if url.dialect == "sqlite":
+            database_file = url.sqlalchemy.removeprefix("sqlite+pysqlite:///")
+            return f"{database_file.rpartition('/')[0] or '.'}/jobs"
+        return "selfauth-jobs"
 
     @property
     def management_audience(self) -> str:

@@ -30,4 +30,11 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     *_crud("connections"),
     *_crud("client_grants"),
     *_crud("resource_servers"),
+    *_crud("rules"),
+    "read:rules_configs",
+    "update:rules_configs",
+    "delete:rules_configs",
+    *_crud("actions"),
+    "read:logs",
+    "read:users_app_metadata",
 )

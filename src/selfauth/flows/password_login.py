@@ -13,7 +13,9 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
+from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth.errors import (
     BlockedUser,
     InvalidGrant,
@@ -40,6 +42,7 @@ class ConnectionFinder(Protocol):
 class LoginUsers(Protocol):
     async def find_login(self, connection_id: str, identifier: str) -> User | None: ...
     async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
+    async def replace_password_hash(self, user_id: str, old: str, new: str) -> None: ...
 
 
 class FailureCounter(Protocol):
@@ -58,9 +61,10 @@ class PasswordLogin:
     tokens: UserTokens
     default_connection: str
     clock: Clock
+    hooks: LoginHooks
 
     async def issue(
-        self, client: Client, grant_type: str, params: dict[str, Any], ip: str
+        self, client: Client, grant_type: str, params: dict[str, Any], request: RequestFacts
     ) -> dict[str, Any]:
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"Grant type '{grant_type}' not allowed for the client.")
@@ -75,12 +79,25 @@ class PasswordLogin:
         connection = await self._connection(client, realm or self.default_connection)
         server = await self.tokens.resolve_audience(params.get("audience"))
         scopes = self.tokens.scopes_for(server, params.get("scope"))
-        user = await self.check_password(connection, username, password, ip)
-        return await self.tokens.issue(
+        user = await self.check_password(connection, username, password, request.ip)
+        protocol = "oauth2-password" if grant_type == PASSWORD_REALM else "oauth2-resource-owner"
+        user, additions = await self.hooks.after_login(
             client,
             user,
-            Grant(audience=server, scopes=scopes, grant_type=PASSWORD, auth_time=int(time.time())),
+            protocol=protocol,
+            request=request,
+            scopes=scopes,
+            audience=server.identifier if server else None,
+            connection=connection,
         )
+        grant = Grant(
+            audience=server,
+            scopes=scopes,
+            grant_type=PASSWORD,
+            auth_time=int(time.time()),
+            additions=additions,
+        )
+        return await self.tokens.issue(client, user, grant)
 
     async def _connection(self, client: Client, name: str) -> Connection:
         connection = await self.connections.get_by_name(name)
@@ -104,7 +121,12 @@ class PasswordLogin:
                 raise TooManyRequests(BUSY)
         valid = False
         try:
-            valid = await self.hasher.verify(password, user.password_hash if user else None)
+            stored = user.password_hash if user else None
+            valid = await self.hasher.verify(password, stored)
+            if valid and user is not None and stored and self.hasher.outdated(stored):
+                # An imported custom hash: bcrypt at our cost from now on.
+                rehashed = await self.hasher.hash(password)
+                await self.users.replace_password_hash(user.user_id, stored, rehashed)
         finally:
             if guarded and user is not None:
                 await self.failures.settle(

@@ -170,7 +170,8 @@ users = sa.Table(
     sa.Column("nickname", sa.String(350), nullable=True),
     sa.Column("picture", sa.Text, nullable=True),
     sa.Column("blocked", sa.Boolean, nullable=False),
-    sa.Column("password_hash", sa.String(128), nullable=True),
+    # bcrypt, or an imported hash (domain/password_hashes.py), which may be longer.
+    sa.Column("password_hash", sa.Text, nullable=True),
     sa.Column("identities", Json, nullable=False),
     sa.Column("user_metadata", Json, nullable=False),
     sa.Column("app_metadata", Json, nullable=False),
@@ -184,6 +185,38 @@ users = sa.Table(
     sa.UniqueConstraint("connection_id", "username"),
     sa.Index(None, "email"),
     sa.Index(None, "created_at"),
+)
+
+# User search (storage/search.py). Case-insensitive fields are compared lower-cased.
+sa.Index("ix_users_lower_email", sa.func.lower(users.c.email))
+sa.Index("ix_users_lower_name", sa.func.lower(users.c.name))
+# PostgreSQL answers metadata and identity searches from the JSONB columns through GIN.
+for _column in ("user_metadata", "app_metadata", "identities"):
+    sa.Index(
+        f"ix_users_{_column}_gin",
+        users.c[_column],
+        postgresql_using="gin",
+        postgresql_ops={_column: "jsonb_path_ops"},
+    ).ddl_if(dialect="postgresql")
+
+# SQLite has no JSON index, so each searchable metadata value (domain/search/terms.py) is a
+# row here, written in the same transaction as the user.
+user_search_terms = sa.Table(
+    "user_search_terms",
+    metadata,
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("number", sa.Float, nullable=True),
+    sa.Column("flag", sa.Boolean, nullable=True),
+    sa.Index(None, "path", "text"),
+    sa.Index(None, "path", "number"),
+    sa.Index(None, "user_id"),
 )
 
 refresh_tokens = sa.Table(
@@ -263,6 +296,8 @@ authorization_codes = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime, nullable=True),
+    # What the login's hooks added for the tokens (claims, scope changes), applied at exchange.
+    sa.Column("hook_result", Json, nullable=True),
 )
 
 login_sessions = sa.Table(
@@ -281,4 +316,141 @@ login_sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("connection_id", sa.String(32), nullable=True),
+    sa.Column("connection_name", sa.String(128), nullable=True),
+    sa.Column("external_id", sa.String(255), nullable=True),
+    sa.Column("upsert", sa.Boolean, nullable=False),
+    sa.Column("send_completion_email", sa.Boolean, nullable=False),
+    sa.Column("format", sa.String(8), nullable=True),
+    sa.Column("limit", sa.Integer, nullable=True),
+    sa.Column("fields", Json, nullable=True),
+    sa.Column("file_path", sa.Text, nullable=True),
+    # Progress is committed with each batch's users, so a restart resumes exactly there.
+    sa.Column("progress_total", sa.BigInteger, nullable=False),
+    sa.Column("progress_done", sa.BigInteger, nullable=False),
+    sa.Column("rows_done", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("status_details", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    # The worker running the job and until when; past that, another worker may take it over.
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Index(None, "status"),
+)
+
+job_errors = sa.Table(
+    "job_errors",
+    metadata,
+    sa.Column(
+        "job_id", sa.String(32), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # The row's position in the file (0-based), so errors list in file order.
+    sa.Column("row_index", sa.Integer, primary_key=True),
+    sa.Column("user", Json, nullable=False),
+    sa.Column("errors", Json, nullable=False),
+)
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("script", sa.Text, nullable=False),
+    sa.Column("order", sa.Integer, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The login runtime reads the enabled rules of a stage in run order.
+    sa.Index(None, "stage", "enabled", "order"),
+)
+
+rules_configs = sa.Table(
+    "rules_configs",
+    metadata,
+    sa.Column("key", sa.String(127), primary_key=True),
+    # Plain text: only rules read it; no API returns it (see docs/management-api.md).
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("supported_triggers", Json, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("runtime", sa.String(16), nullable=False),
+    # [{name, value, updated_at}]; values in plain text, never returned by any API.
+    sa.Column("secrets", Json, nullable=False),
+    # No foreign key: a version row refers back to its action (the cycle would need
+    # deferred constraints); the storage keeps the two in step in one transaction.
+    sa.Column("deployed_version_id", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+action_versions = sa.Table(
+    "action_versions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "action_id",
+        sa.String(36),
+        sa.ForeignKey("actions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("runtime", sa.String(16), nullable=False),
+    sa.Column("supported_triggers", Json, nullable=False),
+    sa.Column("secrets", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("action_id", "number"),
+)
+
+trigger_bindings = sa.Table(
+    "trigger_bindings",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("trigger_id", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    # No cascade: a bound action cannot be deleted until it is unbound (`?force=true`).
+    sa.Column("action_id", sa.String(36), sa.ForeignKey("actions.id"), nullable=False),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("trigger_id", "position"),
+    sa.Index(None, "action_id"),
+)
+
+# One row per trigger run that had scripts: what each Rule/Action did, its logs and timing.
+# No foreign keys: the record outlives the user or client it was about.
+hook_executions = sa.Table(
+    "hook_executions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("trigger_id", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(300), nullable=True),
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("results", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "created_at"),
+    sa.Index(None, "user_id", "created_at"),
 )

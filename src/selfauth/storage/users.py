@@ -9,9 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from selfauth.domain.search import Query
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import inexistent_user
 from selfauth.errors import Conflict
+from selfauth.storage import search as user_search
 from selfauth.storage.database import Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import users
@@ -62,6 +64,7 @@ class SqlUserRepository:
         try:
             async with self._db.write() as conn:
                 await conn.execute(users.insert().values(_values(user)))
+                await user_search.write_terms(conn, user, replace=False)
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 
@@ -83,6 +86,8 @@ class SqlUserRepository:
                     await conn.execute(
                         users.update().where(users.c.user_id == user_id).values(changed)
                     )
+                if "user_metadata" in changed or "app_metadata" in changed:
+                    await user_search.write_terms(conn, updated, replace=True)
                 return updated
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
@@ -116,11 +121,46 @@ class SqlUserRepository:
             row = (await conn.execute(statement)).first()
         return None if row is None else _user(row)
 
+    async def replace_password_hash(self, user_id: str, old: str, new: str) -> None:
+        """Swap an imported hash for bcrypt, unless the password changed meanwhile."""
+        statement = (
+            users.update()
+            .where(users.c.user_id == user_id, users.c.password_hash == old)
+            .values(password_hash=new)
+        )
+        async with self._db.write() as conn:
+            await conn.execute(statement)
+
     async def by_email(self, email: str) -> list[User]:
         query = users.select().where(users.c.email == email).order_by(users.c.user_id)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_user(row) for row in rows]
+
+    async def search(
+        self,
+        query: Query,
+        *,
+        offset: int,
+        limit: int,
+        sort: str,
+        descending: bool,
+        count_up_to: int | None,
+    ) -> tuple[list[User], int | None]:
+        """Users matching `query` (domain/search), a page at a time; see storage/search.py."""
+        return await user_search.page(
+            self._db,
+            query,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+            count_up_to=count_up_to,
+        )
+
+    async def walk(self, query: Query, *, after: tuple[Any, str] | None, take: int) -> list[User]:
+        """Matches in a stable order from a checkpoint (`from`/`take` paging)."""
+        return await user_search.walk(self._db, query, after=after, take=take)
 
     async def page(
         self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool

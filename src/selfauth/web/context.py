@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from selfauth.config import Settings
+from selfauth.domain.actions.rules import RuleService
+from selfauth.domain.actions.service import ActionService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
@@ -18,13 +20,20 @@ from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
+from selfauth.flows.jobs.runner import JobRunner
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
+from selfauth.flows.signup import Signup
+from selfauth.hooks.journal import ExecutionJournal
+from selfauth.hooks.pool import QuickJsSandbox
 from selfauth.oauth.jwt import TokenVerifier
+from selfauth.storage.actions import SqlActionRepository
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
+from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.resource_servers import SqlResourceServerRepository
+from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
 from selfauth.storage.sessions import SqlLoginFailureRepository
 
 
@@ -53,6 +62,16 @@ class Services:
     login_failures: SqlLoginFailureRepository
     authorizer: Authorizer
     code_exchange: CodeExchange
+    rules: SqlRuleRepository
+    rule_configs: SqlRuleConfigRepository
+    actions: SqlActionRepository
+    rule_service: RuleService
+    action_service: ActionService
+    sandbox: QuickJsSandbox
+    signup: Signup
+    executions: SqlExecutionRepository
+    journal: ExecutionJournal
+    jobs: JobRunner
 
 
 def services_of(request: Request) -> Services:

@@ -12,6 +12,7 @@ from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, metadata
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
@@ -31,6 +32,19 @@ class UserRepository(Protocol):
     async def page(
         self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
     ) -> tuple[list[User], int | None]: ...
+    async def search(
+        self,
+        query: Query,
+        *,
+        offset: int,
+        limit: int,
+        sort: str,
+        descending: bool,
+        count_up_to: int | None,
+    ) -> tuple[list[User], int | None]: ...
+    async def walk(
+        self, query: Query, *, after: tuple[Any, str] | None, take: int
+    ) -> list[User]: ...
 
 
 class ConnectionFinder(Protocol):
@@ -86,8 +100,49 @@ class UserService:
             offset=offset, limit=limit, sort=sort, descending=descending, with_total=with_total
         )
 
-    async def signup(self, client_id: str, fields: dict[str, Any]) -> User:
-        """A user signing themselves up: the connection must allow it for this client."""
+    async def search(
+        self,
+        query: Query,
+        *,
+        offset: int,
+        limit: int,
+        sort: str,
+        descending: bool,
+        count_up_to: int | None,
+    ) -> tuple[list[User], int | None]:
+        return await self._users.search(
+            query,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+            count_up_to=count_up_to,
+        )
+
+    async def walk(self, query: Query, *, after: tuple[Any, str] | None, take: int) -> list[User]:
+        return await self._users.walk(query, after=after, take=take)
+
+    async def signup(
+        self,
+        client_id: str,
+        fields: dict[str, Any],
+        hook_changes: tuple[metadata.MetadataChange, metadata.MetadataChange] | None = None,
+    ) -> User:
+        """A user signing themselves up: the connection must allow it for this client.
+        `hook_changes` are the pre-user-registration hooks' metadata, checked as any other."""
+        await self.signup_connection(client_id, fields)
+        metadata.check_signup_metadata(fields.get("user_metadata") or {})
+        if hook_changes is not None:
+            user_change, app_change = hook_changes
+            fields = {
+                **fields,
+                "user_metadata": user_change.applied_to(fields.get("user_metadata") or {}),
+                "app_metadata": app_change.applied_to({}),
+            }
+        return await self.create(fields)
+
+    async def signup_connection(self, client_id: str, fields: dict[str, Any]) -> Connection:
+        """The database connection a sign-up goes to, if it takes sign-ups from this client."""
         connection = await self._connections.get_by_name(fields["connection"])
         if connection is None or not connection.is_database:
             raise InvalidBody(f"Unknown database connection: {fields['connection']}")
@@ -98,8 +153,7 @@ class UserService:
                 f"The connection {connection.name} is not enabled for this client",
                 error_code="unauthorized_client",
             )
-        metadata.check_signup_metadata(fields.get("user_metadata") or {})
-        return await self.create(fields)
+        return connection
 
     async def create(self, fields: dict[str, Any]) -> User:
         """POST /users: database connections only; the password obeys the connection policy."""
@@ -201,6 +255,33 @@ class UserService:
                     updated, app_metadata=metadata.merge(user.app_metadata, app_patch)
                 )
             _check_identifiers(updated, connection)
+            metadata.check_size(
+                updated.user_metadata, updated.app_metadata, limit=self._limits.max_bytes
+            )
+            return updated
+
+        return await self._users.update(user_id, change)
+
+    async def apply_hook_changes(
+        self,
+        user_id: str,
+        user_change: metadata.MetadataChange,
+        app_change: metadata.MetadataChange,
+    ) -> User:
+        """A login's hooks' metadata changes, validated as a PATCH would be, in one write."""
+        max_depth = self._limits.max_depth
+        metadata.check_names(user_change.patch, "user_metadata", max_depth=max_depth)
+        metadata.check_names(app_change.patch, "app_metadata", max_depth=max_depth)
+        metadata.check_app_metadata_keys(app_change.patch)
+        now = self._clock()
+
+        def change(user: User) -> User:
+            updated = dataclasses.replace(
+                user,
+                user_metadata=user_change.applied_to(user.user_metadata),
+                app_metadata=app_change.applied_to(user.app_metadata),
+                updated_at=now,
+            )
             metadata.check_size(
                 updated.user_metadata, updated.app_metadata, limit=self._limits.max_bytes
             )

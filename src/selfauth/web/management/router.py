@@ -5,10 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from selfauth.web.management import (
+    actions,
     client_grants,
     clients,
     connections,
+    executions,
+    jobs,
     resource_servers,
+    rules,
+    rules_configs,
     user_blocks,
     users,
 )
@@ -23,4 +28,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     resource_servers.router,
     connections.router,
     user_blocks.router,
+    rules.router,
+    rules_configs.router,
+    executions.router,
+    actions.router,
+    jobs.router,
 )
