@@ -38,6 +38,7 @@ from selfauth.flows.jobs.runner import JobRunner
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
 from selfauth.storage.keys import SqlKeyRepository
+from selfauth.storage.migrate import upgrade
 
 _err = Console(stderr=True)
 
@@ -46,11 +47,18 @@ async def _open(settings: Settings) -> tuple[Database, JobRunner]:
     from selfauth.app import job_runner, prepare
 
     database = Database(settings.database)
-    result = await prepare(database, settings, utc_now)
-    if result.new_secret is not None:
-        _err.print(f"selfauth: created the admin client {result.client_id}: {result.new_secret}")
-    secrets = SecretHasher(await SqlKeyRepository(database).hmac_key())
     connections = SqlConnectionRepository(database)
+    await upgrade(database)
+    # A tenant that exists is left as its server configured it (the CLI knows no issuer, and
+    # the bootstrap would move the Management API's audience to the default one); only an
+    # empty database gets the first-start records.
+    if not await connections.list():
+        result = await prepare(database, settings, utc_now)
+        if result.new_secret is not None:
+            _err.print(
+                f"selfauth: created the admin client {result.client_id}: {result.new_secret}"
+            )
+    secrets = SecretHasher(await SqlKeyRepository(database).hmac_key())
     return database, job_runner(database, connections, secrets, settings, utc_now)
 
 

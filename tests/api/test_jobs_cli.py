@@ -80,6 +80,9 @@ def test_import_then_export_from_the_command_line(
     assert lines[0] == "email,user_metadata.plan"
     assert f"cli.{tag}.3@example.com,changed" in lines
     assert "$2" not in export.stdout
+    # The CLI leaves the running tenant as its server set it up: the Management API keeps the
+    # server's audience, so new machine clients still get tokens for it.
+    assert api.with_scopes("read:users").get("/api/v2/users", per_page=1).status_code == 200
 
 
 def test_a_bad_connection_is_reported(server: RunningServer, tmp_path: Path) -> None:
