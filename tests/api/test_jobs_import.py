@@ -143,6 +143,42 @@ def test_upsert_overwrites_metadata_whole_and_keeps_the_rest(api: Api, app: App)
     assert user["app_metadata"] == {"role": "admin"}  # not given: untouched
 
 
+def found_by(api: Api, q: str) -> set[str]:
+    response = api.get("/api/v2/users", q=q, search_engine="v3", per_page=100)
+    assert response.status_code == 200, response.text
+    return {user["email"] for user in response.json()}
+
+
+def test_imported_metadata_is_searchable_and_upserts_keep_it_so(api: Api, app: App) -> None:
+    tag = uuid.uuid4().hex[:12]
+    emails = [unique_email("Find") for _ in range(3)]
+    rows = [
+        {
+            "email": email,
+            "user_metadata": {"tag": tag, "address": {"city": f"{tag}-{n}"}, "langs": [tag, "en"]},
+            "app_metadata": {"plan": f"{tag}-gold"},
+        }
+        for n, email in enumerate(emails)
+    ]
+    job = run_import(api, rows, connection_id=app.connection_id)
+    assert job["summary"]["inserted"] == 3
+    everyone = {email.lower() for email in emails}
+    assert found_by(api, f'user_metadata.tag:"{tag}"') == everyone
+    assert found_by(api, f'user_metadata.address.city:"{tag}-1"') == {emails[1].lower()}
+    assert found_by(api, f'user_metadata.langs:"{tag}"') == everyone
+    assert found_by(api, f'app_metadata.plan:"{tag}-gold"') == everyone
+    # An upsert replaces user_metadata: the old values stop matching, the new ones match, and
+    # app_metadata (not in the row) still does.
+    change = {"email": emails[0], "user_metadata": {"tag": f"{tag}-new", "langs": ["fr"]}}
+    again = run_import(api, [change], connection_id=app.connection_id, upsert="true")
+    assert again["summary"]["updated"] == 1
+    assert found_by(api, f'user_metadata.tag:"{tag}"') == everyone - {emails[0].lower()}
+    assert found_by(api, f'user_metadata.langs:"{tag}"') == everyone - {emails[0].lower()}
+    assert found_by(api, f'user_metadata.address.city:"{tag}-0"') == set()
+    assert found_by(api, f'user_metadata.tag:"{tag}-new"') == {emails[0].lower()}
+    assert found_by(api, f'app_metadata.plan:"{tag}-gold"') == everyone
+
+
 def test_an_unreadable_file_is_refused_or_fails_the_job(api: Api, app: App) -> None:
     response = start_import(api, b'{"email": "x@example.com"}', connection_id=app.connection_id)
     assert_error(response, 400, "invalid_body")

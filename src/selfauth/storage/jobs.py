@@ -19,6 +19,7 @@ from selfauth.domain.jobs.model import IMPORT, PROCESSING, UNFINISHED, BatchResu
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.search import write_terms_of
 from selfauth.storage.tables import job_errors, jobs, users
 
 _USER_FIELDS = [f.name for f in dataclasses.fields(User)]
@@ -149,8 +150,10 @@ class SqlJobRepository:
                     users.insert(),
                     [{name: getattr(u, name) for name in _USER_FIELDS} for u in decided.inserts],
                 )
+                await write_terms_of(conn, decided.inserts, replace=False)
             for user_id, changes in decided.updates:
                 await conn.execute(users.update().where(users.c.user_id == user_id).values(changes))
+            await write_terms_of(conn, await _metadata_changed(conn, decided), replace=True)
             errors = result.errors + decided.errors
             if errors:
                 await conn.execute(
@@ -225,6 +228,20 @@ async def _renew(
     )
     if not (await conn.execute(statement)).rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(job_id)
+
+
+async def _metadata_changed(conn: Conn, decided: Plan) -> list[User]:
+    """The updated users whose metadata an upsert replaced, as now stored (SQLite only: their
+    search terms are rewritten from the whole of both documents)."""
+    ids = [
+        user_id
+        for user_id, changes in decided.updates
+        if "user_metadata" in changes or "app_metadata" in changes
+    ]
+    if conn.dialect != "sqlite" or not ids:
+        return []
+    rows = (await conn.execute(users.select().where(users.c.user_id.in_(ids)))).all()
+    return [User(**row._mapping) for row in rows]
 
 
 async def _existing(
