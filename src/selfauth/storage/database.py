@@ -11,8 +11,9 @@ so a writer never blocks the loop waiting for a lock another coroutine holds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ import asyncpg
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
@@ -47,6 +49,17 @@ class Conn(Protocol):
         """Driver-level SQL (from storage/lookup.py) inside this transaction."""
         ...
 
+    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every row of a driver-level SELECT inside this transaction."""
+        ...
+
+    async def insert_rows(self, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk insert of rows holding every column in table order, already in the driver's
+        types (JSON as text; on SQLite datetimes as text and booleans as 0/1), inside this
+        transaction: for imports, where SQLAlchemy's per-row processing costs more than the
+        insert itself."""
+        ...
+
 
 class _InlineConn:
     """A sync SQLite connection behind the async `Conn` interface."""
@@ -71,6 +84,20 @@ class _InlineConn:
             cursor.close()
         return None if row is None else tuple(row)
 
+    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        cursor = self._connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return [tuple(row) for row in cursor.execute(sql, params).fetchall()]
+        finally:
+            cursor.close()
+
+    async def insert_rows(self, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        cursor = self._connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_sqlite_insert(table), rows)
+        finally:
+            cursor.close()
+
 
 class _AsyncConn:
     dialect = "postgresql"
@@ -89,6 +116,24 @@ class _AsyncConn:
         # Through SQLAlchemy, so the statement runs inside the transaction it has begun.
         row = (await self._connection.exec_driver_sql(sql, params)).first()
         return None if row is None else tuple(row)
+
+    async def fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in (await self._connection.exec_driver_sql(sql, params)).all()]
+
+    async def insert_rows(self, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        # A statement through SQLAlchemy first, so that its transaction has begun on the
+        # driver's connection before COPY runs there.
+        await self._connection.exec_driver_sql("SELECT 1")
+        raw = await self._connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection
+        columns = [column.name for column in table.columns]
+        await driver.copy_records_to_table(table.name, records=rows, columns=columns)
+
+
+@functools.cache
+def _sqlite_insert(table: sa.Table) -> str:
+    """`INSERT INTO t (every column) VALUES (?, ...)`, compiled once per table."""
+    return str(table.insert().compile(dialect=sqlite.dialect()))
 
 
 class Database:

@@ -7,24 +7,73 @@ two workers can never both write the same batch.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from selfauth.domain.jobs.import_plan import Existing, Plan
 from selfauth.domain.jobs.model import IMPORT, PROCESSING, UNFINISHED, BatchResult, Job
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
+from selfauth.storage import search_terms_bulk
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.search import write_terms_of
-from selfauth.storage.tables import job_errors, jobs, users
+from selfauth.storage.tables import Json, UTCDateTime, job_errors, jobs, users
 
-_USER_FIELDS = [f.name for f in dataclasses.fields(User)]
+_USER_COLUMNS = tuple(column.name for column in users.columns)
+_USER_VALUES = operator.attrgetter(*_USER_COLUMNS)
+_JSON = [i for i, c in enumerate(users.columns) if c.type is Json]
+_DATETIMES = [i for i, c in enumerate(users.columns) if isinstance(c.type, UTCDateTime)]
+_BOOLEANS = [i for i, c in enumerate(users.columns) if isinstance(c.type, sa.Boolean)]
+# How SQLAlchemy stores a UTCDateTime on SQLite (naive UTC text); asyncpg takes the datetime.
+_SQLITE = sqlite.dialect()
+_SQLITE_DATETIME = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+# Rows per driver call on SQLite, where inserts run on the event loop: each call takes a few
+# tens of milliseconds, and the loop serves other requests between them.
+_SQLITE_CHUNK_USERS = 1000
+_SQLITE_CHUNK_TERMS = 8000
 # Any 64-bit constant: the advisory lock that serialises import-job creation on PostgreSQL.
 _CREATE_LOCK = 0x5E1FA07_1B
+
+
+@dataclass
+class EncodedUsers:
+    """New users as driver rows (users, and their search terms on SQLite), by user_id; built
+    off the event loop before the batch's transaction (see `encode_users`)."""
+
+    users: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    terms: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+
+def encode_users(dialect: str, new: Sequence[User]) -> EncodedUsers:
+    """Pure and thread-safe: the driver rows `commit_batch` inserts for these users."""
+    encoded = EncodedUsers()
+    on_sqlite = dialect == "sqlite"
+    times: dict[datetime, Any] = {}  # a batch's users share their timestamps: format once
+    for user in new:
+        row = list(_USER_VALUES(user))
+        for index in _JSON:
+            row[index] = orjson.dumps(row[index]).decode()
+        if on_sqlite:
+            for index in _DATETIMES:
+                value = row[index]
+                if value is not None:
+                    if value not in times:
+                        times[value] = _SQLITE_DATETIME(value) if _SQLITE_DATETIME else value
+                    row[index] = times[value]
+            for index in _BOOLEANS:
+                row[index] = int(row[index])
+            encoded.terms[user.user_id] = search_terms_bulk.term_rows(user)
+        encoded.users[user.user_id] = tuple(row)
+    return encoded
 
 
 class LeaseLost(Exception):
@@ -139,18 +188,17 @@ class SqlJobRepository:
         lookup: tuple[list[str], list[str], list[str]],
         plan: Callable[[list[Existing]], Plan],
         result: BatchResult,
+        encoded: EncodedUsers | None = None,
     ) -> Plan:
-        """One batch: read the users it touches, plan, write users, errors and progress."""
+        """One batch: read the users it touches, plan, write users, errors and progress.
+        `encoded` holds the driver rows of the users the batch may insert (any missing are
+        encoded here)."""
         emails, usernames, user_ids = lookup
         async with self._db.write() as conn:
             existing = await _existing(conn, job.connection_id or "", emails, usernames, user_ids)
             decided = plan(existing)
             if decided.inserts:
-                await conn.execute(
-                    users.insert(),
-                    [{name: getattr(u, name) for name in _USER_FIELDS} for u in decided.inserts],
-                )
-                await write_terms_of(conn, decided.inserts, replace=False)
+                await _insert_users(conn, decided.inserts, encoded or EncodedUsers())
             for user_id, changes in decided.updates:
                 await conn.execute(users.update().where(users.c.user_id == user_id).values(changes))
             await write_terms_of(conn, await _metadata_changed(conn, decided), replace=True)
@@ -230,6 +278,28 @@ async def _renew(
         raise LeaseLost(job_id)
 
 
+async def _insert_users(conn: Conn, new: list[User], encoded: EncodedUsers) -> None:
+    missing = [user for user in new if user.user_id not in encoded.users]
+    if missing:
+        fresh = encode_users(conn.dialect, missing)
+        encoded.users.update(fresh.users)
+        encoded.terms.update(fresh.terms)
+    rows = [encoded.users[user.user_id] for user in new]
+    if conn.dialect != "sqlite":
+        await conn.insert_rows(users, rows)
+        return
+    # SQLite searches metadata through user_search_terms, kept in step in this transaction
+    # (as `search.write_terms_of` does for other writers).
+    terms = [term for user in new for term in encoded.terms[user.user_id]]
+    for table, chunk, size in (
+        (users, rows, _SQLITE_CHUNK_USERS),
+        (search_terms_bulk.TABLE, terms, _SQLITE_CHUNK_TERMS),
+    ):
+        for start in range(0, len(chunk), size):
+            await conn.insert_rows(table, chunk[start : start + size])
+            await asyncio.sleep(0)  # let the loop serve others between chunks
+
+
 async def _metadata_changed(conn: Conn, decided: Plan) -> list[User]:
     """The updated users whose metadata an upsert replaced, as now stored (SQLite only: their
     search terms are rewritten from the whole of both documents)."""
@@ -244,21 +314,40 @@ async def _metadata_changed(conn: Conn, decided: Plan) -> list[User]:
     return [User(**row._mapping) for row in rows]
 
 
+# Users whose column is one of the keys in one parameter (a JSON array on SQLite, an array on
+# PostgreSQL): the text never varies with the batch, and each key is an index probe (an IN list
+# of a thousand parameters was planned as a full scan on PostgreSQL once the table grew).
+# Emails and usernames are unique per connection, user ids overall.
+_EXISTING_SQL = {
+    ("sqlite", "email"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE email IN (SELECT value FROM json_each(?)) AND connection_id = ?",
+    ("sqlite", "username"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE username IN (SELECT value FROM json_each(?)) AND connection_id = ?",
+    ("sqlite", "user_id"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE user_id IN (SELECT value FROM json_each(?))",
+    ("postgresql", "email"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE email = ANY($1::text[]) AND connection_id = $2",
+    ("postgresql", "username"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE username = ANY($1::text[]) AND connection_id = $2",
+    ("postgresql", "user_id"): "SELECT user_id, email, username, password_hash FROM users"
+    " WHERE user_id = ANY($1::text[])",
+}
+
+
 async def _existing(
     conn: Conn, connection_id: str, emails: list[str], usernames: list[str], user_ids: list[str]
 ) -> list[Existing]:
-    columns = (users.c.user_id, users.c.email, users.c.username, users.c.password_hash)
     found: dict[str, Existing] = {}
-    for column, keys, scoped in (
-        (users.c.email, emails, True),
-        (users.c.username, usernames, True),
-        (users.c.user_id, user_ids, False),
-    ):
+    if conn.dialect == "postgresql":
+        # A generic plan cached while the table was small (a fresh import target) scans it
+        # whole; autovacuum's ANALYZE, which would replace it, may come late or never.
+        await conn.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    for column, keys in (("email", emails), ("username", usernames), ("user_id", user_ids)):
         if not keys:
             continue
-        query = sa.select(*columns).where(column.in_(keys))
-        if scoped:
-            query = query.where(users.c.connection_id == connection_id)
-        for row in (await conn.execute(query)).all():
-            found[row.user_id] = Existing(row.user_id, row.email, row.username, row.password_hash)
+        values: Any = orjson.dumps(keys).decode() if conn.dialect == "sqlite" else keys
+        params = (values,) if column == "user_id" else (values, connection_id)
+        rows = await conn.fetch_all(_EXISTING_SQL[(conn.dialect, column)], params)
+        for user_id, email, username, password_hash in rows:
+            found[user_id] = Existing(user_id, email, username, password_hash)
     return list(found.values())

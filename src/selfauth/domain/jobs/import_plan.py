@@ -37,6 +37,8 @@ class Candidate:
     index: int
     raw: Any
     row: ImportRow
+    # The user the row inserts if nothing conflicts, built ahead (off the event loop).
+    user: User | None = None
 
 
 def plan_batch(
@@ -64,7 +66,7 @@ def plan_batch(
         elif target is not None:
             plan.updates.append((target.user_id, _overwrite(row, target, now)))
         else:
-            plan.inserts.append(new_user(row, connection, now))
+            plan.inserts.append(candidate.user or new_user(row, connection, now))
     return plan
 
 

@@ -5,14 +5,16 @@ Blocking (file reads, JSON parsing, row checks): the runner calls it on a thread
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import ijson
 
-from selfauth.domain.jobs.import_plan import Candidate
+from selfauth.domain.jobs.import_plan import Candidate, new_user
 from selfauth.domain.jobs.import_rows import ImportRow, RowRules, check_row
 from selfauth.domain.jobs.model import BatchResult, RowError
 
@@ -28,6 +30,8 @@ class UnreadableFile(Exception):
 class Batch:
     candidates: list[Candidate]
     result: BatchResult
+    # The rows storage will insert for the candidates' users, encoded on the reader's thread.
+    encoded: Any = None
 
     def lookup(self) -> tuple[list[str], list[str], list[str]]:
         """Emails, usernames and user ids the batch may collide with."""
@@ -48,7 +52,10 @@ def check_array(path: Path) -> None:
 
 
 class ImportReader:
-    def __init__(self, path: Path, rules: RowRules, batch_size: int) -> None:
+    def __init__(
+        self, path: Path, rules: RowRules, batch_size: int, clock: Callable[[], datetime]
+    ) -> None:
+        self._clock = clock
         self._file = path.open("rb")
         self._items = ijson.items(self._file, "item", use_float=True)
         self._rules = rules
@@ -64,14 +71,17 @@ class ImportReader:
     def skip(self, rows: int) -> None:
         """Pass over rows a previous run committed, remembering their identifiers."""
         while rows > 0:
-            batch = self.next_batch(min(rows, self._batch_size))
+            batch = self.next_batch(min(rows, self._batch_size), build=False)
             if batch is None:
                 return
             rows -= batch.result.rows
 
-    def next_batch(self, size: int | None = None) -> Batch | None:
+    def next_batch(self, size: int | None = None, *, build: bool = True) -> Batch | None:
+        """The next rows, checked; each valid one with the user it would insert (`build`)."""
         candidates: list[Candidate] = []
         result = BatchResult(rows=0, progress_done=0)
+        connection = self._rules.connection
+        now = self._clock()
         try:
             for raw in islice(self._items, size or self._batch_size):
                 index = self._index
@@ -80,7 +90,8 @@ class ImportReader:
                 checked = check_row(raw, self._rules)
                 if isinstance(checked, ImportRow):
                     if self._first_time(checked):
-                        candidates.append(Candidate(index, raw, checked))
+                        user = new_user(checked, connection, now) if build else None
+                        candidates.append(Candidate(index, raw, checked, user))
                     else:
                         result.errors.append((index, scrub(raw), [DUPLICATE]))
                 else:
