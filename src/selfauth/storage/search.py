@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -51,6 +51,9 @@ _OPERATORS: dict[Op, Callable[[Any, Any], Condition]] = {
 _JSONPATH_OPERATORS = {Op.EQ: "==", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 # SQLite runs queries on the event loop, so one must not run for long (PostgreSQL: unbounded).
 SEARCH_DEADLINE_SECONDS = 10.0
+# SQLite's unary `+` keeps a column out of index selection: the (path, value) indexes, which
+# both start with the path, are then not used for a per-user check.
+_UNINDEXED_PATH: sa.ColumnElement[str] = sa.literal_column("+user_search_terms.path", sa.String)
 # The largest code point: every string starting with p sorts before p + this.
 _AFTER_ALL = "\U0010ffff"
 
@@ -63,16 +66,30 @@ class SearchTimeout(SelfauthError):
         super().__init__("The search took too long; narrow the query.")
 
 
-def condition(query: Query, dialect: str) -> Condition:
-    """The WHERE clause selecting the users `query` matches."""
-    return _Compiler(dialect).compile(query)
+def condition(
+    query: Query, dialect: str, driving: Mapping[Query, list[str]] | None = None
+) -> Condition:
+    """The WHERE clause selecting the users `query` matches. On SQLite, the metadata tests in
+    `driving` find their users through the term index (few matches, looked up first); every
+    other one is checked user by user as the users are read in page order."""
+    return _Compiler(dialect, driving or {}).compile(query)
 
 
 class _Compiler:
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, driving: Mapping[Query, list[str]]) -> None:
         self.postgres = dialect == "postgresql"
+        self.driving = driving
 
     def compile(self, query: Query) -> Condition:
+        ids = self.driving.get(query)
+        if ids is not None:
+            among = users.c.user_id.in_(ids)
+            # A metadata test's ids are exactly its matches; an AND's are a superset of its
+            # matches (the intersection of its metadata tests), so its tests still apply.
+            return among if _is_term_test(query) else sa.and_(among, self._compile(query))
+        return self._compile(query)
+
+    def _compile(self, query: Query) -> Condition:
         if isinstance(query, And):
             return sa.and_(*(self.compile(item) for item in query.items))
         if isinstance(query, Or):
@@ -164,17 +181,24 @@ class _Compiler:
     def _metadata(self, query: Compare | Pattern | Exists) -> Condition:
         if self.postgres:
             return _jsonpath_condition(query)
-        return users.c.user_id.in_(
-            sa.select(terms.c.user_id).where(_term_condition(query)).distinct()
+        # Checked per user through that user's own terms: SQLite would otherwise walk the
+        # (path, value) index, which for a common value means every match, for every user.
+        return (
+            sa.select(1)
+            .select_from(terms)
+            .where(terms.c.user_id == users.c.user_id, _term_condition(query, _UNINDEXED_PATH))
+            .exists()
         )
 
 
-def _term_condition(query: Compare | Pattern | Exists) -> Condition:
+def _term_condition(
+    query: Compare | Pattern | Exists, path_column: sa.ColumnElement[str] = terms.c.path
+) -> Condition:
     path = query.field.label
     if isinstance(query, Exists):
-        below = sa.and_(terms.c.path > f"{path}.", terms.c.path < f"{path}/")
-        return below if not query.field.path else sa.or_(terms.c.path == path, below)
-    at = terms.c.path == path
+        below = sa.and_(path_column > f"{path}.", path_column < f"{path}/")
+        return below if not query.field.path else sa.or_(path_column == path, below)
+    at = path_column == path
     if isinstance(query, Pattern):
         glob = "*".join(_glob_escape(s) for s in query.segments)
         found = sa.and_(at, terms.c.text.op("GLOB")(sa.literal(glob, sa.String)))
@@ -274,6 +298,81 @@ async def write_terms_of(conn: Conn, changed: list[User], *, replace: bool) -> N
         await conn.execute(terms.insert(), rows)
 
 
+# --- planning (SQLite) ------------------------------------------------------------
+#
+# SQLite keeps no statistics of how many users hold a metadata value, so its planner cannot
+# tell a value three users have from one most users have and picks one plan for both: either
+# it collects every match and sorts them (seconds when most users match), or it reads users in
+# page order and checks each one (seconds when almost none match). So the search first asks each
+# metadata test of the query for its users, stopping at `FEW`: a test with fewer has given all
+# its users, which then drive the query (looked up by id, sorted, at most FEW of them). If no
+# test bounds the query that way, users are read in page order and checked one by one, which
+# finds a page of a common match after a few thousand reads.
+FEW = 2000
+# An AND of tests that each match many users may still match few together (tags:"beta" AND
+# roles:"admin"). When its smallest test matches fewer than this, the tests' users are
+# intersected in the term index (which holds them in order) to find out.
+INTERSECT_UP_TO = 200_000
+
+
+async def _driving(conn: Conn, query: Query) -> dict[Query, list[str]]:
+    """The metadata tests whose users bound the whole query, with those users' ids."""
+    bound, tests = await _bound(conn, query)
+    return tests if bound < FEW else {}
+
+
+async def _bound(conn: Conn, query: Query) -> tuple[float, dict[Query, list[str]]]:
+    """An upper bound of the query's matches (infinity when unknown), and the tests, with
+    their users, that realise it."""
+    if isinstance(query, MatchNone):
+        return 0, {}
+    if isinstance(query, And):
+        for item in query.items:  # the first few-matching test is enough to drive
+            found = await _bound(conn, item)
+            if found[0] < FEW:
+                return found
+        return await _intersection(conn, query)
+    if isinstance(query, Or):
+        total, tests = 0.0, dict[Query, list[str]]()
+        for item in query.items:
+            count, realised = await _bound(conn, item)
+            total += count
+            if total >= FEW:
+                return float("inf"), {}
+            tests.update(realised)
+        return total, tests
+    if _is_term_test(query):
+        some = sa.select(terms.c.user_id).where(_term_condition(query)).distinct().limit(FEW)
+        ids = list((await conn.execute(some)).scalars())
+        return (len(ids), {query: ids}) if len(ids) < FEW else (float("inf"), {})
+    return float("inf"), {}
+
+
+def _is_term_test(query: Query) -> TypeGuard[Compare | Pattern]:
+    return isinstance(query, Compare | Pattern) and query.field.kind is FieldKind.METADATA
+
+
+async def _intersection(conn: Conn, query: And) -> tuple[float, dict[Query, list[str]]]:
+    tests = [item for item in query.items if _is_term_test(item)]
+    if len(tests) < 2:
+        return float("inf"), {}
+    sizes = []
+    for test in tests:
+        some = sa.select(terms.c.user_id).where(_term_condition(test)).limit(INTERSECT_UP_TO)
+        counted = sa.select(sa.func.count()).select_from(some.subquery())
+        sizes.append((await conn.execute(counted)).scalar_one())
+    if min(sizes) >= INTERSECT_UP_TO:
+        return float("inf"), {}
+    both = sa.intersect(
+        *(sa.select(terms.c.user_id).where(_term_condition(test)) for test in tests)
+    ).subquery()
+    ids = list((await conn.execute(sa.select(both.c.user_id).limit(FEW))).scalars())
+    if len(ids) >= FEW:
+        return float("inf"), {}
+    # These users drive the AND; each of its tests is still checked per user.
+    return len(ids), {query: ids}
+
+
 # --- running a search ----------------------------------------------------------
 
 
@@ -297,7 +396,8 @@ async def page(
     order = column.desc() if descending else column.asc()
     tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
     async with _reading(db) as conn:
-        where = condition(query, conn.dialect)
+        driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
+        where = condition(query, conn.dialect, driving)
         statement = users.select().where(where).order_by(order, tie).offset(offset).limit(limit)
         found = _users((await conn.execute(statement)).all())
         total = None
@@ -313,7 +413,8 @@ async def walk(
 ) -> list[User]:
     """The next `take` matches in (created_at, user_id) order, after the checkpoint `after`."""
     async with _reading(db) as conn:
-        statement = users.select().where(condition(query, conn.dialect))
+        driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
+        statement = users.select().where(condition(query, conn.dialect, driving))
         if after is not None:
             created_at, user_id = after
             at = sa.literal(created_at, users.c.created_at.type)

@@ -46,8 +46,14 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
-    op.create_index("ix_user_search_terms_path_text", "user_search_terms", ["path", "text"])
-    op.create_index("ix_user_search_terms_path_number", "user_search_terms", ["path", "number"])
+    op.create_index(
+        "ix_user_search_terms_path_text_user_id", "user_search_terms", ["path", "text", "user_id"]
+    )
+    op.create_index(
+        "ix_user_search_terms_path_number_user_id",
+        "user_search_terms",
+        ["path", "number", "user_id"],
+    )
     op.create_index("ix_user_search_terms_user_id", "user_search_terms", ["user_id"])
     if op.get_bind().dialect.name == "sqlite":
         _index_existing_users()
