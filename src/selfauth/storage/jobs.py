@@ -39,7 +39,7 @@ _SQLITE_DATETIME = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
 # Rows per driver call on SQLite, where inserts run on the event loop: each call takes a few
 # tens of milliseconds, and the loop serves other requests between them.
 _SQLITE_CHUNK_USERS = 1000
-_SQLITE_CHUNK_TERMS = 8000
+_SQLITE_CHUNK_TERMS = 5000
 # Any 64-bit constant: the advisory lock that serialises import-job creation on PostgreSQL.
 _CREATE_LOCK = 0x5E1FA07_1B
 
@@ -51,6 +51,9 @@ class EncodedUsers:
 
     users: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     terms: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    # Every user's terms in (path, value) order: B-tree inserts in key order touch far fewer
+    # pages of the term indexes than the same rows in user order.
+    sorted_terms: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def encode_users(dialect: str, new: Sequence[User]) -> EncodedUsers:
@@ -73,7 +76,14 @@ def encode_users(dialect: str, new: Sequence[User]) -> EncodedUsers:
                 row[index] = int(row[index])
             encoded.terms[user.user_id] = search_terms_bulk.term_rows(user)
         encoded.users[user.user_id] = tuple(row)
+    encoded.sorted_terms = sorted(
+        (term for rows in encoded.terms.values() for term in rows), key=_term_order
+    )
     return encoded
+
+
+def _term_order(term: tuple[Any, ...]) -> tuple[str, str, float]:
+    return term[1], term[2] or "", term[3] or 0.0
 
 
 class LeaseLost(Exception):
@@ -279,18 +289,18 @@ async def _renew(
 
 
 async def _insert_users(conn: Conn, new: list[User], encoded: EncodedUsers) -> None:
-    missing = [user for user in new if user.user_id not in encoded.users]
-    if missing:
-        fresh = encode_users(conn.dialect, missing)
-        encoded.users.update(fresh.users)
-        encoded.terms.update(fresh.terms)
-    rows = [encoded.users[user.user_id] for user in new]
+    if any(user.user_id not in encoded.users for user in new):
+        encoded = encode_users(conn.dialect, new)
+    rows = sorted(encoded.users[user.user_id] for user in new)  # in primary key order
     if conn.dialect != "sqlite":
         await conn.insert_rows(users, rows)
         return
     # SQLite searches metadata through user_search_terms, kept in step in this transaction
     # (as `search.write_terms_of` does for other writers).
-    terms = [term for user in new for term in encoded.terms[user.user_id]]
+    terms = encoded.sorted_terms
+    if len(new) != len(encoded.users):  # some rows failed: their users' terms stay out
+        inserted = {user.user_id for user in new}
+        terms = [term for term in terms if term[0] in inserted]
     for table, chunk, size in (
         (users, rows, _SQLITE_CHUNK_USERS),
         (search_terms_bulk.TABLE, terms, _SQLITE_CHUNK_TERMS),
