@@ -9,219 +9,37 @@ made. Tests that would disrupt other logins run on a throwaway server (`sandboxe
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import pytest
 
 from tests.api.test_authorize import CALLBACK, code_from, exchange, flow, redirected, sign_in
-from tests.api.test_authorize import Client as CodeClient
-from tests.api.test_authorize import new_client as new_code_client
 from tests.support.api import Api
-from tests.support.server import RunningServer, backends, serving
-from tests.support.signin import (
-    GRANTS,
-    App,
-    assert_oauth_error,
-    http,
-    login,
-    new_client,
-    new_connection,
-    tokens,
+from tests.support.hooks import (
+    ACTIONS,
+    EXECUTIONS,
+    TRIGGERS,
+    Hooks,
+    admin_hooks,
+    claims,
+    code_app,
+    executions,
+    guarded,
+    hook_app,
+    recorded,
+    results_of,
+    throwaway_server,
 )
-
-ACTIONS = "/api/v2/actions/actions"
-TRIGGERS = "/api/v2/actions/triggers"
-RULES = "/api/v2/rules"
-RULES_CONFIGS = "/api/v2/rules-configs"
-EXECUTIONS = "/api/v2/actions/executions"
-VERSIONS = {
-    "post-login": "v3",
-    "credentials-exchange": "v2",
-    "pre-user-registration": "v2",
-    "post-user-registration": "v2",
-}
-HANDLERS = {
-    "post-login": "onExecutePostLogin",
-    "credentials-exchange": "onExecuteCredentialsExchange",
-    "pre-user-registration": "onExecutePreUserRegistration",
-    "post-user-registration": "onExecutePostUserRegistration",
-}
-
-
-# --- the kit shared by the hook test files ----------------------------------------------------
-
-
-def claims(token: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    return decoded
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def guarded(client_id: str, body: str, trigger: str = "post-login") -> str:
-    """An action whose handler does `body` for `client_id`'s logins only."""
-    return (
-        f"exports.{HANDLERS[trigger]} = async (event, api) => {{\n"
-        f"  if (!event.client || event.client.client_id !== {json.dumps(client_id)}) return;\n"
-        f"{body}\n"
-        "};"
-    )
-
-
-def guarded_rule(client_id: str, body: str) -> str:
-    """A rule that does `body` (which must call `callback`) for `client_id`'s logins only."""
-    return (
-        "function (user, context, callback) {\n"
-        f"  if (context.clientID !== {json.dumps(client_id)}) {{\n"
-        "    return callback(null, user, context);\n"
-        "  }\n"
-        f"{body}\n"
-        "}"
-    )
-
-
-class Hooks:
-    """Rules, rules-configs and actions made by one test, all removed by `close`."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.rules: list[str] = []
-        self.actions: list[str] = []
-        self.configs: list[str] = []
-        self.bound: dict[str, set[str]] = {}
-
-    def action(
-        self,
-        code: str,
-        trigger: str = "post-login",
-        *,
-        secrets: dict[str, str] | None = None,
-        name: str | None = None,
-        bind: bool = True,
-    ) -> dict[str, Any]:
-        """A deployed action, bound after the trigger's current bindings unless `bind=False`."""
-        body: dict[str, Any] = {
-            "name": name or unique("hook"),
-            "supported_triggers": [{"id": trigger, "version": VERSIONS[trigger]}],
-            "code": code,
-        }
-        if secrets:
-            body["secrets"] = [{"name": k, "value": v} for k, v in secrets.items()]
-        response = self.api.post(ACTIONS, body)
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        self.actions.append(created["id"])
-        deployed = self.api.post(f"{ACTIONS}/{created['id']}/deploy")
-        assert deployed.status_code == 202, deployed.text
-        if bind:
-            self.bind(trigger, created)
-        return created
-
-    def bindings(self, trigger: str) -> list[dict[str, Any]]:
-        response = self.api.get(f"{TRIGGERS}/{trigger}/bindings", per_page=100)
-        assert response.status_code == 200, response.text
-        return [
-            {
-                "ref": {"type": "action_id", "value": b["action"]["id"]},
-                "display_name": b["display_name"],
-            }
-            for b in response.json()["bindings"]
-        ]
-
-    def bind(self, trigger: str, *actions: dict[str, Any]) -> None:
-        """Binds `actions`, in this order, after what the trigger already runs."""
-        refs = [
-            {"ref": {"type": "action_id", "value": a["id"]}, "display_name": a["name"]}
-            for a in actions
-        ]
-        self.bound.setdefault(trigger, set()).update(a["id"] for a in actions)
-        response = self.api.patch(
-            f"{TRIGGERS}/{trigger}/bindings", {"bindings": [*self.bindings(trigger), *refs]}
-        )
-        assert response.status_code == 200, response.text
-
-    def rule(self, script: str, **fields: Any) -> dict[str, Any]:
-        response = self.api.post(RULES, {"name": unique("rule"), "script": script, **fields})
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        self.rules.append(created["id"])
-        return created
-
-    def config(self, key: str, value: str) -> None:
-        self.configs.append(key)
-        response = self.api.http.put(f"{RULES_CONFIGS}/{key}", json={"value": value})
-        assert response.status_code == 200, response.text
-
-    def close(self) -> None:
-        for trigger, ours in self.bound.items():
-            keep = [r for r in self.bindings(trigger) if r["ref"]["value"] not in ours]
-            self.api.patch(f"{TRIGGERS}/{trigger}/bindings", {"bindings": keep})
-        for action_id in self.actions:
-            self.api.http.delete(f"{ACTIONS}/{action_id}", params={"force": "true"})
-        for rule_id in self.rules:
-            self.api.delete(f"{RULES}/{rule_id}")
-        for key in self.configs:
-            self.api.delete(f"{RULES_CONFIGS}/{key}")
-
-
-@pytest.fixture
-def hooks(api: Api) -> Iterator[Hooks]:
-    kit = Hooks(api)
-    try:
-        yield kit
-    finally:
-        kit.close()
-
-
-def hook_app(api: Api, **client_fields: Any) -> App:
-    """A regular web app with the password grants, on a connection of its own."""
-    client = new_client(api, grant_types=GRANTS, **client_fields)
-    connection = new_connection(api, client["client_id"], brute_force_protection=False)
-    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
-
-
-def executions(api: Api, **params: Any) -> list[dict[str, Any]]:
-    response = api.get(EXECUTIONS, per_page=100, **params)
-    assert response.status_code == 200, response.text
-    found: list[dict[str, Any]] = response.json()["executions"]
-    return found
-
-
-def recorded(api: Api, **params: Any) -> list[dict[str, Any]]:
-    """As `executions`, waiting (up to 5 s) until there is one: see
-    test_an_execution_is_listed_even_while_the_journal_is_writing_it."""
-    found: list[dict[str, Any]] = eventually(lambda: executions(api, **params))
-    return found
-
-
-def results_of(api: Api, user_id: str) -> list[dict[str, Any]]:
-    """Every script result of the user's executions, newest execution first."""
-    return [r for e in recorded(api, user_id=user_id) for r in e["results"]]
-
-
-def eventually(probe: Callable[[], Any], seconds: float = 5.0) -> Any:
-    """`probe()`'s first truthy answer, asked every 0.1 s for up to `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
-# --- metadata ---------------------------------------------------------------------------------
+from tests.support.hooks import hooks as hooks
+from tests.support.server import RunningServer, serving
+from tests.support.signin import assert_oauth_error, http, login, tokens
 
 
 def test_metadata_cached_by_one_login_is_read_by_the_next(
@@ -590,12 +408,6 @@ def browser(server: RunningServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def code_app(api: Api) -> tuple[CodeClient, str]:
-    """A confidential web app with the code grant, and a connection enabled for it."""
-    client = new_code_client(api, "regular_web")
-    return client, new_connection(api, client.client_id, brute_force_protection=False)["name"]
-
-
 def test_code_flow_claims_wait_in_the_code_and_appear_after_the_exchange(
     server: RunningServer, api: Api, hooks: Hooks, browser: httpx.Client
 ) -> None:
@@ -654,31 +466,14 @@ QUICK_LIMITS = {
 }
 
 
-@pytest.fixture(scope="module", params=backends())
-def sandboxed(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    directory: Path = tmp_path_factory.mktemp(f"hooks-sandbox-{request.param}")
-    with serving(request.param, directory, QUICK_LIMITS) as running:
-        yield running
+sandboxed = throwaway_server("hooks-sandbox", QUICK_LIMITS)
 
 
 @pytest.fixture
-def sandbox_api(sandboxed: RunningServer) -> Iterator[Api]:
-    found = Api(sandboxed, sandboxed.admin_token())
-    try:
-        yield found
-    finally:
-        found.http.close()
-
-
-@pytest.fixture
-def sandbox_hooks(sandbox_api: Api) -> Iterator[Hooks]:
-    kit = Hooks(sandbox_api)
-    try:
+def sandbox_hooks(sandboxed: RunningServer) -> Iterator[Hooks]:
+    """A `Hooks` kit on the administrator's `Api` (`sandbox_hooks.api`) on `sandboxed`."""
+    with admin_hooks(sandboxed) as kit:
         yield kit
-    finally:
-        kit.close()
 
 
 def still_answers(server: RunningServer, api: Api) -> None:
@@ -698,9 +493,9 @@ def still_answers(server: RunningServer, api: Api) -> None:
     ids=["sync-loop", "loop-after-await", "endless-timers"],
 )
 def test_a_runaway_action_fails_its_login_while_other_logins_go_on(
-    sandboxed: RunningServer, sandbox_api: Api, sandbox_hooks: Hooks, body: str
+    sandboxed: RunningServer, sandbox_hooks: Hooks, body: str
 ) -> None:
-    api = sandbox_api
+    api = sandbox_hooks.api
     stuck, fine = hook_app(api), hook_app(api)
     runaway = sandbox_hooks.action(guarded(stuck.client_id, body))
     sandbox_hooks.action(
@@ -729,9 +524,9 @@ def test_a_runaway_action_fails_its_login_while_other_logins_go_on(
 
 
 def test_a_memory_bomb_fails_with_status_oom(
-    sandboxed: RunningServer, sandbox_api: Api, sandbox_hooks: Hooks
+    sandboxed: RunningServer, sandbox_hooks: Hooks
 ) -> None:
-    api = sandbox_api
+    api = sandbox_hooks.api
     app = hook_app(api)
     bomb = sandbox_hooks.action(
         guarded(app.client_id, "  let a = [];\n  while (true) a.push(new Array(1e6).fill(1));")
@@ -769,9 +564,9 @@ PROBE = """
 
 
 def test_tenant_code_reaches_no_module_process_network_or_host_runtime(
-    sandboxed: RunningServer, sandbox_api: Api, sandbox_hooks: Hooks
+    sandboxed: RunningServer, sandbox_hooks: Hooks
 ) -> None:
-    api = sandbox_api
+    api = sandbox_hooks.api
     app = hook_app(api)
     sandbox_hooks.action(guarded(app.client_id, PROBE))
     user = api.create_user(connection=app.connection)
@@ -786,9 +581,9 @@ def test_tenant_code_reaches_no_module_process_network_or_host_runtime(
 
 
 def test_one_login_leaves_nothing_behind_for_the_next(
-    sandboxed: RunningServer, sandbox_api: Api, sandbox_hooks: Hooks
+    sandboxed: RunningServer, sandbox_hooks: Hooks
 ) -> None:
-    api = sandbox_api
+    api = sandbox_hooks.api
     app = hook_app(api)
     sandbox_hooks.action(
         guarded(
@@ -851,9 +646,8 @@ def one_cpu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]
 def test_runaway_actions_are_stopped_by_the_clock_when_they_share_a_cpu(
     one_cpu: RunningServer,
 ) -> None:
-    api = Api(one_cpu, one_cpu.admin_token())
-    kit = Hooks(api)
-    try:
+    with admin_hooks(one_cpu) as kit:
+        api = kit.api
         app = hook_app(api)
         runaway = kit.action(guarded(app.client_id, "  while (true) {}"))
         users = [api.create_user(connection=app.connection) for _ in range(4)]
@@ -864,9 +658,6 @@ def test_runaway_actions_are_stopped_by_the_clock_when_they_share_a_cpu(
             assert runaway["name"] in body["error_description"], body
             statuses = [r["status"] for r in results_of(api, user["user_id"])]
             assert statuses == ["timeout"], statuses
-    finally:
-        kit.close()
-        api.http.close()
 
 
 def test_an_execution_is_listed_even_while_the_journal_is_writing_it(

@@ -14,20 +14,23 @@ from typing import Any
 import pytest
 
 from tests.support.api import PASSWORD, Api, unique_email
-from tests.support.server import RunningServer, backends, serving
+from tests.support.hooks import Hooks, admin_hooks, throwaway_server
+from tests.support.server import RunningServer
 from tests.support.signin import App, assert_oauth_error, login_body, new_app, post_token
 
 RUNAWAY = "exports.onExecutePostLogin = async (event, api) => { while (true) {} };"
 
 
-@pytest.fixture(scope="module", params=backends())
-def isolated(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    backend: str = request.param
-    limits = {"SELFAUTH_HOOK_SCRIPT_SECONDS": "3", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
-    with serving(backend, tmp_path_factory.mktemp(f"isolation-{backend}"), limits) as running:
-        yield running
+isolated = throwaway_server(
+    "isolation", {"SELFAUTH_HOOK_SCRIPT_SECONDS": "3", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
+)
+
+
+@pytest.fixture
+def isolated_hooks(isolated: RunningServer) -> Iterator[Hooks]:
+    """A `Hooks` kit on the administrator's `Api` (`isolated_hooks.api`) on `isolated`."""
+    with admin_hooks(isolated) as kit:
+        yield kit
 
 
 def worker_pids(server: RunningServer) -> list[int]:
@@ -40,20 +43,6 @@ def worker_pids(server: RunningServer) -> list[int]:
     return children
 
 
-def bind(api: Api, code: str, name: str) -> str:
-    created = api.post(
-        "/api/v2/actions/actions",
-        {"name": name, "supported_triggers": [{"id": "post-login", "version": "v3"}], "code": code},
-    )
-    assert created.status_code == 201, created.text
-    action_id: str = created.json()["id"]
-    assert api.post(f"/api/v2/actions/actions/{action_id}/deploy").status_code in (200, 201, 202)
-    ref = {"ref": {"type": "action_id", "value": action_id}, "display_name": name}
-    bound = api.patch("/api/v2/actions/triggers/post-login/bindings", {"bindings": [ref]})
-    assert bound.status_code == 200, bound.text
-    return action_id
-
-
 def user_of(api: Api, app: App) -> str:
     email = unique_email("iso")
     created = api.post(
@@ -63,13 +52,16 @@ def user_of(api: Api, app: App) -> str:
     return email
 
 
-def test_killing_the_sandbox_mid_login_fails_only_that_login(isolated: RunningServer) -> None:
-    api = Api(isolated, isolated.admin_token())
+def test_killing_the_sandbox_mid_login_fails_only_that_login(
+    isolated: RunningServer, isolated_hooks: Hooks
+) -> None:
+    api = isolated_hooks.api
     victim, bystander = new_app(api), new_app(api)
     victim_email, bystander_email = user_of(api, victim), user_of(api, bystander)
     # The runaway loop only for the victim's client; everyone else passes straight through.
     guard = f"if (event.client.client_id !== '{victim.client_id}') return; while (true) {{}}"
-    bind(api, f"exports.onExecutePostLogin = async (event, api) => {{ {guard} }};", "runaway")
+    code = f"exports.onExecutePostLogin = async (event, api) => {{ {guard} }};"
+    isolated_hooks.action(code, name="runaway")
 
     outcome: dict[str, Any] = {}
 
@@ -92,12 +84,14 @@ def test_killing_the_sandbox_mid_login_fails_only_that_login(isolated: RunningSe
     assert len(worker_pids(isolated)) >= 1
 
 
-def test_an_unstoppable_script_does_not_hold_the_event_loop(isolated: RunningServer) -> None:
+def test_an_unstoppable_script_does_not_hold_the_event_loop(
+    isolated: RunningServer, isolated_hooks: Hooks
+) -> None:
     """While scripts spin in every worker, requests that need no sandbox are answered."""
-    api = Api(isolated, isolated.admin_token())
+    api = isolated_hooks.api
     app = new_app(api)
     email = user_of(api, app)
-    bind(api, RUNAWAY, "spin-all")
+    isolated_hooks.action(RUNAWAY, name="spin-all")
     spinning = [
         threading.Thread(target=post_token, args=(isolated, login_body(app, email)))
         for _ in range(3)
@@ -111,4 +105,3 @@ def test_an_unstoppable_script_does_not_hold_the_event_loop(isolated: RunningSer
     finally:
         for thread in spinning:
             thread.join(30)
-        api.patch("/api/v2/actions/triggers/post-login/bindings", {"bindings": []})

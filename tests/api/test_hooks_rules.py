@@ -7,14 +7,14 @@ deletes the rules and rules-configs afterwards, so other tests' logins never see
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.test_authorize import code_from, exchange, flow, sign_in
-from tests.api.test_hooks_actions import (
+from tests.support.api import DB, PASSWORD, Api
+from tests.support.hooks import (
     Hooks,
     claims,
     code_app,
@@ -23,7 +23,7 @@ from tests.api.test_hooks_actions import (
     hook_app,
     recorded,
 )
-from tests.support.api import DB, PASSWORD, Api
+from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer, client_token
 from tests.support.signin import (
     PASSWORD_GRANT,
@@ -38,16 +38,6 @@ from tests.support.signin import (
 )
 
 NS = "https://ns.example.com/"
-
-
-@pytest.fixture
-def hooks(api: Api) -> Iterator[Hooks]:
-    """Rules and actions for this test, removed afterwards."""
-    kit = Hooks(api)
-    try:
-        yield kit
-    finally:
-        kit.close()
 
 
 def id_claims(response: Any) -> dict[str, Any]:

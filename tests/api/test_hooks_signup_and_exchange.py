@@ -14,32 +14,25 @@ import httpx
 import pytest
 
 from tests.api.test_authorize import code_from, exchange, flow, form_to, login_page
-from tests.api.test_hooks_actions import (
+from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.hooks import (
     Hooks,
+    admin_hooks,
     claims,
     code_app,
     eventually,
     executions,
     guarded,
     hook_app,
+    throwaway_server,
 )
-from tests.support.api import PASSWORD, Api, unique_email
-from tests.support.server import RunningServer, backends, client_token, serving
+from tests.support.hooks import hooks as hooks
+from tests.support.server import RunningServer, client_token
 from tests.support.signin import App, assert_oauth_error, http, login, new_client, tokens
 
 PRE = "pre-user-registration"
 POST = "post-user-registration"
 EXCHANGE = "credentials-exchange"
-
-
-@pytest.fixture
-def hooks(api: Api) -> Iterator[Hooks]:
-    """Rules and actions for this test, removed afterwards."""
-    kit = Hooks(api)
-    try:
-        yield kit
-    finally:
-        kit.close()
 
 
 def signup(server: RunningServer, app: App, email: str, **fields: Any) -> httpx.Response:
@@ -240,32 +233,16 @@ def test_a_failing_post_registration_action_does_not_undo_the_sign_up(
 # --- credentials-exchange (a throwaway server) ------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=backends())
-def exchanging(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningServer]:
-    directory = tmp_path_factory.mktemp(f"hooks-exchange-{request.param}")
-    limits = {"SELFAUTH_HOOK_SCRIPT_SECONDS": "2", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
-    with serving(request.param, directory, limits) as running:
-        yield running
+exchanging = throwaway_server(
+    "hooks-exchange", {"SELFAUTH_HOOK_SCRIPT_SECONDS": "2", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
+)
 
 
 @pytest.fixture
-def exchange_api(exchanging: RunningServer) -> Iterator[Api]:
-    found = Api(exchanging, exchanging.admin_token())
-    try:
-        yield found
-    finally:
-        found.http.close()
-
-
-@pytest.fixture
-def exchange_hooks(exchange_api: Api) -> Iterator[Hooks]:
-    kit = Hooks(exchange_api)
-    try:
+def exchange_hooks(exchanging: RunningServer) -> Iterator[Hooks]:
+    """A `Hooks` kit on the administrator's `Api` (`exchange_hooks.api`) on `exchanging`."""
+    with admin_hooks(exchanging) as kit:
         yield kit
-    finally:
-        kit.close()
 
 
 def machine(api: Api, audience: str, scopes: list[str]) -> dict[str, Any]:
@@ -289,9 +266,9 @@ def client_credentials(server: RunningServer, client: dict[str, Any], audience: 
 
 
 def test_credentials_exchange_adds_claims_to_the_access_token(
-    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+    exchanging: RunningServer, exchange_hooks: Hooks
 ) -> None:
-    api = exchange_api
+    api = exchange_hooks.api
     identifier = f"https://api.example.com/{uuid.uuid4().hex[:8]}"
     created = api.post(
         "/api/v2/resource-servers",
@@ -334,9 +311,9 @@ def test_credentials_exchange_adds_claims_to_the_access_token(
 
 
 def test_credentials_exchange_deny_answers_403(
-    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+    exchanging: RunningServer, exchange_hooks: Hooks
 ) -> None:
-    api = exchange_api
+    api = exchange_hooks.api
     refused = machine(api, exchanging.audience, ["read:users"])
     allowed = machine(api, exchanging.audience, ["read:users"])
     exchange_hooks.action(
@@ -353,9 +330,9 @@ def test_credentials_exchange_deny_answers_403(
 
 
 def test_a_failing_credentials_exchange_action_refuses_the_token(
-    exchanging: RunningServer, exchange_api: Api, exchange_hooks: Hooks
+    exchanging: RunningServer, exchange_hooks: Hooks
 ) -> None:
-    api = exchange_api
+    api = exchange_hooks.api
     client = machine(api, exchanging.audience, ["read:users"])
     action = exchange_hooks.action(
         guarded(client["client_id"], "  throw new Error('exchange broke');", EXCHANGE), EXCHANGE

@@ -1,0 +1,246 @@
+"""The kit the hook tests share: actions and rules that act only for one test's client
+(`guarded`, `guarded_rule`), a `Hooks` kit that removes what a test made, applications to sign
+in to, the execution records, and throwaway servers for tests that would disrupt other logins."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import jwt
+import pytest
+
+from tests.api.test_authorize import Client as CodeClient
+from tests.api.test_authorize import new_client as new_code_client
+from tests.support.api import Api
+from tests.support.server import RunningServer, backends, serving
+from tests.support.signin import GRANTS, App, new_client, new_connection
+
+ACTIONS = "/api/v2/actions/actions"
+TRIGGERS = "/api/v2/actions/triggers"
+RULES = "/api/v2/rules"
+RULES_CONFIGS = "/api/v2/rules-configs"
+EXECUTIONS = "/api/v2/actions/executions"
+VERSIONS = {
+    "post-login": "v3",
+    "credentials-exchange": "v2",
+    "pre-user-registration": "v2",
+    "post-user-registration": "v2",
+}
+HANDLERS = {
+    "post-login": "onExecutePostLogin",
+    "credentials-exchange": "onExecuteCredentialsExchange",
+    "pre-user-registration": "onExecutePreUserRegistration",
+    "post-user-registration": "onExecutePostUserRegistration",
+}
+
+
+def claims(token: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return decoded
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def guarded(client_id: str, body: str, trigger: str = "post-login") -> str:
+    """An action whose handler does `body` for `client_id`'s logins only."""
+    return (
+        f"exports.{HANDLERS[trigger]} = async (event, api) => {{\n"
+        f"  if (!event.client || event.client.client_id !== {json.dumps(client_id)}) return;\n"
+        f"{body}\n"
+        "};"
+    )
+
+
+def guarded_rule(client_id: str, body: str) -> str:
+    """A rule that does `body` (which must call `callback`) for `client_id`'s logins only."""
+    return (
+        "function (user, context, callback) {\n"
+        f"  if (context.clientID !== {json.dumps(client_id)}) {{\n"
+        "    return callback(null, user, context);\n"
+        "  }\n"
+        f"{body}\n"
+        "}"
+    )
+
+
+class Hooks:
+    """Rules, rules-configs and actions made by one test, all removed by `close`."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.rules: list[str] = []
+        self.actions: list[str] = []
+        self.configs: list[str] = []
+        self.bound: dict[str, set[str]] = {}
+
+    def action(
+        self,
+        code: str,
+        trigger: str = "post-login",
+        *,
+        secrets: dict[str, str] | None = None,
+        name: str | None = None,
+        bind: bool = True,
+    ) -> dict[str, Any]:
+        """A deployed action, bound after the trigger's current bindings unless `bind=False`."""
+        body: dict[str, Any] = {
+            "name": name or unique("hook"),
+            "supported_triggers": [{"id": trigger, "version": VERSIONS[trigger]}],
+            "code": code,
+        }
+        if secrets:
+            body["secrets"] = [{"name": k, "value": v} for k, v in secrets.items()]
+        response = self.api.post(ACTIONS, body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        self.actions.append(created["id"])
+        deployed = self.api.post(f"{ACTIONS}/{created['id']}/deploy")
+        assert deployed.status_code == 202, deployed.text
+        if bind:
+            self.bind(trigger, created)
+        return created
+
+    def bindings(self, trigger: str) -> list[dict[str, Any]]:
+        response = self.api.get(f"{TRIGGERS}/{trigger}/bindings", per_page=100)
+        assert response.status_code == 200, response.text
+        return [
+            {
+                "ref": {"type": "action_id", "value": b["action"]["id"]},
+                "display_name": b["display_name"],
+            }
+            for b in response.json()["bindings"]
+        ]
+
+    def bind(self, trigger: str, *actions: dict[str, Any]) -> None:
+        """Binds `actions`, in this order, after what the trigger already runs."""
+        refs = [
+            {"ref": {"type": "action_id", "value": a["id"]}, "display_name": a["name"]}
+            for a in actions
+        ]
+        self.bound.setdefault(trigger, set()).update(a["id"] for a in actions)
+        response = self.api.patch(
+            f"{TRIGGERS}/{trigger}/bindings", {"bindings": [*self.bindings(trigger), *refs]}
+        )
+        assert response.status_code == 200, response.text
+
+    def rule(self, script: str, **fields: Any) -> dict[str, Any]:
+        response = self.api.post(RULES, {"name": unique("rule"), "script": script, **fields})
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        self.rules.append(created["id"])
+        return created
+
+    def config(self, key: str, value: str) -> None:
+        self.configs.append(key)
+        response = self.api.http.put(f"{RULES_CONFIGS}/{key}", json={"value": value})
+        assert response.status_code == 200, response.text
+
+    def close(self) -> None:
+        for trigger, ours in self.bound.items():
+            keep = [r for r in self.bindings(trigger) if r["ref"]["value"] not in ours]
+            self.api.patch(f"{TRIGGERS}/{trigger}/bindings", {"bindings": keep})
+        for action_id in self.actions:
+            self.api.http.delete(f"{ACTIONS}/{action_id}", params={"force": "true"})
+        for rule_id in self.rules:
+            self.api.delete(f"{RULES}/{rule_id}")
+        for key in self.configs:
+            self.api.delete(f"{RULES_CONFIGS}/{key}")
+
+
+@contextmanager
+def hook_kit(api: Api) -> Iterator[Hooks]:
+    """A `Hooks` kit on `api`, closed (everything it made removed) afterwards."""
+    kit = Hooks(api)
+    try:
+        yield kit
+    finally:
+        kit.close()
+
+
+def hook_app(api: Api, **client_fields: Any) -> App:
+    """A regular web app with the password grants, on a connection of its own."""
+    client = new_client(api, grant_types=GRANTS, **client_fields)
+    connection = new_connection(api, client["client_id"], brute_force_protection=False)
+    return App(client["client_id"], client["client_secret"], connection["name"], connection["id"])
+
+
+def executions(api: Api, **params: Any) -> list[dict[str, Any]]:
+    response = api.get(EXECUTIONS, per_page=100, **params)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["executions"]
+    return found
+
+
+def recorded(api: Api, **params: Any) -> list[dict[str, Any]]:
+    """As `executions`, waiting (up to 5 s) until there is one: see
+    test_an_execution_is_listed_even_while_the_journal_is_writing_it."""
+    found: list[dict[str, Any]] = eventually(lambda: executions(api, **params))
+    return found
+
+
+def results_of(api: Api, user_id: str) -> list[dict[str, Any]]:
+    """Every script result of the user's executions, newest execution first."""
+    return [r for e in recorded(api, user_id=user_id) for r in e["results"]]
+
+
+def eventually(probe: Callable[[], Any], seconds: float = 5.0) -> Any:
+    """`probe()`'s first truthy answer, asked every 0.1 s for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def code_app(api: Api) -> tuple[CodeClient, str]:
+    """A confidential web app with the code grant, and a connection enabled for it."""
+    client = new_code_client(api, "regular_web")
+    return client, new_connection(api, client.client_id, brute_force_protection=False)["name"]
+
+
+# --- throwaway servers ------------------------------------------------------------------------
+
+
+def throwaway_server(label: str, env: Mapping[str, str]) -> Any:
+    """A module-scoped fixture, once per backend: a server of its own started with `env`, on a
+    fresh database in a directory named `{label}-{backend}`. Assign it to the fixture's name:
+    `sandboxed = throwaway_server("hooks-sandbox", LIMITS)`."""
+
+    @pytest.fixture(scope="module", params=backends())
+    def fixture(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[RunningServer]:
+        backend: str = request.param
+        with serving(backend, tmp_path_factory.mktemp(f"{label}-{backend}"), dict(env)) as running:
+            yield running
+
+    return fixture
+
+
+@contextmanager
+def admin_hooks(server: RunningServer) -> Iterator[Hooks]:
+    """A `Hooks` kit on an administrator's `Api` on `server` (`kit.api`): what the kit made is
+    removed, and the Api closed, afterwards."""
+    api = Api(server, server.admin_token())
+    try:
+        with hook_kit(api) as kit:
+            yield kit
+    finally:
+        api.http.close()
+
+
+@pytest.fixture
+def hooks(api: Api) -> Iterator[Hooks]:
+    """Rules, rules-configs and actions for this test on the session's server, removed
+    afterwards. A test module uses it by importing it: `from tests.support.hooks import hooks as
+    hooks`."""
+    with hook_kit(api) as kit:
+        yield kit
