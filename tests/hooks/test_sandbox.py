@@ -242,3 +242,19 @@ async def test_a_rule_that_never_calls_back_fails(sandbox: QuickJsSandbox) -> No
     answer = await sandbox.run(job)
     assert answer["failed"]["name"] == "silent"
     assert "callback" in answer["executions"][0]["error"]
+
+
+async def test_values_json_cannot_hold_are_recorded_as_null(sandbox: QuickJsSandbox) -> None:
+    body = """
+    api.idToken.setCustomClaim('fn', () => 1);
+    api.idToken.setCustomClaim('nothing', undefined);
+    api.user.setUserMetadata('nested', {keep: 1, drop: () => 2});"""
+    answer = await run_action(sandbox, body)
+    values = {c["key"]: c["value"] for c in answer["commands"]}
+    assert values == {"fn": None, "nothing": None, "nested": {"keep": 1}}
+
+
+async def test_a_circular_value_fails_the_script_with_its_reason(sandbox: QuickJsSandbox) -> None:
+    answer = await run_action(sandbox, "const a = {}; a.a = a; api.user.setUserMetadata('a', a);")
+    assert status(answer) == "error"
+    assert "circular" in answer["executions"][0]["error"].lower()

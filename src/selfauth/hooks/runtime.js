@@ -18,8 +18,10 @@
 
   function snapshot(value) {
     // Record values as they are at the call: later mutation must not change what was asked.
-    if (value === undefined) return null;
-    return JSON.parse(JSON.stringify(value));
+    // What JSON cannot hold (undefined, a function) is recorded as null, as JSON.stringify
+    // does inside objects.
+    const encoded = JSON.stringify(value);
+    return encoded === undefined ? null : JSON.parse(encoded);
   }
 
   function record(command) {
