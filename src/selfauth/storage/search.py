@@ -201,7 +201,11 @@ def _term_condition(
     at = path_column == path
     if isinstance(query, Pattern):
         glob = "*".join(_glob_escape(s) for s in query.segments)
-        found = sa.and_(at, terms.c.text.op("GLOB")(sa.literal(glob, sa.String)))
+        # `IS NOT NULL` names the partial (path, text) index's condition, which SQLite does
+        # not infer from GLOB.
+        found = sa.and_(
+            at, terms.c.text.is_not(None), terms.c.text.op("GLOB")(sa.literal(glob, sa.String))
+        )
         prefix = query.segments[0]
         if prefix:  # a range the (path, text) index can seek, before GLOB checks each row
             found = sa.and_(found, terms.c.text >= prefix, terms.c.text < prefix + _AFTER_ALL)
@@ -342,9 +346,13 @@ async def _bound(conn: Conn, query: Query) -> tuple[float, dict[Query, list[str]
             tests.update(realised)
         return total, tests
     if _is_term_test(query):
-        some = sa.select(terms.c.user_id).where(_term_condition(query)).distinct().limit(FEW)
-        ids = list((await conn.execute(some)).scalars())
-        return (len(ids), {query: ids}) if len(ids) < FEW else (float("inf"), {})
+        # No DISTINCT: with it SQLite walks the user_id index to stop early, which for a rare
+        # value reads the whole table. A user holding the value twice (in an array) counts
+        # twice, which only makes the bound safer.
+        some = sa.select(terms.c.user_id).where(_term_condition(query)).limit(FEW)
+        rows = list((await conn.execute(some)).scalars())
+        ids = list(dict.fromkeys(rows))
+        return (len(ids), {query: ids}) if len(rows) < FEW else (float("inf"), {})
     return float("inf"), {}
 
 
@@ -392,12 +400,12 @@ async def page(
 ) -> tuple[list[User], int | None]:
     """One page in `sort` order (user_id breaks ties); the total counts at most `count_up_to`
     matches, so a query matching millions costs no more than the window it may show."""
-    column = users.c[sort]
-    order = column.desc() if descending else column.asc()
-    tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
     async with _reading(db) as conn:
         driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
         where = condition(query, conn.dialect, driving)
+        column = _unindexed(sort) if driving else users.c[sort]
+        order = column.desc() if descending else column.asc()
+        tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
         statement = users.select().where(where).order_by(order, tie).offset(offset).limit(limit)
         found = _users((await conn.execute(statement)).all())
         total = None
@@ -408,6 +416,13 @@ async def page(
     return found, total
 
 
+def _unindexed(sort: str) -> sa.ColumnElement[Any]:
+    """The sort column kept out of SQLite's index choice (unary `+`): with few driving users,
+    reading the sort index in order and testing each user against them would read most of the
+    table. `sort` is a column name of ours (checked against `users.c`), never the caller's text."""
+    return sa.literal_column(f"+{users.name}.{users.c[sort].name}", users.c[sort].type)
+
+
 async def walk(
     db: Database, query: Query, *, after: tuple[Any, str] | None, take: int
 ) -> list[User]:
@@ -415,16 +430,14 @@ async def walk(
     async with _reading(db) as conn:
         driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
         statement = users.select().where(condition(query, conn.dialect, driving))
+        created = _unindexed("created_at") if driving else users.c.created_at
         if after is not None:
             created_at, user_id = after
             at = sa.literal(created_at, users.c.created_at.type)
             statement = statement.where(
-                sa.or_(
-                    users.c.created_at > at,
-                    sa.and_(users.c.created_at == at, users.c.user_id > user_id),
-                )
+                sa.or_(created > at, sa.and_(created == at, users.c.user_id > user_id))
             )
-        statement = statement.order_by(users.c.created_at, users.c.user_id).limit(take)
+        statement = statement.order_by(created, users.c.user_id).limit(take)
         return _users((await conn.execute(statement)).all())
 
 

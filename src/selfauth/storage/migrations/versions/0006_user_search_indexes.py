@@ -46,13 +46,18 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    # Partial: a term is a string or a number, so each row enters one of the two indexes.
     op.create_index(
-        "ix_user_search_terms_path_text_user_id", "user_search_terms", ["path", "text", "user_id"]
+        "ix_user_search_terms_path_text_user_id",
+        "user_search_terms",
+        ["path", "text", "user_id"],
+        sqlite_where=sa.text("text IS NOT NULL"),
     )
     op.create_index(
         "ix_user_search_terms_path_number_user_id",
         "user_search_terms",
         ["path", "number", "user_id"],
+        sqlite_where=sa.text("number IS NOT NULL"),
     )
     op.create_index("ix_user_search_terms_user_id", "user_search_terms", ["user_id"])
     if op.get_bind().dialect.name == "sqlite":
