@@ -111,6 +111,9 @@ def test_the_link_is_signed_and_needs_no_token(api: Api, app: App) -> None:
     assert_error(httpx.get(tampered), 403)
     later = job["location"].replace("expires=", "expires=9")
     assert_error(httpx.get(later), 403)
+    # Not ASCII, not a number: still a plain refusal.
+    assert_error(httpx.get(job["location"].replace("sig=", "sig=%C3%A9")), 403)
+    assert httpx.get(job["location"].replace("expires=", "expires=x")).status_code in (400, 403)
     # GET /jobs/{id} hands out a fresh link each time.
     again = api.get(f"/api/v2/jobs/{job['id']}").json()
     assert httpx.get(again["location"]).status_code == 200

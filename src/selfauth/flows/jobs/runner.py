@@ -200,7 +200,8 @@ class JobRunner:
 
     def link_is_valid(self, job_id: str, expires: int, signature: str) -> bool:
         expected = self._signature(job_id, expires)
-        return hmac.compare_digest(expected, signature)
+        # Bytes: compare_digest refuses str holding non-ASCII, and the caller sent this one.
+        return hmac.compare_digest(expected.encode(), signature.encode())
 
     def _signature(self, job_id: str, expires: int) -> str:
         return self._signer.digest(f"jobs-download:{job_id}:{expires}")
