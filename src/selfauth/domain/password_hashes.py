@@ -51,6 +51,12 @@ class HashProblem(Exception):
         self.path = path
 
 
+# Limits on what an imported hash may cost each login (see `_check_argon2_cost`).
+MAX_HASH_MEMORY = 256 << 20
+MAX_PBKDF2_ITERATIONS = 2_000_000
+MAX_BCRYPT_COST = 15
+
+
 def is_bcrypt(hashed: str) -> bool:
     return hashed.startswith(("$2a$", "$2b$", "$2y$"))
 
@@ -62,6 +68,8 @@ def check_bcrypt(value: Any, path: str = "password_hash") -> str:
         )
     if not BCRYPT.match(value):
         raise HashProblem("PATTERN", f"String does not match pattern: {BCRYPT.pattern}", path)
+    if int(value[4:6]) > MAX_BCRYPT_COST:  # each step doubles the work of every login
+        raise HashProblem("MAXIMUM", f"bcrypt cost must be at most {MAX_BCRYPT_COST}", path)
     return value
 
 
@@ -87,6 +95,7 @@ def from_custom(spec: Any) -> str:
     if algorithm == "argon2":
         if not value.startswith("$argon2"):
             raise HashProblem("FORMAT", "Expected an argon2 PHC string", f"{path}.hash.value")
+        _check_argon2_cost(value, f"{path}.hash.value")
         return value
     if algorithm == "pbkdf2":
         _parse_pbkdf2(value, f"{path}.hash.value")
@@ -125,6 +134,13 @@ def _digest_form(spec: dict[str, Any], hash_spec: dict[str, Any], algorithm: str
         for name, default in (("keylen", 64), ("cost", 16384), ("blockSize", 8)):
             stored[name] = _positive(spec.get(name, default), f"{path}.{name}")
         stored["parallelization"] = _positive(spec.get("parallelization", 1), path)
+        memory = 128 * stored["cost"] * stored["blockSize"] * stored["parallelization"]
+        if memory > MAX_HASH_MEMORY or stored["keylen"] > 1024:
+            raise HashProblem(
+                "MAXIMUM",
+                f"scrypt parameters need more than {MAX_HASH_MEMORY >> 20} MiB per login",
+                path,
+            )
     return CUSTOM_PREFIX + base64.urlsafe_b64encode(orjson.dumps(stored)).decode()
 
 
@@ -139,7 +155,12 @@ def verify(password: str, hashed: str) -> bool:
             return _verify_pbkdf2(password, hashed)
         if hashed.startswith(CUSTOM_PREFIX):
             return _verify_digest(password, orjson.loads(base64.urlsafe_b64decode(hashed[8:])))
-    except (ValueError, argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+    except (
+        ValueError,
+        HashProblem,
+        argon2.exceptions.VerificationError,
+        argon2.exceptions.InvalidHashError,
+    ):
         return False  # a mismatch, a password over bcrypt's 72 bytes, or a malformed hash
     return False
 
@@ -183,9 +204,33 @@ def _parse_pbkdf2(value: str, path: str) -> tuple[str, int, int, bytes, bytes]:
     try:
         iterations = int(options.get("i", 100_000))
         length = int(options.get("l", 64))
-        return digest, iterations, length, _phc_b64(salt), _phc_b64(expected)
+        found = digest, iterations, length, _phc_b64(salt), _phc_b64(expected)
     except (ValueError, binascii.Error) as exc:
         raise HashProblem("FORMAT", f"Malformed pbkdf2 hash: {exc}", path) from exc
+    if not 1 <= iterations <= MAX_PBKDF2_ITERATIONS or not 1 <= length <= 1024:
+        raise HashProblem(
+            "MAXIMUM", f"pbkdf2 iterations must be 1 to {MAX_PBKDF2_ITERATIONS:,}", path
+        )
+    return found
+
+
+def _check_argon2_cost(value: str, path: str) -> None:
+    """Each login verifies the hash: parameters past these would let one file make every login
+    of its users cost seconds or gigabytes."""
+    params = dict(
+        part.partition("=")[::2] for piece in value.split("$") for part in piece.split(",")
+    )
+    try:
+        memory_kib, passes = int(params.get("m", "0")), int(params.get("t", "0"))
+        lanes = int(params.get("p", "1"))
+    except ValueError as exc:
+        raise HashProblem("FORMAT", "Malformed argon2 parameters", path) from exc
+    if memory_kib * 1024 > MAX_HASH_MEMORY or passes > 16 or lanes > 16:
+        raise HashProblem(
+            "MAXIMUM",
+            f"argon2 parameters past {MAX_HASH_MEMORY >> 20} MiB, 16 passes or 16 lanes",
+            path,
+        )
 
 
 def _phc_b64(text: str) -> bytes:
