@@ -264,6 +264,20 @@ def test_results_follow_writes_at_once(api: Api, people: dict[str, str]) -> None
     api.patch(user_path(user_id), {"app_metadata": {"probe": "after"}})
     assert found("app_metadata.probe:before") == set()
     assert found("app_metadata.probe:after") == {"probe"}
+    # Only the changed terms are rewritten: untouched keys, array elements and types still match.
+    api.patch(
+        user_path(user_id),
+        {"user_metadata": {"tags": ["p", "q"], "n": 7, "keep": "k", "flag": True}},
+    )
+    api.patch(user_path(user_id), {"user_metadata": {"tags": ["p"], "n": 8}})
+    assert found("user_metadata.tags:q") == set()
+    assert found("user_metadata.tags:p") == {"probe"}
+    assert found("user_metadata.n:7") == set()
+    assert found("user_metadata.n:[8 TO 8]") == {"probe"}
+    assert found("user_metadata.keep:k AND user_metadata.flag:true") == {"probe"}
+    api.patch(user_path(user_id), {"user_metadata": {"keep": None}})
+    assert found("user_metadata.keep:k") == set()
+    assert found("user_metadata.flag:true") == {"probe"}
     api.delete(user_path(user_id))
     assert found("app_metadata.probe:after") == set()
 

@@ -381,6 +381,42 @@ async def _intersection(conn: Conn, query: And) -> tuple[float, dict[Query, list
     return len(ids), {query: ids}
 
 
+async def write_term_changes(conn: Conn, before: User, after: User) -> None:
+    """Bring one user's terms from `before`'s metadata to `after`'s, touching only the terms
+    that differ: a PATCH of one key of fifty rewrites one term, not fifty."""
+    if conn.dialect != "sqlite":
+        return
+    old = set(metadata_terms(before.user_metadata, before.app_metadata))
+    new = set(metadata_terms(after.user_metadata, after.app_metadata))
+    gone, added = old - new, new - old
+    if gone:
+        await conn.execute(
+            terms.delete().where(
+                terms.c.user_id == sa.bindparam("u"),
+                terms.c.path == sa.bindparam("p"),
+                terms.c.text.is_not_distinct_from(sa.bindparam("t", type_=sa.Text)),
+                terms.c.number.is_not_distinct_from(sa.bindparam("n", type_=sa.Float)),
+                terms.c.flag.is_not_distinct_from(sa.bindparam("f", type_=sa.Boolean)),
+            ),
+            [
+                {"u": after.user_id, "p": t.path, "t": t.text, "n": t.number, "f": t.flag}
+                for t in gone
+            ],
+        )
+    if added:
+        rows: list[dict[str, Any]] = [
+            {
+                "user_id": after.user_id,
+                "path": t.path,
+                "text": t.text,
+                "number": t.number,
+                "flag": t.flag,
+            }
+            for t in added
+        ]
+        await conn.execute(terms.insert(), rows)
+
+
 # --- running a search ----------------------------------------------------------
 
 

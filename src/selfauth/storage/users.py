@@ -87,7 +87,7 @@ class SqlUserRepository:
                         users.update().where(users.c.user_id == user_id).values(changed)
                     )
                 if "user_metadata" in changed or "app_metadata" in changed:
-                    await user_search.write_terms(conn, updated, replace=True)
+                    await user_search.write_term_changes(conn, current, updated)
                 return updated
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
