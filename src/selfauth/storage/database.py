@@ -22,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
@@ -58,6 +59,11 @@ class Conn(Protocol):
         types (JSON as text; on SQLite datetimes as text and booleans as 0/1), inside this
         transaction: for imports, where SQLAlchemy's per-row processing costs more than the
         insert itself."""
+        ...
+
+    async def run_many(self, statement: sa.Delete, rows: Sequence[tuple[Any, ...]]) -> None:
+        """`statement` once per parameter tuple (its bind parameters in order), on the driver,
+        inside this transaction."""
         ...
 
 
@@ -98,6 +104,13 @@ class _InlineConn:
         finally:
             cursor.close()
 
+    async def run_many(self, statement: sa.Delete, rows: Sequence[tuple[Any, ...]]) -> None:
+        cursor = self._connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_compiled(statement, "sqlite"), rows)
+        finally:
+            cursor.close()
+
 
 class _AsyncConn:
     dialect = "postgresql"
@@ -128,6 +141,19 @@ class _AsyncConn:
         driver: asyncpg.Connection = raw.driver_connection
         columns = [column.name for column in table.columns]
         await driver.copy_records_to_table(table.name, records=rows, columns=columns)
+
+    async def run_many(self, statement: sa.Delete, rows: Sequence[tuple[Any, ...]]) -> None:
+        await self._connection.exec_driver_sql("SELECT 1")  # the transaction has begun
+        raw = await self._connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection
+        await driver.executemany(_compiled(statement, "postgresql"), rows)
+
+
+@functools.cache
+def _compiled(statement: sa.Delete, dialect: str) -> str:
+    """The statement's SQL for the driver, compiled once per statement object and dialect."""
+    found = sqlite.dialect() if dialect == "sqlite" else postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+    return str(statement.compile(dialect=found))
 
 
 @functools.cache

@@ -381,6 +381,17 @@ async def _intersection(conn: Conn, query: And) -> tuple[float, dict[Query, list
     return len(ids), {query: ids}
 
 
+# One term of one user, NULL-safe on the value columns; bound in (user, path, text, number,
+# flag) order.
+_DELETE_TERM = terms.delete().where(
+    terms.c.user_id == sa.bindparam("u"),
+    terms.c.path == sa.bindparam("p"),
+    terms.c.text.is_not_distinct_from(sa.bindparam("t", type_=sa.Text)),
+    terms.c.number.is_not_distinct_from(sa.bindparam("n", type_=sa.Float)),
+    terms.c.flag.is_not_distinct_from(sa.bindparam("f", type_=sa.Boolean)),
+)
+
+
 async def write_term_changes(conn: Conn, before: User, after: User) -> None:
     """Bring one user's terms from `before`'s metadata to `after`'s, touching only the terms
     that differ: a PATCH of one key of fifty rewrites one term, not fifty."""
@@ -389,32 +400,19 @@ async def write_term_changes(conn: Conn, before: User, after: User) -> None:
     old = set(metadata_terms(before.user_metadata, before.app_metadata))
     new = set(metadata_terms(after.user_metadata, after.app_metadata))
     gone, added = old - new, new - old
+    flags = {None: None, True: 1, False: 0}
     if gone:
-        await conn.execute(
-            terms.delete().where(
-                terms.c.user_id == sa.bindparam("u"),
-                terms.c.path == sa.bindparam("p"),
-                terms.c.text.is_not_distinct_from(sa.bindparam("t", type_=sa.Text)),
-                terms.c.number.is_not_distinct_from(sa.bindparam("n", type_=sa.Float)),
-                terms.c.flag.is_not_distinct_from(sa.bindparam("f", type_=sa.Boolean)),
-            ),
-            [
-                {"u": after.user_id, "p": t.path, "t": t.text, "n": t.number, "f": t.flag}
-                for t in gone
-            ],
+        await conn.run_many(
+            _DELETE_TERM,
+            [(after.user_id, t.path, t.text, t.number, flags[t.flag]) for t in gone],
         )
     if added:
-        rows: list[dict[str, Any]] = [
-            {
-                "user_id": after.user_id,
-                "path": t.path,
-                "text": t.text,
-                "number": t.number,
-                "flag": t.flag,
-            }
-            for t in added
-        ]
-        await conn.execute(terms.insert(), rows)
+        # On the driver, as imports do: SQLAlchemy's per-row work would lengthen the time a
+        # PATCH holds SQLite's single write lock.
+        await conn.insert_rows(
+            terms,
+            [(after.user_id, t.path, t.text, t.number, flags[t.flag]) for t in added],
+        )
 
 
 # --- running a search ----------------------------------------------------------
