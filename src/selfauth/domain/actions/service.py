@@ -151,10 +151,7 @@ class ActionService:
             )
             return version, draft
 
-        version = await self._store.deploy(action_id, build)
-        if version is None:
-            raise inexistent_action()
-        return version
+        return await self._deploy(action_id, build)
 
     async def version(self, action_id: str, version_id: str) -> ActionVersion:
         version = await self._store.version(action_id, version_id)
@@ -184,6 +181,11 @@ class ActionService:
                 )
             return version, draft
 
+        return await self._deploy(action_id, build)
+
+    async def _deploy(
+        self, action_id: str, build: Callable[[ActionState, int], tuple[ActionVersion, Action]]
+    ) -> ActionVersion:
         version = await self._store.deploy(action_id, build)
         if version is None:
             raise inexistent_action()
