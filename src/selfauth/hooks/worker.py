@@ -195,21 +195,16 @@ def run(
             break
         if denied is not None:
             break  # a deny stops the later scripts; what was recorded still counts
+    # After a failed script the commands are still read: metadata recorded before it persists,
+    # as a deny's does (the login fails, so nothing else is applied).
     commands: list[dict[str, Any]] = []
-    if failed is None:
-        try:
-            if rules:
-                _enter(context, total_end, lambda: context.eval("__selfauth.finishRules()"))
-            commands = orjson.loads(_enter(context, total_end, _reader(context, "commands")))
-        except (Deadline, quickjs.JSException) as exception:
-            failed = {"name": "rules", "reason": "error", "message": str(exception)}
-    else:
-        # A failed script fails the login; metadata recorded before it still persists, as a
-        # deny's does, but nothing else is applied.
-        try:
-            commands = orjson.loads(_enter(context, total_end, _reader(context, "commands")))
-        except (Deadline, quickjs.JSException, quickjs.StackOverflow):
-            commands = []
+    try:
+        if rules and failed is None:
+            _enter(context, total_end, _host(context, "finishRules"))
+        commands = orjson.loads(_enter(context, total_end, _host(context, "commands")))
+    except (Deadline, quickjs.JSException, quickjs.StackOverflow) as exception:
+        if failed is None:
+            failed = {"name": request["kind"], "reason": "error", "message": str(exception)}
     return {"executions": executions, "commands": commands, "denied": denied, "failed": failed}
 
 
@@ -217,8 +212,9 @@ def _evaluator(context: quickjs.Context, source: str) -> Any:
     return lambda: context.eval(source)
 
 
-def _reader(context: quickjs.Context, what: str) -> Any:
-    return lambda: context.eval(f"__selfauth.{what}()")
+def _host(context: quickjs.Context, entry: str) -> Any:
+    """A call of one of runtime.js's host entry points (`__selfauth.<entry>()`)."""
+    return _evaluator(context, f"__selfauth.{entry}()")
 
 
 def _logs(context: quickjs.Context) -> list[dict[str, Any]]:
@@ -261,10 +257,10 @@ def _settle(context: quickjs.Context, end: float) -> dict[str, Any]:
     while True:
         while _enter(context, end, context.execute_pending_job):
             pass
-        report: dict[str, Any] = orjson.loads(_enter(context, end, _reader(context, "report")))
+        report: dict[str, Any] = orjson.loads(_enter(context, end, _host(context, "report")))
         if report["outcome"] is not None or not report["pendingTimers"]:
             return report
-        _enter(context, end, lambda: context.eval("__selfauth.fireTimer()"))
+        _enter(context, end, _host(context, "fireTimer"))
 
 
 def _limit_process() -> None:
