@@ -37,6 +37,7 @@ from selfauth.domain.search.terms import metadata_terms
 from selfauth.domain.users.model import User
 from selfauth.errors import SelfauthError
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.search_terms_bulk import term_row, term_rows
 from selfauth.storage.tables import user_search_terms as terms
 from selfauth.storage.tables import users
 
@@ -287,19 +288,9 @@ async def write_terms_of(conn: Conn, changed: list[User], *, replace: bool) -> N
     if replace:
         ids = [user.user_id for user in changed]
         await conn.execute(terms.delete().where(terms.c.user_id.in_(ids)))
-    rows = [
-        {
-            "user_id": user.user_id,
-            "path": t.path,
-            "text": t.text,
-            "number": t.number,
-            "flag": t.flag,
-        }
-        for user in changed
-        for t in metadata_terms(user.user_metadata, user.app_metadata)
-    ]
+    rows = [row for user in changed for row in term_rows(user)]
     if rows:
-        await conn.execute(terms.insert(), rows)
+        await conn.insert_rows(terms, rows)
 
 
 # --- planning (SQLite) ------------------------------------------------------------
@@ -400,19 +391,12 @@ async def write_term_changes(conn: Conn, before: User, after: User) -> None:
     old = set(metadata_terms(before.user_metadata, before.app_metadata))
     new = set(metadata_terms(after.user_metadata, after.app_metadata))
     gone, added = old - new, new - old
-    flags = {None: None, True: 1, False: 0}
     if gone:
-        await conn.run_many(
-            _DELETE_TERM,
-            [(after.user_id, t.path, t.text, t.number, flags[t.flag]) for t in gone],
-        )
+        await conn.run_many(_DELETE_TERM, [term_row(after.user_id, t) for t in gone])
     if added:
         # On the driver, as imports do: SQLAlchemy's per-row work would lengthen the time a
         # PATCH holds SQLite's single write lock.
-        await conn.insert_rows(
-            terms,
-            [(after.user_id, t.path, t.text, t.number, flags[t.flag]) for t in added],
-        )
+        await conn.insert_rows(terms, [term_row(after.user_id, t) for t in added])
 
 
 # --- running a search ----------------------------------------------------------
