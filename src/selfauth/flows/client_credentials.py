@@ -8,12 +8,12 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.domain.resource_servers.model import ResourceServer
-from selfauth.flows.login_hooks import denial_error
+from selfauth.flows.login_hooks import denial_error, within_claims_cap
 from selfauth.hooks.runner import ExchangeFacts, HookRunner, RequestFacts
 from selfauth.oauth.errors import AccessDenied, InvalidRequest, UnauthorizedClient
 from selfauth.oauth.jwt import TokenSigner
 from selfauth.oauth.scope import requested_scopes
-from selfauth.oidc.custom_claims import ClaimsTooLarge, allowed_claims, check_payload
+from selfauth.oidc.custom_claims import allowed_claims
 
 
 class GrantFinder(Protocol):
@@ -89,10 +89,7 @@ class ClientCredentialsGrant:
         if outcome.denial is not None:
             raise denial_error(outcome.denial)
         if outcome.access_claims:
-            try:
-                check_payload(outcome.access_claims)
-            except ClaimsTooLarge as exc:
-                raise AccessDenied(str(exc)) from exc
+            within_claims_cap(outcome.access_claims)
             own_api = audience == self.management_audience
             claims.update(allowed_claims(outcome.access_claims, claims, namespaced_only=own_api))
 

@@ -64,6 +64,14 @@ def visible_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in _HIDDEN_PARAMS}
 
 
+def within_claims_cap(*claim_sets: dict[str, Any]) -> None:
+    """Auth0's 100 KB cap on a token's custom claims; over it, the login is refused."""
+    try:
+        check_payload(*claim_sets)
+    except ClaimsTooLarge as exc:
+        raise AccessDenied(str(exc)) from exc
+
+
 def denial_error(denial: Denial) -> OAuthError:
     if denial.error == "unauthorized":
         return Unauthorized(denial.description)
@@ -113,10 +121,7 @@ class LoginHooks:
             raise denial_error(outcome.denial)
         if not (outcome.id_claims or outcome.access_claims or outcome.scope_changes):
             return user, None
-        try:
-            check_payload(outcome.id_claims, outcome.access_claims)
-        except ClaimsTooLarge as exc:
-            raise AccessDenied(str(exc)) from exc
+        within_claims_cap(outcome.id_claims, outcome.access_claims)
         changed = outcome.scopes(scopes) if outcome.scope_changes else None
         return user, TokenAdditions(outcome.id_claims, outcome.access_claims, changed)
 
