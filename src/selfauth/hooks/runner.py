@@ -199,23 +199,18 @@ class HookRunner:
             answer = await self.sandbox.run(job)
         except SandboxFailure as failure:
             log.warning("%s hooks failed in the sandbox: %s", job["trigger"], failure)
+            # The watchdog names the script that outran its time, as the engine would have; a
+            # worker that died takes the whole run with it.
             if failure.script is not None:
-                # The watchdog stopped a script that outran its time: name it, as the engine
-                # would have.
-                execution["results"].append(
-                    _result(failure.script, started, self.clock(), "timeout", str(failure), [])
-                )
-                outcome.denial = Denial(
-                    "access_denied", f"{kind} '{failure.script}' failed: {failure}", failed=True
-                )
-                return
-            names = ", ".join(script["name"] for script in job["scripts"])
+                name, status = failure.script, "timeout"
+                description = _script_failed(kind, name, str(failure))
+            else:
+                name = ", ".join(script["name"] for script in job["scripts"])
+                status, description = "crash", f"The {kind}s could not run: {failure}"
             execution["results"].append(
-                _result(names, started, self.clock(), "crash", str(failure), [])
+                _result(name, started, self.clock(), status, str(failure), [])
             )
-            outcome.denial = Denial(
-                "access_denied", f"The {kind}s could not run: {failure}", failed=True
-            )
+            outcome.denial = Denial("access_denied", description, failed=True)
             return
         outcome.absorb(answer["commands"])
         moment = started
@@ -245,9 +240,8 @@ class HookRunner:
             unauthorized = any(run.get("unauthorized") for run in runs)
             return Denial("unauthorized" if unauthorized else "access_denied", message)
         log.warning("%s %r failed (%s): %s", kind, failed.get("name"), failed["reason"], message)
-        return Denial(
-            "access_denied", f"{kind} '{failed.get('name')}' failed: {message}", failed=True
-        )
+        description = _script_failed(kind, failed.get("name"), message)
+        return Denial("access_denied", description, failed=True)
 
     def _execution(
         self, trigger: str, user_id: str | None, client_id: str | None
@@ -319,6 +313,10 @@ class HookRunner:
         if facts.audience:
             event["resource_server"] = {"identifier": facts.audience}
         return event
+
+
+def _script_failed(kind: str, name: Any, message: str) -> str:
+    return f"{kind} '{name}' failed: {message}"
 
 
 def _actions_job(trigger: str, actions: list[Any], event: dict[str, Any]) -> dict[str, Any]:
