@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.api.test_authorize import CALLBACK, code_from, exchange, flow, redirected, sign_in
-from tests.support.api import Api
+from tests.support.api import Api, assert_coded_error
 from tests.support.hooks import (
     ACTIONS,
     EXECUTIONS,
@@ -397,6 +397,16 @@ def test_console_output_is_recorded_in_the_execution(
     assert one.status_code == 200, one.text
     assert one.json()["results"] == execution["results"]
     assert one.json()["id"] == execution["id"]
+
+
+def test_executions_answer_bad_input_in_the_api_shape(api: Api) -> None:
+    assert_coded_error(api.get(f"{EXECUTIONS}/no-such-execution"), 404, "inexistent_execution")
+    assert_coded_error(api.get(EXECUTIONS, per_page="lots"), 400)
+    assert_coded_error(api.get(EXECUTIONS, page=-1), 400)
+    assert api.get(EXECUTIONS, user_id="auth0|nobody").json() == {"executions": []}
+    reader = api.with_scopes("read:users")
+    assert_coded_error(reader.get(f"{EXECUTIONS}/anything"), 403)
+    assert_coded_error(reader.get(EXECUTIONS), 403)
 
 
 # --- the authorization-code flow --------------------------------------------------------------
