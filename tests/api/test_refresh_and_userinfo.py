@@ -12,6 +12,8 @@ import jwt
 import pytest
 
 from tests.support.api import Api, user_path
+from tests.support.hooks import Hooks, guarded_rule
+from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer
 from tests.support.signin import GRANTS, App, assert_oauth_error, http, new_app, tokens
 from tests.support.signin import login as realm_login
@@ -126,9 +128,17 @@ def test_reusing_a_rotated_token_revokes_the_family(
     assert refresh(server, app, fresh).status_code == 200
 
 
-async def test_parallel_exchanges_of_one_token_yield_one_success(
-    server: RunningServer, app: App, user: dict[str, Any]
+async def test_parallel_exchanges_of_one_token_yield_one_success_and_end_the_family(
+    server: RunningServer, app: App, user: dict[str, Any], hooks: Hooks
 ) -> None:
+    """One token presented by 20 requests at once is reuse, however the race goes: at most one
+    request gets new tokens, and the family ends, the winner's new refresh token with it.
+
+    A rule that takes 30 ms for this app's logins runs between each exchange's read of the
+    token and its rotation, so every request reads the token before the first rotates: the
+    losers find out only when they try to rotate (the path that once refused without ending
+    the family on PostgreSQL)."""
+    hooks.rule(guarded_rule(app.client_id, _BUSY_30_MS))
     token = login(server, app, user["email"])["refresh_token"]
     body = {
         "grant_type": "refresh_token",
@@ -138,14 +148,25 @@ async def test_parallel_exchanges_of_one_token_yield_one_success(
     }
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
         responses = await asyncio.gather(
-            *(client.post("/oauth/token", json=body) for _ in range(8))
+            *(client.post("/oauth/token", json=body) for _ in range(20))
         )
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {200, 403}, [(r.status_code, r.text) for r in responses]
     assert statuses.count(200) <= 1, statuses
+    assert statuses.count(403) >= 19, statuses
     assert all(r.json()["error"] == "invalid_grant" for r in responses if r.status_code == 403)
-    # However the race went, the token is spent: presenting it again is refused.
+    # The winner's new token is checked first: presenting the spent token again would end
+    # the family by itself and hide a race that did not.
+    for winner in (r.json() for r in responses if r.status_code == 200):
+        assert_oauth_error(refresh(server, app, winner["refresh_token"]), 403, "invalid_grant")
     assert_oauth_error(refresh(server, app, token), 403, "invalid_grant")
+
+
+_BUSY_30_MS = """
+  const until = Date.now() + 30;
+  while (Date.now() < until) {}
+  callback(null, user, context);
+"""
 
 
 def test_refreshed_id_token_keeps_the_original_auth_time(

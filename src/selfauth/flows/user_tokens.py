@@ -31,6 +31,7 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 class RefreshTokenStore(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
     async def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> bool: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
 
 
 class ResourceServerFinder(Protocol):
@@ -176,5 +177,11 @@ class UserTokens:
         if old is None:
             await self.refresh_tokens.add(token)
         elif not await self.refresh_tokens.rotate(old, token, created):
+            # Another request spent this token between our read and our rotation: the same
+            # token presented twice, so treat it as reuse (BCP 4.14) and end the family,
+            # including the token the winning request was just given. Runs after the
+            # winner's transaction committed (its row lock made our rotation wait), so the
+            # winner's new token is in the family we revoke.
+            await self.refresh_tokens.revoke_family(old.family_id, created)
             raise InvalidGrant("The refresh token was already used.")
         return value
