@@ -55,3 +55,27 @@ def test_nul_at_the_token_endpoint_is_an_oauth_400(anonymous: Api) -> None:
 def test_unknown_routes_answer_in_the_api_shape(api: Api) -> None:
     assert_error(api.get("/api/v2/nothing-here"), 404)
     assert_error(api.http.put("/api/v2/users"), 405)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v2/users", {"GET", "POST"}),
+        ("PUT", "/api/v2/users/auth0%7Cnobody", {"GET", "PATCH", "DELETE"}),
+        ("POST", "/api/v2/clients/abc", {"GET", "PATCH", "DELETE"}),
+        ("GET", "/oauth/token", {"POST"}),
+        ("DELETE", "/userinfo", {"GET"}),
+    ],
+)
+def test_405_lists_every_method_the_path_serves(
+    api: Api, method: str, path: str, allowed: set[str]
+) -> None:
+    """RFC 9110 15.5.6: a 405 carries `Allow` naming all the path's methods, not the first
+    route's only."""
+    response = api.http.request(method, path)
+    assert response.status_code == 405, response.text
+    assert set(response.headers["allow"].split(", ")) - {"HEAD"} == allowed
+    if path.startswith("/api/"):
+        assert_error(response, 405)
+    else:
+        assert response.json()["error"] == "invalid_request"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from selfauth.errors import SelfauthError
 from selfauth.hooks.pool import SandboxFailure
@@ -69,6 +72,34 @@ async def _sandbox_error(request: Request, exc: Exception) -> Response:
     return management_error(503, message, "sandbox_unavailable")
 
 
+def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Every route's path pattern and methods, read through FastAPI's included routers once."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "route_table", None
+    )
+    if table is None:
+        table = [
+            (compile_path(route.path)[0], frozenset(route.methods))
+            for route in iter_route_contexts(app.routes)
+            if route.path is not None and route.methods
+        ]
+        app.state.route_table = table
+    return table
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (RFC 9110 15.5.6: a 405 lists them all).
+
+    Starlette names the methods of the first route that matched the path only; our routes
+    each serve one method (GET, PATCH and DELETE of a user are three routes), so that would
+    name one of three."""
+    path = request.scope["path"]  # decoded, as the router matches it
+    methods = {
+        m for pattern, found in _route_table(request.app) if pattern.match(path) for m in found
+    }
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
@@ -76,8 +107,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if status == 404:
         message = "Not Found"
     if _is_oauth_path(request):
-        return oauth_error(status, "invalid_request", message)
-    return management_error(status, message, None)
+        response = oauth_error(status, "invalid_request", message)
+    else:
+        response = management_error(status, message, None)
+    if status == 405:
+        response.headers["Allow"] = allowed_methods(request)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
