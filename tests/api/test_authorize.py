@@ -558,6 +558,52 @@ def test_page_responses_refuse_framing(
         assert "no-store" in response.headers["cache-control"]
 
 
+def csp_directives(response: httpx.Response) -> dict[str, str]:
+    policy = response.headers["content-security-policy"]
+    pairs = (d.strip().partition(" ") for d in policy.split(";") if d.strip())
+    return {name: value.strip() for name, _, value in pairs}
+
+
+def test_pages_carry_nosniff_and_a_strict_csp(
+    browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """Forms post only where they must, and every inline style or script needs the page's
+    own fresh nonce (never an empty `'nonce-'`)."""
+    page = login_page(browser, flow(app.spa, app.connection))
+    wrong = post_login(browser, page, user["email"], "Wr0ng!Passw0rd")
+    again = login_page(browser, flow(app.spa, app.connection))
+    error = authorize(browser, flow(Client("no-such-client"), app.connection))
+    nonces = set()
+    for response in (page, wrong, again, error):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        csp = csp_directives(response)
+        assert csp["default-src"] == "'none'"
+        assert csp["base-uri"] == "'none'"
+        for directive in ("script-src", "style-src"):
+            (source,) = csp[directive].split()
+            assert source.startswith("'nonce-") and len(source) > len("'nonce-'") + 16, csp
+            assert f'nonce="{source[7:-1]}"' in response.text or directive == "script-src"
+        nonces.add(csp["script-src"])
+    # The login form posts here, and its answer redirects to the application's callback.
+    assert csp_directives(page)["form-action"] == "'self' https://app.example.com"
+    assert csp_directives(error)["form-action"] == "'none'"
+    assert len(nonces) == 4  # fresh on every page
+
+
+def test_a_form_post_answer_may_post_to_the_application_only(
+    browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    response = sign_in(
+        browser, flow(app.spa, app.connection, response_mode="form_post"), user["email"]
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    csp = csp_directives(response)
+    assert csp["form-action"] == "https://app.example.com"
+    nonce = csp["script-src"].removeprefix("'nonce-").removesuffix("'")
+    assert nonce and f'<script nonce="{nonce}">' in response.text
+
+
 def test_a_wrong_password_shows_the_error_and_starts_no_session(
     browser: httpx.Client, app: App, user: dict[str, Any]
 ) -> None:
@@ -625,6 +671,45 @@ def test_the_form_needs_its_csrf_token_and_an_unaltered_transaction(
         assert_error_page(other.post("/u/login", data=good))
     # The untouched form still works.
     assert code_from(browser.post("/u/login", data=good), f)
+
+
+def test_a_csrf_pair_the_attacker_chose_is_refused(
+    server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """Field equal to cookie is no proof: the token is the server's MAC of the browser's
+    cookie and this transaction, so a pair an attacker plants is refused."""
+    f = flow(app.spa, app.connection)
+    form = form_to(login_page(browser, f), "/u/login")
+    good = {"tx": form.value("tx"), "username": user["email"], "password": PASSWORD}
+    planted = secrets.token_urlsafe(24)
+    with httpx.Client(base_url=server.base_url, follow_redirects=False) as attacked:
+        for name in ("selfauth_csrf", "__Host-selfauth_csrf"):
+            attacked.cookies.set(name, planted)
+        assert_error_page(attacked.post("/u/login", data={**good, "csrf": planted}))
+        assert_no_session(attacked, app)
+
+
+def test_a_csrf_token_is_bound_to_its_transaction_and_browser(
+    server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    first = form_to(login_page(browser, flow(app.spa, app.connection)), "/u/login")
+    f = flow(app.spa, app.connection)
+    second = form_to(login_page(browser, f), "/u/login")
+    assert first.value("csrf") != second.value("csrf")
+    credentials = {"username": user["email"], "password": PASSWORD}
+    # The first page's token does not vouch for the second page's transaction.
+    swapped = {**credentials, "tx": second.value("tx"), "csrf": first.value("csrf")}
+    assert_error_page(browser.post("/u/login", data=swapped))
+    assert_no_session(browser, app)
+    # Another browser's cookie, with this page's transaction and token, is refused.
+    with httpx.Client(base_url=server.base_url, follow_redirects=False) as other:
+        login_page(other, flow(app.spa, app.connection))  # gets a cookie of its own
+        paired = {**credentials, "tx": second.value("tx"), "csrf": second.value("csrf")}
+        assert_error_page(other.post("/u/login", data=paired))
+        assert_no_session(other, app)
+    # Each page's own pair still works.
+    own = {**credentials, "tx": second.value("tx"), "csrf": second.value("csrf")}
+    assert code_from(browser.post("/u/login", data=own), f)
 
 
 def test_sign_up_creates_the_user_and_signs_in(

@@ -201,8 +201,17 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A page whose test fails if the browser refused anything under a page's CSP (an inline
+    style or script without the nonce, a form posting where form-action does not allow)."""
+    opened = context.new_page()
+    refused: list[str] = []
+    opened.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    yield opened
+    assert refused == []
 
 
 # --- helpers ----------------------------------------------------------------------------------

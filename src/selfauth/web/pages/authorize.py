@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +22,14 @@ from selfauth.flows.signup import SignupDenied
 from selfauth.oauth.errors import OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
-from selfauth.web.pages.transaction import open_sealed, seal
+from selfauth.web.pages.transaction import (
+    csrf_matches,
+    csrf_token,
+    is_browser_key,
+    new_browser_key,
+    open_sealed,
+    seal,
+)
 from selfauth.web.request_facts import request_facts
 
 router = APIRouter()
@@ -30,21 +37,51 @@ router = APIRouter()
 SESSION_COOKIE = "selfauth_session"
 _FORM_LIMIT = 64 * 1024  # a login form is a few hundred bytes
 CSRF_COOKIE = "selfauth_csrf"
+
+
+def csrf_cookie(found: Services) -> str:
+    """Over HTTPS the cookie takes the `__Host-` prefix: the browser then refuses it from a
+    sibling subdomain or without Secure, so another site cannot plant a browser key."""
+    return f"__Host-{CSRF_COOKIE}" if _secure(found) else CSRF_COOKIE
+
+
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
 
 
-def _page(template: str, status: int = 200, *, nonce: str = "", **context: Any) -> HTMLResponse:
+# An origin fit to stand in a CSP source list (no spaces, quotes or semicolons).
+_CSP_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9._~%:@\[\]-]+")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def _form_target(url: str) -> str:
+    """The CSP `form-action` source for a form that posts to `url`: its origin, or its scheme
+    where the origin could not be written into the header safely."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if _CSP_ORIGIN.fullmatch(origin):
+        return origin
+    return f"{parts.scheme}:" if _SCHEME.fullmatch(parts.scheme) else "'none'"
+
+
+def _page(
+    template: str, status: int = 200, *, form_action: str = "'none'", **context: Any
+) -> HTMLResponse:
+    """A page with a strict CSP: its own inline style and script carry a fresh nonce, and its
+    forms may post only to `form_action` (the login page to itself and, through the redirect
+    that answers it, the application; a form_post answer to the application's origin)."""
+    nonce = secrets.token_urlsafe(16)
     html = _TEMPLATES.get_template(template).render(nonce=nonce, **context)
     headers = {
         "Cache-Control": "no-store",
         "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; "
-            "form-action *; frame-ancestors 'none'; base-uri 'none'"
+            f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
         ),
     }
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -60,13 +97,12 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
     if request.state is not None:
         values["state"] = request.state
     if request.response_mode == "form_post":
-        nonce = secrets.token_urlsafe(16)
         return _page(
             "form_post.html",
+            form_action=_form_target(request.redirect_uri),
             title="Signing you in",
             action=request.redirect_uri,
             fields=sorted(values.items()),
-            nonce=nonce,
         )
     if request.response_mode == "fragment":
         location = f"{request.redirect_uri}#{urlencode(values)}"
@@ -93,16 +129,23 @@ def _login_page(
     status: int = 200,
     **context: Any,
 ) -> Response:
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    browser_key = request.cookies.get(csrf_cookie(found))
+    if not is_browser_key(browser_key):
+        browser_key = new_browser_key()
+    assert browser_key is not None
+    tx = seal(authorize.params, found.secrets)
     connection = authorize.connection
     assert connection is not None
     page = _page(
         "login.html",
         status,
+        # The form posts here, and a successful post redirects to the application: Chromium
+        # holds that redirect to form-action too.
+        form_action=f"'self' {_form_target(authorize.redirect_uri)}",
         title="Sign in",
         client_name=authorize.checked_client().name,
-        tx=seal(authorize.params, found.secrets),
-        csrf=csrf,
+        tx=tx,
+        csrf=csrf_token(browser_key, tx, found.secrets),
         login_action="/u/login",
         signup_action="/u/signup",
         signup_allowed=not connection.options.get("disable_signup"),
@@ -113,7 +156,12 @@ def _login_page(
         **context,
     )
     page.set_cookie(
-        CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(found), path="/"
+        csrf_cookie(found),
+        browser_key,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(found),
+        path="/",
     )
     return page
 
@@ -146,11 +194,11 @@ async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, 
     if not declared.isdigit() or int(declared) > _FORM_LIMIT:
         raise AuthorizeError("invalid_request", "The form is too large.", redirect=False)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    given = form.get("csrf", "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), given.encode()):
+    tx = form.get("tx", "")
+    browser_key = request.cookies.get(csrf_cookie(found))
+    if not csrf_matches(browser_key, tx, form.get("csrf", ""), found.secrets):
         raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
-    params = open_sealed(form.get("tx", ""), found.secrets)
+    params = open_sealed(tx, found.secrets)
     if params is None:
         raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
     return await found.authorizer.validate(params), form
