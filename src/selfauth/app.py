@@ -6,13 +6,14 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from selfauth import __version__
 from selfauth.config import Settings
-from selfauth.domain.actions.rules import RuleService
+from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
@@ -77,7 +78,25 @@ async def prepare(database: Database, settings: Settings, clock: Clock) -> Boots
     )
 
 
-async def build_services(database: Database, settings: Settings, clock: Clock) -> Services:
+@dataclass(frozen=True)
+class Running:
+    """What the server runs beside its handlers: stopped, in this order, at shutdown."""
+
+    services: Services
+    jobs: JobRunner
+    journal: ExecutionJournal
+    sandbox: QuickJsSandbox
+
+    async def start(self) -> None:
+        await self.jobs.start()
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+        await self.journal.close()
+        await self.sandbox.pool.close()
+
+
+async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
     keys = SqlKeyRepository(database)
     published = await keys.published()
     secrets = SecretHasher(await keys.hmac_key())
@@ -96,6 +115,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     refresh_tokens = SqlRefreshTokenRepository(database)
     codes = SqlCodeRepository(database)
     rules = SqlRuleRepository(database)
+    rule_configs = SqlRuleConfigRepository(database)
     actions = SqlActionRepository(database)
     user_service = UserService(
         users,
@@ -116,17 +136,10 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         )
     )
     await sandbox.pool.start()
-    executions = SqlExecutionRepository(database)
-    journal = ExecutionJournal(executions, clock)
+    journal = ExecutionJournal(SqlExecutionRepository(database), clock)
     journal.start()
     hook_runner = HookRunner(
-        sandbox,
-        SqlRuleRepository(database),
-        SqlRuleConfigRepository(database),
-        SqlActionRepository(database),
-        journal,
-        tenant=settings.issuer_url,
-        clock=clock,
+        sandbox, rules, rule_configs, actions, journal, tenant=settings.issuer_url, clock=clock
     )
     login_hooks = LoginHooks(hook_runner, user_service, connections)
     user_tokens = UserTokens(
@@ -138,17 +151,29 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         settings.management_audience,
         clock,
     )
-    return Services(
+    jobs = job_runner(database, connections, secrets, settings, clock)
+    services = Services(
         settings=settings,
         clock=clock,
-        users=user_service,
-        clients=clients,
-        client_grants=grants,
-        connections=connections,
-        resource_servers=resource_servers,
-        keys=keys,
         secrets=secrets,
         verifier=verifier,
+        management_rate_limits=_buckets(
+            settings.management_rate_limit, settings.management_rate_burst
+        ),
+        auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
+        users=user_service,
+        user_blocks=failures,
+        clients=ClientService(clients, secrets, clock),
+        client_grants=ClientGrantService(grants, clients, resource_servers),
+        connections=ConnectionService(connections, clock),
+        resource_servers=ResourceServerService(resource_servers, clock),
+        rules=RuleService(rules, sandbox, clock),
+        rule_configs=RuleConfigService(rule_configs, clock),
+        actions=ActionService(actions, sandbox, clock),
+        executions=journal,
+        jobs=jobs,
+        signing_keys=keys,
+        client_auth=ClientAuthenticator(clients, secrets),
         client_credentials=ClientCredentialsGrant(
             grants,
             resource_servers,
@@ -157,13 +182,6 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             settings.management_audience,
             hook_runner,
         ),
-        client_service=ClientService(clients, secrets, clock),
-        grant_service=ClientGrantService(grants, clients, resource_servers),
-        resource_server_service=ResourceServerService(resource_servers, clock),
-        connection_service=ConnectionService(connections, clock),
-        rate_limits=_buckets(settings.management_rate_limit, settings.management_rate_burst),
-        auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
-        client_auth=ClientAuthenticator(clients, secrets),
         password_login=PasswordLogin(
             connections,
             users,
@@ -175,7 +193,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             login_hooks,
         ),
         refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks),
-        login_failures=failures,
+        code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
         authorizer=Authorizer(
             clients,
             connections,
@@ -188,18 +206,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             settings.allow_plain_pkce,
             login_hooks,
         ),
-        code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
-        sandbox=sandbox,
         signup=Signup(user_service, clients, hook_runner),
-        executions=executions,
-        journal=journal,
-        rules=rules,
-        rule_configs=SqlRuleConfigRepository(database),
-        actions=actions,
-        rule_service=RuleService(rules, clock),
-        action_service=ActionService(actions, clock),
-        jobs=job_runner(database, connections, secrets, settings, clock),
     )
+    return Running(services, jobs, journal, sandbox)
 
 
 def job_runner(
@@ -238,21 +247,18 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     "Management API scope: delete it if nothing uses it",
                     result.previous_client_id,
                 )
-            app.state.services = await build_services(database, settings, clock)
+            running = await build_services(database, settings, clock)
+            app.state.services = running.services
             # Start-up objects (tables, routes, keys) live for the whole process: keep them out
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
             gc.freeze()
-            await app.state.services.jobs.start()
+            await running.start()
             try:
                 yield
             finally:
-                await app.state.services.jobs.stop()
+                await running.stop()
         finally:
-            found = getattr(app.state, "services", None)
-            if found is not None:
-                await found.journal.close()
-                await found.sandbox.pool.close()
             await database.dispose()
 
     app = FastAPI(

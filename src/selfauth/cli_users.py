@@ -83,7 +83,7 @@ def run_import(settings: Settings, file: Path, connection: str, upsert: bool) ->
             with _ImportProgress(size) as update:
                 await runner.run(claimed, on_progress=update)
             final = await runner.get(job.id)
-            return final, (await runner.repo.errors(job.id) if final.failed else [])
+            return final, (await runner.errors(job.id) if final.failed else [])
         finally:
             await runner.stop()
             await database.dispose()

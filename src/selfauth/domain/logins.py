@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from selfauth.domain.clock import iso
 
@@ -45,6 +45,14 @@ class LoginBlock:
     email: str | None = None
     username: str | None = None
     connection: str | None = None
+
+
+class LoginBlocks(Protocol):
+    """Brute-force blocks as administrators see them (`/api/v2/user-blocks`)."""
+
+    async def user_ids_for(self, identifier: str) -> list[str]: ...
+    async def blocks(self, user_ids: list[str]) -> list[LoginBlock]: ...
+    async def unblock(self, user_ids: list[str]) -> None: ...
 
 
 def block_view(block: LoginBlock) -> dict[str, Any]:

@@ -24,6 +24,10 @@ MAX_BUFFERED = 10_000
 class ExecutionStore(Protocol):
     async def add_many(self, executions: list[dict[str, Any]]) -> None: ...
     async def purge(self, before: Any) -> int: ...
+    async def get(self, execution_id: str) -> dict[str, Any] | None: ...
+    async def page(
+        self, *, user_id: str | None, trigger_id: str | None, offset: int, limit: int
+    ) -> list[dict[str, Any]]: ...
 
 
 class ExecutionJournal:
@@ -57,6 +61,23 @@ class ExecutionJournal:
             batch, self._buffer = self._buffer, []
             if batch:
                 await self._store.add_many(batch)
+
+    async def get(self, execution_id: str) -> dict[str, Any] | None:
+        """An execution, written or still buffered (a login a moment ago)."""
+        found = await self._store.get(execution_id)
+        if found is None:
+            await self.flush()
+            found = await self._store.get(execution_id)
+        return found
+
+    async def page(
+        self, *, user_id: str | None, trigger_id: str | None, offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Executions, newest first, including those still buffered."""
+        await self.flush()
+        return await self._store.page(
+            user_id=user_id, trigger_id=trigger_id, offset=offset, limit=limit
+        )
 
     async def _run(self) -> None:
         while True:

@@ -16,11 +16,13 @@ from selfauth.domain.actions.model import (
     ActionVersion,
     Binding,
     BindingRef,
+    Bound,
     BoundAction,
+    Build,
+    Change,
     Secret,
     Trigger,
 )
-from selfauth.domain.actions.service import Bound, Build, Change
 from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._locks import serialize
 from selfauth.storage._rows import to_values

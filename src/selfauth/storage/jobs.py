@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from selfauth.domain.jobs.import_plan import Existing, Plan
-from selfauth.domain.jobs.model import IMPORT, PROCESSING, UNFINISHED, BatchResult, Job
+from selfauth.domain.jobs.model import (
+    IMPORT,
+    PROCESSING,
+    UNFINISHED,
+    BatchResult,
+    Job,
+    LeaseLost,
+)
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.storage import search_terms_bulk
@@ -86,10 +93,6 @@ def _term_order(term: tuple[Any, ...]) -> tuple[str, str, float]:
     return term[1], term[2] or "", term[3] or 0.0
 
 
-class LeaseLost(Exception):
-    """Another worker took the job over (this one was presumed dead): stop, write nothing."""
-
-
 def _job(row: sa.Row[Any]) -> Job:
     return Job(**row._mapping)
 
@@ -102,9 +105,9 @@ class SqlJobRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @property
-    def database(self) -> Database:
-        return self._db
+    def encode(self, new: Sequence[User]) -> EncodedUsers:
+        """The driver rows `commit_batch` will insert for `new` (pure; any thread)."""
+        return encode_users(self._db.dialect, new)
 
     async def create(self, job: Job, *, max_unfinished_imports: int | None = None) -> None:
         """Insert a job; an import is refused (429) while `max_unfinished_imports` run."""
@@ -180,15 +183,6 @@ class SqlJobRepository:
         values.update(status=status, completed_at=now, updated_at=now)
         async with self._db.write() as conn:
             await _renew(conn, job_id, owner, None, values)
-
-    async def fail_unowned(self, job_id: str, details: str, now: datetime) -> None:
-        """Mark failed a job no worker can run (its file is gone)."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED))
-                .values(status="failed", status_details=details, completed_at=now, updated_at=now)
-            )
 
     async def commit_batch(
         self,

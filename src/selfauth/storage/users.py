@@ -10,8 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from selfauth.domain.search import Query
-from selfauth.domain.users.model import User
-from selfauth.domain.users.service import inexistent_user
+from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Database
@@ -19,21 +18,6 @@ from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import users
 
 USER_EXISTS = "The user already exists."
-SORTABLE = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "last_login",
-        "email",
-        "name",
-        "nickname",
-        "given_name",
-        "family_name",
-        "username",
-        "user_id",
-        "logins_count",
-    }
-)
 _FIELDS = [f.name for f in dataclasses.fields(User)]
 _BY_ID = KeyLookup(users, "user_id")
 _BY_EMAIL_IN = KeyLookup(users, "connection_id", "email")

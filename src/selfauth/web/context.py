@@ -1,4 +1,9 @@
-"""What request handlers are given: the services the composition root built."""
+"""What request handlers are given: the services the composition root built.
+
+Each field is a domain service, a flow or a narrow Protocol, named for what it serves
+(`clients` is the client service, never a repository), so a handler can only parse, call
+and render. Repositories, worker pools and background tasks stay in `app.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from selfauth.config import Settings
-from selfauth.domain.actions.rules import RuleService
+from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.keys.model import PublishedKeys
+from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
@@ -25,53 +32,40 @@ from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
 from selfauth.hooks.journal import ExecutionJournal
-from selfauth.hooks.pool import QuickJsSandbox
 from selfauth.oauth.jwt import TokenVerifier
-from selfauth.storage.actions import SqlActionRepository
-from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
-from selfauth.storage.connections import SqlConnectionRepository
-from selfauth.storage.executions import SqlExecutionRepository
-from selfauth.storage.keys import SqlKeyRepository
-from selfauth.storage.resource_servers import SqlResourceServerRepository
-from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
-from selfauth.storage.sessions import SqlLoginFailureRepository
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     clock: Clock
+    secrets: SecretHasher  # seals the login page's transaction and CSRF token
+    verifier: TokenVerifier  # bearer tokens of both APIs
+    management_rate_limits: TokenBuckets | None  # per caller; None when turned off
+    auth_rate_limits: TokenBuckets | None  # per client address; None when turned off
+
+    # The Management API: one service per resource.
     users: UserService
-    clients: SqlClientRepository
-    client_grants: SqlClientGrantRepository
-    connections: SqlConnectionRepository
-    resource_servers: SqlResourceServerRepository
-    keys: SqlKeyRepository
-    secrets: SecretHasher
-    verifier: TokenVerifier
-    client_credentials: ClientCredentialsGrant
-    client_service: ClientService
-    grant_service: ClientGrantService
-    resource_server_service: ResourceServerService
-    connection_service: ConnectionService
-    rate_limits: TokenBuckets | None
-    auth_rate_limits: TokenBuckets | None
+    user_blocks: LoginBlocks
+    clients: ClientService
+    client_grants: ClientGrantService
+    connections: ConnectionService
+    resource_servers: ResourceServerService
+    rules: RuleService
+    rule_configs: RuleConfigService
+    actions: ActionService
+    executions: ExecutionJournal
+    jobs: JobRunner
+    signing_keys: PublishedKeys  # the JWKS
+
+    # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator
+    client_credentials: ClientCredentialsGrant
     password_login: PasswordLogin
     refresh: RefreshGrant
-    login_failures: SqlLoginFailureRepository
-    authorizer: Authorizer
     code_exchange: CodeExchange
-    rules: SqlRuleRepository
-    rule_configs: SqlRuleConfigRepository
-    actions: SqlActionRepository
-    rule_service: RuleService
-    action_service: ActionService
-    sandbox: QuickJsSandbox
+    authorizer: Authorizer
     signup: Signup
-    executions: SqlExecutionRepository
-    journal: ExecutionJournal
-    jobs: JobRunner
 
 
 def services_of(request: Request) -> Services:

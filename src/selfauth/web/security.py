@@ -53,7 +53,7 @@ def require(*accepted: str) -> Callable[[Request], Awaitable[Caller]]:
     async def dependency(request: Request) -> Caller:
         found = services_of(request)
         principal = await authenticate(request)
-        charge(request, found.rate_limits, principal.subject)
+        charge(request, found.management_rate_limits, principal.subject)
         if not principal.has_any(*accepted):
             raise insufficient_scope(accepted)
         return Caller(principal, found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -182,3 +183,9 @@ async def check_script(
 
 def invalid(message: str, prop: str) -> InvalidBody:
     return InvalidBody(f"Payload validation error: '{message}' on property {prop}.")
+
+
+# What the store is handed for a read-modify-write (the change runs on the locked row).
+Change = Callable[[Action, frozenset[str]], Action]  # the draft and the triggers it is bound to
+Build = Callable[[ActionState, int], tuple[ActionVersion, Action]]  # the next version number
+Bound = list[tuple[Binding, ActionState]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Protocol
 
 from selfauth.domain import ids
@@ -25,6 +26,9 @@ MAX_RULE_NAME = 255
 
 class RuleStore(Protocol):
     async def get(self, rule_id: str) -> Rule | None: ...
+    async def page(
+        self, *, enabled: bool | None, stage: str | None, offset: int, limit: int
+    ) -> tuple[list[Rule], int]: ...
     async def insert(self, rule: Rule, *, auto_order: bool) -> Rule: ...
     async def update(self, rule_id: str, fields: dict[str, Any]) -> Rule | None: ...
     async def delete(self, rule_id: str) -> bool: ...
@@ -34,12 +38,25 @@ def inexistent_rule() -> NotFound:
     return NotFound("The rule does not exist.", error_code="inexistent_rule")
 
 
-class RuleService:
-    """Scripts are compiled by the `checker` each write is given (the sandbox)."""
+class RuleConfigStore(Protocol):
+    async def keys(self) -> list[str]: ...
+    async def set(self, key: str, value: str, now: datetime) -> None: ...
+    async def delete(self, key: str) -> bool: ...
 
-    def __init__(self, store: RuleStore, clock: Clock) -> None:
+
+class RuleService:
+    """Scripts are compiled by `checker` (the sandbox) before they are stored."""
+
+    def __init__(self, store: RuleStore, checker: ScriptChecker, clock: Clock) -> None:
         self._store = store
+        self._checker = checker
         self._clock = clock
+
+    async def page(
+        self, *, enabled: bool | None, stage: str | None, offset: int, limit: int
+    ) -> tuple[list[Rule], int]:
+        """Rules in the order they run, and how many match."""
+        return await self._store.page(enabled=enabled, stage=stage, offset=offset, limit=limit)
 
     async def get(self, rule_id: str) -> Rule:
         rule = await self._store.get(rule_id)
@@ -47,10 +64,10 @@ class RuleService:
             raise inexistent_rule()
         return rule
 
-    async def create(self, fields: dict[str, Any], checker: ScriptChecker) -> Rule:
+    async def create(self, fields: dict[str, Any]) -> Rule:
         """A rule without `order` runs after every other: the store gives it max + 1."""
         _check_fields(fields)
-        await check_script(checker, fields["script"], "rule", "script")
+        await check_script(self._checker, fields["script"], "rule", "script")
         now = self._clock()
         rule = Rule(
             id=ids.rule_id(),
@@ -64,10 +81,10 @@ class RuleService:
         )
         return await self._store.insert(rule, auto_order="order" not in fields)
 
-    async def update(self, rule_id: str, fields: dict[str, Any], checker: ScriptChecker) -> Rule:
+    async def update(self, rule_id: str, fields: dict[str, Any]) -> Rule:
         _check_fields(fields)
         if "script" in fields:
-            await check_script(checker, fields["script"], "rule", "script")
+            await check_script(self._checker, fields["script"], "rule", "script")
         rule = await self._store.update(rule_id, {**fields, "updated_at": self._clock()})
         if rule is None:
             raise inexistent_rule()
@@ -76,6 +93,24 @@ class RuleService:
     async def delete(self, rule_id: str) -> None:
         if not await self._store.delete(rule_id):
             raise inexistent_rule()
+
+
+class RuleConfigService:
+    """The rules' `configuration`: values go in, never out (keys are listed)."""
+
+    def __init__(self, store: RuleConfigStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def keys(self) -> list[str]:
+        return await self._store.keys()
+
+    async def set(self, key: str, value: str) -> None:
+        await self._store.set(check_config_key(key), check_config_value(value), self._clock())
+
+    async def delete(self, key: str) -> None:
+        """Deleting a key that is not set is no error (Auth0 answers 204 too)."""
+        await self._store.delete(check_config_key(key))
 
 
 def _check_fields(fields: dict[str, Any]) -> None:

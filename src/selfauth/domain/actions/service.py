@@ -17,8 +17,10 @@ from selfauth.domain.actions.model import (
     Action,
     ActionState,
     ActionVersion,
-    Binding,
     BindingRef,
+    Bound,
+    Build,
+    Change,
     ScriptChecker,
     Secret,
     Trigger,
@@ -34,10 +36,6 @@ NO_NPM = (
     "so `dependencies` must be empty"
 )
 
-Change = Callable[[Action, frozenset[str]], Action]
-Build = Callable[[ActionState, int], tuple[ActionVersion, Action]]
-Bound = list[tuple[Binding, ActionState]]
-
 
 class ActionStore(Protocol):
     async def get(self, action_id: str) -> ActionState | None: ...
@@ -45,6 +43,13 @@ class ActionStore(Protocol):
     async def update(self, action_id: str, change: Change) -> ActionState | None: ...
     async def deploy(self, action_id: str, build: Build) -> ActionVersion | None: ...
     async def version(self, action_id: str, version_id: str) -> ActionVersion | None: ...
+    async def versions(
+        self, action_id: str, *, offset: int, limit: int
+    ) -> tuple[list[ActionVersion], int]: ...
+    async def find(
+        self, *, trigger_id: str | None, name: str | None, deployed: bool | None
+    ) -> list[ActionState]: ...
+    async def bindings(self, trigger_id: str) -> Bound: ...
     async def delete(self, action_id: str, *, force: bool) -> bool: ...
     async def replace_bindings(
         self,
@@ -75,10 +80,11 @@ def check_trigger_id(trigger_id: str) -> Trigger:
 
 
 class ActionService:
-    """Code is compiled by the `checker` each write is given (the sandbox)."""
+    """Code is compiled by `checker` (the sandbox) before it is stored."""
 
-    def __init__(self, store: ActionStore, clock: Clock) -> None:
+    def __init__(self, store: ActionStore, checker: ScriptChecker, clock: Clock) -> None:
         self._store = store
+        self._checker = checker
         self._clock = clock
 
     async def get(self, action_id: str) -> ActionState:
@@ -87,9 +93,9 @@ class ActionService:
             raise inexistent_action()
         return state
 
-    async def create(self, fields: dict[str, Any], checker: ScriptChecker) -> ActionState:
+    async def create(self, fields: dict[str, Any]) -> ActionState:
         deploy = fields.pop("deploy", False)
-        checked = await _checked(fields, checker)
+        checked = await _checked(fields, self._checker)
         now = self._clock()
         action = Action(
             id=ids.random_uuid(),
@@ -106,10 +112,8 @@ class ActionService:
             await self.deploy(action.id)
         return await self.get(action.id)
 
-    async def update(
-        self, action_id: str, fields: dict[str, Any], checker: ScriptChecker
-    ) -> ActionState:
-        checked = await _checked(fields, checker)
+    async def update(self, action_id: str, fields: dict[str, Any]) -> ActionState:
+        checked = await _checked(fields, self._checker)
         now = self._clock()
 
         def change(current: Action, bound_to: frozenset[str]) -> Action:
@@ -158,6 +162,24 @@ class ActionService:
         if version is None:
             raise inexistent_version()
         return version
+
+    async def find(
+        self, *, trigger_id: str | None, name: str | None, deployed: bool | None
+    ) -> list[ActionState]:
+        """Actions, oldest first, narrowed by trigger, exact name, or being deployed."""
+        return await self._store.find(trigger_id=trigger_id, name=name, deployed=deployed)
+
+    async def bindings(self, trigger_id: str) -> Bound:
+        """What the trigger runs, in order."""
+        return await self._store.bindings(trigger_id)
+
+    async def versions(
+        self, action_id: str, *, offset: int, limit: int
+    ) -> tuple[ActionState, list[ActionVersion], int]:
+        """The action, a page of its versions (newest first) and how many there are."""
+        state = await self.get(action_id)
+        versions, total = await self._store.versions(action_id, offset=offset, limit=limit)
+        return state, versions, total
 
     async def rollback(self, action_id: str, version_id: str, update_draft: bool) -> ActionVersion:
         """Deploys an earlier version's content again, as a new version (Auth0's roll-back);

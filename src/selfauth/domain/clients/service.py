@@ -24,12 +24,16 @@ _PUBLIC_APP_TYPES = ("spa", "native")
 
 class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
+    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]: ...
     async def save(self, client: Client, *, create: bool) -> None: ...
     async def delete(self, client_id: str) -> bool: ...
 
 
 class GrantStore(Protocol):
     async def get(self, grant_id: str) -> ClientGrant | None: ...
+    async def list(
+        self, *, client_id: str | None = None, audience: str | None = None
+    ) -> list[ClientGrant]: ...
     async def save(self, grant: ClientGrant, *, create: bool) -> None: ...
     async def delete(self, grant_id: str) -> bool: ...
 
@@ -57,6 +61,13 @@ class ClientService:
         if client is None:
             raise inexistent_client()
         return client
+
+    async def find(self, client_id: str) -> Client | None:
+        return await self._store.get(client_id)
+
+    async def page(self, *, offset: int, limit: int) -> tuple[list[Client], int]:
+        """A page of clients, oldest first, and how many there are."""
+        return await self._store.list(offset=offset, limit=limit)
 
     async def create(self, fields: dict[str, Any]) -> tuple[Client, str]:
         """A new client and its secret, which is returned now and never again."""
@@ -141,6 +152,12 @@ class ClientGrantService:
         if grant is None:
             raise inexistent_grant()
         return grant
+
+    async def matching(
+        self, *, client_id: str | None = None, audience: str | None = None
+    ) -> list[ClientGrant]:
+        """Every grant, or those of one client and/or audience."""
+        return await self._store.list(client_id=client_id, audience=audience)
 
     async def create(self, client_id: str, audience: str, scope: list[str]) -> ClientGrant:
         if await self._clients.get(client_id) is None:

@@ -19,6 +19,8 @@ from selfauth.errors import NotFound
 
 class ConnectionStore(Protocol):
     async def get(self, connection_id: str) -> Connection | None: ...
+    async def get_by_name(self, name: str) -> Connection | None: ...
+    async def list(self) -> list[Connection]: ...
     async def save(self, connection: Connection, *, create: bool) -> None: ...
     async def delete(self, connection_id: str) -> bool: ...
 
@@ -37,6 +39,12 @@ class ConnectionService:
         if connection is None:
             raise inexistent_connection()
         return connection
+
+    async def by_name(self, name: str) -> Connection | None:
+        return await self._store.get_by_name(name)
+
+    async def all(self) -> list[Connection]:
+        return await self._store.list()
 
     async def create(self, fields: dict[str, Any]) -> Connection:
         name = check_name(fields.pop("name"))

@@ -79,3 +79,7 @@ class BatchResult:
     @property
     def failed(self) -> int:
         return len(self.errors)
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (this one was presumed dead): stop, write nothing."""

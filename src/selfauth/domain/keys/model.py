@@ -6,7 +6,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -20,6 +20,12 @@ class SigningKey:
     public_jwk: dict[str, Any]
     current: bool
     created_at: datetime
+
+
+class PublishedKeys(Protocol):
+    """The keys whose public halves the JWKS publishes, the current one first."""
+
+    async def published(self) -> list[SigningKey]: ...
 
 
 def _b64(number: int) -> str:

@@ -17,6 +17,7 @@ from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
 
 class ResourceServerStore(Protocol):
     async def get(self, id_or_identifier: str) -> ResourceServer | None: ...
+    async def list(self) -> list[ResourceServer]: ...
     async def save(self, server: ResourceServer, *, create: bool) -> None: ...
     async def delete(self, server_id: str) -> bool: ...
 
@@ -35,6 +36,10 @@ class ResourceServerService:
         if server is None:
             raise inexistent_resource_server()
         return server
+
+    async def all(self) -> list[ResourceServer]:
+        """The Management API first, then the tenant's APIs, oldest first."""
+        return await self._store.list()
 
     async def create(self, fields: dict[str, Any]) -> ResourceServer:
         server = ResourceServer(id=ids.object_id(), created_at=self._clock(), **fields)

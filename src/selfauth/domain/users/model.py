@@ -6,7 +6,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from selfauth.errors import NotFound
+
 JsonObject = dict[str, Any]
+USER_NOT_FOUND = "The user does not exist."
+# The fields a user listing may be sorted by (`sort=field:1|-1`, Auth0's list).
+SORTABLE = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "last_login",
+        "email",
+        "name",
+        "nickname",
+        "given_name",
+        "family_name",
+        "username",
+        "user_id",
+        "logins_count",
+    }
+)
+
+
+def inexistent_user() -> NotFound:
+    return NotFound(USER_NOT_FOUND, error_code="inexistent_user")
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, metadata
-from selfauth.domain.users.model import User
+from selfauth.domain.users.model import User, inexistent_user
 from selfauth.domain.users.views import default_picture
-from selfauth.errors import Forbidden, InvalidBody, NotFound, OperationNotSupported
+from selfauth.errors import Forbidden, InvalidBody, OperationNotSupported
 
-USER_NOT_FOUND = "The user does not exist."
 SYNCED_ATTRIBUTES = ("name", "nickname", "given_name", "family_name", "picture")
 _ID_PREFIX = "auth0|"
 
@@ -56,10 +55,6 @@ class ConnectionFinder(Protocol):
 class MetadataLimits:
     max_bytes: int = 16_384
     max_depth: int = 10
-
-
-def inexistent_user() -> NotFound:
-    return NotFound(USER_NOT_FOUND, error_code="inexistent_user")
 
 
 class UserService:

@@ -13,13 +13,13 @@ from selfauth.domain.jobs import export_fields
 from selfauth.domain.jobs.export_fields import ExportField
 from selfauth.domain.jobs.model import Job
 from selfauth.domain.users.model import User
-from selfauth.storage.jobs import SqlJobRepository
+from selfauth.flows.jobs.store import JobStore
 
 PAGE = 1000
 
 
 async def export_lines(
-    repo: SqlJobRepository,
+    repo: JobStore,
     connection_id: str | None,
     fmt: str,
     fields: list[ExportField] | None,
@@ -49,7 +49,7 @@ def _render(page: list[User], fmt: str, fields: list[ExportField] | None) -> byt
 
 
 async def run_export(
-    repo: SqlJobRepository,
+    repo: JobStore,
     job: Job,
     target: Path,
     *,

@@ -18,13 +18,13 @@ from selfauth.domain.jobs.import_plan import Existing, Plan, plan_batch
 from selfauth.domain.jobs.import_rows import RowRules
 from selfauth.domain.jobs.model import Job
 from selfauth.flows.jobs.reader import Batch, ImportReader
-from selfauth.storage.jobs import SqlJobRepository, encode_users
+from selfauth.flows.jobs.store import JobStore
 
 Progress = Callable[[Job], None]
 
 
 async def run_import(
-    repo: SqlJobRepository,
+    repo: JobStore,
     job: Job,
     connection: Connection,
     rules: RowRules,
@@ -38,13 +38,12 @@ async def run_import(
     """Import from where the last committed batch ended. Raises `UnreadableFile` (the file
     breaks off or is not an array) or `LeaseLost` (another worker took the job over)."""
     reader = ImportReader(Path(job.file_path or ""), rules, batch_size, clock)
-    dialect = repo.database.dialect
 
     def read() -> Batch | None:
         batch = reader.next_batch()
         if batch is not None:
             users = [c.user for c in batch.candidates if c.user is not None]
-            batch.encoded = encode_users(dialect, users)
+            batch.encoded = repo.encode(users)
         return batch
 
     ahead: asyncio.Task[Batch | None] | None = None
@@ -73,7 +72,7 @@ async def run_import(
 
 
 async def _commit(
-    repo: SqlJobRepository,
+    repo: JobStore,
     job: Job,
     batch: Batch,
     connection: Connection,

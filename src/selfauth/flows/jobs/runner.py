@@ -33,12 +33,13 @@ from selfauth.domain.jobs.model import (
     PENDING,
     RETENTION_SECONDS,
     Job,
+    LeaseLost,
 )
 from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
 from selfauth.flows.jobs.exports import run_export
 from selfauth.flows.jobs.imports import Progress, run_import
 from selfauth.flows.jobs.reader import UnreadableFile, check_array
-from selfauth.storage.jobs import LeaseLost, SqlJobRepository
+from selfauth.flows.jobs.store import JobStore
 
 log = logging.getLogger("selfauth.jobs")
 _ALNUM = string.ascii_letters + string.digits
@@ -71,7 +72,7 @@ def job_not_found() -> NotFound:
 class JobRunner:
     def __init__(
         self,
-        repo: SqlJobRepository,
+        repo: JobStore,
         connections: ConnectionFinder,
         signer: SecretHasher,
         settings: JobSettings,
@@ -182,6 +183,13 @@ class JobRunner:
         if job is None:
             raise job_not_found()
         return job
+
+    async def find(self, job_id: str) -> Job | None:
+        return await self.repo.get(job_id)
+
+    async def errors(self, job_id: str) -> list[dict[str, Any]]:
+        """An import's failed rows: each user as given, and why."""
+        return await self.repo.errors(job_id)
 
     # --- download links -------------------------------------------------------------------
 

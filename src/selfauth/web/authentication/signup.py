@@ -64,7 +64,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     except Conflict:
         return _error(400, "user_exists", "The user already exists.")
     except PasswordStrengthError as exc:
-        connection = await found.connections.get_by_name(body.connection)
+        connection = await found.connections.by_name(body.connection)
         policy = PasswordPolicy.from_options(connection.options if connection else {}).describe()
         return _error(
             400, "invalid_password", exc.message, name="PasswordStrengthError", policy=policy

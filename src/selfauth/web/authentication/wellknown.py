@@ -24,4 +24,4 @@ async def discovery(found: Services = Depends(services)) -> Response:
 
 @router.get("/.well-known/jwks.json")
 async def jwks_document(found: Services = Depends(services)) -> Response:
-    return JSONResponse(jwks(await found.keys.published()), headers=_CORS)
+    return JSONResponse(jwks(await found.signing_keys.published()), headers=_CORS)

@@ -124,7 +124,7 @@ async def create_action(
 ) -> Response:
     found = caller.services
     body = validate(CreateAction, await read_json_object(request, found.settings.max_body_bytes))
-    state = await found.action_service.create(body.model_dump(exclude_unset=True), found.sandbox)
+    state = await found.actions.create(body.model_dump(exclude_unset=True))
     return JSONResponse(action_view(state), status_code=201)
 
 
@@ -133,7 +133,7 @@ async def get_action(
     action_id: str,
     caller: Caller = Depends(require("read:actions")),
 ) -> Response:
-    return JSONResponse(action_view(await caller.services.action_service.get(action_id)))
+    return JSONResponse(action_view(await caller.services.actions.get(action_id)))
 
 
 @router.patch(ACTIONS + "/{action_id}")
@@ -144,9 +144,7 @@ async def update_action(
 ) -> Response:
     found = caller.services
     body = validate(UpdateAction, await read_json_object(request, found.settings.max_body_bytes))
-    state = await found.action_service.update(
-        action_id, body.model_dump(exclude_unset=True), found.sandbox
-    )
+    state = await found.actions.update(action_id, body.model_dump(exclude_unset=True))
     return JSONResponse(action_view(state))
 
 
@@ -157,7 +155,7 @@ async def delete_action(
     caller: Caller = Depends(require("delete:actions")),
 ) -> Response:
     force = boolean(request.query_params, "force", False)
-    await caller.services.action_service.delete(action_id, force=force)
+    await caller.services.actions.delete(action_id, force=force)
     return Response(status_code=204)
 
 
@@ -166,7 +164,7 @@ async def deploy_action(
     action_id: str,
     caller: Caller = Depends(require("create:actions")),
 ) -> Response:
-    service = caller.services.action_service
+    service = caller.services.actions
     version = await service.deploy(action_id)
     return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
 
@@ -179,8 +177,7 @@ async def list_versions(
 ) -> Response:
     found = caller.services
     paging = _paging(request)
-    state = await found.action_service.get(action_id)
-    versions, total = await found.actions.versions(
+    state, versions, total = await found.actions.versions(
         action_id, offset=paging.offset, limit=paging.per_page
     )
     items = [version_view(v, state) for v in versions]
@@ -193,7 +190,7 @@ async def get_version(
     version_id: str,
     caller: Caller = Depends(require("read:actions")),
 ) -> Response:
-    service = caller.services.action_service
+    service = caller.services.actions
     version = await service.version(action_id, version_id)
     return JSONResponse(version_view(version, await service.get(action_id)))
 
@@ -207,7 +204,7 @@ async def rollback(
 ) -> Response:
     found = caller.services
     body = validate(Rollback, await read_json_object(request, found.settings.max_body_bytes))
-    service = found.action_service
+    service = found.actions
     version = await service.rollback(action_id, version_id, body.update_draft)
     return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
 
@@ -242,5 +239,5 @@ async def update_bindings(
     found = caller.services
     body = validate(UpdateBindings, await read_json_object(request, found.settings.max_body_bytes))
     refs = [BindingRef(b.ref.type, b.ref.value, b.display_name) for b in body.bindings]
-    bound = await found.action_service.bind(trigger_id, refs)
+    bound = await found.actions.bind(trigger_id, refs)
     return JSONResponse({"bindings": [binding_view(b, s) for b, s in bound]})

@@ -36,7 +36,7 @@ async def create_grant(
 ) -> Response:
     found = caller.services
     body = validate(CreateGrant, await read_json_object(request, found.settings.max_body_bytes))
-    grant = await found.grant_service.create(body.client_id, body.audience, body.scope)
+    grant = await found.client_grants.create(body.client_id, body.audience, body.scope)
     return JSONResponse(grant_view(grant), status_code=201)
 
 
@@ -48,7 +48,7 @@ async def list_grants(
     found = caller.services
     query = request.query_params
     paging = Paging.parse(query)
-    grants = await found.client_grants.list(
+    grants = await found.client_grants.matching(
         client_id=query.get("client_id"), audience=query.get("audience")
     )
     page = grants[paging.offset : paging.offset + paging.per_page]
@@ -61,7 +61,7 @@ async def get_grant(
     caller: Caller = Depends(require("read:client_grants")),
 ) -> Response:
     found = caller.services
-    return JSONResponse(grant_view(await found.grant_service.get(grant_id)))
+    return JSONResponse(grant_view(await found.client_grants.get(grant_id)))
 
 
 @router.patch("/client-grants/{grant_id}")
@@ -72,7 +72,7 @@ async def update_grant(
 ) -> Response:
     found = caller.services
     body = validate(UpdateGrant, await read_json_object(request, found.settings.max_body_bytes))
-    return JSONResponse(grant_view(await found.grant_service.update(grant_id, body.scope)))
+    return JSONResponse(grant_view(await found.client_grants.update(grant_id, body.scope)))
 
 
 @router.delete("/client-grants/{grant_id}", status_code=204)
@@ -81,5 +81,5 @@ async def delete_grant(
     caller: Caller = Depends(require("delete:client_grants")),
 ) -> Response:
     found = caller.services
-    await found.grant_service.delete(grant_id)
+    await found.client_grants.delete(grant_id)
     return Response(status_code=204)

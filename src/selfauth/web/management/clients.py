@@ -59,7 +59,7 @@ async def create_client(
 ) -> Response:
     found = caller.services
     body = validate(CreateClient, await read_json_object(request, found.settings.max_body_bytes))
-    client, secret = await found.client_service.create(body.model_dump(exclude_unset=True))
+    client, secret = await found.clients.create(body.model_dump(exclude_unset=True))
     return JSONResponse(client_view(client, secret=secret), status_code=201)
 
 
@@ -71,7 +71,7 @@ async def list_clients(
     found = caller.services
     paging = Paging.parse(request.query_params)
     selection = FieldSelection.parse(request.query_params)
-    clients, total = await found.clients.list(offset=paging.offset, limit=paging.per_page)
+    clients, total = await found.clients.page(offset=paging.offset, limit=paging.per_page)
     items = [selection.apply(client_view(c)) for c in clients]
     return JSONResponse(paging.wrap("clients", items, total))
 
@@ -83,7 +83,7 @@ async def get_client(
     caller: Caller = Depends(require(*READ)),
 ) -> Response:
     found = caller.services
-    client = await found.client_service.get(client_id)
+    client = await found.clients.get(client_id)
     return JSONResponse(FieldSelection.parse(request.query_params).apply(client_view(client)))
 
 
@@ -95,7 +95,7 @@ async def update_client(
 ) -> Response:
     found = caller.services
     body = validate(UpdateClient, await read_json_object(request, found.settings.max_body_bytes))
-    client = await found.client_service.update(client_id, body.model_dump(exclude_unset=True))
+    client = await found.clients.update(client_id, body.model_dump(exclude_unset=True))
     return JSONResponse(client_view(client))
 
 
@@ -105,7 +105,7 @@ async def rotate_secret(
     caller: Caller = Depends(require("update:client_keys")),
 ) -> Response:
     found = caller.services
-    client, secret = await found.client_service.rotate_secret(client_id)
+    client, secret = await found.clients.rotate_secret(client_id)
     return JSONResponse(client_view(client, secret=secret))
 
 
@@ -115,5 +115,5 @@ async def delete_client(
     caller: Caller = Depends(require("delete:clients")),
 ) -> Response:
     found = caller.services
-    await found.client_service.delete(client_id)
+    await found.clients.delete(client_id)
     return Response(status_code=204)

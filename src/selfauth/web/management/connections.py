@@ -41,7 +41,7 @@ async def create_connection(
     found = caller.services
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(CreateConnection, data)
-    connection = await found.connection_service.create(body.model_dump(exclude_unset=True))
+    connection = await found.connections.create(body.model_dump(exclude_unset=True))
     return JSONResponse(connection_view(connection), status_code=201)
 
 
@@ -54,7 +54,7 @@ async def list_connections(
     query = request.query_params
     paging = Paging.parse(query)
     selection = FieldSelection.parse(query)
-    connections = await found.connections.list()
+    connections = await found.connections.all()
     strategies = query.getlist("strategy")
     if strategies:
         connections = [c for c in connections if c.strategy in strategies]
@@ -72,7 +72,7 @@ async def get_connection(
     caller: Caller = Depends(require("read:connections")),
 ) -> Response:
     found = caller.services
-    connection = await found.connection_service.get(connection_id)
+    connection = await found.connections.get(connection_id)
     return JSONResponse(
         FieldSelection.parse(request.query_params).apply(connection_view(connection))
     )
@@ -88,9 +88,7 @@ async def update_connection(
     body = validate(
         _ConnectionFields, await read_json_object(request, found.settings.max_body_bytes)
     )
-    connection = await found.connection_service.update(
-        connection_id, body.model_dump(exclude_unset=True)
-    )
+    connection = await found.connections.update(connection_id, body.model_dump(exclude_unset=True))
     return JSONResponse(connection_view(connection))
 
 
@@ -100,5 +98,5 @@ async def delete_connection(
     caller: Caller = Depends(require("delete:connections")),
 ) -> Response:
     found = caller.services
-    await found.connection_service.delete(connection_id)
+    await found.connections.delete(connection_id)
     return Response(status_code=204)

@@ -24,10 +24,6 @@ async def get_execution(
 ) -> Response:
     found = await caller.services.executions.get(execution_id)
     if found is None:
-        # Written a moment after the login (in batches): wait for the pending ones first.
-        await caller.services.journal.flush()
-        found = await caller.services.executions.get(execution_id)
-    if found is None:
         raise NotFound("The execution does not exist.", error_code="inexistent_execution")
     return JSONResponse(found)
 
@@ -38,7 +34,6 @@ async def list_executions(
 ) -> Response:
     query = request.query_params
     paging = Paging.parse(query)
-    await caller.services.journal.flush()
     executions = await caller.services.executions.page(
         user_id=query.get("user_id") or None,
         trigger_id=query.get("trigger_id") or None,

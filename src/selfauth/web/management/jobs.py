@@ -113,7 +113,7 @@ async def get_errors(job_id: str, caller: Caller = Depends(require(*READ))) -> A
     job = await runner.get(job_id)
     if job.type != IMPORT:
         raise InvalidBody("Only import jobs report errors per user.")
-    found = await runner.repo.errors(job_id)
+    found = await runner.errors(job_id)
     if not found and job.status_details is not None:
         # A job that failed as a whole answers with itself, as Auth0 does.
         return JSONResponse(job_view(job, caller.services.clock()))
@@ -132,7 +132,7 @@ async def download(request: Request, job_id: str, expires: int = 0, sig: str = "
             "The download link has expired; GET /api/v2/jobs/{id} gives a fresh one.",
             "link_expired",
         )
-    job = await runner.repo.get(job_id)
+    job = await runner.find(job_id)
     if job is None or job.type != EXPORT or job.status != COMPLETED or not job.file_path:
         return management_error(404, job_not_found().message, "inexistent_job")
     extension = "csv" if job.format == "csv" else "json"

@@ -46,7 +46,7 @@ async def create_server(
     body = validate(CreateServer, await read_json_object(request, found.settings.max_body_bytes))
     fields = body.model_dump(exclude_unset=True)
     fields.setdefault("name", body.identifier)
-    server = await found.resource_server_service.create(fields)
+    server = await found.resource_servers.create(fields)
     return JSONResponse(resource_server_view(server), status_code=201)
 
 
@@ -57,7 +57,7 @@ async def list_servers(
 ) -> Response:
     found = caller.services
     paging = Paging.parse(request.query_params)
-    servers = await found.resource_servers.list()
+    servers = await found.resource_servers.all()
     page = servers[paging.offset : paging.offset + paging.per_page]
     items = [resource_server_view(s) for s in page]
     return JSONResponse(paging.wrap("resource_servers", items, len(servers)))
@@ -71,7 +71,7 @@ async def get_server(
     caller: Caller = Depends(require("read:resource_servers")),
 ) -> Response:
     found = caller.services
-    return JSONResponse(resource_server_view(await found.resource_server_service.get(server_id)))
+    return JSONResponse(resource_server_view(await found.resource_servers.get(server_id)))
 
 
 @router.patch("/resource-servers/{server_id:path}")
@@ -82,9 +82,7 @@ async def update_server(
 ) -> Response:
     found = caller.services
     body = validate(_ServerFields, await read_json_object(request, found.settings.max_body_bytes))
-    server = await found.resource_server_service.update(
-        server_id, body.model_dump(exclude_unset=True)
-    )
+    server = await found.resource_servers.update(server_id, body.model_dump(exclude_unset=True))
     return JSONResponse(resource_server_view(server))
 
 
@@ -94,5 +92,5 @@ async def delete_server(
     caller: Caller = Depends(require("delete:resource_servers")),
 ) -> Response:
     found = caller.services
-    await found.resource_server_service.delete(server_id)
+    await found.resource_servers.delete(server_id)
     return Response(status_code=204)

@@ -38,7 +38,7 @@ async def create_rule(
 ) -> Response:
     found = caller.services
     body = validate(CreateRule, await read_json_object(request, found.settings.max_body_bytes))
-    rule = await found.rule_service.create(body.model_dump(exclude_unset=True), found.sandbox)
+    rule = await found.rules.create(body.model_dump(exclude_unset=True))
     return JSONResponse(rule_view(rule), status_code=201)
 
 
@@ -68,7 +68,7 @@ async def get_rule(
     request: Request,
     caller: Caller = Depends(require("read:rules")),
 ) -> Response:
-    rule = await caller.services.rule_service.get(check_rule_id(rule_id))
+    rule = await caller.services.rules.get(check_rule_id(rule_id))
     return JSONResponse(FieldSelection.parse(request.query_params).apply(rule_view(rule)))
 
 
@@ -84,7 +84,7 @@ async def update_rule(
     fields = body.model_dump(exclude_unset=True)
     if not fields:
         raise InvalidBody("Payload validation error: 'Too few properties defined (0), minimum 1'.")
-    rule = await found.rule_service.update(rule_id, fields, found.sandbox)
+    rule = await found.rules.update(rule_id, fields)
     return JSONResponse(rule_view(rule))
 
 
@@ -93,5 +93,5 @@ async def delete_rule(
     rule_id: str,
     caller: Caller = Depends(require("delete:rules")),
 ) -> Response:
-    await caller.services.rule_service.delete(check_rule_id(rule_id))
+    await caller.services.rules.delete(check_rule_id(rule_id))
     return Response(status_code=204)

@@ -20,7 +20,7 @@ async def _by_identifier(request: Request, caller: Caller) -> list[str]:
             "Query validation error: 'Missing required property: identifier' on property "
             "identifier."
         )
-    return await caller.services.login_failures.user_ids_for(identifier)
+    return await caller.services.user_blocks.user_ids_for(identifier)
 
 
 async def _existing(user_id: str, caller: Caller) -> list[str]:
@@ -33,7 +33,7 @@ async def blocks_by_identifier(
     request: Request, caller: Caller = Depends(require("read:users"))
 ) -> Response:
     user_ids = await _by_identifier(request, caller)
-    blocks = await caller.services.login_failures.blocks(user_ids)
+    blocks = await caller.services.user_blocks.blocks(user_ids)
     return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
 
 
@@ -41,17 +41,17 @@ async def blocks_by_identifier(
 async def unblock_by_identifier(
     request: Request, caller: Caller = Depends(require("update:users"))
 ) -> Response:
-    await caller.services.login_failures.unblock(await _by_identifier(request, caller))
+    await caller.services.user_blocks.unblock(await _by_identifier(request, caller))
     return Response(status_code=204)
 
 
 @router.get("/user-blocks/{user_id}")
 async def blocks_of_user(user_id: str, caller: Caller = Depends(require("read:users"))) -> Response:
-    blocks = await caller.services.login_failures.blocks(await _existing(user_id, caller))
+    blocks = await caller.services.user_blocks.blocks(await _existing(user_id, caller))
     return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
 
 
 @router.delete("/user-blocks/{user_id}", status_code=204)
 async def unblock_user(user_id: str, caller: Caller = Depends(require("update:users"))) -> Response:
-    await caller.services.login_failures.unblock(await _existing(user_id, caller))
+    await caller.services.user_blocks.unblock(await _existing(user_id, caller))
     return Response(status_code=204)

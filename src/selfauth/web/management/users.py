@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from selfauth.domain import search
+from selfauth.domain.users.model import SORTABLE
 from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidQueryString
-from selfauth.storage.users import SORTABLE
 from selfauth.web import checkpoint
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse

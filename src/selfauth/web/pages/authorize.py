@@ -310,7 +310,7 @@ async def _logout_target(found: Services, client_id: str | None, target: str | N
     """Where to send the browser after logout: only a URL the application registered."""
     if not target:
         return None
-    client = await found.clients.get(client_id) if client_id else None
+    client = await found.clients.find(client_id) if client_id else None
     if client is None or target not in client.allowed_logout_urls:
         raise AuthorizeError(
             "invalid_request",
