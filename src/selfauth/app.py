@@ -27,6 +27,7 @@ from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
+from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.runner import JobRunner, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.password_login import PasswordLogin
@@ -151,6 +152,27 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         settings.management_audience,
         clock,
     )
+    client_credentials = ClientCredentialsGrant(
+        grants,
+        resource_servers,
+        signer,
+        settings.issuer_url,
+        clock,
+        settings.management_audience,
+        hook_runner,
+    )
+    password_login = PasswordLogin(
+        connections,
+        users,
+        failures,
+        hasher,
+        user_tokens,
+        settings.default_directory,
+        clock,
+        login_hooks,
+    )
+    refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
+    code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
     jobs = job_runner(database, connections, secrets, settings, clock)
     services = Services(
         settings=settings,
@@ -174,26 +196,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         jobs=jobs,
         signing_keys=keys,
         client_auth=ClientAuthenticator(clients, secrets),
-        client_credentials=ClientCredentialsGrant(
-            grants,
-            resource_servers,
-            signer,
-            settings.issuer_url,
-            settings.management_audience,
-            hook_runner,
-        ),
-        password_login=PasswordLogin(
-            connections,
-            users,
-            failures,
-            hasher,
-            user_tokens,
-            settings.default_directory,
-            clock,
-            login_hooks,
-        ),
-        refresh=RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks),
-        code_exchange=CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock),
+        grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
+        password_login=password_login,
+        refresh=refresh,
         authorizer=Authorizer(
             clients,
             connections,

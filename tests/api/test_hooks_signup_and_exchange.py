@@ -310,6 +310,26 @@ def test_credentials_exchange_adds_claims_to_the_access_token(
         reader.http.close()
 
 
+def test_credentials_exchange_sees_the_request_body_without_the_secret(
+    exchanging: RunningServer, exchange_hooks: Hooks
+) -> None:
+    """Auth0 gives credentials-exchange Actions `event.request.body` (as on refresh tokens);
+    the client's secret is never part of it."""
+    api = exchange_hooks.api
+    caller = machine(api, exchanging.audience, ["read:users"])
+    code = """
+  api.accessToken.setCustomClaim('https://ns.example.com/body', event.request.body);
+"""
+    exchange_hooks.action(guarded(caller["client_id"], code, EXCHANGE), EXCHANGE)
+    issued = tokens(client_credentials(exchanging, caller, exchanging.audience))
+    body = claims(issued["access_token"])["https://ns.example.com/body"]
+    assert body == {
+        "grant_type": "client_credentials",
+        "client_id": caller["client_id"],
+        "audience": exchanging.audience,
+    }
+
+
 def test_credentials_exchange_deny_answers_403(
     exchanging: RunningServer, exchange_hooks: Hooks
 ) -> None:

@@ -4,7 +4,6 @@ decision: reuse the browser's session, answer `login_required`, or show the logi
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -235,7 +234,7 @@ class Authorizer:
             id=ids.object_id(),
             token_hash=self.secrets.digest(value),
             user_id=user.user_id,
-            auth_time=int(time.time()),
+            auth_time=int(now.timestamp()),
             created_at=now,
             expires_at=now + SESSION_LIFETIME,
         )

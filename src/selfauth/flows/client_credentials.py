@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client, ClientGrant
+from selfauth.domain.clock import Clock
 from selfauth.domain.resource_servers.model import ResourceServer
+from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import denial_error, within_claims_cap
 from selfauth.hooks.runner import ExchangeFacts, HookRunner, RequestFacts
-from selfauth.oauth.errors import AccessDenied, InvalidRequest, UnauthorizedClient
+from selfauth.oauth.errors import AccessDenied, InvalidRequest
 from selfauth.oauth.jwt import TokenSigner
 from selfauth.oauth.scope import requested_scopes
 from selfauth.oidc.custom_claims import allowed_claims
@@ -30,15 +31,15 @@ class ClientCredentialsGrant:
     resource_servers: ResourceServerFinder
     signer: TokenSigner
     issuer: str
+    clock: Clock
     management_audience: str = ""
     hooks: HookRunner | None = None
 
-    async def issue(
-        self, client: Client, params: dict[str, Any], request: RequestFacts | None = None
-    ) -> dict[str, Any]:
-        """For a client that proved its secret (public clients never get here)."""
-        if "client_credentials" not in client.grant_types:
-            raise UnauthorizedClient("Grant type 'client_credentials' not allowed for the client.")
+    grant_types = frozenset({"client_credentials"})
+    public_clients = False  # a client proves its own identity: it needs a secret
+
+    async def issue(self, token_request: TokenRequest) -> dict[str, Any]:
+        client, params = token_request.client, token_request.params
         audience = params.get("audience")
         if not isinstance(audience, str) or not audience:
             raise InvalidRequest(
@@ -54,7 +55,7 @@ class ClientCredentialsGrant:
                 '"client-grant" associated to this API.'
             )
         scopes = _granted_scopes(grant.scope, params.get("scope"))
-        now = int(time.time())
+        now = int(self.clock().timestamp())
         claims = {
             "iss": self.issuer,
             "sub": f"{client.client_id}@clients",
@@ -66,7 +67,7 @@ class ClientCredentialsGrant:
             "azp": client.client_id,
         }
         if self.hooks is not None:
-            await self._run_hooks(client, audience, scopes, claims, request)
+            await self._run_hooks(client, audience, scopes, claims, token_request.facts)
         return {
             "access_token": await self.signer.sign_async(claims, alg=server.signing_alg),
             "scope": claims["scope"],

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import AuthorizationCode
 from selfauth.domain.users.model import User
+from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import TokenAdditions
-from selfauth.flows.user_tokens import Grant, UserTokens
+from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth import pkce
-from selfauth.oauth.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+from selfauth.oauth.errors import InvalidGrant, InvalidRequest
 
 INVALID = "Invalid authorization code"
 
@@ -41,11 +41,11 @@ class CodeExchange:
     secrets: SecretHasher
     clock: Clock
 
-    async def issue(
-        self, client: Client, params: dict[str, Any], *, confidential: bool
-    ) -> dict[str, Any]:
-        if "authorization_code" not in client.grant_types:
-            raise UnauthorizedClient("Grant type 'authorization_code' not allowed for the client.")
+    grant_types = frozenset({"authorization_code"})
+    public_clients = True  # with PKCE
+
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        client, params = request.client, request.params
         value = params.get("code")
         if not isinstance(value, str) or not value:
             raise InvalidRequest("Missing required parameter: code")
@@ -61,12 +61,12 @@ class CodeExchange:
             raise InvalidGrant(INVALID)
         if params.get("redirect_uri") != code.redirect_uri:
             raise InvalidGrant("redirect_uri does not match the one the code was issued for")
-        self._check_verifier(code, params.get("code_verifier"), confidential=confidential)
+        self._check_verifier(code, params.get("code_verifier"), confidential=request.confidential)
         user = await self.users.get(code.user_id)
         if user is None or user.blocked:
             raise InvalidGrant(INVALID)
         server = await self.tokens.resolve_audience(code.audience)
-        grant = Grant(
+        spec = TokenSpec(
             audience=server,
             scopes=self.tokens.scopes_for(server, " ".join(code.scope)),
             grant_type="authorization_code",
@@ -76,7 +76,7 @@ class CodeExchange:
             # The hooks ran when the code was issued; their claims and scopes wait in the code.
             additions=TokenAdditions.from_json(code.hook_result),
         )
-        return await self.tokens.issue(client, user, grant)
+        return await self.tokens.issue(client, user, spec)
 
     @staticmethod
     def _check_verifier(code: AuthorizationCode, verifier: Any, *, confidential: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,9 +12,9 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
+from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
-from selfauth.flows.user_tokens import Grant, UserTokens
-from selfauth.hooks.runner import RequestFacts
+from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth.errors import (
     BlockedUser,
     InvalidGrant,
@@ -63,11 +62,11 @@ class PasswordLogin:
     clock: Clock
     hooks: LoginHooks
 
-    async def issue(
-        self, client: Client, grant_type: str, params: dict[str, Any], request: RequestFacts
-    ) -> dict[str, Any]:
-        if grant_type not in client.grant_types:
-            raise UnauthorizedClient(f"Grant type '{grant_type}' not allowed for the client.")
+    grant_types = frozenset({PASSWORD, PASSWORD_REALM})
+    public_clients = True
+
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        client, params, grant_type = request.client, request.params, request.grant_type
         username, password = params.get("username"), params.get("password")
         if not isinstance(username, str) or not username:
             raise InvalidRequest("Missing required parameter: username")
@@ -79,25 +78,25 @@ class PasswordLogin:
         connection = await self._connection(client, realm or self.default_connection)
         server = await self.tokens.resolve_audience(params.get("audience"))
         scopes = self.tokens.scopes_for(server, params.get("scope"))
-        user = await self.check_password(connection, username, password, request.ip)
+        user = await self.check_password(connection, username, password, request.facts.ip)
         protocol = "oauth2-password" if grant_type == PASSWORD_REALM else "oauth2-resource-owner"
         user, additions = await self.hooks.after_login(
             client,
             user,
             protocol=protocol,
-            request=request,
+            request=request.facts,
             scopes=scopes,
             audience=server.identifier if server else None,
             connection=connection,
         )
-        grant = Grant(
+        spec = TokenSpec(
             audience=server,
             scopes=scopes,
             grant_type=PASSWORD,
-            auth_time=int(time.time()),
+            auth_time=int(self.clock().timestamp()),
             additions=additions,
         )
-        return await self.tokens.issue(client, user, grant)
+        return await self.tokens.issue(client, user, spec)
 
     async def _connection(self, client: Client, name: str) -> Connection:
         connection = await self.connections.get_by_name(name)

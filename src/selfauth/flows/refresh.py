@@ -11,15 +11,14 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import RefreshToken
 from selfauth.domain.users.model import User
+from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
-from selfauth.flows.user_tokens import Grant, UserTokens
-from selfauth.hooks.runner import RequestFacts
+from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth.errors import (
     BlockedUser,
     InvalidGrant,
     InvalidRequest,
     InvalidScope,
-    UnauthorizedClient,
 )
 from selfauth.oauth.scope import requested_scopes
 
@@ -44,11 +43,11 @@ class RefreshGrant:
     clock: Clock
     hooks: LoginHooks
 
-    async def issue(
-        self, client: Client, params: dict[str, Any], request: RequestFacts
-    ) -> dict[str, Any]:
-        if "refresh_token" not in client.grant_types:
-            raise UnauthorizedClient("Grant type 'refresh_token' not allowed for the client.")
+    grant_types = frozenset({"refresh_token"})
+    public_clients = True
+
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        client, params = request.client, request.params
         token = await self._live_token(client, params.get("refresh_token"))
         user = await self.users.get(token.user_id)
         if user is None:
@@ -62,11 +61,11 @@ class RefreshGrant:
             client,
             user,
             protocol="oauth2-refresh-token",
-            request=request,
+            request=request.facts,
             scopes=scopes,
             audience=token.audience,
         )
-        grant = Grant(
+        spec = TokenSpec(
             audience=server,
             scopes=scopes,
             grant_type="refresh_token",
@@ -75,7 +74,7 @@ class RefreshGrant:
             refresh_scopes=token.scope,
             additions=additions,
         )
-        return await self.tokens.issue(client, user, grant)
+        return await self.tokens.issue(client, user, spec)
 
     async def _live_token(self, client: Client, value: Any) -> RefreshToken:
         if not isinstance(value, str) or not value:

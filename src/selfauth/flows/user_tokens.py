@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -39,7 +38,7 @@ class ResourceServerFinder(Protocol):
 
 
 @dataclass(frozen=True)
-class Grant:
+class TokenSpec:
     """What a user's tokens will say: the API, the scopes, and how the user signed in."""
 
     audience: ResourceServer | None
@@ -96,24 +95,24 @@ class UserTokens:
             return frozenset(CURRENT_USER_SCOPES)
         return server.scope_values
 
-    async def issue(self, client: Client, user: User, grant: Grant) -> dict[str, Any]:
-        now = int(time.time())
-        scopes = frozenset(grant.scopes)
+    async def issue(self, client: Client, user: User, spec: TokenSpec) -> dict[str, Any]:
+        now = int(self.clock().timestamp())
+        scopes = frozenset(spec.scopes)
         userinfo = f"{self.issuer}userinfo"
-        server = grant.audience
+        server = spec.audience
         if server is None:
             audience: str | list[str] = userinfo
             lifetime = USERINFO_TOKEN_LIFETIME
         else:
             audience = [server.identifier, userinfo] if "openid" in scopes else server.identifier
             lifetime = server.token_lifetime
-        additions = grant.additions
+        additions = spec.additions
         changed = additions.scopes if additions is not None else None
-        scope = " ".join(grant.scopes if changed is None else changed)
+        scope = " ".join(spec.scopes if changed is None else changed)
         refresh = None
-        family_scopes = frozenset(grant.refresh_scopes or grant.scopes)
+        family_scopes = frozenset(spec.refresh_scopes or spec.scopes)
         if "offline_access" in family_scopes and (server is None or server.allow_offline_access):
-            refresh = await self._refresh_token(client, user, grant)
+            refresh = await self._refresh_token(client, user, spec)
         access_claims = {
             "iss": self.issuer,
             "sub": user.user_id,
@@ -121,7 +120,7 @@ class UserTokens:
             "iat": now,
             "exp": now + lifetime,
             "scope": scope,
-            "gty": grant.grant_type,
+            "gty": spec.grant_type,
             "azp": client.client_id,
         }
         if additions is not None and additions.access_claims:
@@ -143,11 +142,11 @@ class UserTokens:
                 "aud": client.client_id,
                 "iat": now,
                 "exp": now + ID_TOKEN_LIFETIME,
-                "auth_time": grant.auth_time,
+                "auth_time": spec.auth_time,
                 **profile_claims(user, scopes),
             }
-            if grant.nonce is not None:
-                id_claims["nonce"] = grant.nonce
+            if spec.nonce is not None:
+                id_claims["nonce"] = spec.nonce
             if additions is not None and additions.id_claims:
                 id_claims.update(
                     allowed_claims(additions.id_claims, id_claims, namespaced_only=False)
@@ -157,20 +156,20 @@ class UserTokens:
             response["refresh_token"] = refresh
         return response
 
-    async def _refresh_token(self, client: Client, user: User, grant: Grant) -> str:
+    async def _refresh_token(self, client: Client, user: User, spec: TokenSpec) -> str:
         """A new refresh token; when it replaces one, only if no other request did first."""
         value = f"v1.{secrets.token_urlsafe(48)}"
         created = self.clock()
-        old = grant.replaces
+        old = spec.replaces
         token = RefreshToken(
             id=ids.object_id(),
             token_hash=self.secrets.digest(value),
-            family_id=old.family_id if old else (grant.family_id or ids.object_id()),
+            family_id=old.family_id if old else (spec.family_id or ids.object_id()),
             client_id=client.client_id,
             user_id=user.user_id,
-            audience=grant.audience.identifier if grant.audience else None,
-            scope=list(grant.refresh_scopes or grant.scopes),
-            auth_time=grant.auth_time,
+            audience=spec.audience.identifier if spec.audience else None,
+            scope=list(spec.refresh_scopes or spec.scopes),
+            auth_time=spec.auth_time,
             created_at=created,
             expires_at=(old.expires_at if old else created + REFRESH_TOKEN_LIFETIME),
         )

@@ -25,8 +25,7 @@ from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
-from selfauth.flows.client_credentials import ClientCredentialsGrant
-from selfauth.flows.code_exchange import CodeExchange
+from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.runner import JobRunner
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
@@ -60,10 +59,9 @@ class Services:
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator
-    client_credentials: ClientCredentialsGrant
-    password_login: PasswordLogin
-    refresh: RefreshGrant
-    code_exchange: CodeExchange
+    grants: GrantRegistry  # /oauth/token's grant types
+    password_login: PasswordLogin  # the login page checks passwords as the password grant does
+    refresh: RefreshGrant  # /oauth/revoke ends refresh-token families
     authorizer: Authorizer
     signup: Signup
 

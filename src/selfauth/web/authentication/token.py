@@ -9,9 +9,9 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from selfauth.flows.password_login import PASSWORD, PASSWORD_REALM
+from selfauth.flows.grants import TokenRequest
 from selfauth.oauth.client_auth import read_credentials
-from selfauth.oauth.errors import InvalidRequest, UnsupportedGrantType
+from selfauth.oauth.errors import InvalidRequest
 from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
@@ -57,26 +57,14 @@ async def read_token_params(request: Request, limit: int) -> dict[str, Any]:
 @router.post("/oauth/token")
 async def token(request: Request, found: Services = Depends(services)) -> Response:
     params = await read_token_params(request, found.settings.max_body_bytes)
-    grant_type = params.get("grant_type")
-    if not isinstance(grant_type, str) or not grant_type:
-        raise InvalidRequest("Missing required parameter: grant_type")
-    if grant_type not in GRANT_TYPES:
-        raise UnsupportedGrantType(f"Unsupported grant type: {grant_type}")
+    grant_type, grant = found.grants.find(params.get("grant_type"))
     credentials = read_credentials(params, request.headers.get("authorization"))
-    caller = await found.client_auth.authenticate(
-        credentials, allow_public=grant_type != "client_credentials"
-    )
-    client = caller.client
+    caller = await found.client_auth.authenticate(credentials, allow_public=grant.public_clients)
     ip = client_ip(request, trust_forwarded=caller.confidential)
-    if grant_type == "client_credentials":
-        issued = await found.client_credentials.issue(client, params, request_facts(request, ip))
-    elif grant_type == "refresh_token":
-        issued = await found.refresh.issue(client, params, request_facts(request, ip, params))
-    elif grant_type == "authorization_code":
-        issued = await found.code_exchange.issue(client, params, confidential=caller.confidential)
-    else:
-        facts = request_facts(request, ip, params)
-        issued = await found.password_login.issue(client, grant_type, params, facts)
+    token_request = TokenRequest(
+        caller.client, caller.confidential, grant_type, params, request_facts(request, ip, params)
+    )
+    issued = await found.grants.issue(grant, token_request)
     return JSONResponse(issued, headers=_NO_STORE)
 
 
@@ -88,11 +76,6 @@ async def revoke(request: Request, found: Services = Depends(services)) -> Respo
     caller = await found.client_auth.authenticate(credentials, allow_public=True)
     await found.refresh.revoke(caller.client, params.get("token"))
     return Response(status_code=200, headers=_NO_STORE)
-
-
-GRANT_TYPES = frozenset(
-    {"client_credentials", "authorization_code", "refresh_token", PASSWORD, PASSWORD_REALM}
-)
 
 
 def client_ip(request: Request, *, trust_forwarded: bool) -> str:

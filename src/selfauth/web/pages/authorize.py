@@ -133,7 +133,7 @@ def _login_page(
     if not is_browser_key(browser_key):
         browser_key = new_browser_key()
     assert browser_key is not None
-    tx = seal(authorize.params, found.secrets)
+    tx = seal(authorize.params, found.secrets, found.clock())
     connection = authorize.connection
     assert connection is not None
     page = _page(
@@ -198,7 +198,7 @@ async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, 
     browser_key = request.cookies.get(csrf_cookie(found))
     if not csrf_matches(browser_key, tx, form.get("csrf", ""), found.secrets):
         raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
-    params = open_sealed(tx, found.secrets)
+    params = open_sealed(tx, found.secrets, found.clock())
     if params is None:
         raise AuthorizeError("invalid_request", "The form expired; start again.", redirect=False)
     return await found.authorizer.validate(params), form

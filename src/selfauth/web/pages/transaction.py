@@ -9,8 +9,8 @@ import binascii
 import hmac
 import re
 import secrets as secrets_module
-import time
 from collections.abc import Mapping
+from datetime import datetime
 
 import orjson
 
@@ -19,14 +19,13 @@ from selfauth.domain.clients.secrets import SecretHasher
 LIFETIME_SECONDS = 900
 
 
-def seal(params: Mapping[str, str], secrets: SecretHasher) -> str:
-    body = base64.urlsafe_b64encode(
-        orjson.dumps({"params": dict(params), "exp": int(time.time()) + LIFETIME_SECONDS})
-    ).decode()
+def seal(params: Mapping[str, str], secrets: SecretHasher, now: datetime) -> str:
+    expires = int(now.timestamp()) + LIFETIME_SECONDS
+    body = base64.urlsafe_b64encode(orjson.dumps({"params": dict(params), "exp": expires})).decode()
     return f"{body}.{secrets.digest('tx:' + body)}"
 
 
-def open_sealed(value: str, secrets: SecretHasher) -> dict[str, str] | None:
+def open_sealed(value: str, secrets: SecretHasher, now: datetime) -> dict[str, str] | None:
     """The parameters, or None when the value was altered or has expired."""
     body, _, signature = value.partition(".")
     if not hmac.compare_digest(secrets.digest("tx:" + body), signature):
@@ -35,7 +34,7 @@ def open_sealed(value: str, secrets: SecretHasher) -> dict[str, str] | None:
         data = orjson.loads(base64.urlsafe_b64decode(body.encode()))
     except (binascii.Error, ValueError):
         return None
-    if not isinstance(data, dict) or int(data.get("exp", 0)) < time.time():
+    if not isinstance(data, dict) or int(data.get("exp", 0)) < now.timestamp():
         return None
     params = data.get("params")
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):

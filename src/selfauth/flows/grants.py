@@ -1,0 +1,75 @@
+"""The token endpoint's grants (RFC 6749 sections 4 and 6) behind one interface and a registry.
+
+A grant serves one or more `grant_type` values. `/oauth/token` authenticates the client, asks
+the registry for the grant, and hands it a `TokenRequest`; the registry checks, once for every
+grant, that the client may use the grant type. Adding a grant (a cross-origin login ticket, an
+upstream connection, token exchange) is one module with a class like these and one entry in
+the registry `app.py` builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.hooks.runner import RequestFacts
+from selfauth.oauth.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A token request from an authenticated client."""
+
+    client: Client
+    confidential: bool  # the client proved a secret; a public client did not
+    grant_type: str
+    params: dict[str, Any]  # the request body, `null` fields dropped
+    facts: RequestFacts  # what hooks may read of the HTTP request (secrets hidden)
+
+
+class TokenGrant(Protocol):
+    @property
+    def grant_types(self) -> frozenset[str]:
+        """The `grant_type` values this grant serves."""
+        ...
+
+    @property
+    def public_clients(self) -> bool:
+        """Whether a client without a secret (a SPA, a native app) may use it."""
+        ...
+
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        """The token response (RFC 6749 5.1), or an `OAuthError`."""
+        ...
+
+
+class GrantRegistry:
+    def __init__(self, grants: Iterable[TokenGrant]) -> None:
+        self._by_type: dict[str, TokenGrant] = {}
+        for grant in grants:
+            for grant_type in grant.grant_types:
+                if grant_type in self._by_type:
+                    raise ValueError(f"two grants serve {grant_type}")
+                self._by_type[grant_type] = grant
+
+    @property
+    def grant_types(self) -> frozenset[str]:
+        return frozenset(self._by_type)
+
+    def find(self, grant_type: Any) -> tuple[str, TokenGrant]:
+        """The grant for a request's `grant_type` parameter (checked before the client is)."""
+        if not isinstance(grant_type, str) or not grant_type:
+            raise InvalidRequest("Missing required parameter: grant_type")
+        grant = self._by_type.get(grant_type)
+        if grant is None:
+            raise UnsupportedGrantType(f"Unsupported grant type: {grant_type}")
+        return grant_type, grant
+
+    async def issue(self, grant: TokenGrant, request: TokenRequest) -> dict[str, Any]:
+        if request.grant_type not in request.client.grant_types:
+            raise UnauthorizedClient(
+                f"Grant type '{request.grant_type}' not allowed for the client."
+            )
+        return await grant.issue(request)
