@@ -19,23 +19,12 @@ from selfauth.domain.users.model import User
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth import pkce
-from selfauth.oauth.errors import OAuthError
+from selfauth.oauth.errors import AuthorizeError
 
 CODE_LIFETIME = timedelta(seconds=60)
 SESSION_LIFETIME = timedelta(days=7)
 RESPONSE_MODES = ("query", "fragment", "form_post")
 PROMPTS = ("none", "login", "consent", "select_account")
-
-
-class AuthorizeError(Exception):
-    """`redirect=False` for errors that must never be sent to the redirect URI (RFC 6749
-    4.1.2.1): an unknown client or an unregistered redirect URI get an error page."""
-
-    def __init__(self, error: str, description: str, *, redirect: bool = True) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.redirect = redirect
 
 
 @dataclass
@@ -258,18 +247,16 @@ class Authorizer:
         additions = None
         if self.hooks is not None:
             client = request.checked_client()
-            try:
-                user, additions = await self.hooks.after_login(
-                    client,
-                    user,
-                    protocol="oidc-basic-profile",
-                    request=facts or RequestFacts(ip="unknown", method="GET"),
-                    scopes=request.scope.split(),
-                    audience=request.audience,
-                    transaction=_transaction(request),
-                )
-            except OAuthError as exc:
-                raise AuthorizeError(exc.error, exc.description) from exc
+            # A refusal (an OAuthError) goes back to the application, as Auth0 sends it.
+            user, additions = await self.hooks.after_login(
+                client,
+                user,
+                protocol="oidc-basic-profile",
+                request=facts or RequestFacts(ip="unknown", method="GET"),
+                scopes=request.scope.split(),
+                audience=request.audience,
+                transaction=_transaction(request),
+            )
         value = secrets.token_urlsafe(32)
         now = self.clock()
         await self.codes.add(

@@ -13,15 +13,11 @@ from selfauth.domain.users.model import User
 from selfauth.errors import SelfauthError
 from selfauth.hooks.outcome import Denial, HookOutcome
 from selfauth.hooks.runner import HookRunner, LoginFacts, RequestFacts
-from selfauth.oauth.errors import AccessDenied, OAuthError
+from selfauth.oauth.errors import AccessDenied, OAuthError, RuleUnauthorized
 from selfauth.oidc.custom_claims import ClaimsTooLarge, check_payload
 
 # Never shown to a hook: the user's password and the client's secret.
 _HIDDEN_PARAMS = frozenset({"password", "client_secret", "client_assertion", "code_verifier"})
-
-
-class Unauthorized(AccessDenied):
-    error = "unauthorized"
 
 
 class ConnectionById(Protocol):
@@ -74,7 +70,7 @@ def within_claims_cap(*claim_sets: dict[str, Any]) -> None:
 
 def denial_error(denial: Denial) -> OAuthError:
     if denial.error == "unauthorized":
-        return Unauthorized(denial.description)
+        return RuleUnauthorized(denial.description)
     return AccessDenied(denial.description)
 
 

@@ -12,6 +12,7 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
+from selfauth.errors import TooManyRequests
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.user_tokens import TokenSpec, UserTokens
@@ -20,7 +21,6 @@ from selfauth.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
     TooManyAttempts,
-    TooManyRequests,
     UnauthorizedClient,
 )
 

@@ -17,6 +17,7 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.metadata import MetadataChange
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import management_view
+from selfauth.errors import SelfauthError
 from selfauth.hooks.outcome import Denial
 from selfauth.hooks.runner import HookRunner, RequestFacts, SignupFacts
 
@@ -26,20 +27,13 @@ _PROFILE = ("email", "username", "phone_number", "name", "nickname", "given_name
 _PROFILE_MORE = ("family_name", "picture")
 
 
-class SignupDenied(Exception):
-    """A pre-user-registration Action refused the sign-up."""
+class SignupDenied(SelfauthError):
+    """A pre-user-registration Action refused the sign-up: the user reads its message."""
 
     def __init__(self, denial: Denial) -> None:
-        super().__init__(denial.description)
+        code = "invalid_signup" if denial.error == "invalid_signup" else "extensibility_error"
+        super().__init__(denial.user_message or denial.description, error_code=code)
         self.denial = denial
-
-    @property
-    def code(self) -> str:
-        return "invalid_signup" if self.denial.error == "invalid_signup" else "extensibility_error"
-
-    @property
-    def message(self) -> str:
-        return self.denial.user_message or self.denial.description
 
 
 class SignupUsers(Protocol):

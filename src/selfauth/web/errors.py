@@ -1,8 +1,11 @@
-"""The one place where errors become Auth0 JSON (Management) or OAuth JSON (Authentication)."""
+"""The one place where errors become responses, in the shape of the API that was called
+(`selfauth/errors.py` lists the three)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from enum import Enum
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -14,13 +17,17 @@ from starlette.routing import compile_path
 
 from selfauth.errors import SelfauthError
 from selfauth.hooks.pool import SandboxFailure
-from selfauth.oauth.errors import OAuthError
 from selfauth.web.json import JSONResponse
 
 
 def management_error(
-    status: int, message: str, error_code: str | None, details: dict[str, object] | None = None
+    status: int,
+    message: str,
+    error_code: str | None,
+    details: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """Auth0's Management API shape: `{statusCode, error, message, errorCode}`."""
     body: dict[str, object] = {
         "statusCode": status,
         "error": HTTPStatus(status).phrase,
@@ -30,44 +37,76 @@ def management_error(
         body["errorCode"] = error_code
     if details:
         body.update(details)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}) or None)
 
 
-def oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="selfauth"'
+def oauth_error(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """RFC 6749 5.2's shape, never cached: `{error, error_description}`."""
     return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status, headers=headers
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache", **(headers or {})},
     )
 
 
+def authentication_error(
+    status: int,
+    name: str,
+    code: str,
+    description: str,
+    details: Mapping[str, object] | None = None,
+) -> JSONResponse:
+    """The Authentication API's shape that auth0.js and Lock read: `{name, code,
+    description, statusCode}`."""
+    body: dict[str, object] = {"name": name, "code": code, "description": description}
+    body.update(details or {})
+    body["statusCode"] = status
+    return JSONResponse(body, status_code=status)
+
+
+class Shape(Enum):
+    MANAGEMENT = "management"
+    AUTHENTICATION = "authentication"
+    OAUTH = "oauth"
+
+
+def shape_of(path: str) -> Shape:
+    """Which wire shape an error takes at `path`."""
+    if path.startswith("/api/"):
+        return Shape.MANAGEMENT
+    if path.startswith("/dbconnections/"):
+        return Shape.AUTHENTICATION
+    return Shape.OAUTH
+
+
 def is_management_path(path: str) -> bool:
-    """Management API errors are Auth0's JSON; everything else answers in OAuth's shape."""
-    return path.startswith("/api/")
+    return shape_of(path) is Shape.MANAGEMENT
 
 
-def _is_oauth_path(request: Request) -> bool:
-    return not is_management_path(request.url.path)
+def error_response(exc: SelfauthError, shape: Shape) -> JSONResponse:
+    """The one place an error becomes a response."""
+    if shape is Shape.MANAGEMENT:
+        return management_error(
+            exc.status_code, exc.message, exc.error_code, exc.details, exc.headers
+        )
+    if shape is Shape.AUTHENTICATION:
+        return authentication_error(
+            exc.status_code, exc.name, exc.error_code, exc.message, exc.details
+        )
+    return oauth_error(exc.status_code, exc.error_code, exc.message, exc.headers)
 
 
 async def _selfauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SelfauthError)
-    if _is_oauth_path(request):
-        return oauth_error(exc.status_code, exc.error_code, exc.message)
-    return management_error(exc.status_code, exc.message, exc.error_code, exc.details)
-
-
-async def _oauth_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OAuthError)
-    return oauth_error(exc.status_code, exc.error, exc.description)
+    return error_response(exc, shape_of(request.url.path))
 
 
 async def _sandbox_error(request: Request, exc: Exception) -> Response:
     """The script sandbox could not answer (a compile check when its worker died twice)."""
     message = f"The script sandbox is unavailable: {exc}"
-    if _is_oauth_path(request):
+    if not is_management_path(request.url.path):
         return oauth_error(503, "temporarily_unavailable", message)
     return management_error(503, message, "sandbox_unavailable")
 
@@ -106,10 +145,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 404:
         message = "Not Found"
-    if _is_oauth_path(request):
-        response = oauth_error(status, "invalid_request", message)
-    else:
+    if is_management_path(request.url.path):
         response = management_error(status, message, None)
+    else:
+        response = oauth_error(status, "invalid_request", message)
     if status == 405:
         response.headers["Allow"] = allowed_methods(request)
     return response
@@ -120,14 +159,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
     where = ".".join(str(p) for p in first["loc"])
     message = f"Query validation error: '{first['msg']}' on property {where}."
-    if _is_oauth_path(request):
-        return oauth_error(400, "invalid_request", message)
-    return management_error(400, message, "invalid_query_string")
+    if is_management_path(request.url.path):
+        return management_error(400, message, "invalid_query_string")
+    return oauth_error(400, "invalid_request", message)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(SelfauthError, _selfauth_error)
-    app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(SandboxFailure, _sandbox_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -44,11 +44,13 @@ class PasswordPolicy:
         """Raise `PasswordStrengthError` when the password falls short."""
         if len(password.encode()) > MAX_PASSWORD_BYTES:
             raise PasswordStrengthError(
-                f"PasswordStrengthError: Password is too long (at most {MAX_PASSWORD_BYTES} bytes)"
+                f"PasswordStrengthError: Password is too long (at most {MAX_PASSWORD_BYTES} bytes)",
+                policy=self.describe(),
             )
         if not self._passes(password):
             raise PasswordStrengthError(
-                f"PasswordStrengthError: Password is too weak ({self.describe()})"
+                f"PasswordStrengthError: Password is too weak ({self.describe()})",
+                policy=self.describe(),
             )
 
     def _passes(self, password: str) -> bool:

@@ -11,9 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from selfauth.domain.connections.password_policy import PasswordPolicy
-from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
-from selfauth.flows.signup import SignupDenied
+from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError, SelfauthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
@@ -41,10 +39,23 @@ class SignupBody(BaseModel):
     user_metadata: dict[str, Any] | None = None
 
 
-def _error(status: int, code: str, description: str, **extra: Any) -> JSONResponse:
-    body = {"name": extra.pop("name", "BadRequestError"), "code": code, "description": description}
-    body.update(extra, statusCode=status)
-    return JSONResponse(body, status_code=status)
+class SignupRefused(SelfauthError):
+    """Auth0's answers to a refused sign-up: 400 (403 for a forbidden one), in the
+    Authentication API's shape (`web/errors.py`)."""
+
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        *,
+        name: str = "BadRequestError",
+        status: int = 400,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, error_code=code)
+        self.name = name
+        self.status_code = status
+        self.details = details
 
 
 @router.post("/dbconnections/signup")
@@ -53,26 +64,22 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
         data = await read_json_object(request, found.settings.max_body_bytes)
         body = validate(SignupBody, data)
     except InvalidBody as exc:
-        return _error(400, "invalid_signup", exc.message)
+        raise SignupRefused(exc.message, "invalid_signup") from exc
     fields = body.model_dump(exclude_none=True)
     client_id = fields.pop("client_id")
     facts = request_facts(request, client_ip(request, trust_forwarded=False), data)
     try:
         user = await found.signup.register(client_id, fields, facts)
-    except SignupDenied as exc:
-        return _error(400, exc.code, exc.message)
-    except Conflict:
-        return _error(400, "user_exists", "The user already exists.")
+    except Conflict as exc:
+        raise SignupRefused("The user already exists.", "user_exists") from exc
     except PasswordStrengthError as exc:
-        connection = await found.connections.by_name(body.connection)
-        policy = PasswordPolicy.from_options(connection.options if connection else {}).describe()
-        return _error(
-            400, "invalid_password", exc.message, name="PasswordStrengthError", policy=policy
-        )
+        raise SignupRefused(
+            exc.message, "invalid_password", name=exc.name, details={"policy": exc.policy}
+        ) from exc
     except Forbidden as exc:
-        return _error(403, exc.error_code, exc.message, name="ForbiddenError")
+        raise SignupRefused(exc.message, exc.error_code, name=exc.name, status=403) from exc
     except InvalidBody as exc:
-        return _error(400, "invalid_signup", exc.message)
+        raise SignupRefused(exc.message, "invalid_signup") from exc
     view: dict[str, Any] = {
         "_id": user.user_id.removeprefix("auth0|"),
         "email": user.email,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from selfauth.errors import Unauthorized
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.oidc.claims import profile_claims
 from selfauth.web.context import Services, services
@@ -14,29 +15,20 @@ from selfauth.web.ratelimit import per_address
 router = APIRouter(dependencies=[Depends(per_address)])
 
 
-def _invalid(description: str) -> Response:
-    challenge = f'Bearer error="invalid_token", error_description="{description}"'
-    return JSONResponse(
-        {"error": "invalid_token", "error_description": description},
-        status_code=401,
-        headers={"WWW-Authenticate": challenge},
-    )
-
-
 @router.get("/userinfo")
 async def userinfo(request: Request, found: Services = Depends(services)) -> Response:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return _invalid("Missing access token")
+        raise Unauthorized("Missing access token")
     try:
         claims = await found.verifier.verify(token.strip(), f"{found.settings.issuer_url}userinfo")
     except InvalidToken as exc:
-        return _invalid(str(exc))
+        raise Unauthorized(str(exc)) from exc
     scope = claims.get("scope")
     scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
     if "openid" not in scopes:
-        return _invalid("The access token does not hold the openid scope")
+        raise Unauthorized("The access token does not hold the openid scope")
     user = await found.users.get_or_none(str(claims["sub"]))
     if user is None:
-        return _invalid("The user no longer exists")
+        raise Unauthorized("The user no longer exists")
     return JSONResponse({"sub": user.user_id, **profile_claims(user, scopes)})

@@ -17,9 +17,9 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
-from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeError, AuthorizeRequest
+from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeRequest
 from selfauth.flows.signup import SignupDenied
-from selfauth.oauth.errors import OAuthError
+from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages.transaction import (
@@ -112,7 +112,7 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def _error(request: AuthorizeRequest, exc: AuthorizeError) -> Response:
+def _error(request: AuthorizeRequest, exc: OAuthError) -> Response:
     if not exc.redirect or not request.redirect_uri:
         return _message("Something is wrong with this sign-in link", exc.description, 400)
     return _respond(request, {"error": exc.error, "error_description": exc.description})
@@ -172,7 +172,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     checked = AuthorizeRequest(params=params)
     try:
         await found.authorizer.check(checked)
-    except AuthorizeError as exc:
+    except OAuthError as exc:
         return _error(checked, exc)
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
     if checked.prompt == "none" and signed_in is None:
@@ -182,7 +182,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         facts = request_facts(request, client_ip(request, trust_forwarded=False))
         try:
             code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
-        except AuthorizeError as exc:
+        except OAuthError as exc:
             return _error(checked, exc)
         return _respond(checked, {"code": code})
     return _login_page(found, request, checked)
@@ -213,7 +213,7 @@ async def _signed_in(
     facts = request_facts(request, client_ip(request, trust_forwarded=False))
     try:
         code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
-    except AuthorizeError as exc:
+    except OAuthError as exc:
         # A hook refused the login: no session survives it, and the application is told.
         await found.authorizer.end_session(cookie)
         return _error(checked, exc)
