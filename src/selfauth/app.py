@@ -22,7 +22,8 @@ from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
-from selfauth.domain.users.service import MetadataLimits, UserService
+from selfauth.domain.users.metadata import MetadataLimits
+from selfauth.domain.users.service import UserService
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
@@ -122,7 +123,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         users,
         connections,
         hasher,
-        MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth),
+        metadata_limits(settings),
         clock,
     )
     sandbox = QuickJsSandbox(
@@ -227,11 +228,14 @@ def job_runner(
         directory=Path(settings.jobs_path),
         max_concurrent=settings.max_concurrent_jobs,
         link_ttl_seconds=settings.export_url_ttl_seconds,
-        metadata_max_bytes=settings.metadata_max_bytes,
-        metadata_max_depth=settings.metadata_max_depth,
+        metadata=metadata_limits(settings),
     )
     repo = SqlJobRepository(database)
     return JobRunner(repo, connections, secrets, job_settings, settings.issuer_url, clock)
+
+
+def metadata_limits(settings: Settings) -> MetadataLimits:
+    return MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth)
 
 
 def _buckets(rate: float, burst: int) -> TokenBuckets | None:

@@ -15,8 +15,8 @@ import orjson
 from selfauth.domain import password_hashes
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.jobs.model import RowError
-from selfauth.domain.users import attributes, metadata
-from selfauth.domain.users.metadata import json_type
+from selfauth.domain.users import attributes
+from selfauth.domain.users.metadata import MetadataLimits, json_type
 from selfauth.errors import InvalidBody
 
 ID_PREFIX = "auth0|"
@@ -83,8 +83,7 @@ class ImportRow:
 @dataclass(frozen=True)
 class RowRules:
     connection: Connection
-    metadata_max_bytes: int
-    metadata_max_depth: int
+    metadata: MetadataLimits
 
 
 def check_row(raw: Any, rules: RowRules) -> ImportRow | list[RowError]:
@@ -248,9 +247,7 @@ def _metadata(
         errors.append(_type_error("object", value, key))
         return None
     try:
-        metadata.check_names(value, key, max_depth=rules.metadata_max_depth)
-        if key == "app_metadata":
-            metadata.check_app_metadata_keys(value)
+        rules.metadata.check_object(value, key)
     except InvalidBody as exc:
         errors.append(RowError("NOT_PASSED", _reason(exc), key))
         return None
@@ -265,8 +262,9 @@ def _size(
     errors: list[RowError],
 ) -> None:
     size = len(orjson.dumps(user_metadata or {})) + len(orjson.dumps(app_metadata or {}))
-    if size > rules.metadata_max_bytes:
-        message = f"Metadata is {size} bytes; the limit is {rules.metadata_max_bytes} bytes"
+    limit = rules.metadata.max_bytes
+    if size > limit:
+        message = f"Metadata is {size} bytes; the limit is {limit} bytes"
         errors.append(RowError("MAX_LENGTH", message, "user_metadata"))
 
 

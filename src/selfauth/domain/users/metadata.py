@@ -5,6 +5,7 @@ Every write of `user_metadata`, `app_metadata` or `client_metadata` goes through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -90,6 +91,34 @@ def check_size(user_metadata: JsonObject, app_metadata: JsonObject, *, limit: in
             f"Payload validation error: 'user_metadata and app_metadata together are {size} "
             f"bytes; the limit is {limit} bytes'."
         )
+
+
+@dataclass(frozen=True)
+class MetadataLimits:
+    """The checks every write of user and app metadata makes (the Management API, sign-up,
+    hooks, imports), with the configured limits, so that no path can drift from another."""
+
+    max_bytes: int = 16_384
+    max_depth: int = 10
+
+    def check_object(self, value: JsonObject, field: str) -> None:
+        """Names without `.` or `$`, nesting within `max_depth`, and, for app_metadata, none
+        of the reserved root keys."""
+        check_names(value, field, max_depth=self.max_depth)
+        if field == "app_metadata":
+            check_app_metadata_keys(value)
+
+    def validate_patch(self, user_patch: JsonObject | None, app_patch: JsonObject | None) -> None:
+        """What a write was given (a PATCH, a new user's objects, the hooks' changes), checked
+        before it reads the user."""
+        if user_patch is not None:
+            self.check_object(user_patch, "user_metadata")
+        if app_patch is not None:
+            self.check_object(app_patch, "app_metadata")
+
+    def validate_result(self, user_metadata: JsonObject, app_metadata: JsonObject) -> None:
+        """What the write would store: both objects together within `max_bytes`."""
+        check_size(user_metadata, app_metadata, limit=self.max_bytes)
 
 
 CLIENT_METADATA_MAX_KEYS = 10

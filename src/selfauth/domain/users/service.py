@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from selfauth.domain import ids
@@ -14,6 +13,7 @@ from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, metadata
+from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.domain.users.views import default_picture
 from selfauth.errors import Forbidden, InvalidBody, OperationNotSupported
@@ -49,12 +49,6 @@ class UserRepository(Protocol):
 class ConnectionFinder(Protocol):
     async def get(self, connection_id: str) -> Connection | None: ...
     async def get_by_name(self, name: str) -> Connection | None: ...
-
-
-@dataclass(frozen=True)
-class MetadataLimits:
-    max_bytes: int = 16_384
-    max_depth: int = 10
 
 
 class UserService:
@@ -169,9 +163,11 @@ class UserService:
             raise InvalidBody("Payload validation error: 'Missing required property: email'.")
         if connection.requires_username and values.get("username") is None:
             raise InvalidBody("Payload validation error: 'Missing required property: username'.")
-        user_metadata = fields.get("user_metadata") or {}
-        app_metadata = fields.get("app_metadata") or {}
-        self._check_metadata(user_metadata, app_metadata, app_patch=app_metadata)
+        # Creation stores the objects as given, so `null` values would be stored: drop them.
+        user_metadata = _without_nulls(fields.get("user_metadata") or {})
+        app_metadata = _without_nulls(fields.get("app_metadata") or {})
+        self._limits.validate_patch(user_metadata, app_metadata)
+        self._limits.validate_result(user_metadata, app_metadata)
         local_id = _local_id(fields.get("user_id"))
         now = self._clock()
         email = values.get("email")
@@ -226,11 +222,7 @@ class UserService:
             password_hash = await self._hasher.hash(password)
         user_patch = fields.get("user_metadata")
         app_patch = fields.get("app_metadata")
-        for patch, name in ((user_patch, "user_metadata"), (app_patch, "app_metadata")):
-            if patch is not None:
-                metadata.check_names(patch, name, max_depth=self._limits.max_depth)
-        if app_patch:
-            metadata.check_app_metadata_keys(app_patch)
+        self._limits.validate_patch(user_patch, app_patch)
         now = self._clock()
 
         def change(user: User) -> User:
@@ -250,9 +242,7 @@ class UserService:
                     updated, app_metadata=metadata.merge(user.app_metadata, app_patch)
                 )
             _check_identifiers(updated, connection)
-            metadata.check_size(
-                updated.user_metadata, updated.app_metadata, limit=self._limits.max_bytes
-            )
+            self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
         return await self._users.update(user_id, change)
@@ -264,10 +254,7 @@ class UserService:
         app_change: metadata.MetadataChange,
     ) -> User:
         """A login's hooks' metadata changes, validated as a PATCH would be, in one write."""
-        max_depth = self._limits.max_depth
-        metadata.check_names(user_change.patch, "user_metadata", max_depth=max_depth)
-        metadata.check_names(app_change.patch, "app_metadata", max_depth=max_depth)
-        metadata.check_app_metadata_keys(app_change.patch)
+        self._limits.validate_patch(user_change.patch, app_change.patch)
         now = self._clock()
 
         def change(user: User) -> User:
@@ -277,28 +264,14 @@ class UserService:
                 app_metadata=app_change.applied_to(user.app_metadata),
                 updated_at=now,
             )
-            metadata.check_size(
-                updated.user_metadata, updated.app_metadata, limit=self._limits.max_bytes
-            )
+            self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
         return await self._users.update(user_id, change)
 
-    def _check_metadata(
-        self,
-        user_metadata: dict[str, Any],
-        app_metadata: dict[str, Any],
-        *,
-        app_patch: dict[str, Any],
-    ) -> None:
-        metadata.check_names(user_metadata, "user_metadata", max_depth=self._limits.max_depth)
-        metadata.check_names(app_metadata, "app_metadata", max_depth=self._limits.max_depth)
-        metadata.check_app_metadata_keys(app_patch)
-        # Creation stores the objects as given, so `null` values would be stored: drop them.
-        for obj in (user_metadata, app_metadata):
-            for key in [k for k, v in obj.items() if v is None]:
-                del obj[key]
-        metadata.check_size(user_metadata, app_metadata, limit=self._limits.max_bytes)
+
+def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    return {key: inner for key, inner in value.items() if inner is not None}
 
 
 _BOOL_ROOT = ("email_verified", "phone_verified", "blocked")

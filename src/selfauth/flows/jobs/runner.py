@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from selfauth.domain.jobs.model import (
     Job,
     LeaseLost,
 )
+from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
 from selfauth.flows.jobs.exports import run_export
 from selfauth.flows.jobs.imports import Progress, run_import
@@ -56,8 +57,7 @@ class JobSettings:
     directory: Path
     max_concurrent: int = 2
     link_ttl_seconds: int = 60
-    metadata_max_bytes: int = 16_384
-    metadata_max_depth: int = 10
+    metadata: MetadataLimits = field(default_factory=MetadataLimits)
     # Rows per transaction: fewer, larger commits (a 5,000-row SQLite batch is written in
     # chunks, between which the event loop serves other requests).
     batch_size: int = 5000
@@ -304,9 +304,7 @@ class JobRunner:
         connection = await self._connections.get(job.connection_id)
         if connection is None:
             raise UnreadableFile("The connection was deleted.")
-        rules = RowRules(
-            connection, self.settings.metadata_max_bytes, self.settings.metadata_max_depth
-        )
+        rules = RowRules(connection, self.settings.metadata)
         await run_import(
             self.repo,
             job,
