@@ -29,7 +29,7 @@ from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.grants import GrantRegistry
-from selfauth.flows.jobs.runner import JobRunner, JobSettings
+from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
@@ -85,7 +85,7 @@ class Running:
     """What the server runs beside its handlers: stopped, in this order, at shutdown."""
 
     services: Services
-    jobs: JobRunner
+    jobs: JobQueue
     journal: ExecutionJournal
     sandbox: QuickJsSandbox
 
@@ -174,7 +174,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     )
     refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
-    jobs = job_runner(database, connections, secrets, settings, clock)
+    jobs = job_queue(database, connections, secrets, settings, clock)
     services = Services(
         settings=settings,
         clock=clock,
@@ -217,13 +217,13 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     return Running(services, jobs, journal, sandbox)
 
 
-def job_runner(
+def job_queue(
     database: Database,
     connections: SqlConnectionRepository,
     secrets: SecretHasher,
     settings: Settings,
     clock: Clock,
-) -> JobRunner:
+) -> JobQueue:
     job_settings = JobSettings(
         directory=Path(settings.jobs_path),
         max_concurrent=settings.max_concurrent_jobs,
@@ -231,7 +231,7 @@ def job_runner(
         metadata=metadata_limits(settings),
     )
     repo = SqlJobRepository(database)
-    return JobRunner(repo, connections, secrets, job_settings, settings.issuer_url, clock)
+    return JobQueue(repo, connections, secrets, job_settings, settings.issuer_url, clock)
 
 
 def metadata_limits(settings: Settings) -> MetadataLimits:

@@ -34,7 +34,7 @@ from selfauth.domain.jobs import export_fields
 from selfauth.domain.jobs.model import Job
 from selfauth.errors import SelfauthError
 from selfauth.flows.jobs.exports import export_lines
-from selfauth.flows.jobs.runner import JobRunner
+from selfauth.flows.jobs.queue import JobQueue
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
 from selfauth.storage.keys import SqlKeyRepository
@@ -43,8 +43,8 @@ from selfauth.storage.migrate import upgrade
 _err = Console(stderr=True)
 
 
-async def _open(settings: Settings) -> tuple[Database, JobRunner]:
-    from selfauth.app import job_runner, prepare
+async def _open(settings: Settings) -> tuple[Database, JobQueue]:
+    from selfauth.app import job_queue, prepare
 
     database = Database(settings.database)
     connections = SqlConnectionRepository(database)
@@ -59,7 +59,7 @@ async def _open(settings: Settings) -> tuple[Database, JobRunner]:
                 f"selfauth: created the admin client {result.client_id}: {result.new_secret}"
             )
     secrets = SecretHasher(await SqlKeyRepository(database).hmac_key())
-    return database, job_runner(database, connections, secrets, settings, utc_now)
+    return database, job_queue(database, connections, secrets, settings, utc_now)
 
 
 def run_import(settings: Settings, file: Path, connection: str, upsert: bool) -> None:
@@ -67,25 +67,25 @@ def run_import(settings: Settings, file: Path, connection: str, upsert: bool) ->
     size = path.stat().st_size
 
     async def run() -> tuple[Job, list[dict[str, Any]]]:
-        database, runner = await _open(settings)
+        database, queue = await _open(settings)
         try:
-            target = await runner.database_connection(connection_id=None, name=connection)
-            job = await runner.create_import(
+            target = await queue.database_connection(connection_id=None, name=connection)
+            job = await queue.create_import(
                 path,
                 target,
                 upsert=upsert,
                 external_id=None,
                 send_completion_email=False,
             )
-            claimed = await runner.claim(job.id)
+            claimed = await queue.claim(job.id)
             if claimed is None:
                 raise SelfauthError("Another worker took the job before this command could.")
             with _ImportProgress(size) as update:
-                await runner.run(claimed, on_progress=update)
-            final = await runner.get(job.id)
-            return final, (await runner.errors(job.id) if final.failed else [])
+                await queue.run(claimed, on_progress=update)
+            final = await queue.get(job.id)
+            return final, (await queue.errors(job.id) if final.failed else [])
         finally:
-            await runner.stop()
+            await queue.stop()
             await database.dispose()
 
     try:
@@ -156,14 +156,14 @@ def run_export(
     requested = [{"name": name} for name in names] or None
 
     async def run() -> int:
-        database, runner = await _open(settings)
+        database, queue = await _open(settings)
         try:
             chosen = export_fields.parse_fields(requested, fmt)
             connection_id = None
             if connection is not None:
-                found = await runner.database_connection(connection_id=None, name=connection)
+                found = await queue.database_connection(connection_id=None, name=connection)
                 connection_id = found.id
-            total = await runner.repo.count_users(connection_id)
+            total = await queue.repo.count_users(connection_id)
             total = min(total, limit) if limit is not None else total
             written = 0
             with Progress(
@@ -175,7 +175,7 @@ def run_export(
                 console=_err,
             ) as progress:
                 task = progress.add_task("export", total=total)
-                async for chunk in export_lines(runner.repo, connection_id, fmt, chosen, limit):
+                async for chunk in export_lines(queue.repo, connection_id, fmt, chosen, limit):
                     sys.stdout.buffer.write(chunk)
                     written += chunk.count(b"\n")
                     progress.update(task, completed=min(written, total))

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
-from selfauth.oauth.client_auth import ClientCredentials
+from selfauth.oauth.credentials import ClientCredentials
 from selfauth.oauth.errors import InvalidClient
 
 _NO_DIGEST = "0" * 64

@@ -8,7 +8,6 @@ Actions) from typed facts, sends them to the sandbox, records the execution, and
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -29,23 +28,6 @@ POST_LOGIN = "post-login"
 PRE_USER_REGISTRATION = "pre-user-registration"
 POST_USER_REGISTRATION = "post-user-registration"
 CREDENTIALS_EXCHANGE = "credentials-exchange"
-TRIGGERS = (POST_LOGIN, PRE_USER_REGISTRATION, POST_USER_REGISTRATION, CREDENTIALS_EXCHANGE)
-
-
-class RuleLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def script(self) -> str: ...
-
-
-class BoundActionLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def secrets(self) -> Mapping[str, str]: ...
 
 
 class RuleSource(Protocol):

@@ -1,1 +1,2 @@
-"""OAuth 2.0 protocol logic on plain data: client authentication, grants, JWTs."""
+"""OAuth 2.0 protocol logic on plain data: the error codes, reading client credentials, PKCE,
+scope parameters, and signing and checking JWTs."""

@@ -26,7 +26,7 @@ from selfauth.domain.users.service import UserService
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.grants import GrantRegistry
-from selfauth.flows.jobs.runner import JobRunner
+from selfauth.flows.jobs.queue import JobQueue
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
@@ -54,7 +54,7 @@ class Services:
     rule_configs: RuleConfigService
     actions: ActionService
     executions: ExecutionJournal
-    jobs: JobRunner
+    jobs: JobQueue
     signing_keys: PublishedKeys  # the JWKS
 
     # The Authentication API: the flows of a sign-in.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from selfauth.flows.grants import TokenRequest
-from selfauth.oauth.client_auth import read_credentials
+from selfauth.oauth.credentials import read_credentials
 from selfauth.oauth.errors import InvalidRequest
 from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services

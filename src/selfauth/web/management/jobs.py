@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, Response
 from selfauth.domain.jobs.model import COMPLETED, EXPORT, IMPORT
 from selfauth.domain.jobs.views import job_view
 from selfauth.errors import InvalidBody
-from selfauth.flows.jobs.runner import JobRunner, job_not_found
+from selfauth.flows.jobs.queue import JobQueue, job_not_found
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import services_of
 from selfauth.web.errors import management_error
@@ -40,9 +40,9 @@ class CreateExport(BaseModel):
     fields: list[ExportField] | None = None
 
 
-def _runner(caller: Caller) -> JobRunner:
-    runner: JobRunner = caller.services.jobs
-    return runner
+def _queue(caller: Caller) -> JobQueue:
+    queue: JobQueue = caller.services.jobs
+    return queue
 
 
 def _flag(form: dict[str, str], name: str) -> bool:
@@ -54,8 +54,8 @@ def _flag(form: dict[str, str], name: str) -> bool:
 
 @router.post("/jobs/users-imports", status_code=201)
 async def create_import(request: Request, caller: Caller = Depends(require("create:users"))) -> Any:
-    runner = _runner(caller)
-    upload = runner.upload_path()
+    queue = _queue(caller)
+    upload = queue.upload_path()
     settings = caller.services.settings
     form = await stream_form(
         request, file_name="users", target=upload, max_file_bytes=settings.max_import_bytes
@@ -70,11 +70,11 @@ async def create_import(request: Request, caller: Caller = Depends(require("crea
             )
         upsert = _flag(form.fields, "upsert")
         send_email = _flag(form.fields, "send_completion_email")
-        connection = await runner.database_connection(connection_id=connection_id, name=None)
+        connection = await queue.database_connection(connection_id=connection_id, name=None)
     except BaseException:
         upload.unlink(missing_ok=True)
         raise
-    job = await runner.create_import(
+    job = await queue.create_import(
         upload,
         connection,
         upsert=upsert,
@@ -89,31 +89,31 @@ async def create_export(request: Request, caller: Caller = Depends(require("read
     body = validate(
         CreateExport, await read_json_object(request, caller.services.settings.max_body_bytes)
     )
-    runner = _runner(caller)
+    queue = _queue(caller)
     connection = None
     if body.connection_id is not None:
         connection = await caller.services.connections.get(body.connection_id)
         if connection is None:
             raise InvalidBody("The connection does not exist.", error_code="inexistent_connection")
     fields = [f.model_dump(exclude_none=True) for f in body.fields] if body.fields else None
-    job = await runner.create_export(connection, body.format, body.limit, fields)
+    job = await queue.create_export(connection, body.format, body.limit, fields)
     return JSONResponse(job_view(job, caller.services.clock()), status_code=201)
 
 
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, caller: Caller = Depends(require(*READ))) -> Any:
-    runner = _runner(caller)
-    job = await runner.get(job_id)
-    return JSONResponse(job_view(job, caller.services.clock(), runner.location(job)))
+    queue = _queue(caller)
+    job = await queue.get(job_id)
+    return JSONResponse(job_view(job, caller.services.clock(), queue.location(job)))
 
 
 @router.get("/jobs/{job_id}/errors")
 async def get_errors(job_id: str, caller: Caller = Depends(require(*READ))) -> Any:
-    runner = _runner(caller)
-    job = await runner.get(job_id)
+    queue = _queue(caller)
+    job = await queue.get(job_id)
     if job.type != IMPORT:
         raise InvalidBody("Only import jobs report errors per user.")
-    found = await runner.errors(job_id)
+    found = await queue.errors(job_id)
     if not found and job.status_details is not None:
         # A job that failed as a whole answers with itself, as Auth0 does.
         return JSONResponse(job_view(job, caller.services.clock()))
@@ -123,8 +123,8 @@ async def get_errors(job_id: str, caller: Caller = Depends(require(*READ))) -> A
 @download_router.get("/jobs/{job_id}/download", include_in_schema=False)
 async def download(request: Request, job_id: str, expires: int = 0, sig: str = "") -> Response:
     found = services_of(request)
-    runner: JobRunner = found.jobs
-    if not sig or not runner.link_is_valid(job_id, expires, sig):
+    queue: JobQueue = found.jobs
+    if not sig or not queue.link_is_valid(job_id, expires, sig):
         return management_error(403, "The download link is not valid.", "invalid_signature")
     if expires < found.clock().timestamp():
         return management_error(
@@ -132,7 +132,7 @@ async def download(request: Request, job_id: str, expires: int = 0, sig: str = "
             "The download link has expired; GET /api/v2/jobs/{id} gives a fresh one.",
             "link_expired",
         )
-    job = await runner.find(job_id)
+    job = await queue.find(job_id)
     if job is None or job.type != EXPORT or job.status != COMPLETED or not job.file_path:
         return management_error(404, job_not_found().message, "inexistent_job")
     extension = "csv" if job.format == "csv" else "json"

@@ -69,7 +69,7 @@ def job_not_found() -> NotFound:
     return NotFound(JOB_NOT_FOUND, error_code="inexistent_job")
 
 
-class JobRunner:
+class JobQueue:
     def __init__(
         self,
         repo: JobStore,
