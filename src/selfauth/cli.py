@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from selfauth.config import Settings, check_bootstrap_pair, load_settings
 from selfauth.domain.clock import utc_now
@@ -42,13 +41,13 @@ def serve(
         f"Management API at {settings.issuer_url}api/v2/",
         err=True,
     )
-    uvicorn.run(
+    from selfauth.server import run
+
+    run(
         create_app(settings, utc_now),
-        host=settings.host,
-        port=settings.port,
+        settings,
         log_level=os.environ.get("SELFAUTH_LOG_LEVEL", "info").lower(),
         access_log=os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1",
-        server_header=False,
     )
 
 

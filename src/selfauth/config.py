@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -40,6 +41,26 @@ def parse_database_url(url: str) -> DatabaseURL:
     raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 
+def parse_trusted_proxies(value: str) -> list[str]:
+    """`10.0.0.1, 10.1.0.0/16, ::1` -> normalised addresses and networks; a host name, `*` or
+    anything else that is not an IP address or a CIDR network is refused."""
+    found: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            if "/" in item:
+                found.append(str(ipaddress.ip_network(item, strict=False)))
+            else:
+                found.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or CIDR network "
+                "(expected a comma-separated list such as 10.0.0.5,10.1.0.0/16)"
+            ) from None
+    return found
+
+
 class Settings(BaseSettings):
     """Everything the server can be told; one instance is built at start and passed down."""
 
@@ -66,7 +87,8 @@ class Settings(BaseSettings):
     management_rate_limit: float = Field(default=50.0, ge=0)
     management_rate_burst: int = Field(default=100, ge=1)
     # Authentication API requests per second per client address (0: off), and the burst.
-    # Behind a reverse proxy every request comes from the proxy's address: raise these.
+    # Behind a reverse proxy not named in `trusted_proxies`, every request comes from the
+    # proxy's address: name it there (or raise these).
     auth_rate_limit: float = Field(default=300.0, ge=0)
     auth_rate_burst: int = Field(default=600, ge=1)
     # User search: how far page/per_page may reach (Auth0: 1000); from/take walks further.
@@ -85,6 +107,10 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=2, ge=1, le=64)
     max_import_bytes: int = Field(default=10 * 1024**3, ge=1024)
     export_url_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
+    # addresses or CIDR networks. None by default, so no client picks its own address (the
+    # brute-force block and the per-address limits key by it).
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -105,6 +131,17 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies, normalised (`10.0.0.0/8`, `::1`); empty when none."""
+        return parse_trusted_proxies(self.trusted_proxies)
 
     @property
     def database(self) -> DatabaseURL:

@@ -34,7 +34,9 @@ def charge(
 
 
 async def per_address(request: Request) -> None:
-    """The Authentication API's limit: a bucket per client address (Auth0 keys it by IP)."""
+    """The Authentication API's limit: a bucket per client address (Auth0 keys it by IP).
+    The address is the peer's, or the one a proxy named in SELFAUTH_TRUSTED_PROXIES forwarded
+    (`selfauth/server.py`): no one else's `X-Forwarded-For` is believed."""
     address = request.client.host if request.client else "unknown"
     limiter = services_of(request).auth_rate_limits
     charge(request, limiter, f"ip:{address}", AUTHENTICATION_LIMIT)
