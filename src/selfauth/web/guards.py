@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfauth.web.errors import is_management_path, management_error, oauth_error
@@ -19,6 +20,9 @@ class RequestGuard:
 
     Starlette's own catch-all re-raises after answering, which makes uvicorn drop the
     keep-alive connection; this guard answers and keeps the connection usable.
+
+    A client that left in the middle of its body is one debug line, not an error with a
+    traceback and an answer no one reads.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -51,6 +55,8 @@ class RequestGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.debug("client left during %s %s", scope.get("method"), scope.get("path"))
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
