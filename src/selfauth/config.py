@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     # addresses or CIDR networks. None by default, so no client picks its own address (the
     # brute-force block and the per-address limits key by it).
     trusted_proxies: str = ""
+    # Slow clients: how long a connection may take to send a request's headers (from its
+    # opening, or from the end of the previous answer), how long a request body may stay idle
+    # between two chunks (then 408), and how many connections may be open before requests
+    # are answered 503.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    max_connections: int = Field(default=1000, ge=2, le=1_000_000)
 
     @field_validator("database_url")
     @classmethod

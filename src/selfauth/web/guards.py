@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from selfauth.web.errors import is_management_path, management_error, oauth_error
+from selfauth.config import Settings
+from selfauth.errors import SelfauthError
+from selfauth.web.errors import (
+    error_response,
+    is_management_path,
+    management_error,
+    oauth_error,
+    shape_of,
+)
 from selfauth.web.ratelimit import charged, headers
 
 log = logging.getLogger("selfauth.web")
+
+_DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+class BodyStalled(SelfauthError):
+    """The request body stopped arriving for SELFAUTH_BODY_TIMEOUT_SECONDS."""
+
+    status_code = 408
+    error_code = "request_timeout"
+    name = "RequestTimeoutError"
 
 
 class RequestGuard:
@@ -21,12 +40,27 @@ class RequestGuard:
     Starlette's own catch-all re-raises after answering, which makes uvicorn drop the
     keep-alive connection; this guard answers and keeps the connection usable.
 
-    A client that left in the middle of its body is one debug line, not an error with a
-    traceback and an answer no one reads.
+    Slow and vanishing clients: while the request body is incomplete, each wait for its next
+    chunk is bounded (`SELFAUTH_BODY_TIMEOUT_SECONDS`). A body that stalls is, for the app, a
+    client that left (`http.disconnect`); the guard then answers 408 in the API's shape and
+    closes the connection, or, if an answer had begun, leaves it for uvicorn to close. A
+    client that really left mid-body is one debug line, not an error with a traceback.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._body_seconds: float | None = None
+
+    def body_seconds(self, scope: Scope) -> float:
+        """The body's idle deadline, from the settings the app was built with."""
+        seconds = self._body_seconds
+        if seconds is None:
+            services = getattr(scope["app"].state, "services", None)
+            if services is None:  # not started (no lifespan): the default
+                default = Settings.model_fields["body_timeout_seconds"].default
+                return float(default)
+            seconds = self._body_seconds = float(services.settings.body_timeout_seconds)
+        return seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,9 +77,28 @@ class RequestGuard:
             await response(scope, receive, send)
             return
         started = False
+        body_read = False  # the last chunk (or a disconnect) came: no deadline from then on
+        stalled = False  # the body stopped arriving; the app was told the client left
+        seconds = self.body_seconds(scope)
+
+        async def timed_receive() -> Message:
+            nonlocal body_read, stalled
+            if body_read:
+                return await receive()
+            try:
+                async with asyncio.timeout(seconds):
+                    message = await receive()
+            except TimeoutError:
+                body_read = stalled = True
+                return _DISCONNECT
+            if not message.get("more_body", False):
+                body_read = True
+            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if stalled and not started:
+                return  # an answer to a client the app was told had left: the 408 follows
             if message["type"] == "http.response.start":
                 started = True
                 allowance = charged(scope)
@@ -54,15 +107,29 @@ class RequestGuard:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, timed_receive, tracking_send)
         except ClientDisconnect:
-            log.debug("client left during %s %s", scope.get("method"), scope.get("path"))
-        except Exception:
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if started:
-                raise
-            if is_management_path(scope["path"]):
-                response = management_error(500, "Internal error", None)
+            if not stalled:
+                log.debug("client left during %s %s", scope.get("method"), scope.get("path"))
+                return
+        except Exception as exc:
+            if stalled:  # what the app made of a client it was told had left
+                log.info("%s after a stalled body on %s", type(exc).__name__, scope.get("path"))
             else:
-                response = oauth_error(500, "server_error", "Internal error")
+                log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+                if started:
+                    raise
+                if is_management_path(scope["path"]):
+                    response = management_error(500, "Internal error", None)
+                else:
+                    response = oauth_error(500, "server_error", "Internal error")
+                await response(scope, receive, send)
+                return
+        if stalled and not started:
+            path = scope["path"]
+            log.info("request body idle for %s s on %s %s: 408", seconds, scope["method"], path)
+            response = error_response(
+                BodyStalled("The request body was not received in time."), shape_of(path)
+            )
+            response.headers["connection"] = "close"  # the rest of the body may still come
             await response(scope, receive, send)
