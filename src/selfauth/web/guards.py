@@ -21,8 +21,6 @@ from selfauth.web.ratelimit import charged, headers
 
 log = logging.getLogger("selfauth.web")
 
-_DISCONNECT: Message = {"type": "http.disconnect"}
-
 
 class BodyStalled(SelfauthError):
     """The request body stopped arriving for SELFAUTH_BODY_TIMEOUT_SECONDS."""
@@ -83,14 +81,14 @@ class RequestGuard:
 
         async def timed_receive() -> Message:
             nonlocal body_read, stalled
-            if body_read:
-                return await receive()
+            if body_read:  # after a stall, the client is gone as far as the app knows
+                return {"type": "http.disconnect"} if stalled else await receive()
             try:
                 async with asyncio.timeout(seconds):
                     message = await receive()
             except TimeoutError:
                 body_read = stalled = True
-                return _DISCONNECT
+                return {"type": "http.disconnect"}
             if not message.get("more_body", False):
                 body_read = True
             return message
