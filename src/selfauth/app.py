@@ -281,7 +281,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
-    app.add_middleware(RequestGuard)
+    app.add_middleware(RequestGuard, body_seconds=settings.body_timeout_seconds)
     # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
     app.include_router(token.router)
     for router in management.ROUTERS:

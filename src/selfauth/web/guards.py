@@ -8,7 +8,6 @@ import logging
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from selfauth.config import Settings
 from selfauth.errors import SelfauthError
 from selfauth.web.errors import (
     error_response,
@@ -45,20 +44,9 @@ class RequestGuard:
     client that really left mid-body is one debug line, not an error with a traceback.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, body_seconds: float) -> None:
         self.app = app
-        self._body_seconds: float | None = None
-
-    def body_seconds(self, scope: Scope) -> float:
-        """The body's idle deadline, from the settings the app was built with."""
-        seconds = self._body_seconds
-        if seconds is None:
-            services = getattr(scope["app"].state, "services", None)
-            if services is None:  # not started (no lifespan): the default
-                default = Settings.model_fields["body_timeout_seconds"].default
-                return float(default)
-            seconds = self._body_seconds = float(services.settings.body_timeout_seconds)
-        return seconds
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +65,7 @@ class RequestGuard:
         started = False
         body_read = False  # the last chunk (or a disconnect) came: no deadline from then on
         stalled = False  # the body stopped arriving; the app was told the client left
-        seconds = self.body_seconds(scope)
+        seconds = self.body_seconds
 
         async def timed_receive() -> Message:
             nonlocal body_read, stalled
