@@ -8,6 +8,7 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from selfauth.domain.json_values import holds_nul
 from selfauth.domain.users.metadata import json_type
 from selfauth.errors import InvalidBody, PayloadTooLarge
 
@@ -40,20 +41,9 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         raise InvalidBody(
             f"Payload validation error: 'Expected type object but found type {json_type(data)}'."
         )
-    if _holds_nul(data):
+    if holds_nul(data):
         raise InvalidBody("Payload validation error: 'Strings cannot contain the NUL character'.")
     return data
-
-
-def _holds_nul(value: Any) -> bool:
-    """NUL fits no field and PostgreSQL cannot store it, in names or values."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in key or _holds_nul(inner) for key, inner in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(inner) for inner in value)
-    return False
 
 
 def validate(model: type[Model], data: dict[str, Any]) -> Model:

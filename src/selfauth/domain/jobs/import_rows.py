@@ -15,6 +15,7 @@ import orjson
 from selfauth.domain import password_hashes
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.jobs.model import RowError
+from selfauth.domain.json_values import holds_nul
 from selfauth.domain.users import attributes
 from selfauth.domain.users.metadata import MetadataLimits, json_type
 from selfauth.errors import InvalidBody
@@ -91,7 +92,7 @@ def check_row(raw: Any, rules: RowRules) -> ImportRow | list[RowError]:
         return [
             RowError("INVALID_TYPE", f"Expected type object but found type {json_type(raw)}", "")
         ]
-    if _holds_nul(raw):
+    if holds_nul(raw):
         return [RowError("FORMAT", "Strings cannot contain the NUL character", "")]
     errors: list[RowError] = []
     extra = sorted(set(raw) - ALLOWED)
@@ -139,16 +140,6 @@ def check_row(raw: Any, rules: RowRules) -> ImportRow | list[RowError]:
         custom_hash=custom,
         given=frozenset(raw),
     )
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in key or _holds_nul(inner) for key, inner in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(inner) for inner in value)
-    return False
 
 
 def _type_error(expected: str, value: Any, path: str) -> RowError:
