@@ -1,393 +1,704 @@
 // The JavaScript side of selfauth's hooks: the objects Rules and Actions see (`user`, `context`,
 // `event`, `api`, `console`, `configuration`, `auth0`), which only *record* what the tenant's
 // code asks for. Python reads the records after each script and decides what to apply.
+//
+// The scripts of one run share this engine context with the runtime, and any of them may change
+// any intrinsic: replace JSON.parse or Array.prototype.push, put a setter or a `toJSON` on
+// Object.prototype, replace Promise.prototype.then. None of that may change what the runtime
+// reports about another script or about itself. So the runtime:
+// - takes its own references to every intrinsic it uses while it loads, before tenant code runs;
+// - keeps its state in objects and arrays without a prototype (no inherited setter, getter or
+//   toJSON applies to them), and records each command as JSON text at the call;
+// - never calls a method through a prototype, never iterates with for-of or spreads (both
+//   use Array.prototype[Symbol.iterator]), and watches a script's promise with `await` on an own
+//   `constructor` (below), never through Promise.prototype.then;
+// - is handed to the worker as one function (the value of this file) instead of a global, so
+//   tenant code cannot call its entry points;
+// - puts its globals back before each script (a script replacing `console` affects itself only).
+// The tenant's intrinsics themselves stay writable: Auth0 rules polyfill prototypes.
 "use strict";
 (function (global) {
-  const state = {
-    commands: [], // {type, ..., by} in call order
-    logs: [], // log lines of the script that runs now
-    logBudget: 0,
-    current: "", // the running script's name, for attribution
-    outcome: null, // the running script's settlement: {ok} | {error, kind}
-    denied: null, // {reason, userMessage, error}
-    timers: [],
-    timerSeq: 0,
-    virtualNow: 0,
-    settings: { logLimit: 4096 },
-  };
+  // --- The runtime's own references, taken before any tenant code runs -----------------------
+  const { parse, stringify, isRawJSON } = JSON;
+  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const { keys, setPrototypeOf } = Object;
+  const { apply, construct, deleteProperty } = Reflect;
+  const isArray = Array.isArray;
+  const max = Math.max;
+  const toString = String;
+  const toNumber = Number;
+  const NativePromise = Promise;
+  const NativeError = Error;
+  const NativeTypeError = TypeError;
+  // uncurryThis(String.prototype.slice)(text, 0, 2): calls the method this file saw, without
+  // looking anything up on the receiver or on Function.prototype (call, apply, bind).
+  const uncurryThis = (method) => (self, ...args) => apply(method, self, args);
+  const sliceString = uncurryThis(String.prototype.slice);
+  const indexOfString = uncurryThis(String.prototype.indexOf);
+  const joinArray = uncurryThis(Array.prototype.join);
+  // `instanceof` consults the constructor's Symbol.hasInstance, which a script can define.
+  const hasInstance = uncurryThis(Function.prototype[Symbol.hasInstance]);
+  const ObjectPrototype = Object.prototype;
+  const ArrayPrototype = Array.prototype;
+  const BigIntPrototype = BigInt.prototype;
+  const numberValueOf = uncurryThis(Number.prototype.valueOf);
+  const stringValueOf = uncurryThis(String.prototype.valueOf);
+  const booleanValueOf = uncurryThis(Boolean.prototype.valueOf);
+  const bigintValueOf = uncurryThis(BigInt.prototype.valueOf);
 
-  function snapshot(value) {
-    // Record values as they are at the call: later mutation must not change what was asked.
-    // What JSON cannot hold (undefined, a function) is recorded as null, as JSON.stringify
-    // does inside objects.
-    const encoded = JSON.stringify(value);
-    return encoded === undefined ? null : JSON.parse(encoded);
+  // A list without a prototype: `append` meets no setter a script put on Array.prototype or
+  // Object.prototype (index setters included), and JSON.stringify finds no toJSON on it.
+  function list() {
+    return setPrototypeOf([], null);
+  }
+  function append(items, item) {
+    items[items.length] = item;
   }
 
-  function record(command) {
-    command.by = state.current;
-    state.commands.push(command);
+  // A property descriptor without a prototype: `get`, `set` or `value` a script added to
+  // Object.prototype would otherwise be read into it.
+  function dataProperty(value, enumerable) {
+    return {
+      __proto__: null,
+      value: value,
+      writable: true,
+      enumerable: enumerable,
+      configurable: true,
+    };
+  }
+
+  function isObject(value) {
+    return (typeof value === "object" && value !== null) || typeof value === "function";
+  }
+
+  const state = {
+    __proto__: null,
+    commands: list(), // JSON text of each {type, ..., by}, in call order
+    metadata: list(), // {field, key, json} of the Actions' metadata changes, for later Actions
+    log: null, // {lines, budget} of the script that runs now
+    current: "", // the running script's name, for attribution
+    run: 0, // counts scripts, so a stale settlement cannot set a later script's outcome
+    outcome: null, // the running script's settlement: {ok} | {ok: false, error, unauthorized}
+    denied: null, // {reason, userMessage, by, error}
+    timers: list(), // {id, due, callback, args}, ordered by due time then id
+    timerSeq: 0,
+    virtualNow: 0,
+  };
+
+  // --- A script's values as JSON -----------------------------------------------------------------
+  // JSON.stringify(value) as an untouched engine gives it, except that a toJSON found on
+  // Object.prototype or Array.prototype is ignored: neither has one of its own, so it was put
+  // there by a script, and would rewrite every object or array every later script records.
+  // Any other toJSON (a Date's, a class's, a BigInt polyfill) applies as usual. Undefined when
+  // JSON has no text for the value (undefined, a function, a symbol).
+  function toJSONText(value) {
+    return serialize(value, "", list());
+  }
+
+  // SerializeJSONProperty of the ECMAScript specification (no replacer, no indentation), for a
+  // value already read from its holder under `key` (an array's index as a number).
+  function serialize(value, key, ancestors) {
+    if (typeof value === "bigint") value = applyToJSON(value, BigIntPrototype, key);
+    if (!isObject(value)) return primitiveJSON(value);
+    let prototype = getPrototypeOf(value);
+    const toJSONResult = applyToJSON(value, prototype, key);
+    if (toJSONResult !== value) {
+      value = toJSONResult;
+      if (!isObject(value)) return primitiveJSON(value);
+      prototype = getPrototypeOf(value);
+    }
+    if (typeof value === "function") return undefined;
+    if (prototype !== ObjectPrototype && prototype !== ArrayPrototype) {
+      if (prototype === null && isRawJSON(value)) return value.rawJSON;
+      value = unboxed(value);
+      if (!isObject(value)) return primitiveJSON(value);
+    }
+    for (let i = 0; i < ancestors.length; i++) {
+      if (ancestors[i] === value) throw new NativeTypeError("circular reference");
+    }
+    append(ancestors, value);
+    let json = "";
+    if (isArray(value)) {
+      const length = value.length;
+      for (let i = 0; i < length; i++) {
+        const item = member(value[i], i, ancestors);
+        json += (i === 0 ? "" : ",") + (item === undefined ? "null" : item);
+      }
+      json = "[" + json + "]";
+    } else {
+      const names = keys(value);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        const item = member(value[name], name, ancestors);
+        if (item !== undefined) json += (json === "" ? "" : ",") + stringify(name) + ":" + item;
+      }
+      json = "{" + json + "}";
+    }
+    ancestors.length -= 1;
+    return json;
+  }
+
+  // A member of an object or array: most are strings, numbers, booleans or null (quicker here).
+  function member(value, key, ancestors) {
+    if (isObject(value) || typeof value === "bigint") return serialize(value, key, ancestors);
+    return stringify(value);
+  }
+
+  // The value's toJSON(key), if it has one that is not Object.prototype's or Array.prototype's;
+  // else the value itself. `prototype` is where the search goes on after the value's own keys.
+  function applyToJSON(value, prototype, key) {
+    let holder = typeof value === "bigint" ? prototype : value;
+    while (holder !== null && holder !== ObjectPrototype && holder !== ArrayPrototype) {
+      if (getOwnPropertyDescriptor(holder, "toJSON") !== undefined) {
+        const toJSON = value.toJSON;
+        return typeof toJSON === "function" ? apply(toJSON, value, [toString(key)]) : value;
+      }
+      holder = holder === value ? prototype : getPrototypeOf(holder);
+    }
+    return value;
+  }
+
+  function primitiveJSON(value) {
+    if (typeof value === "bigint") {
+      throw new NativeTypeError("BigInt are forbidden in JSON.stringify");
+    }
+    return stringify(value); // a primitive: nothing to look up, no toJSON
+  }
+
+  // A Number, String, Boolean or BigInt object stands for its primitive, as in JSON.stringify.
+  function unboxed(value) {
+    if (hasSlot(numberValueOf, value)) return toNumber(value);
+    if (hasSlot(stringValueOf, value)) return toString(value);
+    if (hasSlot(booleanValueOf, value)) return booleanValueOf(value);
+    if (hasSlot(bigintValueOf, value)) return bigintValueOf(value);
+    return value;
+  }
+
+  function hasSlot(valueOf, value) {
+    try {
+      valueOf(value);
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  // --- Recording -------------------------------------------------------------------------------
+  // Values are recorded as they are at the call (later mutation must not change what was asked),
+  // as JSON text. What JSON cannot hold (undefined, a function) is recorded as null, as
+  // JSON.stringify does inside objects.
+  function encode(value) {
+    const json = toJSONText(value);
+    return json === undefined ? "null" : json;
+  }
+
+  // `fields` is a null-prototype object of the runtime's own values; `json`, if given, the
+  // encoded value. The command is kept as text: nothing a script does later reaches it.
+  function record(by, fields, json) {
+    fields.by = by;
+    let entry = stringify(fields);
+    if (json !== undefined) entry = sliceString(entry, 0, -1) + ',"value":' + json + "}";
+    append(state.commands, entry);
   }
 
   function text(value) {
     if (typeof value === "string") return value;
-    if (value instanceof Error) return String(value.stack || value);
+    if (hasInstance(NativeError, value)) return toString(value.stack || value);
     try {
-      const encoded = JSON.stringify(value);
-      return encoded === undefined ? String(value) : encoded;
+      const encoded = toJSONText(value);
+      return encoded === undefined ? toString(value) : encoded;
     } catch (_) {
-      return String(value);
+      return toString(value);
     }
   }
 
-  function log(level) {
-    return function (...args) {
-      if (state.logBudget <= 0) return;
-      let line = args.map(text).join(" ");
-      if (line.length > state.logBudget) line = line.slice(0, state.logBudget);
-      state.logBudget -= line.length;
-      state.logs.push({ level: level, message: line });
-    };
+  // Each script gets its own console, writing to its own log.
+  function makeConsole(log) {
+    function writer(level) {
+      return function (...args) {
+        if (log.budget <= 0) return;
+        let line = "";
+        for (let i = 0; i < args.length; i++) line += (i === 0 ? "" : " ") + text(args[i]);
+        if (line.length > log.budget) line = sliceString(line, 0, log.budget);
+        log.budget -= line.length;
+        append(log.lines, { __proto__: null, level: level, message: line });
+      };
+    }
+    return freeze({
+      log: writer("log"),
+      info: writer("info"),
+      warn: writer("warn"),
+      error: writer("error"),
+      debug: writer("debug"),
+    });
   }
 
-  const console = Object.freeze({
-    log: log("log"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    debug: log("debug"),
-  });
-
+  // --- Timers ----------------------------------------------------------------------------------
   // Timers run on a virtual clock: when no promise job is pending, the earliest timer fires at
   // once. Code that waits for a timer gets its callback in the right order without the login
   // sleeping; the trigger's time limits still bound the whole run.
-  function setTimeout(callback, delay, ...args) {
-    if (typeof callback !== "function") throw new TypeError("setTimeout needs a function");
+  function schedule(callback, delay, args) {
+    if (typeof callback !== "function") throw new NativeTypeError("setTimeout needs a function");
     const id = ++state.timerSeq;
-    const due = state.virtualNow + Math.max(0, Number(delay) || 0);
-    state.timers.push({ id: id, due: due, callback: callback, args: args });
-    state.timers.sort((a, b) => a.due - b.due || a.id - b.id);
+    const due = state.virtualNow + max(0, toNumber(delay) || 0);
+    const timers = state.timers;
+    let at = timers.length; // after every timer due no later (ids only grow)
+    while (at > 0 && timers[at - 1].due > due) {
+      timers[at] = timers[at - 1];
+      at--;
+    }
+    timers[at] = { __proto__: null, id: id, due: due, callback: callback, args: args };
     return id;
   }
-  function clearTimeout(id) {
-    state.timers = state.timers.filter((t) => t.id !== id);
+  function setTimeout(callback, delay, ...args) {
+    return schedule(callback, delay, args);
   }
   function setImmediate(callback, ...args) {
-    return setTimeout(callback, 0, ...args);
+    return schedule(callback, 0, args);
+  }
+  function clearTimeout(id) {
+    const timers = state.timers;
+    let kept = 0;
+    for (let i = 0; i < timers.length; i++) {
+      if (timers[i].id !== id) timers[kept++] = timers[i];
+    }
+    timers.length = kept;
   }
 
   function require(name) {
-    throw new Error(
-      "require('" + String(name) + "') is not available: selfauth runs hooks without modules"
+    throw new NativeError(
+      "require('" + toString(name) + "') is not available: selfauth runs hooks without modules"
     );
   }
 
-  class UnauthorizedError extends Error {
-    constructor(message) {
-      super(message);
-      this.name = "UnauthorizedError";
-    }
+  // Not a class: `super()` would call whatever a script made the class's prototype link. The
+  // runtime recognises its errors with its own `hasInstance` and an own `name` (isUnauthorized).
+  function UnauthorizedError(message) {
+    const error = construct(NativeError, [message], new.target || UnauthorizedError);
+    defineProperty(error, "name", dataProperty("UnauthorizedError", true));
+    return error;
   }
+  UnauthorizedError.prototype = { __proto__: NativeError.prototype };
+  const unauthorizedPrototype = UnauthorizedError.prototype;
+  defineProperty(unauthorizedPrototype, "constructor", dataProperty(UnauthorizedError, false));
+  defineProperty(UnauthorizedError, "prototype", { __proto__: null, writable: false });
+  setPrototypeOf(UnauthorizedError, NativeError);
 
+  // --- The api objects -------------------------------------------------------------------------
+  // Every member is in the object literal: an assignment would meet a setter a script put on
+  // Object.prototype. `by` is the script the api was made for, so whatever calls it later (a
+  // timer it left behind) is still attributed to it.
   function checkKey(key, what) {
     if (typeof key !== "string" || key.length === 0) {
-      throw new TypeError(what + " needs a non-empty string name");
+      throw new NativeTypeError(what + " needs a non-empty string name");
     }
   }
 
-  function deny(reason, userMessage) {
-    if (state.denied === null) {
-      state.denied = {
-        reason: reason === undefined ? "" : String(reason),
-        userMessage: userMessage === undefined ? null : String(userMessage),
-        by: state.current,
-        error: "access_denied",
-      };
-    }
+  function deny(by, reason, userMessage) {
+    const denial = {
+      __proto__: null,
+      reason: reason === undefined ? "" : toString(reason),
+      userMessage: userMessage === undefined ? null : toString(userMessage),
+      by: by,
+      error: "access_denied",
+    };
+    if (state.denied === null) state.denied = denial;
   }
 
   function unsupported(name) {
     return function () {
-      throw new Error(name + " is not supported by selfauth");
+      throw new NativeError(name + " is not supported by selfauth");
     };
   }
 
-  function metadataApi() {
+  function metadataSetter(by, type, field, what) {
+    return function (key, value) {
+      checkKey(key, what);
+      const json = encode(value);
+      record(by, { __proto__: null, type: type, key: key }, json);
+      append(state.metadata, { __proto__: null, field: field, key: key, json: json });
+    };
+  }
+
+  function metadataApi(by) {
     return {
-      setUserMetadata(key, value) {
-        checkKey(key, "setUserMetadata");
-        record({ type: "set_user_metadata", key: key, value: snapshot(value) });
-      },
-      setAppMetadata(key, value) {
-        checkKey(key, "setAppMetadata");
-        record({ type: "set_app_metadata", key: key, value: snapshot(value) });
-      },
+      setUserMetadata: metadataSetter(by, "set_user_metadata", "user_metadata", "setUserMetadata"),
+      setAppMetadata: metadataSetter(by, "set_app_metadata", "app_metadata", "setAppMetadata"),
     };
   }
 
-  function claimsApi(target) {
-    return {
-      setCustomClaim(key, value) {
-        checkKey(key, "setCustomClaim");
-        record({ type: "claim", token: target, key: key, value: snapshot(value) });
-      },
+  function claimSetter(by, token) {
+    return function (key, value) {
+      checkKey(key, "setCustomClaim");
+      record(by, { __proto__: null, type: "claim", token: token, key: key }, encode(value));
     };
   }
 
-  function buildApi(trigger) {
+  function scopeRecorder(by, type, what) {
+    return function (scope) {
+      checkKey(scope, what);
+      record(by, { __proto__: null, type: type, scope: scope });
+    };
+  }
+
+  function buildApi(trigger, by) {
     const access = {
       deny(reason, userMessage) {
-        deny(reason, userMessage);
+        deny(by, reason, userMessage);
         return api;
       },
     };
-    const api = {
-      access: access,
-      cache: {
-        get: unsupported("api.cache.get"),
-        set: unsupported("api.cache.set"),
-        delete: unsupported("api.cache.delete"),
-      },
+    const cache = {
+      get: unsupported("api.cache.get"),
+      set: unsupported("api.cache.set"),
+      delete: unsupported("api.cache.delete"),
     };
+    let api;
     if (trigger === "post-login") {
-      api.user = metadataApi();
-      api.idToken = claimsApi("id");
-      const accessToken = claimsApi("access");
-      accessToken.addScope = function (scope) {
-        checkKey(scope, "addScope");
-        record({ type: "add_scope", scope: scope });
-      };
-      accessToken.removeScope = function (scope) {
-        checkKey(scope, "removeScope");
-        record({ type: "remove_scope", scope: scope });
-      };
-      api.accessToken = accessToken;
-      api.redirect = {
-        sendUserTo: unsupported("api.redirect.sendUserTo"),
-        encodeToken: unsupported("api.redirect.encodeToken"),
-        validateToken: unsupported("api.redirect.validateToken"),
-        canRedirect: () => false,
-      };
-      api.multifactor = { enable: unsupported("api.multifactor.enable") };
-      api.authentication = {
-        challengeWith: unsupported("api.authentication.challengeWith"),
-        challengeWithAny: unsupported("api.authentication.challengeWithAny"),
-        enrollWith: unsupported("api.authentication.enrollWith"),
-        enrollWithAny: unsupported("api.authentication.enrollWithAny"),
-        setPrimaryUser: unsupported("api.authentication.setPrimaryUser"),
-        recordMethod: unsupported("api.authentication.recordMethod"),
+      api = {
+        access: access,
+        cache: cache,
+        user: metadataApi(by),
+        idToken: { setCustomClaim: claimSetter(by, "id") },
+        accessToken: {
+          setCustomClaim: claimSetter(by, "access"),
+          addScope: scopeRecorder(by, "add_scope", "addScope"),
+          removeScope: scopeRecorder(by, "remove_scope", "removeScope"),
+        },
+        redirect: {
+          sendUserTo: unsupported("api.redirect.sendUserTo"),
+          encodeToken: unsupported("api.redirect.encodeToken"),
+          validateToken: unsupported("api.redirect.validateToken"),
+          canRedirect: () => false,
+        },
+        multifactor: { enable: unsupported("api.multifactor.enable") },
+        authentication: {
+          challengeWith: unsupported("api.authentication.challengeWith"),
+          challengeWithAny: unsupported("api.authentication.challengeWithAny"),
+          enrollWith: unsupported("api.authentication.enrollWith"),
+          enrollWithAny: unsupported("api.authentication.enrollWithAny"),
+          setPrimaryUser: unsupported("api.authentication.setPrimaryUser"),
+          recordMethod: unsupported("api.authentication.recordMethod"),
+        },
       };
     } else if (trigger === "pre-user-registration") {
-      api.user = metadataApi();
-      api.validation = {
-        error(code, message) {
-          if (state.denied === null) {
-            state.denied = {
-              reason: String(message === undefined ? code : message),
-              userMessage: message === undefined ? null : String(message),
-              code: code === undefined ? null : String(code),
-              by: state.current,
+      api = {
+        access: access,
+        cache: cache,
+        user: metadataApi(by),
+        validation: {
+          error(code, message) {
+            const denial = {
+              __proto__: null,
+              reason: toString(message === undefined ? code : message),
+              userMessage: message === undefined ? null : toString(message),
+              code: code === undefined ? null : toString(code),
+              by: by,
               error: "invalid_signup",
             };
-          }
-          return api;
+            if (state.denied === null) state.denied = denial;
+            return api;
+          },
         },
       };
     } else if (trigger === "credentials-exchange") {
-      api.accessToken = claimsApi("access");
+      const accessToken = { setCustomClaim: claimSetter(by, "access") };
+      api = { access: access, cache: cache, accessToken: accessToken };
+    } else {
+      api = { access: access, cache: cache };
     }
     return api;
   }
 
-  function settle(promise) {
-    state.outcome = null;
-    Promise.resolve(promise).then(
-      () => {
-        state.outcome = { ok: true };
-      },
-      (error) => {
-        state.outcome = { ok: false, error: describe(error), unauthorized: isUnauthorized(error) };
-      }
-    );
+  // --- Outcomes --------------------------------------------------------------------------------
+  const OK = freeze({ __proto__: null, ok: true });
+
+  function finish(run, outcome) {
+    if (run === state.run && state.outcome === null) state.outcome = outcome;
+  }
+
+  // Never throws: a hostile error (a throwing getter or toString) still makes an error outcome.
+  function failure(error) {
+    let message = "error";
+    let unauthorized = false;
+    try {
+      message = describe(error);
+    } catch (_) {}
+    try {
+      unauthorized = isUnauthorized(error);
+    } catch (_) {}
+    return { __proto__: null, ok: false, error: message, unauthorized: unauthorized };
   }
 
   function describe(error) {
-    if (error instanceof Error) return error.message || error.name;
     if (typeof error === "string") return error;
+    if (hasInstance(NativeError, error)) {
+      const message = error.message || error.name;
+      return typeof message === "string" ? message : text(message);
+    }
     return text(error);
   }
 
+  // An own `name` only: a script may have set Error.prototype.name for every error.
   function isUnauthorized(error) {
-    return error instanceof UnauthorizedError || (error && error.name === "UnauthorizedError");
+    if (!isObject(error)) return false;
+    if (hasInstance(UnauthorizedError, error)) return true;
+    const name = getOwnPropertyDescriptor(error, "name");
+    return name !== undefined && setPrototypeOf(name, null).value === "UnauthorizedError";
   }
 
+  // Waits for what an Action's handler returned, with the engine's own `await`. For a native
+  // promise, `await` reads only its `constructor` (when that is not Promise it calls `.then`
+  // instead), both found on Promise.prototype, where an earlier script may have put a `then`
+  // that turns a rejection into success. An own `constructor`, there only while `await` reads it
+  // (synchronously, below), leaves the engine nothing to look up.
+  function watch(run, result) {
+    if (!isObject(result)) {
+      awaitResult(run, result);
+      return;
+    }
+    let own;
+    try {
+      own = getOwnPropertyDescriptor(result, "constructor");
+      defineProperty(result, "constructor", dataProperty(NativePromise, false));
+    } catch (_) {
+      finish(run, failure(new NativeError("The handler returned an object selfauth cannot read")));
+      return;
+    }
+    awaitResult(run, result);
+    if (own === undefined) deleteProperty(result, "constructor");
+    else defineProperty(result, "constructor", setPrototypeOf(own, null));
+  }
+
+  async function awaitResult(run, result) {
+    try {
+      await result;
+    } catch (error) {
+      finish(run, failure(error));
+      return;
+    }
+    finish(run, OK);
+  }
+
+  // --- Each script -----------------------------------------------------------------------------
+  let rulesGlobals = null; // auth0 and configuration, during Rules
+
+  // Before each script (and before its code is even evaluated): attribution, a fresh log and
+  // console, and the runtime's globals put back.
   function begin(name, logLimit) {
+    state.run += 1;
     state.current = name;
-    state.logs = [];
-    state.logBudget = logLimit;
     state.outcome = null;
+    state.log = { __proto__: null, lines: list(), budget: logLimit };
+    defineProperty(global, "console", dataProperty(makeConsole(state.log), false));
+    defineProperty(global, "setTimeout", dataProperty(setTimeout, false));
+    defineProperty(global, "clearTimeout", dataProperty(clearTimeout, false));
+    defineProperty(global, "setImmediate", dataProperty(setImmediate, false));
+    defineProperty(global, "UnauthorizedError", dataProperty(UnauthorizedError, false));
+    defineProperty(global, "require", dataProperty(require, false));
+    // `global` persists nothing between logins (each run gets a fresh engine context), but Rules
+    // written for Auth0 use it as a namespace.
+    defineProperty(global, "global", dataProperty(global, true));
+    if (rulesGlobals !== null) {
+      defineProperty(global, "configuration", dataProperty(rulesGlobals.configuration, true));
+      defineProperty(global, "auth0", dataProperty(rulesGlobals.auth0, true));
+    }
   }
 
-  // --- Actions -----------------------------------------------------------------------------
+  // --- Actions ---------------------------------------------------------------------------------
   const HANDLERS = {
+    __proto__: null,
     "post-login": "onExecutePostLogin",
     "pre-user-registration": "onExecutePreUserRegistration",
     "post-user-registration": "onExecutePostUserRegistration",
     "credentials-exchange": "onExecuteCredentialsExchange",
   };
 
-  function startAction(factory, trigger, eventJson, secretsJson, name, logLimit) {
-    begin(name, logLimit);
-    const module = { exports: {} };
+  function startAction(factory, trigger, eventJson, secretsJson) {
+    const run = state.run;
+    const by = state.current;
+    let result;
     try {
+      const module = { exports: {} };
       factory(module.exports, module, require);
       const handler = module.exports[HANDLERS[trigger]];
       if (typeof handler !== "function") {
-        settle(Promise.resolve());
+        finish(run, OK);
         return;
       }
-      const event = JSON.parse(eventJson);
-      event.secrets = Object.freeze(JSON.parse(secretsJson));
+      const event = parse(eventJson);
+      defineProperty(event, "secrets", dataProperty(freeze(parse(secretsJson)), true));
       applyPending(event, trigger);
-      settle(handler(event, buildApi(trigger)));
+      result = handler(event, buildApi(trigger, by));
     } catch (error) {
-      settle(Promise.reject(error));
+      finish(run, failure(error));
+      return;
     }
+    watch(run, result);
   }
 
-  // Later actions see the metadata earlier ones set (the tokens will, too).
+  // Later actions see the metadata earlier ones set (the tokens will, too), each a fresh copy.
   function applyPending(event, trigger) {
     if (!event.user || (trigger !== "post-login" && trigger !== "pre-user-registration")) return;
-    for (const command of state.commands) {
-      const field =
-        command.type === "set_user_metadata"
-          ? "user_metadata"
-          : command.type === "set_app_metadata"
-          ? "app_metadata"
-          : null;
-      if (field === null) continue;
-      const target = Object.assign({}, event.user[field] || {});
-      if (command.value === null) delete target[command.key];
-      else target[command.key] = command.value;
-      event.user[field] = target;
+    const changes = state.metadata;
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i];
+      const source = event.user[change.field] || {};
+      const target = {};
+      const names = keys(source);
+      for (let j = 0; j < names.length; j++) {
+        defineProperty(target, names[j], dataProperty(source[names[j]], true));
+      }
+      if (change.json === "null") deleteProperty(target, change.key);
+      else defineProperty(target, change.key, dataProperty(parse(change.json), true));
+      defineProperty(event.user, change.field, dataProperty(target, true));
     }
   }
 
-  // --- Rules -------------------------------------------------------------------------------
+  // --- Rules -----------------------------------------------------------------------------------
   let rulesUser = null;
+  let rulesUserId = null;
   let rulesContext = null;
 
   function beginRules(userJson, contextJson, configurationJson) {
-    rulesUser = JSON.parse(userJson);
-    rulesContext = JSON.parse(contextJson);
-    global.configuration = Object.freeze(JSON.parse(configurationJson));
-    global.auth0 = Object.freeze({
-      domain: rulesContext.tenant,
-      users: Object.freeze({
-        updateUserMetadata(userId, metadata) {
-          return persist("merge_user_metadata", userId, metadata);
-        },
-        updateAppMetadata(userId, metadata) {
-          return persist("merge_app_metadata", userId, metadata);
-        },
+    rulesUser = parse(userJson);
+    rulesUserId = rulesUser.user_id;
+    rulesContext = parse(contextJson);
+    rulesGlobals = {
+      __proto__: null,
+      configuration: freeze(parse(configurationJson)),
+      auth0: freeze({
+        domain: rulesContext.tenant,
+        users: freeze({
+          updateUserMetadata(userId, metadata) {
+            return persist("merge_user_metadata", userId, metadata);
+          },
+          updateAppMetadata(userId, metadata) {
+            return persist("merge_app_metadata", userId, metadata);
+          },
+        }),
       }),
-    });
+    };
   }
 
   function persist(type, userId, metadata) {
-    if (rulesUser === null || userId !== rulesUser.user_id) {
-      return Promise.reject(new Error("Rules may only update the user who is signing in"));
+    if (userId !== rulesUserId) {
+      const refusal = new NativeError("Rules may only update the user who is signing in");
+      return new NativePromise((resolve, reject) => reject(refusal));
     }
-    record({ type: type, value: snapshot(metadata === undefined ? {} : metadata) });
-    return Promise.resolve();
+    const json = encode(metadata === undefined ? {} : metadata);
+    record(state.current, { __proto__: null, type: type }, json);
+    return new NativePromise((resolve) => resolve());
   }
 
-  function startRule(fn, name, logLimit) {
-    begin(name, logLimit);
+  // The callback settles the rule directly: no promise of the runtime's is involved.
+  function startRule(fn) {
+    const run = state.run;
     let called = false;
-    const done = new Promise((resolve, reject) => {
-      try {
-        fn(rulesUser, rulesContext, function (error, user, context) {
-          if (called) return;
-          called = true;
-          if (error) {
-            reject(error);
-            return;
-          }
-          if (user) rulesUser = user;
-          if (context) rulesContext = context;
-          resolve();
-        });
-      } catch (error) {
-        reject(error);
+    function callback(error, user, context) {
+      if (called) return;
+      called = true;
+      if (error) {
+        finish(run, failure(error));
+        return;
       }
-    });
-    settle(done);
+      if (user) rulesUser = user;
+      if (context) rulesContext = context;
+      finish(run, OK);
+    }
+    try {
+      fn(rulesUser, rulesContext, callback);
+    } catch (error) {
+      finish(run, failure(error));
+    }
   }
 
   // What the rules left in `context` for the tokens: claims, and the access token's scope.
   function finishRules() {
     const id = rulesContext && rulesContext.idToken ? rulesContext.idToken : {};
     const access = rulesContext && rulesContext.accessToken ? rulesContext.accessToken : {};
-    state.current = "rules";
-    for (const key of Object.keys(id)) {
-      record({ type: "claim", token: "id", key: key, value: snapshot(id[key]) });
+    const idKeys = keys(id);
+    for (let i = 0; i < idKeys.length; i++) {
+      const key = idKeys[i];
+      record("rules", { __proto__: null, type: "claim", token: "id", key: key }, encode(id[key]));
     }
-    for (const key of Object.keys(access)) {
+    const accessKeys = keys(access);
+    for (let i = 0; i < accessKeys.length; i++) {
+      const key = accessKeys[i];
       if (key === "scope") {
-        const scope = access.scope;
-        const list = Array.isArray(scope) ? scope : String(scope).split(" ");
-        record({ type: "set_scopes", scopes: list.filter((s) => s).map(String) });
+        record("rules", { __proto__: null, type: "set_scopes", scopes: scopeList(access.scope) });
       } else {
-        record({ type: "claim", token: "access", key: key, value: snapshot(access[key]) });
+        const fields = { __proto__: null, type: "claim", token: "access", key: key };
+        record("rules", fields, encode(access[key]));
       }
     }
   }
 
-  // --- The host's entry points -------------------------------------------------------------
+  // An array's truthy entries, or a string's space-separated words, as strings.
+  function scopeList(scope) {
+    const scopes = list();
+    if (isArray(scope)) {
+      for (let i = 0; i < scope.length; i++) if (scope[i]) append(scopes, toString(scope[i]));
+      return scopes;
+    }
+    const words = toString(scope);
+    let start = 0;
+    while (start <= words.length) {
+      let end = indexOfString(words, " ", start);
+      if (end === -1) end = words.length;
+      if (end > start) append(scopes, sliceString(words, start, end));
+      start = end + 1;
+    }
+    return scopes;
+  }
+
+  // --- The host's entry points -----------------------------------------------------------------
   function fireTimer() {
-    const timer = state.timers.shift();
-    if (!timer) return false;
-    state.virtualNow = Math.max(state.virtualNow, timer.due);
-    timer.callback(...timer.args);
+    const timers = state.timers;
+    if (timers.length === 0) return false;
+    const timer = timers[0];
+    for (let i = 1; i < timers.length; i++) timers[i - 1] = timers[i];
+    timers.length -= 1;
+    state.virtualNow = max(state.virtualNow, timer.due);
+    apply(timer.callback, undefined, timer.args);
     return true;
   }
 
   function report() {
-    return JSON.stringify({
+    return stringify({
+      __proto__: null,
       outcome: state.outcome,
-      logs: state.logs,
+      logs: state.log === null ? list() : state.log.lines,
       denied: state.denied,
       pendingTimers: state.timers.length,
     });
   }
 
+  // One flat string: the binding cannot hand Python the "rope" a long concatenation makes.
   function commands() {
-    return JSON.stringify(state.commands);
+    return joinArray(["[", joinArray(state.commands, ","), "]"], "");
   }
 
-  const host = Object.freeze({
-    startAction: startAction,
-    beginRules: beginRules,
-    startRule: startRule,
-    finishRules: finishRules,
-    fireTimer: fireTimer,
-    report: report,
-    commands: commands,
-  });
-
-  Object.defineProperty(global, "__selfauth", { value: host, enumerable: false });
-  for (const [name, value] of Object.entries({
-    console: console,
-    setTimeout: setTimeout,
-    clearTimeout: clearTimeout,
-    setImmediate: setImmediate,
-    UnauthorizedError: UnauthorizedError,
-    require: require,
-  })) {
-    Object.defineProperty(global, name, { value: value, writable: true, configurable: true });
-  }
-  // `global` persists nothing between logins (each run gets a fresh engine context), but Rules
-  // written for Auth0 use it as a namespace.
-  global.global = global;
+  // The value of this file: the worker keeps it and calls it; it is on no global object.
+  return function host(entry, a, b, c, d) {
+    switch (entry) {
+      case "begin":
+        return begin(a, b);
+      case "startAction":
+        return startAction(a, b, c, d);
+      case "beginRules":
+        return beginRules(a, b, c);
+      case "startRule":
+        return startRule(a);
+      case "finishRules":
+        return finishRules();
+      case "fireTimer":
+        return fireTimer();
+      case "report":
+        return report();
+      case "commands":
+        return commands();
+    }
+    throw new NativeError("unknown entry point " + entry);
+  };
 })(globalThis);

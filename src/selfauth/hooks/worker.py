@@ -5,6 +5,9 @@ run gets a fresh engine context (prepared while the worker is idle), so nothing 
 scripts leave behind reaches another's. The parent (hooks/pool.py) kills and replaces a worker
 that overruns its deadline or dies; a crash here never reaches the server.
 
+runtime.js evaluates to one function, the host's handle on it (`host("report")`, ...); it is on
+no global object, so tenant code cannot call it.
+
 Request shapes:
 - `{"op": "check", "kind": "rule"|"action", "source": str}` -> `{"problem": null|{...}}`
 - `{"op": "run", "kind": "rules"|"actions", "trigger": str, "scripts": [{"name", "code",
@@ -25,6 +28,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, BinaryIO
 
@@ -47,26 +51,33 @@ def runtime_source() -> str:
     return resources.files("selfauth.hooks").joinpath("runtime.js").read_text()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A fresh engine context with runtime.js loaded, and the runtime's entry points (`host`)."""
+
+    context: quickjs.Context
+    host: quickjs.Object
+
+
 class Engine:
     def __init__(self) -> None:
         self._runtime = runtime_source()
-        self._next: quickjs.Context | None = None
+        self._next: Prepared | None = None
 
-    def fresh(self, memory_bytes: int) -> quickjs.Context:
-        context = self._next if self._next is not None else self._prepare()
+    def fresh(self, memory_bytes: int) -> Prepared:
+        prepared = self._next if self._next is not None else self._prepare()
         self._next = None
-        context.set_memory_limit(memory_bytes)
-        return context
+        prepared.context.set_memory_limit(memory_bytes)
+        return prepared
 
     def prepare_next(self) -> None:
         if self._next is None:
             self._next = self._prepare()
 
-    def _prepare(self) -> quickjs.Context:
+    def _prepare(self) -> Prepared:
         context = quickjs.Context()
         context.set_time_limit(CHECK_SECONDS)
-        context.eval(self._runtime)
-        return context
+        return Prepared(context, context.eval(self._runtime))
 
 
 def problem_of(error: Exception, line_offset: int) -> dict[str, Any]:
@@ -85,7 +96,7 @@ def wrapped(kind: str, source: str) -> str:
 
 def check(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
     kind, source = request["kind"], request["source"]
-    context = engine.fresh(64 << 20)
+    context = engine.fresh(64 << 20).context
     # Wrapped in a function that is never called: the engine parses the code, nothing runs.
     try:
         context.eval(f"(function () {{ return {wrapped(kind, source)}; }})")
@@ -119,23 +130,19 @@ def run(
     engine: Engine, request: dict[str, Any], announce: Callable[[str], None] = _silent
 ) -> dict[str, Any]:
     limits = request["limits"]
-    context = engine.fresh(int(limits["memory_bytes"]))
+    prepared = engine.fresh(int(limits["memory_bytes"]))
+    context, host = prepared.context, prepared.host
     started = time.monotonic()
     total_end = started + float(limits["total_seconds"])
     executions: list[dict[str, Any]] = []
     failed: dict[str, Any] | None = None
     denied: dict[str, Any] | None = None
     rules = request["kind"] == "rules"
+    log_chars = int(limits["log_chars"])
+    event = "" if rules else _json(request["event"])
     if rules:
-        context.set("__selfauth_user", orjson.dumps(request["user"]).decode())
-        context.set("__selfauth_context", orjson.dumps(request["context"]).decode())
-        context.set("__selfauth_configuration", orjson.dumps(request["configuration"]).decode())
-        context.eval(
-            "__selfauth.beginRules(__selfauth_user, __selfauth_context, __selfauth_configuration)"
-        )
-    else:
-        context.set("__selfauth_event", orjson.dumps(request["event"]).decode())
-        context.set("__selfauth_trigger", request["trigger"])
+        user, rules_context = _json(request["user"]), _json(request["context"])
+        host("beginRules", user, rules_context, _json(request["configuration"]))
     for script in request["scripts"]:
         name = script["name"]
         announce(name)
@@ -144,20 +151,17 @@ def run(
         status, error = "ok", None
         report: dict[str, Any] = {}
         try:
+            # `begin` first: whatever the script's code does as it is evaluated is its own.
+            _enter(context, call_end, _entry(host, "begin", name, log_chars))
+            code = wrapped("rule" if rules else "action", script["code"])
+            function = _enter(context, call_end, _evaluator(context, code))
             if rules:
-                driver = (
-                    f"__selfauth.startRule({wrapped('rule', script['code'])}, "
-                    f"{orjson.dumps(name).decode()}, {int(limits['log_chars'])})"
-                )
+                start = _entry(host, "startRule", function)
             else:
-                context.set("__selfauth_secrets", orjson.dumps(script.get("secrets", {})).decode())
-                driver = (
-                    f"__selfauth.startAction({wrapped('action', script['code'])}, "
-                    "__selfauth_trigger, __selfauth_event, __selfauth_secrets, "
-                    f"{orjson.dumps(name).decode()}, {int(limits['log_chars'])})"
-                )
-            _enter(context, call_end, _evaluator(context, driver))
-            report = _settle(context, call_end)
+                secrets = _json(script.get("secrets", {}))
+                start = _entry(host, "startAction", function, request["trigger"], event, secrets)
+            _enter(context, call_end, start)
+            report = _settle(context, host, call_end)
             denied = report["denied"]
             outcome = report["outcome"]
             if outcome is None:
@@ -180,7 +184,7 @@ def run(
         except quickjs.StackOverflow:
             status, error = "error", "Maximum call stack size exceeded"
         duration = (time.monotonic() - begun) * 1000
-        logs = _logs(context) if status in ("timeout", "oom") else report.get("logs", [])
+        logs = _logs(context, host) if status in ("timeout", "oom") else report.get("logs", [])
         execution = {
             "name": name,
             "status": status,
@@ -200,27 +204,31 @@ def run(
     commands: list[dict[str, Any]] = []
     try:
         if rules and failed is None:
-            _enter(context, total_end, _host(context, "finishRules"))
-        commands = orjson.loads(_enter(context, total_end, _host(context, "commands")))
+            _enter(context, total_end, _entry(host, "finishRules"))
+        commands = orjson.loads(_enter(context, total_end, _entry(host, "commands")))
     except (Deadline, quickjs.JSException, quickjs.StackOverflow) as exception:
         if failed is None:
             failed = {"name": request["kind"], "reason": "error", "message": str(exception)}
     return {"executions": executions, "commands": commands, "denied": denied, "failed": failed}
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _evaluator(context: quickjs.Context, source: str) -> Any:
     return lambda: context.eval(source)
 
 
-def _host(context: quickjs.Context, entry: str) -> Any:
-    """A call of one of runtime.js's host entry points (`__selfauth.<entry>()`)."""
-    return _evaluator(context, f"__selfauth.{entry}()")
+def _entry(host: quickjs.Object, entry: str, *args: Any) -> Any:
+    """A call of one of runtime.js's entry points (`host(entry, ...args)`)."""
+    return lambda: host(entry, *args)
 
 
-def _logs(context: quickjs.Context) -> list[dict[str, Any]]:
+def _logs(context: quickjs.Context, host: quickjs.Object) -> list[dict[str, Any]]:
     try:
         context.set_time_limit(0.5)
-        logs: list[dict[str, Any]] = orjson.loads(context.eval("__selfauth.report()"))["logs"]
+        logs: list[dict[str, Any]] = orjson.loads(host("report"))["logs"]
         return logs
     except Exception:
         return []
@@ -252,15 +260,15 @@ def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
         raise
 
 
-def _settle(context: quickjs.Context, end: float) -> dict[str, Any]:
+def _settle(context: quickjs.Context, host: quickjs.Object, end: float) -> dict[str, Any]:
     """Run promise jobs, then virtual timers, until the script settles or nothing is left."""
     while True:
         while _enter(context, end, context.execute_pending_job):
             pass
-        report: dict[str, Any] = orjson.loads(_enter(context, end, _host(context, "report")))
+        report: dict[str, Any] = orjson.loads(_enter(context, end, _entry(host, "report")))
         if report["outcome"] is not None or not report["pendingTimers"]:
             return report
-        _enter(context, end, _host(context, "fireTimer"))
+        _enter(context, end, _entry(host, "fireTimer"))
 
 
 def _limit_process() -> None:
