@@ -1,20 +1,35 @@
-"""Hooks hold up against hostile tenant code: an Action that replaces JavaScript intrinsics
-(JSON.stringify, Array.prototype.push, Promise.prototype.then, toJSON on Object.prototype, ...)
-cannot undo what a later Action asks for: its deny, its metadata, its claims.
+"""Hooks hold up against hostile tenant code and a hostile end of the server:
+
+- an Action that replaces JavaScript intrinsics (JSON.stringify, Array.prototype.push,
+  Promise.prototype.then, toJSON on Object.prototype, ...) cannot undo what a later Action
+  asks for: its deny, its metadata, its claims;
+- the sandbox workers exit when the server is killed with SIGKILL, even one busy with a script.
 
 The Actions act only for the client their test created (`guarded`)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
+from pathlib import Path
+
+import httpx
+
 from tests.support.api import Api
 from tests.support.hooks import (
     Hooks,
+    child_processes,
     claims,
+    cpu_ticks,
+    eventually,
     guarded,
+    has_exited,
     hook_app,
 )
 from tests.support.hooks import hooks as hooks
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, serving
 from tests.support.signin import assert_oauth_error, login, tokens
 
 # Each would change what the runtime of today reported about a later Action.
@@ -91,3 +106,52 @@ def test_an_action_that_tampers_with_intrinsics_cannot_change_a_later_ones_metad
     issued = tokens(login(server, app, user["email"], scope="openid"))
     assert claims(issued["id_token"])["https://example.com/plan"] == "gold"
     assert api.user(user["user_id"])["app_metadata"] == {"plan": {"tier": "gold", "seats": [1, 2]}}
+
+
+# --- the workers die with the server -----------------------------------------------------------
+
+RUNAWAY = "  while (true) {}"
+LONG_LIMITS = {
+    "SELFAUTH_HOOK_WORKERS": "2",
+    # Far beyond the test's patience: only the server's death may stop the busy worker.
+    "SELFAUTH_HOOK_SCRIPT_SECONDS": "120",
+    "SELFAUTH_HOOK_TRIGGER_SECONDS": "120",
+}
+SPIN_TICKS = 30  # 0.3 s of CPU at the usual 100 ticks a second: a script is running
+
+
+def test_sandbox_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
+    with serving("sqlite", tmp_path, LONG_LIMITS) as running:
+        api = Api(running, running.admin_token())
+        try:
+            app = hook_app(api)
+            Hooks(api).action(guarded(app.client_id, RUNAWAY))
+            user = api.create_user(connection=app.connection)
+        finally:
+            api.http.close()
+        workers = child_processes(running.process.pid)
+        assert len(workers) == 2, workers
+        idle_ticks = {pid: cpu_ticks(pid) for pid in workers}
+
+        def spin() -> None:
+            with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
+                login(running, app, user["email"])
+
+        spinning = threading.Thread(target=spin, daemon=True)
+        spinning.start()
+        try:
+            # One worker runs the endless script, the other waits for work.
+            assert eventually(
+                lambda: any(cpu_ticks(pid) - idle_ticks[pid] >= SPIN_TICKS for pid in workers),
+                60,
+            ), "no worker ran the script"
+            running.process.send_signal(signal.SIGKILL)
+            running.process.wait()
+            assert eventually(
+                lambda: all(has_exited(pid, started) for pid, started in workers.items()), 10
+            ), "a sandbox worker outlived the server"
+        finally:
+            for pid, started in workers.items():
+                if not has_exited(pid, started):
+                    os.kill(pid, signal.SIGKILL)
+            spinning.join(30)

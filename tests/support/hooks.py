@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -244,3 +245,40 @@ def hooks(api: Api) -> Iterator[Hooks]:
     hooks`."""
     with hook_kit(api) as kit:
         yield kit
+
+
+# --- the server's sandbox worker processes (Linux /proc) ----------------------------------------
+
+
+def child_processes(pid: int) -> dict[int, int]:
+    """The children of process `pid` (a server's: its sandbox workers), each with its start
+    time, so that a later look can tell the process from another that reused its pid."""
+    children: dict[int, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            stat = process_stat(int(child))
+            if stat is not None:
+                children[int(child)] = int(stat[19])
+    return children
+
+
+def process_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time the process has used, in clock ticks (0 once it is gone)."""
+    stat = process_stat(pid)
+    return 0 if stat is None else int(stat[11]) + int(stat[12])
+
+
+def has_exited(pid: int, started: int) -> bool:
+    """True once the process that started at `started` is gone or a zombie (its new parent
+    may never reap it)."""
+    stat = process_stat(pid)
+    return stat is None or stat[0] in ("Z", "X") or int(stat[19]) != started

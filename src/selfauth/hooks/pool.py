@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from selfauth.hooks.sandbox import CompileProblem, ScriptKind
-from selfauth.hooks.worker import HEADER
+from selfauth.hooks.worker import HEADER, PARENT_FLAG
 
 log = logging.getLogger("selfauth.hooks")
 
@@ -148,11 +148,14 @@ class WorkerPool:
     async def _spawn(self) -> _Worker:
         # A clean environment: the worker needs no secret the server was started with.
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        # The worker exits when this process dies, however it dies (see worker._die_with_parent).
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-I",
             "-m",
             "selfauth.hooks.worker",
+            PARENT_FLAG,
+            str(os.getpid()),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=environment,

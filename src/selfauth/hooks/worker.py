@@ -3,7 +3,9 @@
 It reads length-prefixed JSON requests on stdin and answers on stdout, one at a time. Each
 run gets a fresh engine context (prepared while the worker is idle), so nothing one login's
 scripts leave behind reaches another's. The parent (hooks/pool.py) kills and replaces a worker
-that overruns its deadline or dies; a crash here never reaches the server.
+that overruns its deadline or dies; a crash here never reaches the server. A worker exits when
+its parent does: on Linux the kernel kills it (PR_SET_PDEATHSIG), even in the middle of a
+script, and anywhere it stops at the end of its stdin.
 
 runtime.js evaluates to one function, the host's handle on it (`host("report")`, ...); it is on
 no global object, so tenant code cannot call it.
@@ -21,9 +23,12 @@ Request shapes:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
 import resource
+import signal
 import struct
 import sys
 import time
@@ -45,6 +50,8 @@ ADDRESS_SPACE_LIMIT = 1 << 30  # a backstop beneath QuickJS's own memory limit
 CHECK_SECONDS = 1.0
 # Tenant code yields the CPU to the server: a busy script cannot slow the event loop down.
 NICENESS = 10
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_FLAG = "--parent"
 
 
 def runtime_source() -> str:
@@ -277,6 +284,32 @@ def _limit_process() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _die_with_parent(parent: int | None) -> bool:
+    """Have the kernel kill this worker when its parent dies (Linux), so that a server killed
+    with SIGKILL leaves no worker behind, not even one busy with a script; elsewhere the end of
+    stdin is what stops a worker. Note that Linux counts the *thread* that started the worker
+    as its parent: the pool starts workers on the event loop's thread, which lives as long as
+    the server. False when the parent is already gone (it died before the prctl call)."""
+    if sys.platform.startswith("linux"):
+        # Without a prctl to call, the end of stdin still stops the worker.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return parent is None or os.getppid() == parent
+
+
+def _parent(argv: list[str]) -> int | None:
+    """The pid given as `--parent PID`: the server that started this worker."""
+    if len(argv) == 2 and argv[0] == PARENT_FLAG and argv[1].isdigit():
+        return int(argv[1])
+    return None
+
+
+def _read(incoming: BinaryIO, size: int) -> bytes | None:
+    """`size` bytes, or None at the end of stdin (the parent has gone)."""
+    data = incoming.read(size)
+    return data if len(data) == size else None
+
+
 def _send(outgoing: BinaryIO, message: dict[str, Any]) -> None:
     payload = orjson.dumps(message)
     outgoing.write(HEADER.pack(len(payload)) + payload)
@@ -286,10 +319,11 @@ def _send(outgoing: BinaryIO, message: dict[str, Any]) -> None:
 def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
     engine = Engine()
     while True:
-        header = incoming.read(HEADER.size)
-        if len(header) < HEADER.size:
+        header = _read(incoming, HEADER.size)
+        payload = None if header is None else _read(incoming, HEADER.unpack(header)[0])
+        if payload is None:
             return
-        request = orjson.loads(incoming.read(HEADER.unpack(header)[0]))
+        request = orjson.loads(payload)
         try:
             if request["op"] == "check":
                 answer = check(engine, request)
@@ -299,12 +333,17 @@ def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
             answer = {"crash": "The sandbox ran out of memory"}
         except Exception as exception:
             answer = {"crash": f"{type(exception).__name__}: {exception}"}
-        _send(outgoing, answer)
+        try:
+            _send(outgoing, answer)
+        except BrokenPipeError:
+            return  # the parent has gone
         # Ready the next context (~1 ms of CPU) while the server finishes this login.
         engine.prepare_next()
 
 
 def main() -> None:
+    if not _die_with_parent(_parent(sys.argv[1:])):
+        return
     _limit_process()
     # The protocol owns the real stdout; anything else that prints goes to stderr instead.
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
