@@ -17,6 +17,7 @@ from selfauth.domain.logins import (
     LoginSession,
     RefreshToken,
 )
+from selfauth.storage._locks import serialize
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
@@ -49,6 +50,7 @@ class SqlRefreshTokenRepository:
     async def rotate(self, old: RefreshToken, new: RefreshToken, now: datetime) -> bool:
         """Mark `old` used and store `new`, unless another request rotated `old` first."""
         async with self._db.write() as conn:
+            await serialize(conn, _family_lock(old.family_id))
             result = await conn.execute(
                 refresh_tokens.update()
                 .where(
@@ -65,6 +67,9 @@ class SqlRefreshTokenRepository:
 
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         async with self._db.write() as conn:
+            # A rotation and a revocation of one family take turns: under READ COMMITTED the
+            # revoking UPDATE would miss a successor a rotation inserts while it waits.
+            await serialize(conn, _family_lock(family_id))
             await conn.execute(
                 refresh_tokens.update()
                 .where(
@@ -72,6 +77,10 @@ class SqlRefreshTokenRepository:
                 )
                 .values(revoked_at=now)
             )
+
+
+def _family_lock(family_id: str) -> str:
+    return f"refresh-family:{family_id}"
 
 
 def _upsert(dialect: str) -> Any:
