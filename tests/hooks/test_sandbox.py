@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from selfauth.hooks.pool import QuickJsSandbox, SandboxFailure, SandboxLimits, WorkerPool
+from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
+from selfauth.hooks.sandbox import SandboxFailure
 
 LIMITS = SandboxLimits(call_seconds=0.5, total_seconds=1.5, memory_bytes=32 << 20, log_chars=200)
 EVENT = {"user": {"user_id": "auth0|1", "user_metadata": {}, "app_metadata": {}}, "client": {}}

@@ -14,14 +14,28 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
-from selfauth.hooks.sandbox import CompileProblem, ScriptKind
+from selfauth.hooks.messages import (
+    CheckAnswer,
+    CheckRequest,
+    Crash,
+    Limits,
+    RunAnswer,
+    RunJob,
+    RunRequest,
+    ScriptKind,
+    Started,
+)
+from selfauth.hooks.sandbox import CompileProblem, SandboxFailure
 from selfauth.hooks.worker import HEADER, PARENT_FLAG
 
 log = logging.getLogger("selfauth.hooks")
+
+Request = CheckRequest | RunRequest
+Answer = CheckAnswer | RunAnswer | Crash
 
 # Beyond the trigger's own limit, the time a worker gets to answer before it is presumed hung.
 GRACE_SECONDS = 2.0
@@ -29,15 +43,6 @@ GRACE_SECONDS = 2.0
 # script outlives it in wall-clock time, and this watchdog stops it instead.
 SCRIPT_GRACE_SECONDS = 1.0
 CHECK_DEADLINE_SECONDS = 5.0
-
-
-class SandboxFailure(Exception):
-    """The worker died or hung; the request it was serving cannot be answered. `script` names
-    the script that was running when the watchdog ran out of patience, if one was."""
-
-    def __init__(self, message: str, script: str | None = None) -> None:
-        super().__init__(message)
-        self.script = script
 
 
 class _Overrun(TimeoutError):
@@ -58,7 +63,7 @@ class SandboxLimits:
     memory_bytes: int = 64 << 20
     log_chars: int = 4096
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> Limits:
         return {
             "call_seconds": self.call_seconds,
             "total_seconds": self.total_seconds,
@@ -76,8 +81,8 @@ class _Worker:
         return self.process.pid
 
     async def call(
-        self, request: dict[str, Any], deadline: float, script_seconds: float | None = None
-    ) -> dict[str, Any]:
+        self, request: Request, deadline: float, script_seconds: float | None = None
+    ) -> Answer:
         """The worker's answer; `started` frames on the way restart the per-script clock."""
         stdin = self.process.stdin
         assert stdin is not None
@@ -95,8 +100,8 @@ class _Worker:
             except TimeoutError as error:
                 raise _Overrun(current) from error
             if "started" not in frame:
-                return frame
-            current = str(frame["started"])
+                return cast(Answer, frame)
+            current = str(cast(Started, frame)["started"])
             if script_seconds is not None:
                 script_end = loop.time() + script_seconds
 
@@ -166,8 +171,8 @@ class WorkerPool:
         return worker
 
     async def request(
-        self, request: dict[str, Any], deadline: float, script_seconds: float | None = None
-    ) -> dict[str, Any]:
+        self, request: Request, deadline: float, script_seconds: float | None = None
+    ) -> Answer:
         if self._closed:
             raise SandboxFailure("The sandbox is shut down")
         async with self._slots:
@@ -193,10 +198,10 @@ class WorkerPool:
     async def _call(
         self,
         worker: _Worker,
-        request: dict[str, Any],
+        request: Request,
         deadline: float,
         script_seconds: float | None,
-    ) -> dict[str, Any]:
+    ) -> Answer:
         try:
             return await worker.call(request, deadline, script_seconds)
         except _Overrun as error:
@@ -230,23 +235,25 @@ class QuickJsSandbox:
         return self.pool.limits
 
     async def check(self, source: str, kind: ScriptKind) -> CompileProblem | None:
-        answer = await self.pool.request(
-            {"op": "check", "kind": kind, "source": source}, CHECK_DEADLINE_SECONDS
-        )
-        if "crash" in answer:
-            raise SandboxFailure(answer["crash"])
-        problem = answer["problem"]
+        request: CheckRequest = {"op": "check", "kind": kind, "source": source}
+        answer = _answered(await self.pool.request(request, CHECK_DEADLINE_SECONDS))
+        problem = cast(CheckAnswer, answer)["problem"]
         if problem is None:
             return None
         return CompileProblem(problem["message"], problem["line"], problem["column"])
 
-    async def run(self, job: dict[str, Any]) -> dict[str, Any]:
-        request = {"op": "run", **job, "limits": self.limits.as_json()}
+    async def run(self, job: RunJob) -> RunAnswer:
+        request: RunRequest = {**job, "op": "run", "limits": self.limits.as_json()}
         answer = await self.pool.request(
             request,
             self.limits.total_seconds + GRACE_SECONDS,
             self.limits.call_seconds + SCRIPT_GRACE_SECONDS,
         )
-        if "crash" in answer:
-            raise SandboxFailure(answer["crash"])
-        return answer
+        return cast(RunAnswer, _answered(answer))
+
+
+def _answered(answer: Answer) -> CheckAnswer | RunAnswer:
+    """The worker's answer, or the SandboxFailure of a worker that could not give one."""
+    if "crash" in answer:
+        raise SandboxFailure(cast(Crash, answer)["crash"])
+    return answer

@@ -18,9 +18,9 @@ from selfauth.domain.clock import Clock, iso
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import management_view
+from selfauth.hooks.messages import Execution, Failed, RunJob, Script
 from selfauth.hooks.outcome import Denial, HookOutcome
-from selfauth.hooks.pool import SandboxFailure
-from selfauth.hooks.sandbox import Sandbox
+from selfauth.hooks.sandbox import Sandbox, SandboxFailure
 
 log = logging.getLogger("selfauth.hooks")
 
@@ -107,10 +107,10 @@ class HookRunner:
             return outcome
         execution = self._execution(POST_LOGIN, facts.user.user_id, facts.client.client_id)
         if rules:
-            job = {
+            job: RunJob = {
                 "kind": "rules",
                 "trigger": POST_LOGIN,
-                "scripts": [{"name": rule.name, "code": rule.script} for rule in rules],
+                "scripts": [Script(name=rule.name, code=rule.script) for rule in rules],
                 "user": _rules_user(facts.user),
                 "context": self._rules_context(facts),
                 "configuration": await self.rule_configs.values(),
@@ -171,7 +171,7 @@ class HookRunner:
 
     async def _run(
         self,
-        job: dict[str, Any],
+        job: RunJob,
         outcome: HookOutcome,
         execution: dict[str, Any],
         kind: str = "Action",
@@ -202,24 +202,22 @@ class HookRunner:
                 _result(run["name"], moment, ended, run["status"], run["error"], run["logs"])
             )
             moment = ended
-        failed, denied = answer.get("failed"), answer.get("denied")
+        failed, denied = answer["failed"], answer["denied"]
         if failed is not None:
             outcome.denial = self._failure(job, kind, failed, answer["executions"])
         elif denied is not None:
             outcome.denial = Denial(
-                denied.get("error") or "access_denied",
-                denied.get("reason") or "Access denied",
-                user_message=denied.get("userMessage"),
+                denied["error"] or "access_denied",
+                denied["reason"] or "Access denied",
+                user_message=denied["userMessage"],
             )
 
     @staticmethod
-    def _failure(
-        job: dict[str, Any], kind: str, failed: dict[str, Any], runs: list[dict[str, Any]]
-    ) -> Denial:
-        message = str(failed.get("message") or "error")
-        if job["kind"] == "rules" and failed.get("reason") == "error":
+    def _failure(job: RunJob, kind: str, failed: Failed, runs: list[Execution]) -> Denial:
+        message = str(failed["message"] or "error")
+        if job["kind"] == "rules" and failed["reason"] == "error":
             # A Rule's `callback(error)` (or a throw) is how Rules refuse a login.
-            unauthorized = any(run.get("unauthorized") for run in runs)
+            unauthorized = any(run["unauthorized"] for run in runs)
             return Denial("unauthorized" if unauthorized else "access_denied", message)
         log.warning("%s %r failed (%s): %s", kind, failed.get("name"), failed["reason"], message)
         description = _script_failed(kind, failed.get("name"), message)
@@ -301,12 +299,12 @@ def _script_failed(kind: str, name: Any, message: str) -> str:
     return f"{kind} '{name}' failed: {message}"
 
 
-def _actions_job(trigger: str, actions: list[Any], event: dict[str, Any]) -> dict[str, Any]:
+def _actions_job(trigger: str, actions: list[Any], event: dict[str, Any]) -> RunJob:
     return {
         "kind": "actions",
         "trigger": trigger,
         "scripts": [
-            {"name": action.name, "code": action.code, "secrets": dict(action.secrets)}
+            Script(name=action.name, code=action.code, secrets=dict(action.secrets))
             for action in actions
         ],
         "event": event,

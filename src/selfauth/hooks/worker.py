@@ -10,15 +10,10 @@ script, and anywhere it stops at the end of its stdin.
 runtime.js evaluates to one function, the host's handle on it (`host("report")`, ...); it is on
 no global object, so tenant code cannot call it.
 
-Request shapes:
-- `{"op": "check", "kind": "rule"|"action", "source": str}` -> `{"problem": null|{...}}`
-- `{"op": "run", "kind": "rules"|"actions", "trigger": str, "scripts": [{"name", "code",
-  "secrets"}], "event": {...}, "user": {...}, "context": {...}, "configuration": {...},
-  "limits": {"call_seconds", "total_seconds", "memory_bytes", "log_chars"}}`
-  -> a `{"started": name}` frame as each script starts (the parent's wall-clock watchdog
-  times each script by them), then `{"executions": [{"name", "status", "error", "logs",
-  "duration_ms", "unauthorized"}],
-  "commands": [...], "denied": null|{...}, "failed": null|{"name", "reason", "message"}}`
+Messages (hooks/messages.py names their shapes): a `CheckRequest` is answered with a
+`CheckAnswer`; a `RunRequest` with a `Started` frame as each script starts (the parent's
+wall-clock watchdog times each script by them), then a `RunAnswer`. A request the worker could
+not serve is answered with a `Crash`.
 """
 
 from __future__ import annotations
@@ -39,6 +34,23 @@ from typing import Any, BinaryIO
 
 import orjson
 import quickjs
+
+from selfauth.hooks.messages import (
+    CheckAnswer,
+    CheckRequest,
+    Crash,
+    Denied,
+    Execution,
+    Failed,
+    JsonObject,
+    LogLine,
+    Problem,
+    Report,
+    RunAnswer,
+    RunRequest,
+    Started,
+    Status,
+)
 
 HEADER = struct.Struct(">I")
 ACTION_PREFIX = "(function (exports, module, require) {\n"
@@ -87,7 +99,7 @@ class Engine:
         return Prepared(context, context.eval(self._runtime))
 
 
-def problem_of(error: Exception, line_offset: int) -> dict[str, Any]:
+def problem_of(error: Exception, line_offset: int) -> Problem:
     text = str(error)
     first = text.splitlines()[0] if text else type(error).__name__
     match = POSITION.search(text)
@@ -101,7 +113,7 @@ def wrapped(kind: str, source: str) -> str:
     return f"{ACTION_PREFIX}{source}{SUFFIX}"
 
 
-def check(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
+def check(engine: Engine, request: CheckRequest) -> CheckAnswer:
     kind, source = request["kind"], request["source"]
     context = engine.fresh(64 << 20).context
     # Wrapped in a function that is never called: the engine parses the code, nothing runs.
@@ -134,16 +146,16 @@ def _silent(_name: str) -> None:
 
 
 def run(
-    engine: Engine, request: dict[str, Any], announce: Callable[[str], None] = _silent
-) -> dict[str, Any]:
+    engine: Engine, request: RunRequest, announce: Callable[[str], None] = _silent
+) -> RunAnswer:
     limits = request["limits"]
     prepared = engine.fresh(int(limits["memory_bytes"]))
     context, host = prepared.context, prepared.host
     started = time.monotonic()
     total_end = started + float(limits["total_seconds"])
-    executions: list[dict[str, Any]] = []
-    failed: dict[str, Any] | None = None
-    denied: dict[str, Any] | None = None
+    executions: list[Execution] = []
+    failed: Failed | None = None
+    denied: Denied | None = None
     rules = request["kind"] == "rules"
     log_chars = int(limits["log_chars"])
     event = "" if rules else _json(request["event"])
@@ -155,8 +167,9 @@ def run(
         announce(name)
         call_end = min(total_end, time.monotonic() + float(limits["call_seconds"]))
         begun = time.monotonic()
-        status, error = "ok", None
-        report: dict[str, Any] = {}
+        status: Status = "ok"
+        error: str | None = None
+        report: Report | None = None
         try:
             # `begin` first: whatever the script's code does as it is evaluated is its own.
             _enter(context, call_end, _entry(host, "begin", name, log_chars))
@@ -191,14 +204,18 @@ def run(
         except quickjs.StackOverflow:
             status, error = "error", "Maximum call stack size exceeded"
         duration = (time.monotonic() - begun) * 1000
-        logs = _logs(context, host) if status in ("timeout", "oom") else report.get("logs", [])
-        execution = {
+        if status in ("timeout", "oom") or report is None:
+            logs = _logs(context, host)
+        else:
+            logs = report["logs"]
+        settled = report["outcome"] if report is not None else None
+        execution: Execution = {
             "name": name,
             "status": status,
             "error": error,
             "logs": logs,
             "duration_ms": round(duration, 3),
-            "unauthorized": bool(report.get("outcome") and report["outcome"].get("unauthorized")),
+            "unauthorized": bool(settled and settled.get("unauthorized")),
         }
         executions.append(execution)
         if status != "ok":
@@ -208,7 +225,7 @@ def run(
             break  # a deny stops the later scripts; what was recorded still counts
     # After a failed script the commands are still read: metadata recorded before it persists,
     # as a deny's does (the login fails, so nothing else is applied).
-    commands: list[dict[str, Any]] = []
+    commands: list[JsonObject] = []
     try:
         if rules and failed is None:
             _enter(context, total_end, _entry(host, "finishRules"))
@@ -232,21 +249,21 @@ def _entry(host: quickjs.Object, entry: str, *args: Any) -> Any:
     return lambda: host(entry, *args)
 
 
-def _logs(context: quickjs.Context, host: quickjs.Object) -> list[dict[str, Any]]:
+def _logs(context: quickjs.Context, host: quickjs.Object) -> list[LogLine]:
     try:
         context.set_time_limit(0.5)
-        logs: list[dict[str, Any]] = orjson.loads(host("report"))["logs"]
-        return logs
+        report: Report = orjson.loads(host("report"))
+        return report["logs"]
     except Exception:
         return []
 
 
-def _classify(exception: Exception) -> tuple[str, str]:
+def _classify(exception: Exception) -> tuple[Status, str]:
     text = str(exception)
     return _classify_message(text.splitlines()[0] if text else "error")
 
 
-def _classify_message(first: str) -> tuple[str, str]:
+def _classify_message(first: str) -> tuple[Status, str]:
     if first in ("out of memory", "InternalError: out of memory"):
         return "oom", "The script ran out of memory"
     if first in ("interrupted", "InternalError: interrupted"):
@@ -267,12 +284,12 @@ def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
         raise
 
 
-def _settle(context: quickjs.Context, host: quickjs.Object, end: float) -> dict[str, Any]:
+def _settle(context: quickjs.Context, host: quickjs.Object, end: float) -> Report:
     """Run promise jobs, then virtual timers, until the script settles or nothing is left."""
     while True:
         while _enter(context, end, context.execute_pending_job):
             pass
-        report: dict[str, Any] = orjson.loads(_enter(context, end, _entry(host, "report")))
+        report: Report = orjson.loads(_enter(context, end, _entry(host, "report")))
         if report["outcome"] is not None or not report["pendingTimers"]:
             return report
         _enter(context, end, _entry(host, "fireTimer"))
@@ -310,7 +327,7 @@ def _read(incoming: BinaryIO, size: int) -> bytes | None:
     return data if len(data) == size else None
 
 
-def _send(outgoing: BinaryIO, message: dict[str, Any]) -> None:
+def _send(outgoing: BinaryIO, message: CheckAnswer | RunAnswer | Started | Crash) -> None:
     payload = orjson.dumps(message)
     outgoing.write(HEADER.pack(len(payload)) + payload)
     outgoing.flush()
@@ -323,7 +340,8 @@ def serve(incoming: BinaryIO, outgoing: BinaryIO) -> None:
         payload = None if header is None else _read(incoming, HEADER.unpack(header)[0])
         if payload is None:
             return
-        request = orjson.loads(payload)
+        request: CheckRequest | RunRequest = orjson.loads(payload)
+        answer: CheckAnswer | RunAnswer | Crash
         try:
             if request["op"] == "check":
                 answer = check(engine, request)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 from selfauth.errors import SelfauthError
-from selfauth.hooks.pool import SandboxFailure
+from selfauth.hooks.sandbox import SandboxFailure
 from selfauth.web.json import JSONResponse
 
 
