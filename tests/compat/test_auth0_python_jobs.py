@@ -1,29 +1,34 @@
-"""auth0-python 4.13's `Jobs`: import users, read the job and its errors, export users."""
+"""auth0-python 4.13's `Jobs`: import users, read the job and its errors, export users.
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import json
-import time
 from typing import Any
 
 import httpx
+import pytest
 from auth0.management import Connections, Jobs, UsersByEmail
 
-from tests.compat.conftest import DB, domain_of, unique_email
-from tests.support.jobs import BCRYPT_HASH
+from tests.compat.conftest import domain_of
+from tests.support.api import DB, unique_email
+from tests.support.jobs import BCRYPT_HASH, FINISHED
+from tests.support.polling import wait_for
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def finished(jobs: Jobs, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    def ended() -> dict[str, Any] | None:
         job: dict[str, Any] = jobs.get(job_id)
-        if job["status"] in ("completed", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
+        return job if job["status"] in FINISHED else None
+
+    return wait_for(ended, f"job {job_id} to finish", 120)
 
 
 def test_jobs_import_errors_and_export(

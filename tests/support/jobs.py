@@ -6,13 +6,13 @@ import base64
 import gzip
 import hashlib
 import json
-import time
 from typing import Any
 
 import bcrypt
 import httpx
 
 from tests.support.api import Api
+from tests.support.polling import wait_for
 from tests.support.signin import default_connection_id
 
 FINISHED = ("completed", "failed")
@@ -32,15 +32,14 @@ def start_import(
 
 def wait(api: Api, job_id: str, timeout: float = 300) -> dict[str, Any]:
     """Poll until the job ends (bounded, so a stuck job fails the test instead of hanging)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> dict[str, Any] | None:
         response = api.get(f"/api/v2/jobs/{job_id}")
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
-        if job["status"] in FINISHED:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish within {timeout}s")
+        return job if job["status"] in FINISHED else None
+
+    return wait_for(finished, f"job {job_id} to finish", timeout)
 
 
 def run_import(api: Api, rows: Any, **form: str) -> dict[str, Any]:
