@@ -3,13 +3,15 @@
 Auth0 blocks a user from one IP address after 10 consecutive failed logins; the block holds
 (even for the right password) until an administrator lifts it. A confidential client may name
 the end user's address in `auth0-forwarded-for`; a public client may not.
+
+The counters live in the database; tests/storage/test_login_failures.py tests them on every
+database, so this module runs on SQLite, all but the parallel burst, which runs on both.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -17,9 +19,13 @@ import pytest
 from tests.support.api import PASSWORD, Api, assert_error, unique_email
 from tests.support.server import RunningServer
 from tests.support.signin import (
+    BRUTE_FORCE_LIMIT,
     REALM_GRANT,
     WRONG_PASSWORD,
     App,
+    assert_too_many,
+    blocked_for,
+    blocks_path,
     enable,
     login_body,
     new_app,
@@ -28,7 +34,11 @@ from tests.support.signin import (
 )
 from tests.support.signin import login as realm_login
 
-LIMIT = 10
+pytestmark = pytest.mark.sqlite_only
+
+# tests/api/test_proxies.py imports LIMIT, assert_too_many and blocked_for from here; they live
+# in tests/support/signin.py (LIMIT as BRUTE_FORCE_LIMIT).
+LIMIT = BRUTE_FORCE_LIMIT
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +53,6 @@ def spa(api: Api, app: App) -> App:
     assert client["token_endpoint_auth_method"] == "none"
     enable(api, app.connection_id, client["client_id"])
     return App(client["client_id"], None, app.connection, app.connection_id)
-
-
-@pytest.fixture
-def user(api: Api, app: App) -> dict[str, Any]:
-    return api.create_user(connection=app.connection)
 
 
 def login(
@@ -68,24 +73,6 @@ def fail(
         response = login(server, app, email, WRONG_PASSWORD, forwarded_for)
         assert response.status_code == 403, f"attempt {attempt + 1}: {response.text}"
         assert response.json()["error"] == "invalid_grant"
-
-
-def assert_too_many(response: httpx.Response) -> None:
-    assert response.status_code == 429, response.text
-    body = response.json()
-    assert body["error"] == "too_many_attempts", body
-    assert isinstance(body["error_description"], str) and body["error_description"]
-
-
-def blocks_path(user_id: str) -> str:
-    return f"/api/v2/user-blocks/{quote(user_id, safe='')}"
-
-
-def blocked_for(api: Api, user_id: str) -> list[dict[str, Any]]:
-    response = api.get(blocks_path(user_id))
-    assert response.status_code == 200, response.text
-    entries: list[dict[str, Any]] = response.json()["blocked_for"]
-    return entries
 
 
 # --- blocking -------------------------------------------------------------------------------
@@ -228,6 +215,7 @@ def test_public_clients_forwarded_address_is_ignored(
 # --- concurrency ----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_a_parallel_burst_gets_at_most_ten_guesses(
     server: RunningServer, app: App, user: dict[str, Any]
 ) -> None:

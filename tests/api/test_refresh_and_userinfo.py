@@ -1,9 +1,12 @@
-"""Refresh tokens (rotation, reuse detection, down-scoping, revocation) and `GET /userinfo`."""
+"""Refresh tokens (rotation, reuse detection, down-scoping, revocation) and `GET /userinfo`.
+
+The protocol rules run on SQLite; the repository behind them (rotation that one of many racing
+requests wins, revocation of a family) is tested on every database in
+tests/storage/test_sessions.py, and the race over HTTP runs on both."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -14,18 +17,23 @@ import pytest
 from tests.support.api import Api, user_path
 from tests.support.hooks import Hooks, guarded_rule
 from tests.support.hooks import hooks as hooks
+from tests.support.polling import next_second
 from tests.support.server import RunningServer
-from tests.support.signin import GRANTS, App, assert_oauth_error, http, new_app, tokens
+from tests.support.signin import (
+    GRANTS,
+    App,
+    assert_oauth_error,
+    bare_app,
+    claims,
+    http,
+    new_app,
+    tokens,
+)
 from tests.support.signin import login as realm_login
-from tests.support.signin import new_client as new_client_body
+
+pytestmark = pytest.mark.sqlite_only
 
 FULL = "openid profile email offline_access"
-
-
-def new_client(api: Api, **fields: Any) -> App:
-    """A new client as an App without a connection: for refresh and revocation only."""
-    client = new_client_body(api, **fields)
-    return App(client["client_id"], client.get("client_secret", ""), "")
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +70,6 @@ def revoke(server: RunningServer, app: App, token: str) -> httpx.Response:
         server,
         "/oauth/revoke",
         {"client_id": app.client_id, "client_secret": app.client_secret, "token": token},
-    )
-
-
-def claims(token: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    return decoded
-
-
-@pytest.fixture
-def user(api: Api, app: App) -> dict[str, Any]:
-    return api.create_user(
-        connection=app.connection, given_name="Ada", family_name="Lovelace", name="Ada Lovelace"
     )
 
 
@@ -128,6 +124,7 @@ def test_reusing_a_rotated_token_revokes_the_family(
     assert refresh(server, app, fresh).status_code == 200
 
 
+@pytest.mark.both_databases
 async def test_parallel_exchanges_of_one_token_yield_one_success_and_end_the_family(
     server: RunningServer, app: App, user: dict[str, Any], hooks: Hooks
 ) -> None:
@@ -176,7 +173,7 @@ def test_refreshed_id_token_keeps_the_original_auth_time(
     authentication, not of the exchange."""
     first = login(server, app, user["email"])
     auth_time = claims(first["id_token"])["auth_time"]
-    time.sleep(1.1)
+    next_second(auth_time)
     second = refresh(server, app, first["refresh_token"])
     assert second.status_code == 200, second.text
     refreshed = claims(second.json()["id_token"])
@@ -196,7 +193,7 @@ def test_refresh_needs_the_grant_on_the_client(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
     token = login(server, app, user["email"])["refresh_token"]
-    client = new_client(api, grant_types=["password"])
+    client = bare_app(api, grant_types=["password"])
     assert_oauth_error(refresh(server, client, token), 403, "unauthorized_client")
 
 
@@ -228,7 +225,7 @@ def test_another_client_cannot_use_the_token(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
     issued = login(server, app, user["email"])
-    other = new_client(api, grant_types=GRANTS)
+    other = bare_app(api, grant_types=GRANTS)
     assert_oauth_error(refresh(server, other, issued["refresh_token"]), 403, "invalid_grant")
     # The owner still can: a foreign attempt neither uses nor revokes it.
     assert refresh(server, app, issued["refresh_token"]).status_code == 200
@@ -283,7 +280,7 @@ def test_another_client_cannot_revoke(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
     issued = login(server, app, user["email"])
-    other = new_client(api, grant_types=GRANTS)
+    other = bare_app(api, grant_types=GRANTS)
     assert revoke(server, other, issued["refresh_token"]).status_code == 200
     assert refresh(server, app, issued["refresh_token"]).status_code == 200
 

@@ -1,4 +1,7 @@
-"""`POST /oauth/token` with the client-credentials grant, as Auth0 answers it."""
+"""`POST /oauth/token` with the client-credentials grant, as Auth0 answers it.
+
+Protocol rules: this module runs on SQLite (the clients, grants and keys behind them are tested
+on every database in tests/storage)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from hypothesis import strategies as st
 
 from tests.support.api import Api
 from tests.support.server import ADMIN_ID, ADMIN_SECRET, RunningServer
+from tests.support.signin import new_client
+
+pytestmark = pytest.mark.sqlite_only
 
 TOKEN_KEYS = {"access_token", "token_type", "expires_in", "scope"}
 CLAIM_KEYS = {"iss", "sub", "aud", "iat", "exp", "scope", "gty", "azp"}
@@ -60,14 +66,6 @@ def assert_token_response(response: httpx.Response) -> dict[str, Any]:
     assert isinstance(body["expires_in"], int) and body["expires_in"] > 0
     assert isinstance(body["scope"], str)
     return body
-
-
-def new_client(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"name": f"token test {uuid.uuid4().hex[:8]}", "app_type": "non_interactive", **fields}
-    response = api.post("/api/v2/clients", body)
-    assert response.status_code == 201, response.text
-    client: dict[str, Any] = response.json()
-    return client
 
 
 def grant(api: Api, client_id: str, audience: str, scope: list[str]) -> None:
@@ -176,14 +174,14 @@ def test_management_token_carries_auth0_claims_and_a_verifiable_signature(
 
 
 def test_no_scope_parameter_grants_every_granted_scope(api: Api, server: RunningServer) -> None:
-    client = new_client(api)
+    client = new_client(api, app_type="non_interactive")
     grant(api, client["client_id"], server.audience, ["read:users", "read:clients"])
     body = assert_token_response(post_token(server, json=client_body(server, client)))
     assert sorted(body["scope"].split()) == ["read:clients", "read:users"]
 
 
 def test_requested_scope_narrows_the_token(api: Api, server: RunningServer) -> None:
-    client = new_client(api)
+    client = new_client(api, app_type="non_interactive")
     grant(api, client["client_id"], server.audience, ["read:users", "read:clients"])
     body = assert_token_response(
         post_token(server, json=client_body(server, client, scope="read:clients"))
@@ -199,7 +197,7 @@ def test_token_for_a_custom_api_uses_its_identifier_and_lifetime(
     resource = new_resource_server(api, ["read:things"])
     patched = api.patch(f"/api/v2/resource-servers/{resource['id']}", {"token_lifetime": 600})
     assert patched.status_code == 200, patched.text
-    client = new_client(api)
+    client = new_client(api, app_type="non_interactive")
     grant(api, client["client_id"], resource["identifier"], ["read:things"])
     body = assert_token_response(
         post_token(server, json=client_body(server, client, audience=resource["identifier"]))
@@ -302,13 +300,13 @@ def test_unsupported_grant_type_is_reported(server: RunningServer) -> None:
 def test_client_without_grant_for_the_audience_is_access_denied(
     api: Api, server: RunningServer
 ) -> None:
-    client = new_client(api)
+    client = new_client(api, app_type="non_interactive")
     response = post_token(server, json=client_body(server, client))
     assert_oauth_error(response, 403, "access_denied")
 
 
 def test_asking_for_an_ungranted_scope_is_access_denied(api: Api, server: RunningServer) -> None:
-    client = new_client(api)
+    client = new_client(api, app_type="non_interactive")
     grant(api, client["client_id"], server.audience, ["read:users"])
     body = client_body(server, client, scope="read:users delete:users")
     assert_oauth_error(post_token(server, json=body), 403, "access_denied")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,10 +11,8 @@ from auth0.authentication import GetToken
 from auth0.exceptions import Auth0Error
 from auth0.management import ClientGrants, Clients, Connections, Users, UsersByEmail
 
+from tests.support.api import DB, PASSWORD, unique, unique_email
 from tests.support.server import RunningServer
-
-DB = "Username-Password-Authentication"
-PASSWORD = "Str0ng!Passw0rd"
 
 
 def domain_of(server: RunningServer) -> str:
@@ -27,22 +22,6 @@ def domain_of(server: RunningServer) -> str:
 
 def get_token(server: RunningServer, client_id: str, client_secret: str) -> GetToken:
     return GetToken(domain_of(server), client_id, client_secret=client_secret, protocol="http")
-
-
-def claims(token: str) -> dict[str, Any]:
-    """A JWT's payload, read without checking the signature."""
-    payload = token.split(".")[1]
-    padded = payload + "=" * (-len(payload) % 4)
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return decoded
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def unique_email(prefix: str = "compat") -> str:
-    return f"{prefix}.{uuid.uuid4().hex[:12]}@example.com"
 
 
 @pytest.fixture
@@ -88,7 +67,7 @@ def new_user(users: Users) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def new_client(clients: Clients) -> Iterator[Callable[..., dict[str, Any]]]:
+def new_machine_client(clients: Clients) -> Iterator[Callable[..., dict[str, Any]]]:
     """Creates machine-to-machine applications through the SDK; deletes them afterwards."""
     created: list[str] = []
 

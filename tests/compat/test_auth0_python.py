@@ -3,6 +3,9 @@
 Every call goes through the SDK's own endpoint classes, so these tests check what an
 application sees: the request shapes the SDK sends and how it reads our answers
 (including `Auth0Error` built from our error bodies).
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite.
 """
 
 from __future__ import annotations
@@ -15,16 +18,12 @@ import pytest
 from auth0.exceptions import Auth0Error
 from auth0.management import ClientGrants, Clients, Connections, Users, UsersByEmail
 
-from tests.compat.conftest import (
-    DB,
-    PASSWORD,
-    claims,
-    domain_of,
-    get_token,
-    unique,
-    unique_email,
-)
+from tests.compat.conftest import domain_of, get_token
+from tests.support.api import DB, PASSWORD, unique, unique_email
 from tests.support.server import RunningServer
+from tests.support.signin import claims
+
+pytestmark = pytest.mark.sqlite_only
 
 NewUser = Callable[..., dict[str, Any]]
 NewClient = Callable[..., dict[str, Any]]
@@ -106,9 +105,9 @@ def test_client_credentials_for_an_unknown_audience_is_403_access_denied(
 
 
 def test_client_credentials_without_a_client_grant_is_403_access_denied(
-    server: RunningServer, new_client: NewClient
+    server: RunningServer, new_machine_client: NewClient
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     with pytest.raises(Auth0Error) as caught:
         get_token(server, client["client_id"], client["client_secret"]).client_credentials(
             server.audience
@@ -330,10 +329,10 @@ def every_client(clients: Clients) -> list[dict[str, Any]]:
 
 
 def test_created_client_carries_a_secret_and_is_listed_and_fetchable(
-    clients: Clients, new_client: NewClient
+    clients: Clients, new_machine_client: NewClient
 ) -> None:
     name = unique("app")
-    created = new_client(name=name, client_metadata={"tier": "gold"})
+    created = new_machine_client(name=name, client_metadata={"tier": "gold"})
     assert created["name"] == name
     assert created["app_type"] == "non_interactive"
     assert isinstance(created["client_id"], str) and created["client_id"]
@@ -355,20 +354,20 @@ def test_created_client_carries_a_secret_and_is_listed_and_fetchable(
 
 
 def test_client_secret_is_shown_once_and_never_read_back(
-    clients: Clients, new_client: NewClient
+    clients: Clients, new_machine_client: NewClient
 ) -> None:
     # A deliberate difference from Auth0: secrets are stored as a keyed hash, so GET cannot
     # return them even with read:client_keys; create and rotate-secret show the new one once.
-    created = new_client()
+    created = new_machine_client()
     assert created["client_secret"]
     assert "client_secret" not in clients.get(created["client_id"])
     assert all("client_secret" not in c for c in every_client(clients))
 
 
 def test_update_client_merges_client_metadata_and_null_deletes_a_key(
-    clients: Clients, new_client: NewClient
+    clients: Clients, new_machine_client: NewClient
 ) -> None:
-    client_id = new_client(client_metadata={"tier": "gold"})["client_id"]
+    client_id = new_machine_client(client_metadata={"tier": "gold"})["client_id"]
     merged = clients.update(client_id, {"client_metadata": {"region": "eu"}})
     assert merged["client_metadata"] == {"tier": "gold", "region": "eu"}
     renamed = clients.update(client_id, {"name": "Renamed app"})
@@ -380,9 +379,12 @@ def test_update_client_merges_client_metadata_and_null_deletes_a_key(
 
 
 def test_rotated_secret_works_and_the_old_one_is_401_invalid_client(
-    server: RunningServer, clients: Clients, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer,
+    clients: Clients,
+    client_grants: ClientGrants,
+    new_machine_client: NewClient,
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     _grant(client_grants, server, client["client_id"], "read:users")
     old_secret = client["client_secret"]
 
@@ -400,9 +402,12 @@ def test_rotated_secret_works_and_the_old_one_is_401_invalid_client(
 
 
 def test_deleted_client_is_404_inexistent_client_and_cannot_get_tokens(
-    server: RunningServer, clients: Clients, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer,
+    clients: Clients,
+    client_grants: ClientGrants,
+    new_machine_client: NewClient,
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     _grant(client_grants, server, client["client_id"], "read:users")
     assert clients.delete(client["client_id"]) == ""
     with pytest.raises(Auth0Error) as caught:
@@ -479,9 +484,9 @@ def test_connection_lifecycle_and_update_replaces_options_whole(
 
 
 def test_client_grant_scopes_are_exactly_the_scopes_of_the_token(
-    server: RunningServer, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer, client_grants: ClientGrants, new_machine_client: NewClient
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     client_id, secret = client["client_id"], client["client_secret"]
     grant = _grant(client_grants, server, client_id, "read:users", "read:clients")
     assert grant["client_id"] == client_id
@@ -513,9 +518,9 @@ def test_client_grant_scopes_are_exactly_the_scopes_of_the_token(
 
 
 def test_duplicate_client_grant_for_the_same_audience_is_409(
-    server: RunningServer, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer, client_grants: ClientGrants, new_machine_client: NewClient
 ) -> None:
-    client_id = new_client()["client_id"]
+    client_id = new_machine_client()["client_id"]
     _grant(client_grants, server, client_id, "read:users")
     with pytest.raises(Auth0Error) as caught:
         _grant(client_grants, server, client_id, "read:clients")
@@ -523,9 +528,9 @@ def test_duplicate_client_grant_for_the_same_audience_is_409(
 
 
 def test_updated_grant_scope_limits_the_next_token_and_what_it_may_call(
-    server: RunningServer, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer, client_grants: ClientGrants, new_machine_client: NewClient
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     client_id, secret = client["client_id"], client["client_secret"]
     grant = _grant(client_grants, server, client_id, "read:users", "create:users")
 
@@ -546,9 +551,9 @@ def test_updated_grant_scope_limits_the_next_token_and_what_it_may_call(
 
 
 def test_deleted_grant_is_unlisted_and_the_client_is_403_access_denied(
-    server: RunningServer, client_grants: ClientGrants, new_client: NewClient
+    server: RunningServer, client_grants: ClientGrants, new_machine_client: NewClient
 ) -> None:
-    client = new_client()
+    client = new_machine_client()
     client_id, secret = client["client_id"], client["client_secret"]
     grant = _grant(client_grants, server, client_id, "read:users")
     get_token(server, client_id, secret).client_credentials(server.audience)

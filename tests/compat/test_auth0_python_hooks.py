@@ -1,4 +1,7 @@
-"""auth0-python 4.13's `Rules`, `RulesConfigs` and `Actions`, unchanged, against selfauth."""
+"""auth0-python 4.13's `Rules`, `RulesConfigs` and `Actions`, unchanged, against selfauth.
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -9,8 +12,11 @@ import pytest
 from auth0.exceptions import Auth0Error
 from auth0.management import Actions, Rules, RulesConfigs
 
-from tests.compat.conftest import domain_of, unique
+from tests.compat.conftest import domain_of
+from tests.support.api import unique
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.sqlite_only
 
 SCRIPT = "function (user, context, callback) {\n  callback(null, user, context);\n}"
 CODE = "exports.onExecutePostLogin = async (event, api) => {};"

@@ -1,4 +1,7 @@
-"""auth0-python 4.13's `Users.list(q=...)` against selfauth's user search."""
+"""auth0-python 4.13's `Users.list(q=...)` against selfauth's user search.
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ import pytest
 from auth0.exceptions import Auth0Error
 from auth0.management import Users
 
-from tests.compat.conftest import unique
+from tests.support.api import unique
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_users_list_searches_with_q(users: Users, new_user: Callable[..., dict[str, Any]]) -> None:

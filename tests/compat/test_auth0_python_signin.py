@@ -1,6 +1,9 @@
 """auth0-python 4.13's Authentication API classes, unchanged, against selfauth over plain HTTP:
 sign-up, the password-realm and password grants, /userinfo, refresh tokens, and the errors
-an application catches."""
+an application catches.
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, Tok
 from auth0.exceptions import Auth0Error, RateLimitError
 from auth0.management import Users
 
-from tests.compat.conftest import PASSWORD, claims, domain_of, unique_email
-from tests.support.api import Api
+from tests.compat.conftest import domain_of
+from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.server import RunningServer
-from tests.support.signin import WRONG_PASSWORD, App, new_app
+from tests.support.signin import WRONG_PASSWORD, App, claims, new_app
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +45,6 @@ def get_token(server: RunningServer, app: App) -> GetToken:
 @pytest.fixture
 def auth_users(server: RunningServer) -> AuthUsers:
     return AuthUsers(domain_of(server), protocol="http")
-
-
-@pytest.fixture
-def user(api: Api, app: App) -> dict[str, Any]:
-    return api.create_user(connection=app.connection, given_name="Ada", name="Ada Lovelace")
 
 
 # --- Database.signup ------------------------------------------------------------------------

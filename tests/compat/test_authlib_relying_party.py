@@ -1,6 +1,9 @@
 """An independent relying party: Authlib's OAuth2 client runs the authorization-code flow with
 PKCE (S256) against the endpoints our discovery document names, and validates the ID tokens
-with `authlib.jose` against our JWKS, as an application built on Authlib would."""
+with `authlib.jose` against our JWKS, as an application built on Authlib would.
+
+These check what a client library sees on the wire; the api and storage tests cover each
+database: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ with warnings.catch_warnings():
 
 from tests.support.api import PASSWORD, Api
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.sqlite_only
 
 CALLBACK = "https://rp.example.com/callback"
 SCOPE = "openid profile email offline_access"

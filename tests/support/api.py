@@ -68,6 +68,11 @@ class Api:
         return Api(self.server, token)
 
 
+def unique(prefix: str) -> str:
+    """`prefix-` and 12 random hex digits: names that no other test (or run) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:12]}@example.com"
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import jwt
@@ -21,6 +22,8 @@ GRANTS = [PASSWORD_GRANT, REALM_GRANT, "refresh_token"]
 WRONG_PASSWORD = "Wr0ng!Passw0rd"
 WRONG = {"error": "invalid_grant", "error_description": "Wrong email or password."}
 """Auth0's answer to a wrong password and to an unknown user alike."""
+BRUTE_FORCE_LIMIT = 10
+"""Consecutive failed logins from one address before Auth0 blocks it."""
 
 
 @functools.cache
@@ -41,12 +44,20 @@ class App:
 
 
 def new_client(api: Api, **fields: Any) -> dict[str, Any]:
-    """A new regular web app (unless `fields` say otherwise), as the Management API returns it."""
-    body = {"name": f"signin {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
+    """A new regular web app (unless `fields` say otherwise: `app_type="non_interactive"` for a
+    machine-to-machine one), as the Management API returns it, its secret included."""
+    body = {"name": f"client {uuid.uuid4().hex[:8]}", "app_type": "regular_web", **fields}
     response = api.post("/api/v2/clients", body)
     assert response.status_code == 201, response.text
     client: dict[str, Any] = response.json()
     return client
+
+
+def bare_app(api: Api, **fields: Any) -> App:
+    """A new client (see `new_client`) as an App on no connection: for refresh, revocation and
+    client authentication, which need no sign-in."""
+    client = new_client(api, **fields)
+    return App(client["client_id"], client.get("client_secret", ""), "")
 
 
 def new_connection(api: Api, *client_ids: str, **options: Any) -> dict[str, Any]:
@@ -145,6 +156,12 @@ def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dic
     return body
 
 
+def claims(token: str) -> dict[str, Any]:
+    """A JWT's payload, read without checking the signature (see `verified` for that)."""
+    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return decoded
+
+
 def verified(
     server: RunningServer,
     token: str,
@@ -169,3 +186,26 @@ def verified(
         },
     )
     return claims
+
+
+# --- brute-force protection ---------------------------------------------------------------------
+
+
+def assert_too_many(response: httpx.Response) -> None:
+    """The token endpoint's answer to a blocked address."""
+    assert response.status_code == 429, response.text
+    body = response.json()
+    assert body["error"] == "too_many_attempts", body
+    assert isinstance(body["error_description"], str) and body["error_description"]
+
+
+def blocks_path(user_id: str) -> str:
+    return f"/api/v2/user-blocks/{quote(user_id, safe='')}"
+
+
+def blocked_for(api: Api, user_id: str) -> list[dict[str, Any]]:
+    """The user's `blocked_for` entries at `/api/v2/user-blocks/{id}`."""
+    response = api.get(blocks_path(user_id))
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, Any]] = response.json()["blocked_for"]
+    return entries
