@@ -1,4 +1,8 @@
-"""Creating, reading, listing and deleting users: shapes, validation, conflicts."""
+"""Creating, reading, listing and deleting users: shapes, validation, conflicts.
+
+What the database does for these (unique emails, ids and usernames per connection, paging and
+sorting) is tested on every database in tests/storage/test_users.py: this module runs on
+SQLite."""
 
 from __future__ import annotations
 
@@ -7,6 +11,22 @@ import uuid
 import pytest
 
 from tests.support.api import DB, PASSWORD, Api, assert_error, unique_email, user_path
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def test_create_get_delete_round_trip(api: Api) -> None:
+    user = api.create_user()
+    assert user["user_id"].startswith("auth0|")
+    assert api.user(user["user_id"]) == user
+    assert api.delete(user_path(user["user_id"])).status_code == 204
+    assert_error(api.get(user_path(user["user_id"])), 404, "inexistent_user")
+
+
+def test_email_of_database_user_is_stored_lower_case(api: Api) -> None:
+    email = unique_email("MiXeD").replace("example", "EXAMPLE")
+    user = api.create_user(email=email)
+    assert user["email"] == email.lower()
 
 
 def test_profile_has_auth0_shape_and_never_a_password_hash(api: Api) -> None:

@@ -251,6 +251,32 @@ async def test_pages_follow_the_sort_with_the_user_id_breaking_ties(
     assert none is None
 
 
+async def test_text_sorts_follow_code_points_with_the_user_id_breaking_ties(
+    database: Database, users: SqlUserRepository
+) -> None:
+    """`sort=email:1` and `sort=name:-1`: in code-point order on both databases (the test
+    databases' collation; a linguistic one would order case and punctuation differently)."""
+    connection = await stored_connection(database)
+    names = ["zoe", "Zoe", "a.b", "a_b", "a-b", "ab", "Ab", "é", "~", "zoe"]
+    made = [
+        await stored_user(
+            database,
+            connection.id,
+            email=f"{name.lower()}{n}.{connection.id.lower()}@example.com",
+            name=f"{name} {connection.name}",
+        )
+        for n, name in enumerate(names)
+    ]
+    ours = {u.user_id for u in made}
+    for sort, descending in (("email", False), ("name", True)):
+        found, _ = await users.page(
+            offset=0, limit=100_000, sort=sort, descending=descending, with_total=False
+        )
+        mine = [u for u in found if u.user_id in ours]
+        expected = sorted(made, key=lambda u: (getattr(u, sort), u.user_id), reverse=descending)
+        assert [u.user_id for u in mine] == [u.user_id for u in expected]
+
+
 async def test_delete_says_whether_there_was_a_user(
     database: Database, users: SqlUserRepository, connection_id: str
 ) -> None:
