@@ -1,4 +1,8 @@
-"""`/api/v2/actions`: drafts, secrets, deploys, versions, rollbacks, triggers and bindings."""
+"""`/api/v2/actions`: drafts, secrets, deploys, versions, rollbacks, triggers and bindings.
+
+Drafts, versions and bindings in the database are tested on every database in
+tests/storage/test_actions.py: this module runs on SQLite, all but the concurrent deploys and
+patches, which run on both."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 ACTIONS = "/api/v2/actions/actions"
 TRIGGERS = "/api/v2/actions/triggers"
@@ -363,6 +369,7 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     assert writer.delete(f"{ACTIONS}/{action['id']}").status_code == 204
 
 
+@pytest.mark.both_databases
 def test_concurrent_deploys_each_make_their_own_version(api: Api) -> None:
     action = create_action(api)
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -372,6 +379,7 @@ def test_concurrent_deploys_each_make_their_own_version(api: Api) -> None:
     assert listed["total"] == 8
 
 
+@pytest.mark.both_databases
 def test_concurrent_patches_of_different_fields_all_stay(api: Api) -> None:
     action = create_action(api, secrets=[{"name": "A", "value": "a"}])
     renamed = unique_name()

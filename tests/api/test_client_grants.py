@@ -1,4 +1,8 @@
-"""`/api/v2/client-grants`: what a client may ask for, and what its tokens then carry."""
+"""`/api/v2/client-grants`: what a client may ask for, and what its tokens then carry.
+
+Grants in the database (one per client and audience, what deleting a client or an API takes
+with it) are tested on every database in tests/storage/test_clients.py: this module runs on
+SQLite."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 GRANTS = "/api/v2/client-grants"
 PREFIX = "Insufficient scope, expected any of: "

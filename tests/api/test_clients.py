@@ -1,4 +1,7 @@
-"""`/api/v2/clients`: secrets, fields, defaults, client_metadata, paging and scopes."""
+"""`/api/v2/clients`: secrets, fields, defaults, client_metadata, paging and scopes.
+
+What the database keeps of a client (every field, paging, deletion) is tested on every
+database in tests/storage/test_clients.py: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 CLIENTS = "/api/v2/clients"
 READ = ("read:clients", "read:client_keys")

@@ -1,4 +1,8 @@
-"""`/api/v2/connections`: strategies, names, options, enabled clients and deletion."""
+"""`/api/v2/connections`: strategies, names, options, enabled clients and deletion.
+
+A connection's rows (enabled clients written with it, unique names, its users deleted with
+it) are tested on every database in tests/storage/test_connections.py: this module runs on
+SQLite."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pytest
 
 from tests.support.api import DB, PASSWORD, Api, unique_email, user_path
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 CONNECTIONS = "/api/v2/connections"
 PREFIX = "Insufficient scope, expected any of: "

@@ -1,4 +1,7 @@
-"""OIDC discovery and the JWKS, in Auth0's shape (reference section 6.7)."""
+"""OIDC discovery and the JWKS, in Auth0's shape (reference section 6.7).
+
+The keys behind the JWKS are tested on every database in
+tests/storage/test_keys_and_bootstrap.py: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from tests.support.api import Api
 from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.sqlite_only
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 

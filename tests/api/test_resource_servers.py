@@ -1,4 +1,8 @@
-"""`/api/v2/resource-servers`: custom APIs, the protected Management API, and their tokens."""
+"""`/api/v2/resource-servers`: custom APIs, the protected Management API, and their tokens.
+
+Resource servers in the database (unique identifiers, lookups by id or identifier, grants
+following them) are tested on every database in tests/storage/test_resource_servers.py: this
+module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 SERVERS = "/api/v2/resource-servers"
 PREFIX = "Insufficient scope, expected any of: "

@@ -1,4 +1,8 @@
-"""`/api/v2/rules`: shapes, ids, names, order, stage, script checks and scopes."""
+"""`/api/v2/rules`: shapes, ids, names, order, stage, script checks and scopes.
+
+Rules in the database (orders, unique names, single-statement updates) are tested on every
+database in tests/storage/test_rules.py: this module runs on SQLite, all but the concurrent
+creations, which run on both."""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 RULES = "/api/v2/rules"
 SCRIPT = "function (user, context, callback) {\n  callback(null, user, context);\n}"
@@ -175,6 +183,7 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     assert writer.delete(f"{RULES}/{rule['id']}").status_code == 204
 
 
+@pytest.mark.both_databases
 def test_concurrent_creates_without_order_each_run_after_the_last(api: Api) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         created = list(pool.map(lambda _: create_rule(api), range(6)))

@@ -1,12 +1,19 @@
-"""`/api/v2/rules-configs`: keys are listed, values are set and deleted but never read back."""
+"""`/api/v2/rules-configs`: keys are listed, values are set and deleted but never read back.
+
+The configuration's upsert is tested on every database in tests/storage/test_rules.py: this
+module runs on SQLite, all but the concurrent sets, which run on both."""
 
 from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.support.api import Api
 from tests.support.api import assert_coded_error as error
+
+pytestmark = pytest.mark.sqlite_only
 
 CONFIGS = "/api/v2/rules-configs"
 
@@ -72,6 +79,7 @@ def test_each_operation_needs_its_scope(api: Api) -> None:
     assert writer.delete(f"{CONFIGS}/{key}").status_code == 204
 
 
+@pytest.mark.both_databases
 def test_concurrent_sets_of_a_new_key_all_succeed(api: Api) -> None:
     key = unique_key()
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -1,5 +1,8 @@
 """`POST /dbconnections/signup`: users creating their own accounts, as auth0.js and Lock
-call it, with errors in the `{name, code, description, statusCode}` shape they read."""
+call it, with errors in the `{name, code, description, statusCode}` shape they read.
+
+Storing the new user (unique emails and usernames per connection) is tested on every database
+in tests/storage/test_users.py: this module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import pytest
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.server import RunningServer
 from tests.support.signin import GRANTS, App, http, login, new_app, new_client, new_connection
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")
