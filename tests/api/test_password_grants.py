@@ -1,5 +1,9 @@
 """`POST /oauth/token` with the `password` and `password-realm` grants, and the tokens they
-give: checked against the published JWKS, as a resource server would."""
+give: checked against the published JWKS, as a resource server would.
+
+Finding the user and counting logins are tested on every database in
+tests/storage/test_users.py (and the brute-force counter in test_login_failures.py): this
+module runs on SQLite."""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from tests.support.signin import (
     tokens,
     verified,
 )
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +255,6 @@ def test_successful_logins_are_recorded(server: RunningServer, api: Api, app: Ap
     assert first["logins_count"] == 1
     assert first["last_ip"] == "127.0.0.1"
     assert isinstance(first["last_login"], str) and first["last_login"]
-    time.sleep(0.01)
     login(server, app, user["email"], "Wr0ng!Password")  # a failure is not a login
     assert api.user(user["user_id"])["logins_count"] == 1
     tokens(login(server, app, user["email"]))
