@@ -28,7 +28,7 @@ log = logging.getLogger("selfauth.server")
 _TIMER_SLACK = 0.01
 
 
-class HeaderDeadline:
+class HeaderDeadline(asyncio.Protocol):
     """Closes the connection unless each request's headers are complete in time.
 
     The wait for headers begins when the connection opens and whenever an answer completes
@@ -41,8 +41,23 @@ class HeaderDeadline:
     header_seconds: ClassVar[float] = 10.0
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
+    cycle: Any  # the protocol's current request cycle
     _headers_due: float | None = None  # when the awaited headers are overdue; None: no wait
     _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _response_done(self) -> None:
+        """After an answer: wait for the next request's headers, unless a pipelined request's
+        headers came already (the cycle is then the newer, unanswered one)."""
+        if not self.transport.is_closing() and self.cycle.response_complete:
+            self._await_headers()
 
     def _await_headers(self) -> None:
         self._headers_due = due = self.loop.time() + self.header_seconds
@@ -73,14 +88,6 @@ class HeaderDeadline:
 class H11WithDeadline(HeaderDeadline, H11Protocol):
     """uvicorn's pure-Python HTTP/1.1 protocol with the header deadline."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._await_headers()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_header_timer()
-        super().connection_lost(exc)
-
     def handle_events(self) -> None:
         current = self.cycle
         super().handle_events()
@@ -93,9 +100,7 @@ class H11WithDeadline(HeaderDeadline, H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        # The cycle is still the answered one unless a pipelined request's headers came.
-        if not self.transport.is_closing() and self.cycle.response_complete:
-            self._await_headers()
+        self._response_done()
 
 
 def _httptools_with_deadline() -> type[HeaderDeadline]:
@@ -103,23 +108,13 @@ def _httptools_with_deadline() -> type[HeaderDeadline]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class HttpToolsWithDeadline(HeaderDeadline, HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._await_headers()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_header_timer()
-            super().connection_lost(exc)
-
         def on_headers_complete(self) -> None:
             self._headers_complete()
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            # `cycle` is the newest request's: unanswered when a pipelined one is waiting.
-            if not self.transport.is_closing() and self.cycle.response_complete:
-                self._await_headers()
+            self._response_done()
 
     return HttpToolsWithDeadline
 
