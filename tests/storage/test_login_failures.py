@@ -63,9 +63,9 @@ async def test_a_success_clears_the_count(failures: SqlLoginFailureRepository, u
 async def test_parallel_guesses_get_at_most_the_limit_of_slots(
     failures: SqlLoginFailureRepository, user: User
 ) -> None:
-    """Thirty attempts at once: ten slots granted, the rest busy, until the checks settle."""
+    """Twenty attempts at once: ten slots granted, the rest busy, until the checks settle."""
     results = await asyncio.gather(
-        *(failures.attempt(user.user_id, IP, LIMIT, now()) for _ in range(30))
+        *(failures.attempt(user.user_id, IP, LIMIT, now()) for _ in range(20))
     )
     assert results.count(Attempt.GRANTED) == LIMIT
     assert set(results) == {Attempt.GRANTED, Attempt.BUSY}
