@@ -29,8 +29,10 @@ contracts: $(INSTALLED)
 chromium:
 	scripts/ensure-chromium
 
+# Two workers, each given whole modules (their module-scoped servers and fixtures start once);
+# tests/README.md says why two and how to run one test alone.
 pytest: $(INSTALLED) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope
 
 test: lint typecheck contracts pytest
 
