@@ -20,15 +20,14 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.api.test_authorize import CALLBACK, code_from, exchange, flow, redirected, sign_in
 from tests.support.api import Api, assert_coded_error
+from tests.support.authorize import CALLBACK, code_from, exchange, flow, redirected, sign_in
 from tests.support.hooks import (
     ACTIONS,
     EXECUTIONS,
     TRIGGERS,
     Hooks,
     admin_hooks,
-    claims,
     code_app,
     executions,
     guarded,
@@ -39,7 +38,7 @@ from tests.support.hooks import (
 )
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer, serving
-from tests.support.signin import assert_oauth_error, http, login, tokens
+from tests.support.signin import assert_oauth_error, claims, http, login, tokens
 
 
 def test_metadata_cached_by_one_login_is_read_by_the_next(

@@ -21,16 +21,15 @@ from tests.support.api import Api
 from tests.support.hooks import (
     Hooks,
     child_processes,
-    claims,
     cpu_ticks,
-    eventually,
     guarded,
     has_exited,
     hook_app,
 )
 from tests.support.hooks import hooks as hooks
+from tests.support.polling import eventually
 from tests.support.server import RunningServer, serving
-from tests.support.signin import assert_oauth_error, login, tokens
+from tests.support.signin import assert_oauth_error, claims, login, tokens
 
 # Each would change what the runtime of today reported about a later Action.
 TAMPERING = """

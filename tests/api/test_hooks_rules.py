@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_authorize import code_from, exchange, flow, sign_in
 from tests.support.api import DB, PASSWORD, Api
+from tests.support.authorize import code_from, exchange, flow, sign_in
 from tests.support.hooks import (
     Hooks,
-    claims,
     code_app,
     guarded,
     guarded_rule,
@@ -29,6 +28,7 @@ from tests.support.signin import (
     PASSWORD_GRANT,
     App,
     assert_oauth_error,
+    claims,
     default_connection_id,
     enable,
     login,

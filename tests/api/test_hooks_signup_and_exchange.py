@@ -13,22 +13,29 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_authorize import code_from, exchange, flow, form_to, login_page
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.authorize import code_from, exchange, flow, form_to, login_page
 from tests.support.hooks import (
     Hooks,
     admin_hooks,
-    claims,
     code_app,
-    eventually,
     executions,
     guarded,
     hook_app,
     throwaway_server,
 )
 from tests.support.hooks import hooks as hooks
+from tests.support.polling import eventually
 from tests.support.server import RunningServer, client_token
-from tests.support.signin import App, assert_oauth_error, http, login, new_client, tokens
+from tests.support.signin import (
+    App,
+    assert_oauth_error,
+    claims,
+    http,
+    login,
+    new_client,
+    tokens,
+)
 
 PRE = "pre-user-registration"
 POST = "post-user-registration"

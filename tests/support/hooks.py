@@ -5,19 +5,17 @@ in to, the execution records, and throwaway servers for tests that would disrupt
 from __future__ import annotations
 
 import json
-import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 
-from tests.api.test_authorize import Client as CodeClient
-from tests.api.test_authorize import new_client as new_code_client
-from tests.support.api import Api
+from tests.support.api import Api, unique
+from tests.support.authorize import Client as CodeClient
+from tests.support.authorize import code_client
+from tests.support.polling import eventually
 from tests.support.server import RunningServer, backends, serving
 from tests.support.signin import GRANTS, App, new_client, new_connection
 
@@ -38,15 +36,6 @@ HANDLERS = {
     "pre-user-registration": "onExecutePreUserRegistration",
     "post-user-registration": "onExecutePostUserRegistration",
 }
-
-
-def claims(token: str) -> dict[str, Any]:
-    decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    return decoded
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def guarded(client_id: str, body: str, trigger: str = "post-login") -> str:
@@ -182,8 +171,7 @@ def executions(api: Api, **params: Any) -> list[dict[str, Any]]:
 def recorded(api: Api, **params: Any) -> list[dict[str, Any]]:
     """As `executions`, waiting (up to 5 s) until there is one: see
     test_an_execution_is_listed_even_while_the_journal_is_writing_it."""
-    found: list[dict[str, Any]] = eventually(lambda: executions(api, **params))
-    return found
+    return eventually(lambda: executions(api, **params))
 
 
 def results_of(api: Api, user_id: str) -> list[dict[str, Any]]:
@@ -191,19 +179,9 @@ def results_of(api: Api, user_id: str) -> list[dict[str, Any]]:
     return [r for e in recorded(api, user_id=user_id) for r in e["results"]]
 
 
-def eventually(probe: Callable[[], Any], seconds: float = 5.0) -> Any:
-    """`probe()`'s first truthy answer, asked every 0.1 s for up to `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
 def code_app(api: Api) -> tuple[CodeClient, str]:
     """A confidential web app with the code grant, and a connection enabled for it."""
-    client = new_code_client(api, "regular_web")
+    client = code_client(api, "regular_web")
     return client, new_connection(api, client.client_id, brute_force_protection=False)["name"]
 
 
