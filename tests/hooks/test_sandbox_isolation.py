@@ -1,136 +1,20 @@
-"""The sandbox through its one interface (`QuickJsSandbox`): limits, isolation, and what tenant
-code cannot reach. Each test drives real worker processes."""
+"""What tenant code cannot reach or change, with the sandbox driven directly (no server): the
+host (no `require`, `process`, network, modules, runtime entry points), anything left by an
+earlier run, its secrets, and, sharing one engine context with the other scripts of a run,
+what the runtime reports about them: replacing intrinsics or globals changes nothing recorded
+of another script (or of itself), and a script that breaks the runtime fails the next one.
+
+tests/api/test_hooks_sandbox.py checks the same walls through a login on a running server."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
-from selfauth.hooks.sandbox import SandboxFailure
-
-LIMITS = SandboxLimits(call_seconds=0.5, total_seconds=1.5, memory_bytes=32 << 20, log_chars=200)
-EVENT = {"user": {"user_id": "auth0|1", "user_metadata": {}, "app_metadata": {}}, "client": {}}
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[QuickJsSandbox]:
-    pool = WorkerPool(2, LIMITS)
-    await pool.start()
-    try:
-        yield QuickJsSandbox(pool)
-    finally:
-        await pool.close()
-
-
-def action(body: str, trigger: str = "post-login") -> dict[str, Any]:
-    handler = {
-        "post-login": "onExecutePostLogin",
-        "pre-user-registration": "onExecutePreUserRegistration",
-        "credentials-exchange": "onExecuteCredentialsExchange",
-    }[trigger]
-    code = f"exports.{handler} = async (event, api) => {{\n{body}\n}};"
-    return {"name": "under-test", "code": code, "secrets": {"KEY": "value"}}
-
-
-async def run_action(
-    sandbox: QuickJsSandbox, body: str, trigger: str = "post-login"
-) -> dict[str, Any]:
-    scripts = [action(body, trigger)]
-    job = {"kind": "actions", "trigger": trigger, "scripts": scripts, "event": EVENT}
-    return await sandbox.run(job)
-
-
-def status(answer: dict[str, Any]) -> str:
-    found: str = answer["executions"][0]["status"]
-    return found
-
-
-# --- limits ----------------------------------------------------------------------------------
-
-
-async def test_a_busy_loop_is_stopped_and_the_worker_serves_the_next_run(
-    sandbox: QuickJsSandbox,
-) -> None:
-    answer = await run_action(sandbox, "while (true) {}")
-    assert status(answer) == "timeout"
-    assert answer["failed"]["name"] == "under-test"
-    assert status(await run_action(sandbox, "api.user.setUserMetadata('a', 1);")) == "ok"
-
-
-async def test_a_loop_after_an_await_is_stopped_too(sandbox: QuickJsSandbox) -> None:
-    """The case that escaped V8's timeouts: the loop runs inside a promise job."""
-    answer = await run_action(sandbox, "await null; while (true) {}")
-    assert status(answer) == "timeout"
-    assert status(await run_action(sandbox, "")) == "ok"
-
-
-async def test_a_chain_of_short_jobs_is_bounded_by_the_script_limit(
-    sandbox: QuickJsSandbox,
-) -> None:
-    body = "for (;;) { await new Promise((resolve) => setTimeout(resolve, 10)); }"
-    assert status(await run_action(sandbox, body)) == "timeout"
-
-
-async def test_a_memory_bomb_hits_the_cap(sandbox: QuickJsSandbox) -> None:
-    answer = await run_action(sandbox, "const a = []; while (true) a.push(new Array(1e5).fill(1));")
-    assert status(answer) == "oom"
-    assert status(await run_action(sandbox, "")) == "ok"
-
-
-async def test_unbounded_recursion_is_an_error_not_a_crash(sandbox: QuickJsSandbox) -> None:
-    answer = await run_action(sandbox, "function f() { return f() + 1; } f();")
-    assert status(answer) == "error"
-    assert "stack" in answer["executions"][0]["error"].lower()
-
-
-async def test_a_worker_killed_mid_run_is_replaced_and_the_run_retried_once(
-    sandbox: QuickJsSandbox,
-) -> None:
-    running = asyncio.ensure_future(run_action(sandbox, "while (true) {}"))
-    await asyncio.sleep(0.2)
-    for pid in sandbox.pool.worker_pids():
-        os.kill(pid, signal.SIGKILL)
-    # The retry ran the script again on a fresh worker, where it hit its time limit.
-    assert status(await running) == "timeout"
-    assert status(await run_action(sandbox, "")) == "ok"
-
-
-async def test_a_run_whose_workers_keep_dying_fails_alone(sandbox: QuickJsSandbox) -> None:
-    async def kill_every_worker() -> None:
-        while True:
-            for pid in sandbox.pool.worker_pids():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            await asyncio.sleep(0.05)
-
-    killer = asyncio.ensure_future(kill_every_worker())
-    try:
-        with pytest.raises(SandboxFailure):
-            await run_action(sandbox, "while (true) {}")
-    finally:
-        killer.cancel()
-    assert status(await run_action(sandbox, "")) == "ok"
-
-
-async def test_many_runs_at_once_all_complete(sandbox: QuickJsSandbox) -> None:
-    body = "api.idToken.setCustomClaim('https://example.com/n', event.user.user_id);"
-    answers = await asyncio.gather(*(run_action(sandbox, body) for _ in range(40)))
-    assert all(status(answer) == "ok" for answer in answers)
-
-
-async def test_logs_are_kept_up_to_the_limit(sandbox: QuickJsSandbox) -> None:
-    answer = await run_action(sandbox, "for (let i = 0; i < 100; i++) console.log('line', i);")
-    logs = answer["executions"][0]["logs"]
-    assert logs[0] == {"level": "log", "message": "line 0"}
-    assert sum(len(line["message"]) for line in logs) <= LIMITS.log_chars
-
+from selfauth.hooks.pool import QuickJsSandbox
+from tests.support.sandbox import EVENT, action, run_action, status
+from tests.support.sandbox import sandbox as sandbox
 
 # --- what tenant code cannot reach -----------------------------------------------------------
 
@@ -189,81 +73,6 @@ async def test_secrets_reach_the_script_read_only(sandbox: QuickJsSandbox) -> No
     api.idToken.setCustomClaim('key', event.secrets.KEY);"""
     answer = await run_action(sandbox, body)
     assert [c["value"] for c in answer["commands"] if c["type"] == "claim"] == ["value"]
-
-
-# --- compile checks --------------------------------------------------------------------------
-
-
-async def test_a_syntax_error_is_placed_at_its_line_and_column(sandbox: QuickJsSandbox) -> None:
-    source = "exports.onExecutePostLogin = async (event, api) => {\n  const x = ;\n};"
-    problem = await sandbox.check(source, "action")
-    assert problem is not None
-    assert (problem.line, problem.column) == (2, 13)
-    assert "SyntaxError" in problem.message
-
-
-async def test_checking_code_does_not_run_it(sandbox: QuickJsSandbox) -> None:
-    # Were the body run, the check would time out; parsing alone is instant.
-    assert await sandbox.check("while (true) {}", "action") is None
-
-
-async def test_a_rule_must_be_a_function(sandbox: QuickJsSandbox) -> None:
-    assert await sandbox.check("function (user, context, callback) {}", "rule") is None
-    problem = await sandbox.check("var x = 1", "rule")
-    assert problem is not None
-
-
-# --- rules -----------------------------------------------------------------------------------
-
-
-async def test_a_rule_waiting_on_a_timer_gets_its_callback(sandbox: QuickJsSandbox) -> None:
-    rule = (
-        "function (user, context, callback) {"
-        "  setTimeout(function () { context.idToken['https://x/t'] = 'late';"
-        "  callback(null, user, context); }, 5000); }"
-    )
-    job = {
-        "kind": "rules",
-        "trigger": "post-login",
-        "scripts": [{"name": "timer", "code": rule}],
-        "user": {"user_id": "auth0|1"},
-        "context": {"idToken": {}, "accessToken": {}},
-        "configuration": {},
-    }
-    answer = await sandbox.run(job)
-    assert answer["failed"] is None
-    claim = {"type": "claim", "token": "id", "key": "https://x/t", "value": "late", "by": "rules"}
-    assert claim in answer["commands"]
-
-
-async def test_a_rule_that_never_calls_back_fails(sandbox: QuickJsSandbox) -> None:
-    job = {
-        "kind": "rules",
-        "trigger": "post-login",
-        "scripts": [{"name": "silent", "code": "function (user, context, callback) {}"}],
-        "user": {"user_id": "auth0|1"},
-        "context": {},
-        "configuration": {},
-    }
-    answer = await sandbox.run(job)
-    assert answer["failed"]["name"] == "silent"
-    assert "callback" in answer["executions"][0]["error"]
-
-
-async def test_values_json_cannot_hold_are_recorded_as_null(sandbox: QuickJsSandbox) -> None:
-    body = """
-    api.idToken.setCustomClaim('fn', () => 1);
-    api.idToken.setCustomClaim('nothing', undefined);
-    api.user.setUserMetadata('nested', {keep: 1, drop: () => 2});"""
-    answer = await run_action(sandbox, body)
-    values = {c["key"]: c["value"] for c in answer["commands"]}
-    assert values == {"fn": None, "nothing": None, "nested": {"keep": 1}}
-
-
-async def test_a_circular_value_fails_the_script_with_its_reason(sandbox: QuickJsSandbox) -> None:
-    answer = await run_action(sandbox, "const a = {}; a.a = a; api.user.setUserMetadata('a', a);")
-    assert status(answer) == "error"
-    assert "circular" in answer["executions"][0]["error"].lower()
 
 
 # --- a script cannot change what the runtime reports ------------------------------------------
@@ -512,63 +321,6 @@ async def test_a_rule_that_replaces_globals_changes_nothing_reported_of_the_next
     unauthorized = untouched["executions"][1]["unauthorized"]
     assert unauthorized is (second == "refuses as unauthorized")
     assert (untouched["failed"] is None) is (second == "passes")
-
-
-async def test_recorded_values_are_what_json_stringify_gives(sandbox: QuickJsSandbox) -> None:
-    """The runtime serializes values itself (so that a toJSON put on Object.prototype cannot
-    rewrite them): it must agree with JSON.stringify on everything else."""
-    body = r"""
-      class Money { constructor(n) { this.n = n; } toJSON(key) { return key + ':' + this.n; } }
-      const samples = {
-        date: new Date(0),
-        boxed: [new Number(3), new String('s'), new Boolean(false)],
-        odd: [-0, NaN, Infinity, undefined, () => 1, Symbol('x'), , 'after a hole', null],
-        object: {a: undefined, b: () => 1, 2: 'two', 1: 'one', nested: {deep: [{x: null}]}},
-        money: new Money(5),
-        inArray: [new Money(6), {m: new Money(7)}],
-        map: new Map([[1, 2]]),
-        getter: {get g() { return 'got'; }},
-        raw: JSON.rawJSON('1e3'),
-        proxy: new Proxy({p: [1]}, {}),
-        text: 'é\u2028"\\ \n',
-        numbers: [1e21, 0.1, -5, 2 ** 53],
-        empty: [[], {}],
-        nothing: undefined,
-        fn: () => 1,
-        withNullPrototype: Object.assign(Object.create(null), {a: 1}),
-        symbolKey: {[Symbol('s')]: 1, kept: true},
-      };
-      for (const key of Object.keys(samples)) {
-        api.idToken.setCustomClaim(key, samples[key]);
-        const native = JSON.stringify(samples[key]);
-        api.accessToken.setCustomClaim(key, native === undefined ? null : JSON.parse(native));
-      }"""
-    answer = await run_action(sandbox, body)
-    assert answer["failed"] is None, answer
-    recorded = {
-        token: {c["key"]: c["value"] for c in answer["commands"] if c["token"] == token}
-        for token in ("id", "access")
-    }
-    assert len(recorded["id"]) == 17
-    assert recorded["id"] == recorded["access"]
-    assert recorded["id"]["money"] == ":5"
-    assert recorded["id"]["inArray"] == ["0:6", {"m": "m:7"}]
-
-
-async def test_many_and_large_records_are_read_back(sandbox: QuickJsSandbox) -> None:
-    """The commands reach Python as one flat string however long they get (quickjs-ng keeps a
-    long concatenation as a "rope", which the binding cannot convert)."""
-    body = "for (let i = 0; i < 2000; i++) api.idToken.setCustomClaim('k' + i, 'x'.repeat(100));"
-    answer = await run_action(sandbox, body)
-    assert answer["failed"] is None
-    assert len(answer["commands"]) == 2000
-    assert answer["commands"][-1]["value"] == "x" * 100
-
-
-async def test_a_bigint_fails_the_script_as_json_stringify_does(sandbox: QuickJsSandbox) -> None:
-    answer = await run_action(sandbox, "api.user.setUserMetadata('n', 1n);")
-    assert status(answer) == "error"
-    assert "BigInt" in answer["executions"][0]["error"]
 
 
 async def test_a_script_that_breaks_the_runtime_fails_the_next_rather_than_passing_it(
