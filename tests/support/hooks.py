@@ -260,3 +260,11 @@ def has_exited(pid: int, started: int) -> bool:
     may never reap it)."""
     stat = process_stat(pid)
     return stat is None or stat[0] in ("Z", "X") or int(stat[19]) != started
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (a server, its sandbox workers, and theirs)."""
+    found = [pid]
+    for child in child_processes(pid):
+        found.extend(descendants(child))
+    return found

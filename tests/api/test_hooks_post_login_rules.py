@@ -14,14 +14,7 @@ import pytest
 
 from tests.support.api import DB, PASSWORD, Api
 from tests.support.authorize import code_from, exchange, flow, sign_in
-from tests.support.hooks import (
-    Hooks,
-    code_app,
-    guarded,
-    guarded_rule,
-    hook_app,
-    recorded,
-)
+from tests.support.hooks import Hooks, code_app, guarded, guarded_rule, hook_app, recorded
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer, client_token
 from tests.support.signin import (
