@@ -17,6 +17,7 @@ import pytest
 from tests.support.api import Api, assert_coded_error
 from tests.support.hooks import EXECUTIONS, Hooks, executions, guarded, hook_app, recorded
 from tests.support.hooks import hooks as hooks
+from tests.support.polling import wait_for
 from tests.support.server import RunningServer
 from tests.support.signin import login, tokens
 
@@ -67,6 +68,11 @@ def test_executions_answer_bad_input_in_the_api_shape(api: Api) -> None:
     assert_coded_error(reader.get(EXECUTIONS), 403)
 
 
+LOCK_WAITERS = """
+  SELECT count(*) FROM pg_locks WHERE relation = 'hook_executions'::regclass AND NOT granted
+"""
+
+
 def test_an_execution_is_listed_even_while_the_journal_is_writing_it(
     server: RunningServer, api: Api, hooks: Hooks
 ) -> None:
@@ -79,17 +85,28 @@ def test_an_execution_is_listed_even_while_the_journal_is_writing_it(
     async def scenario() -> list[dict[str, Any]]:
         url = server.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         connection = await asyncpg.connect(url, timeout=10)
+        loop = asyncio.get_running_loop()
+
+        def journal_waits() -> bool:
+            """Whether the journal's insert waits for the lock (asked from the polling thread,
+            on this loop's connection)."""
+            query = asyncio.run_coroutine_threadsafe(connection.fetchval(LOCK_WAITERS), loop)
+            return bool(query.result(10))
+
         try:
             writes = connection.transaction()
             await writes.start()
             # Reads go on; the journal's insert waits until the lock is released.
             await connection.execute("LOCK TABLE hook_executions IN EXCLUSIVE MODE")
             await asyncio.to_thread(lambda: tokens(login(server, app, user["email"])))
-            await asyncio.sleep(0.5)  # the journal's next batch (every 0.2 s) takes the record
+            # The journal's next batch (every 0.2 s) takes the record and waits to write it.
+            await asyncio.to_thread(wait_for, journal_waits, "the journal's insert waiting", 10)
             listing = asyncio.ensure_future(
                 asyncio.to_thread(executions, api, user_id=user["user_id"])
             )
-            await asyncio.sleep(0.5)
+            # A listing that does not wait for the write answers at once, without the record;
+            # one that waits is still waiting after this. Then the write may go on.
+            await asyncio.wait({listing}, timeout=0.5)
             await writes.rollback()
             return await listing
         finally:

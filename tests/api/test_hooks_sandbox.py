@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,16 +27,17 @@ from tests.support.hooks import (
     Hooks,
     admin_hooks,
     child_processes,
-    cpu_ticks,
     descendants,
     guarded,
     has_exited,
     hook_app,
+    idle_workers,
     results_of,
+    spinning,
     throwaway_server,
 )
 from tests.support.hooks import hooks as hooks
-from tests.support.polling import eventually
+from tests.support.polling import eventually, wait_for
 from tests.support.server import RunningServer, serving
 from tests.support.signin import (
     assert_oauth_error,
@@ -205,9 +205,10 @@ def test_killing_the_sandbox_mid_login_fails_only_that_login(
     def victim_login() -> None:
         outcome["response"] = post_token(isolated, login_body(victim, victim_email))
 
+    idle = idle_workers(isolated.process.pid)
     thread = threading.Thread(target=victim_login)
     thread.start()
-    time.sleep(1.0)  # the victim's script is spinning in a worker now
+    wait_for(lambda: spinning(idle), "the victim's script spinning in a worker", 10)
     for pid in child_processes(isolated.process.pid):
         os.kill(pid, signal.SIGKILL)
     # While the victim's login is being retried and timed out, others sign in.
@@ -229,18 +230,19 @@ def test_an_unstoppable_script_does_not_hold_the_event_loop(
     app = new_app(api)
     email = api.create_user(connection=app.connection)["email"]
     isolated_hooks.action(UNGUARDED_RUNAWAY, name="spin-all")
-    spinning = [
+    logins = [
         threading.Thread(target=post_token, args=(isolated, login_body(app, email)))
         for _ in range(3)
     ]
-    for thread in spinning:
+    idle = idle_workers(isolated.process.pid)
+    for thread in logins:
         thread.start()
-    time.sleep(0.5)
     try:
+        wait_for(lambda: len(spinning(idle)) == len(idle), "a script spinning in every worker", 10)
         for _ in range(5):
             assert api.get("/api/v2/clients", per_page=1).status_code == 200
     finally:
-        for thread in spinning:
+        for thread in logins:
             thread.join(30)
 
 
@@ -252,7 +254,6 @@ LONG_LIMITS = {
     "SELFAUTH_HOOK_SCRIPT_SECONDS": "120",
     "SELFAUTH_HOOK_TRIGGER_SECONDS": "120",
 }
-SPIN_TICKS = 30  # 0.3 s of CPU at the usual 100 ticks a second: a script is running
 
 
 def test_sandbox_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
@@ -266,20 +267,17 @@ def test_sandbox_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
             api.http.close()
         workers = child_processes(running.process.pid)
         assert len(workers) == 2, workers
-        idle_ticks = {pid: cpu_ticks(pid) for pid in workers}
+        idle = idle_workers(running.process.pid)
 
         def spin() -> None:
             with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
                 login(running, app, user["email"])
 
-        spinning = threading.Thread(target=spin, daemon=True)
-        spinning.start()
+        spinner = threading.Thread(target=spin, daemon=True)
+        spinner.start()
         try:
             # One worker runs the endless script, the other waits for work.
-            assert eventually(
-                lambda: any(cpu_ticks(pid) - idle_ticks[pid] >= SPIN_TICKS for pid in workers),
-                60,
-            ), "no worker ran the script"
+            assert eventually(lambda: spinning(idle), 60), "no worker ran the script"
             running.process.send_signal(signal.SIGKILL)
             running.process.wait()
             assert eventually(
@@ -289,7 +287,7 @@ def test_sandbox_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
             for pid, started in workers.items():
                 if not has_exited(pid, started):
                     os.kill(pid, signal.SIGKILL)
-            spinning.join(30)
+            spinner.join(30)
 
 
 # --- what tenant code cannot reach, or leave behind (`sandboxed`) -----------------------------

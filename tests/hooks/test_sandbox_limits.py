@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 
@@ -15,6 +16,8 @@ import pytest
 
 from selfauth.hooks.pool import QuickJsSandbox
 from selfauth.hooks.sandbox import SandboxFailure
+from tests.support.hooks import cpu_ticks, spinning
+from tests.support.polling import wait_for
 from tests.support.sandbox import LIMITS, run_action, status
 from tests.support.sandbox import sandbox as sandbox
 
@@ -57,8 +60,12 @@ async def test_unbounded_recursion_is_an_error_not_a_crash(sandbox: QuickJsSandb
 async def test_a_worker_killed_mid_run_is_replaced_and_the_run_retried_once(
     sandbox: QuickJsSandbox,
 ) -> None:
+    idle = {pid: cpu_ticks(pid) for pid in sandbox.pool.worker_pids()}
     running = asyncio.ensure_future(run_action(sandbox, "while (true) {}"))
-    await asyncio.sleep(0.2)
+    # Waited for in a thread, so that the event loop sends the run meanwhile. 0.1 s of CPU: the
+    # script is well under way, and well short of its limit (LIMITS.call_seconds).
+    spins = functools.partial(spinning, idle, ticks=10)
+    await asyncio.to_thread(wait_for, spins, "the script running in a worker", 10)
     for pid in sandbox.pool.worker_pids():
         os.kill(pid, signal.SIGKILL)
     # The retry ran the script again on a fresh worker, where it hit its time limit.

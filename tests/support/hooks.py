@@ -262,6 +262,27 @@ def has_exited(pid: int, started: int) -> bool:
     return stat is None or stat[0] in ("Z", "X") or int(stat[19]) != started
 
 
+SPIN_TICKS = 30
+"""0.3 s of CPU at the usual 100 ticks a second: a worker that has used that much since it was
+idle is running a script (a worker's whole start-up costs about 5)."""
+
+
+def idle_workers(pid: int) -> dict[int, int]:
+    """The live children of process `pid` (a server's: its sandbox workers), each with the CPU
+    ticks it has used so far: take them while no script runs, and hand them to `spinning`."""
+    return {
+        child: cpu_ticks(child)
+        for child, started in child_processes(pid).items()
+        if not has_exited(child, started)
+    }
+
+
+def spinning(idle: Mapping[int, int], ticks: int = SPIN_TICKS) -> list[int]:
+    """The workers of `idle` (see `idle_workers`) that have used `ticks` more CPU since: those
+    running a script."""
+    return [pid for pid, before in idle.items() if cpu_ticks(pid) - before >= ticks]
+
+
 def descendants(pid: int) -> list[int]:
     """`pid` and every process below it (a server, its sandbox workers, and theirs)."""
     found = [pid]
