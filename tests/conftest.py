@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.support.api import Api
 from tests.support.server import RunningServer, backends, serving
+from tests.support.turns import Turns
 
 # Timing is a benchmark's business, not a test's: a busy CI machine must not fail a property.
 settings.register_profile(
@@ -29,6 +30,9 @@ settings.load_profile("selfauth")
 
 SQLITE_ONLY = "sqlite_only"
 BOTH_DATABASES = "both_databases"
+SOLO = "solo"
+SOLO_FOLDERS = {("tests", "hooks")}  # the sandbox in the test process, held to the clock
+_TURNS = pytest.StashKey[Turns]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +46,31 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{BOTH_DATABASES}: run on every database even in a `{SQLITE_ONLY}` module (races, "
         "transactions, search: behaviour that depends on the database)",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{SOLO}: under pytest-xdist, run while no other worker runs a test (timing-sensitive "
+        "tests; every test in tests/hooks is one)",
+    )
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[_TURNS] = Turns.of_worker(config.option.basetemp, workerinput["testrunuid"])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(config.rootpath).parts[:2] in SOLO_FOLDERS:
+            item.add_marker(SOLO)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Under pytest-xdist, a `solo` test (setup, call and teardown) runs alone; see
+    tests/support/turns.py."""
+    turns = item.config.stash.get(_TURNS, None)
+    if turns is None:
+        return (yield)
+    with turns.alone() if item.get_closest_marker(SOLO) else turns.shared():
+        return (yield)
 
 
 @pytest.hookimpl(tryfirst=True)
