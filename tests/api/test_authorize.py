@@ -44,10 +44,6 @@ from tests.support.signin import connection_id_by_name, enable, http, new_connec
 
 pytestmark = pytest.mark.sqlite_only
 
-# tests/support/hooks.py and the api/test_hooks_* modules still import the browser-flow helpers
-# from here; they now live in tests/support/authorize.py (`new_client` is `code_client` there).
-new_client = code_client
-
 
 # --- fixtures -------------------------------------------------------------------------------
 
