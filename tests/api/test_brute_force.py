@@ -36,10 +36,6 @@ from tests.support.signin import login as realm_login
 
 pytestmark = pytest.mark.sqlite_only
 
-# tests/api/test_proxies.py imports LIMIT, assert_too_many and blocked_for from here; they live
-# in tests/support/signin.py (LIMIT as BRUTE_FORCE_LIMIT).
-LIMIT = BRUTE_FORCE_LIMIT
-
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
@@ -81,7 +77,7 @@ def fail(
 def test_eleventh_attempt_is_blocked_even_with_the_right_password(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT - 1)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT - 1)
     assert blocked_for(api, user["user_id"]) == []
     fail(server, app, user["email"], 1)
     # The tenth consecutive failure blocks the address.
@@ -96,7 +92,7 @@ def test_eleventh_attempt_is_blocked_even_with_the_right_password(
 def test_the_block_is_listed_by_user_id_and_identifier(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
     entries = blocked_for(api, user["user_id"])
     assert len(entries) == 1, entries
@@ -117,7 +113,7 @@ def test_the_block_is_listed_by_user_id_and_identifier(
 def test_unblocking_by_user_id(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
     response = api.delete(blocks_path(user["user_id"]))
     assert response.status_code == 204, response.text
@@ -128,7 +124,7 @@ def test_unblocking_by_user_id(
 def test_unblocking_by_identifier(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
     response = api.http.delete("/api/v2/user-blocks", params={"identifier": user["email"]})
     assert response.status_code == 204, response.text
@@ -139,19 +135,19 @@ def test_unblocking_by_identifier(
 def test_unblocking_starts_a_fresh_count(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
     assert api.delete(blocks_path(user["user_id"])).status_code == 204
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
 
 
 def test_a_successful_login_resets_the_count(
     server: RunningServer, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT - 1)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT - 1)
     assert login(server, app, user["email"]).status_code == 200
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
 
 
@@ -159,14 +155,14 @@ def test_failures_of_one_user_do_not_block_another(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
     other = api.create_user(connection=app.connection)
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     assert_too_many(login(server, app, user["email"]))
     assert login(server, app, other["email"]).status_code == 200
 
 
 def test_unknown_users_are_never_blocked(server: RunningServer, app: App) -> None:
     email = unique_email("ghost")
-    for _ in range(LIMIT + 2):
+    for _ in range(BRUTE_FORCE_LIMIT + 2):
         response = login(server, app, email, WRONG_PASSWORD)
         assert response.status_code == 403, response.text
         assert response.json()["error"] == "invalid_grant"
@@ -178,7 +174,7 @@ def test_no_blocking_without_brute_force_protection(
     open_connection = new_connection(api, app.client_id, brute_force_protection=False)
     open_app = App(app.client_id, app.client_secret, open_connection["name"], open_connection["id"])
     user = api.create_user(connection=open_connection["name"])
-    fail(server, open_app, user["email"], LIMIT + 2)
+    fail(server, open_app, user["email"], BRUTE_FORCE_LIMIT + 2)
     assert login(server, open_app, user["email"]).status_code == 200
 
 
@@ -188,7 +184,7 @@ def test_no_blocking_without_brute_force_protection(
 def test_confidential_clients_forwarded_address_is_counted(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT, forwarded_for="203.0.113.7")
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT, forwarded_for="203.0.113.7")
     assert_too_many(login(server, app, user["email"], forwarded_for="203.0.113.7"))
     # Another end user's address, and the app's own, are not blocked.
     assert login(server, app, user["email"], forwarded_for="198.51.100.9").status_code == 200
@@ -205,7 +201,7 @@ def test_confidential_clients_forwarded_address_is_counted(
 def test_public_clients_forwarded_address_is_ignored(
     server: RunningServer, api: Api, spa: App, user: dict[str, Any]
 ) -> None:
-    fail(server, spa, user["email"], LIMIT, forwarded_for="203.0.113.8")
+    fail(server, spa, user["email"], BRUTE_FORCE_LIMIT, forwarded_for="203.0.113.8")
     assert_too_many(login(server, spa, user["email"], forwarded_for="198.51.100.10"))
     assert_too_many(login(server, spa, user["email"]))
     entries = blocked_for(api, user["user_id"])
@@ -227,7 +223,7 @@ async def test_a_parallel_burst_gets_at_most_ten_guesses(
     statuses = sorted(r.status_code for r in responses)
     assert set(statuses) <= {403, 429}, [(r.status_code, r.text) for r in responses]
     guesses = [r for r in responses if r.status_code == 403]
-    assert len(guesses) <= LIMIT, statuses
+    assert len(guesses) <= BRUTE_FORCE_LIMIT, statuses
     assert all(r.json()["error"] == "invalid_grant" for r in guesses)
     # Blocked, or refused while the ten allowed checks are still under way.
     refused = {r.json()["error"] for r in responses if r.status_code == 429}
@@ -254,7 +250,7 @@ def test_reading_blocks_needs_read_users(api: Api, user: dict[str, Any]) -> None
 def test_unblocking_needs_update_users(
     server: RunningServer, api: Api, app: App, user: dict[str, Any]
 ) -> None:
-    fail(server, app, user["email"], LIMIT)
+    fail(server, app, user["email"], BRUTE_FORCE_LIMIT)
     reader = api.with_scopes("read:users")
     assert_error(reader.delete(blocks_path(user["user_id"])), 403, "insufficient_scope")
     response = reader.http.delete("/api/v2/user-blocks", params={"identifier": user["email"]})

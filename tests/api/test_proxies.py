@@ -18,10 +18,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_brute_force import LIMIT, assert_too_many, blocked_for
 from tests.support.api import Api
 from tests.support.server import RunningServer, serving
-from tests.support.signin import WRONG_PASSWORD, App, new_app
+from tests.support.signin import (
+    BRUTE_FORCE_LIMIT,
+    WRONG_PASSWORD,
+    App,
+    assert_too_many,
+    blocked_for,
+    new_app,
+)
 from tests.support.signin import login as realm_login
 
 
@@ -41,7 +47,7 @@ def test_a_new_forwarded_address_per_guess_does_not_escape_the_block(
 ) -> None:
     app = new_app(api)
     user = api.create_user(connection=app.connection)
-    for attempt in range(LIMIT):
+    for attempt in range(BRUTE_FORCE_LIMIT):
         response = guess(server, app, user["email"], f"203.0.113.{attempt + 1}")
         assert response.status_code == 403, f"attempt {attempt + 1}: {response.text}"
     # Blocked, whichever address the client claims next, and even with the right password.
@@ -99,7 +105,7 @@ def test_a_trusted_proxys_forwarded_address_is_the_one_blocked(
     api = Api(behind_proxy, behind_proxy.admin_token())
     app = new_app(api)
     user: dict[str, Any] = api.create_user(connection=app.connection)
-    for attempt in range(LIMIT):
+    for attempt in range(BRUTE_FORCE_LIMIT):
         response = guess(behind_proxy, app, user["email"], "203.0.113.50")
         assert response.status_code == 403, f"attempt {attempt + 1}: {response.text}"
     assert_too_many(guess(behind_proxy, app, user["email"], "203.0.113.50"))

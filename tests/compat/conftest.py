@@ -7,21 +7,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from auth0.authentication import GetToken
 from auth0.exceptions import Auth0Error
 from auth0.management import ClientGrants, Clients, Connections, Users, UsersByEmail
 
 from tests.support.api import DB, PASSWORD, unique, unique_email
+from tests.support.sdk import domain_of
 from tests.support.server import RunningServer
-
-
-def domain_of(server: RunningServer) -> str:
-    """`127.0.0.1:PORT`: the SDK builds `{protocol}://{domain}/...` itself."""
-    return server.base_url.removeprefix("http://")
-
-
-def get_token(server: RunningServer, client_id: str, client_secret: str) -> GetToken:
-    return GetToken(domain_of(server), client_id, client_secret=client_secret, protocol="http")
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 from auth0.exceptions import Auth0Error
 from auth0.management import ClientGrants, Clients, Connections, Users, UsersByEmail
 
-from tests.compat.conftest import domain_of, get_token
 from tests.support.api import DB, PASSWORD, unique, unique_email
+from tests.support.sdk import domain_of, get_token
 from tests.support.server import RunningServer
 from tests.support.signin import claims
 

@@ -12,8 +12,8 @@ import pytest
 from auth0.exceptions import Auth0Error
 from auth0.management import Actions, Rules, RulesConfigs
 
-from tests.compat.conftest import domain_of
 from tests.support.api import unique
+from tests.support.sdk import domain_of
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.sqlite_only

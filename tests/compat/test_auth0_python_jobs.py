@@ -14,10 +14,10 @@ import httpx
 import pytest
 from auth0.management import Connections, Jobs, UsersByEmail
 
-from tests.compat.conftest import domain_of
 from tests.support.api import DB, unique_email
 from tests.support.jobs import BCRYPT_HASH, FINISHED
 from tests.support.polling import wait_for
+from tests.support.sdk import domain_of
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.sqlite_only

@@ -16,8 +16,8 @@ from auth0.authentication.token_verifier import AsymmetricSignatureVerifier, Tok
 from auth0.exceptions import Auth0Error, RateLimitError
 from auth0.management import Users
 
-from tests.compat.conftest import domain_of
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.sdk import domain_of
 from tests.support.server import RunningServer
 from tests.support.signin import WRONG_PASSWORD, App, claims, new_app
 
