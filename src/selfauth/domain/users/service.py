@@ -163,10 +163,12 @@ class UserService:
             raise InvalidBody("Payload validation error: 'Missing required property: email'.")
         if connection.requires_username and values.get("username") is None:
             raise InvalidBody("Payload validation error: 'Missing required property: username'.")
+        given_user_metadata = fields.get("user_metadata") or {}
+        given_app_metadata = fields.get("app_metadata") or {}
+        self._limits.validate_patch(given_user_metadata, given_app_metadata)
         # Creation stores the objects as given, so `null` values would be stored: drop them.
-        user_metadata = _without_nulls(fields.get("user_metadata") or {})
-        app_metadata = _without_nulls(fields.get("app_metadata") or {})
-        self._limits.validate_patch(user_metadata, app_metadata)
+        user_metadata = _without_nulls(given_user_metadata)
+        app_metadata = _without_nulls(given_app_metadata)
         self._limits.validate_result(user_metadata, app_metadata)
         local_id = _local_id(fields.get("user_id"))
         now = self._clock()
