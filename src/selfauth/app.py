@@ -82,7 +82,9 @@ async def prepare(database: Database, settings: Settings, clock: Clock) -> Boots
 
 @dataclass(frozen=True)
 class Running:
-    """What the server runs beside its handlers: stopped, in this order, at shutdown."""
+    """What the server runs beside its handlers: the sandbox's workers, the executions
+    journal's writer and the job queue's tasks, started together and stopped in reverse
+    (each stop is safe on a part that never started)."""
 
     services: Services
     jobs: JobQueue
@@ -90,6 +92,8 @@ class Running:
     sandbox: QuickJsSandbox
 
     async def start(self) -> None:
+        await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
+        self.journal.start()
         await self.jobs.start()
 
     async def stop(self) -> None:
@@ -137,9 +141,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             ),
         )
     )
-    await sandbox.pool.start()
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
-    journal.start()
     hook_runner = HookRunner(
         sandbox, rules, rule_configs, actions, journal, tenant=settings.issuer_url, clock=clock
     )
@@ -262,8 +264,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
             gc.freeze()
-            await running.start()
             try:
+                await running.start()
                 yield
             finally:
                 await running.stop()
