@@ -99,6 +99,7 @@ def _action_values(action: Action) -> dict[str, Any]:
         "runtime": action.runtime,
         "secrets": _secrets_json(action.secrets),
         "deployed_version_id": action.deployed_version_id,
+        "dependencies": action.dependencies,
         "created_at": action.created_at,
         "updated_at": action.updated_at,
     }
@@ -113,6 +114,7 @@ def _version_values(version: ActionVersion) -> dict[str, Any]:
         "runtime": version.runtime,
         "supported_triggers": _triggers_json(version.supported_triggers),
         "secrets": _secrets_json(version.secrets),
+        "dependencies": version.dependencies,
         "created_at": version.created_at,
     }
 

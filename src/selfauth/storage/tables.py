@@ -74,6 +74,8 @@ resource_servers = sa.Table(
     sa.Column("skip_consent_for_verifiable_first_party_clients", sa.Boolean, nullable=False),
     sa.Column("is_system", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Auth0 properties stored and echoed that selfauth does not act on (docs/auth0-properties.md).
+    sa.Column("extra_properties", Json, nullable=False, server_default=sa.text("'{}'")),
 )
 
 clients = sa.Table(
@@ -96,6 +98,8 @@ clients = sa.Table(
     sa.Column("secret_hash", sa.String(128), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Auth0 properties stored and echoed that selfauth does not act on (docs/auth0-properties.md).
+    sa.Column("extra_properties", Json, nullable=False, server_default=sa.text("'{}'")),
 )
 
 client_grants = sa.Table(
@@ -116,6 +120,8 @@ client_grants = sa.Table(
     ),
     sa.Column("scope", Json, nullable=False),
     sa.UniqueConstraint("client_id", "audience"),
+    # Auth0 properties stored and echoed that selfauth does not act on (docs/auth0-properties.md).
+    sa.Column("extra_properties", Json, nullable=False, server_default=sa.text("'{}'")),
 )
 
 connections = sa.Table(
@@ -130,6 +136,8 @@ connections = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("is_domain_connection", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Auth0 properties stored and echoed that selfauth does not act on (docs/auth0-properties.md).
+    sa.Column("extra_properties", Json, nullable=False, server_default=sa.text("'{}'")),
 )
 
 connection_clients = sa.Table(
@@ -404,6 +412,8 @@ actions = sa.Table(
     sa.Column("deployed_version_id", sa.String(36), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # [{name, version}] as the Management API was given them.
+    sa.Column("dependencies", Json, nullable=False, server_default=sa.text("'[]'")),
 )
 
 action_versions = sa.Table(
@@ -423,6 +433,8 @@ action_versions = sa.Table(
     sa.Column("secrets", Json, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("action_id", "number"),
+    # [{name, version}] as the Management API was given them.
+    sa.Column("dependencies", Json, nullable=False, server_default=sa.text("'[]'")),
 )
 
 trigger_bindings = sa.Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -52,6 +52,10 @@ class Rule:
     updated_at: datetime
 
 
+# {"name": npm package, "version": its version}, recorded as given; see docs/actions.md.
+Dependency = dict[str, str]
+
+
 @dataclass(frozen=True)
 class Secret:
     """A value the tenant's code reads as `event.secrets.NAME`; never shown by the API."""
@@ -74,6 +78,7 @@ class Action:
     created_at: datetime
     updated_at: datetime
     deployed_version_id: str | None = None
+    dependencies: list[Dependency] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class ActionVersion:
     supported_triggers: list[Trigger]
     secrets: list[Secret]
     created_at: datetime
+    dependencies: list[Dependency] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Client:
     grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
     token_endpoint_auth_method: str = "client_secret_post"  # noqa: S105 (a method name)
     client_metadata: dict[str, str] = field(default_factory=dict)
+    extra_properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ClientGrant:
     client_id: str
     audience: str
     scope: list[str]
+    extra_properties: dict[str, Any] = field(default_factory=dict)
 
 
 def client_view(client: Client, *, secret: str | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class Connection:
     metadata: dict[str, str] = field(default_factory=dict)
     is_domain_connection: bool = False
     enabled_clients: list[str] = field(default_factory=list)
+    extra_properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_database(self) -> bool:

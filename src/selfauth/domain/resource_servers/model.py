@@ -26,6 +26,7 @@ class ResourceServer:
     allow_offline_access: bool = False
     skip_consent_for_verifiable_first_party_clients: bool = True
     is_system: bool = False
+    extra_properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scope_values(self) -> frozenset[str]:
