@@ -91,8 +91,8 @@ class RuleService:
         return rule
 
     async def delete(self, rule_id: str) -> None:
-        if not await self._store.delete(rule_id):
-            raise inexistent_rule()
+        """Deleting a rule that is not there (any more) is no error: Auth0 answers 204 too."""
+        await self._store.delete(rule_id)
 
 
 class RuleConfigService:
