@@ -39,8 +39,10 @@ def test_profile_has_auth0_shape_and_never_a_password_hash(api: Api) -> None:
         {"connection": DB, "provider": "auth0", "user_id": local_id, "isSocial": False}
     ]
     assert user["user_metadata"] == {"theme": "dark"}
-    assert user["app_metadata"] == {}
-    assert user["logins_count"] == 0
+    # As Auth0: no empty metadata object, no `logins_count` before the first login.
+    assert "app_metadata" not in user
+    assert "logins_count" not in user
+    assert user["blocked"] is False
     assert user["email_verified"] is False
     assert user["nickname"] == user["email"].split("@")[0]
     assert user["picture"].startswith("https://")
@@ -74,12 +76,81 @@ def test_custom_user_id_gets_the_auth0_prefix(api: Api) -> None:
         {"email": "x@example.com", "password": PASSWORD, "given_name": ""},
         {"email": "x@example.com", "password": PASSWORD, "picture": "javascript:alert(1)"},
         {"email": "x@example.com", "password": "p" * 73 + "A1!"},
+        # No property of Auth0's create body takes null.
+        {"email": "x@example.com", "password": PASSWORD, "phone_number": None},
+        {"email": "x@example.com", "password": PASSWORD, "given_name": None},
+        {"email": "x@example.com", "password": PASSWORD, "blocked": None},
+        {"email": "x@example.com", "password": PASSWORD, "user_metadata": None},
+        {"email": "x@example.com", "password": PASSWORD, "verify_email": None},
     ],
 )
 def test_invalid_create_bodies_are_400_invalid_body(api: Api, body: dict[str, object]) -> None:
     response = api.post("/api/v2/users", {"connection": DB, **body})
     assert_error(response, 400)
     assert response.json()["errorCode"] in ("invalid_body", "invalid_password")
+
+
+def test_every_property_of_auth0s_create_body_is_accepted(api: Api) -> None:
+    name = f"users-all-{uuid.uuid4().hex[:8]}"
+    created = api.post(
+        "/api/v2/connections",
+        {"name": name, "strategy": "auth0", "options": {"requires_username": True}},
+    )
+    assert created.status_code == 201, created.text
+    local = f"all-{uuid.uuid4().hex[:8]}"
+    body = {
+        "connection": name,
+        "email": unique_email("all"),
+        "phone_number": "+15555550100",
+        "user_metadata": {"theme": "dark"},
+        "app_metadata": {"plan": "gold"},
+        "blocked": True,
+        "email_verified": True,
+        "phone_verified": True,
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "name": "Ada Lovelace",
+        "nickname": "ada",
+        "picture": "https://example.com/ada.png",
+        "user_id": local,
+        "password": PASSWORD,
+        "verify_email": False,
+        "username": "ada_l",
+    }
+    response = api.post("/api/v2/users", body)
+    assert response.status_code == 201, response.text
+    user = response.json()
+    assert user["user_id"] == f"auth0|{local}"
+    for key in ("email", "phone_number", "user_metadata", "app_metadata", "blocked"):
+        assert user[key] == body[key], key
+    for key in ("email_verified", "phone_verified", "given_name", "family_name", "name"):
+        assert user[key] == body[key], key
+    assert (user["nickname"], user["picture"], user["username"]) == (
+        "ada",
+        "https://example.com/ada.png",
+        "ada_l",
+    )
+    assert "verify_email" not in user and "password" not in user
+
+
+def test_blocked_is_answered_as_auth0_does_and_empty_parts_are_not(api: Api) -> None:
+    """Auth0 answers `blocked: false` (the recordings show it on create, read, list and
+    update), leaves out empty metadata objects, and `logins_count` before a first login."""
+    user = api.create_user()
+    assert user["blocked"] is False
+    absent = {"user_metadata", "app_metadata", "logins_count"}
+    assert absent.isdisjoint(user)
+    read = api.user(user["user_id"])
+    listed = api.get("/api/v2/users", q=f'email:"{user["email"]}"', include_totals="true")
+    by_email = api.get("/api/v2/users-by-email", email=user["email"]).json()
+    for view in (read, listed.json()["users"][0], by_email[0]):
+        assert view["blocked"] is False
+        assert absent.isdisjoint(view)
+    patched = api.patch(user_path(user["user_id"]), {"blocked": True})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["blocked"] is True
+    unblocked = api.patch(user_path(user["user_id"]), {"blocked": False}).json()
+    assert unblocked["blocked"] is False
 
 
 def test_unknown_connection_is_refused(api: Api) -> None:
@@ -131,8 +202,13 @@ def test_get_unknown_user_is_404_inexistent_user(api: Api) -> None:
     assert body["message"] == "The user does not exist."
 
 
-def test_delete_unknown_user_is_404(api: Api) -> None:
-    assert_error(api.delete(user_path("auth0|doesnotexist")), 404, "inexistent_user")
+def test_deleting_an_unknown_or_deleted_user_is_204_as_auth0(api: Api) -> None:
+    assert api.delete(user_path("auth0|doesnotexist")).status_code == 204
+    user = api.create_user()
+    assert api.delete(user_path(user["user_id"])).status_code == 204
+    again = api.delete(user_path(user["user_id"]))
+    assert again.status_code == 204
+    assert again.content == b""
 
 
 def test_fields_and_include_fields_select_what_is_returned(api: Api) -> None:

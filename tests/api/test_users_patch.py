@@ -53,9 +53,10 @@ def test_null_deletes_a_root_key(api: Api) -> None:
 def test_empty_object_clears_metadata(api: Api) -> None:
     user = api.create_user(user_metadata={"a": 1}, app_metadata={"b": 2})
     updated = patch(api, user["user_id"], {"user_metadata": {}})
-    assert updated["user_metadata"] == {}
+    # An emptied metadata object is no longer answered, as Auth0 leaves it out.
+    assert "user_metadata" not in updated
     assert updated["app_metadata"] == {"b": 2}
-    assert patch(api, user["user_id"], {"app_metadata": {}})["app_metadata"] == {}
+    assert "app_metadata" not in patch(api, user["user_id"], {"app_metadata": {}})
 
 
 def test_root_attributes_replace_and_null_unsets(api: Api) -> None:
@@ -89,6 +90,43 @@ def test_password_change_obeys_the_policy_and_records_the_reset(api: Api) -> Non
     assert_error(api.patch(user_path(user["user_id"]), {"password": "weak"}), 400, "invalid_body")
     updated = patch(api, user["user_id"], {"password": "An0ther!Passw0rd"})
     assert "last_password_reset" in updated
+
+
+def test_every_property_of_auth0s_update_body_is_accepted(api: Api) -> None:
+    """`connection`, `client_id`, `verify_email` and `verify_phone_number` steer how Auth0
+    makes a change (which identity, which app's email template): they are taken, and the
+    change is made."""
+    user = api.create_user(app_metadata={"facts": ["a"]})
+    email = unique_email("upd")
+    body = {
+        "blocked": True,
+        "email_verified": True,
+        "email": email,
+        "phone_number": "+15555550101",
+        "phone_verified": True,
+        "user_metadata": {"theme": "light"},
+        "app_metadata": {"foo": "bar"},
+        "given_name": "Grace",
+        "family_name": "Hopper",
+        "name": "Grace Hopper",
+        "nickname": "amazing",
+        "picture": "https://example.com/grace.png",
+        "verify_email": False,
+        "verify_phone_number": False,
+        "password": "An0ther!Passw0rd",
+        "connection": "Username-Password-Authentication",
+        "client_id": "any-client",
+    }
+    updated = patch(api, user["user_id"], body)
+    assert updated["app_metadata"] == {"facts": ["a"], "foo": "bar"}
+    assert updated["user_metadata"] == {"theme": "light"}
+    assert "last_password_reset" in updated
+    for key in ("blocked", "email_verified", "email", "phone_number", "phone_verified"):
+        assert updated[key] == body[key], key
+    for key in ("given_name", "family_name", "name", "nickname", "picture"):
+        assert updated[key] == body[key], key
+    for key in ("verify_email", "verify_phone_number", "password", "connection", "client_id"):
+        assert key not in updated
 
 
 @pytest.mark.parametrize(
@@ -130,6 +168,12 @@ def test_a_whole_user_round_trip_is_refused(api: Api) -> None:
         {"username": "someone"},
         {"password": None},
         {"email": None},
+        # Auth0's update body has these, none of them nullable.
+        {"connection": None},
+        {"client_id": None},
+        {"blocked": None},
+        {"verify_email": None},
+        {"app_metadata": None},
     ],
 )
 def test_invalid_patch_is_400_and_leaves_the_user_unchanged(api: Api, body: dict[str, Any]) -> None:
@@ -205,11 +249,12 @@ def test_patch_sequences_over_http_match_the_reference_model(
     for field, body in steps:
         result = patch(api, user["user_id"], {field: body})
         expected[field] = reference_merge(expected[field], body)
-        assert result["user_metadata"] == expected["user_metadata"]
-        assert result["app_metadata"] == expected["app_metadata"]
+        # An empty metadata object is left out of the answer, as Auth0 does.
+        assert result.get("user_metadata", {}) == expected["user_metadata"]
+        assert result.get("app_metadata", {}) == expected["app_metadata"]
     stored = api.user(user["user_id"])
-    assert stored["user_metadata"] == expected["user_metadata"]
-    assert stored["app_metadata"] == expected["app_metadata"]
+    assert stored.get("user_metadata", {}) == expected["user_metadata"]
+    assert stored.get("app_metadata", {}) == expected["app_metadata"]
 
 
 # --- concurrent writers ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.metadata import MetadataChange
 from selfauth.domain.users.model import User
-from selfauth.domain.users.views import management_view
+from selfauth.domain.users.views import profile_view
 from selfauth.errors import SelfauthError
 from selfauth.hooks.outcome import Denial
 from selfauth.hooks.runner import HookRunner, RequestFacts, SignupFacts
@@ -75,7 +75,7 @@ class Signup:
             changes = (outcome.user_metadata, outcome.app_metadata)
         user = await self.users.signup(client_id, fields, changes)
         facts = SignupFacts(
-            user=management_view(user), client=client, connection=connection, request=request
+            user=profile_view(user), client=client, connection=connection, request=request
         )
         task = asyncio.get_running_loop().create_task(self._after(facts))
         self._background.add(task)

@@ -17,7 +17,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock, iso
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.model import User
-from selfauth.domain.users.views import management_view
+from selfauth.domain.users.views import profile_view
 from selfauth.hooks.messages import Execution, Failed, RunJob, Script
 from selfauth.hooks.outcome import Denial, HookOutcome
 from selfauth.hooks.sandbox import Sandbox, SandboxFailure
@@ -117,7 +117,7 @@ class HookRunner:
             }
             await self._run(job, outcome, execution, kind="Rule")
         if actions and outcome.denial is None:
-            user = management_view(facts.user)
+            user = profile_view(facts.user)
             user["user_metadata"] = outcome.user_metadata.applied_to(facts.user.user_metadata)
             user["app_metadata"] = outcome.app_metadata.applied_to(facts.user.app_metadata)
             event = self._login_event(facts, user)
@@ -314,7 +314,7 @@ def _actions_job(trigger: str, actions: list[Any], event: dict[str, Any]) -> Run
 def _rules_user(user: User) -> dict[str, Any]:
     """Auth0's Rules `user`: `app_metadata` properties also appear at the root; empty
     metadata objects are absent, so `user.app_metadata = user.app_metadata || {}` works."""
-    view = management_view(user)
+    view = profile_view(user)
     merged = {**user.app_metadata, **view}
     for name in ("user_metadata", "app_metadata"):
         if not merged[name]:

@@ -76,8 +76,8 @@ class UserService:
         return await self._users.get(user_id)
 
     async def delete(self, user_id: str) -> None:
-        if not await self._users.delete(user_id):
-            raise inexistent_user()
+        """Deleting a user that is not there (any more) is no error: Auth0 answers 204 too."""
+        await self._users.delete(user_id)
 
     async def by_email(self, email: str) -> list[User]:
         return await self._users.by_email(email)
@@ -243,7 +243,7 @@ class UserService:
                 updated = dataclasses.replace(
                     updated, app_metadata=metadata.merge(user.app_metadata, app_patch)
                 )
-            _check_identifiers(updated, connection)
+            _check_identifiers(user, updated, connection)
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
@@ -331,15 +331,16 @@ def _check_editable(root: dict[str, Any], connection: Connection) -> None:
         )
 
 
-def _check_identifiers(user: User, connection: Connection) -> None:
-    """A database user keeps a way to sign in: an email, or a username where required."""
+def _check_identifiers(before: User, after: User, connection: Connection) -> None:
+    """A database user keeps a way to sign in: an email, or a username where required. Only a
+    removal is refused: an imported user may have had no username from the start."""
     if not connection.is_database:
         return
-    if connection.requires_username and user.username is None:
+    if connection.requires_username and before.username is not None and after.username is None:
         raise InvalidBody(
             "Payload validation error: 'username cannot be removed' on property username."
         )
-    if user.email is None and user.username is None:
+    if after.email is None and after.username is None:
         raise InvalidBody("Payload validation error: 'email cannot be removed' on property email.")
 
 

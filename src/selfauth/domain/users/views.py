@@ -22,8 +22,9 @@ _OPTIONAL_ROOT = (
 )
 
 
-def management_view(user: User) -> dict[str, Any]:
-    """The Management API shape (`GET /api/v2/users/{id}`). No password hash, ever."""
+def profile_view(user: User) -> dict[str, Any]:
+    """The whole profile, every stored attribute (metadata objects even when empty): what
+    hooks see as the user. No password hash, ever."""
     view: dict[str, Any] = {"user_id": user.user_id}
     for attribute in _OPTIONAL_ROOT:
         value = getattr(user, attribute)
@@ -33,8 +34,7 @@ def management_view(user: User) -> dict[str, Any]:
         view["email_verified"] = user.email_verified
     if user.phone_number is not None:
         view["phone_verified"] = user.phone_verified
-    if user.blocked:
-        view["blocked"] = True
+    view["blocked"] = user.blocked
     view["identities"] = user.identities
     view["user_metadata"] = user.user_metadata
     view["app_metadata"] = user.app_metadata
@@ -45,6 +45,20 @@ def management_view(user: User) -> dict[str, Any]:
     if user.last_password_reset is not None:
         view["last_password_reset"] = iso(user.last_password_reset)
     view["logins_count"] = user.logins_count
+    return view
+
+
+def management_view(user: User) -> dict[str, Any]:
+    """The Management API shape (`GET /api/v2/users/{id}`), as Auth0 answers it: empty
+    metadata objects are left out (an empty PATCH removes them), and `logins_count` until the
+    first login. `blocked` is always answered: Auth0 answers it once it was ever set, and
+    selfauth keeps no record of whether it was."""
+    view = profile_view(user)
+    for name in ("user_metadata", "app_metadata"):
+        if not view[name]:
+            del view[name]
+    if not user.logins_count:
+        del view["logins_count"]
     return view
 
 

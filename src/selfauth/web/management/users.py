@@ -36,26 +36,31 @@ class _Body(BaseModel):
 
 
 class CreateUser(_Body):
+    """NA-req `CreateUserRequestContent`: no property takes null. The defaults are never
+    used (only the keys given are read), they make the keys optional."""
+
     connection: str
-    email: str | None = None
-    password: str | None = None
-    username: str | None = None
-    user_id: str | None = None
-    phone_number: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    name: str | None = None
-    nickname: str | None = None
-    picture: str | None = None
-    email_verified: bool | None = None
-    phone_verified: bool | None = None
-    verify_email: bool | None = None
-    blocked: bool | None = None
-    user_metadata: dict[str, Any] | None = None
-    app_metadata: dict[str, Any] | None = None
+    email: str = ""
+    password: str = ""
+    username: str = ""
+    user_id: str = ""
+    phone_number: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    name: str = ""
+    nickname: str = ""
+    picture: str = ""
+    email_verified: bool = False
+    phone_verified: bool = False
+    verify_email: bool = False
+    blocked: bool = False
+    user_metadata: dict[str, Any] = {}
+    app_metadata: dict[str, Any] = {}
 
 
 class UpdateUser(_Body):
+    """NA-req `UpdateUserRequestContent`: `null` removes the nullable root attributes."""
+
     email: str | None = None
     password: str | None = None
     username: str | None = None
@@ -72,8 +77,8 @@ class UpdateUser(_Body):
     blocked: bool = False
     user_metadata: dict[str, Any] = {}
     app_metadata: dict[str, Any] = {}
-    connection: str | None = None
-    client_id: str | None = None
+    connection: str = ""
+    client_id: str = ""
 
 
 # Body keys that carry no change of their own (they steer how a change is made).
@@ -140,7 +145,7 @@ async def list_users(
             count_up_to=window if paging.include_totals else None,
         )
     items = [selection.apply(management_view(u)) for u in users]
-    return JSONResponse(paging.wrap("users", items, total or 0))
+    return JSONResponse(paging.wrap("users", items, total or 0, with_length=True))
 
 
 def _search(query: Mapping[str, str]) -> search.Query | None:
