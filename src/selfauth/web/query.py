@@ -55,17 +55,17 @@ class Paging:
             include_totals=boolean(query, "include_totals", False),
         )
 
-    def wrap(self, key: str, items: list[Any], total: int) -> Any:
-        """A bare array, or Auth0's totals object when `include_totals=true`."""
+    def wrap(self, key: str, items: list[Any], total: int, *, with_length: bool = False) -> Any:
+        """A bare array, or Auth0's totals object when `include_totals=true`. Auth0 counts
+        the page's items (`length`) in the users list only: callers say when they want it."""
         if not self.include_totals:
             return items
-        return {
-            "start": self.offset,
-            "limit": self.per_page,
-            "length": len(items),
-            "total": total,
-            key: items,
-        }
+        wrapped: dict[str, Any] = {"start": self.offset, "limit": self.per_page}
+        if with_length:
+            wrapped["length"] = len(items)
+        wrapped["total"] = total
+        wrapped[key] = items
+        return wrapped
 
 
 @dataclass(frozen=True)
