@@ -67,10 +67,77 @@ def test_json_export_is_ndjson_with_chosen_fields(
     assert job["type"] == "users_export"
     assert job["format"] == "json"
     assert job["location"].startswith(api.server.issuer + "jobs/")
+    # A finished job tells no progress any more, as Auth0's.
+    assert "percentage_done" not in job and "time_left_seconds" not in job
     records = lines(content)
     assert len(records) == 5
     assert {r["email"] for r in records} == {row["email"].lower() for row in imported}
     assert all(r["theme"] == "dark" and r["app_metadata.tags"] == ["a", "b"] for r in records)
+
+
+def test_identity_fields_by_position_as_auth0_names_them(
+    api: Api, app: App, imported: list[dict[str, Any]]
+) -> None:
+    fields = [
+        {"name": "email"},
+        {"name": "identities[0].connection"},
+        {"name": "identities[0].provider", "export_as": "provider"},
+        {"name": "identities[0].user_id"},
+        {"name": "identities[0].isSocial"},
+        {"name": "identities[1].connection"},
+    ]
+    # Auth0 answers the export's creation with 200 and echoes what was asked.
+    response = api.post(
+        "/api/v2/jobs/users-exports",
+        {"connection_id": app.connection_id, "format": "json", "fields": fields, "limit": 5},
+    )
+    assert response.status_code == 200, response.text
+    created = response.json()
+    assert set(created) == {
+        "type",
+        "status",
+        "created_at",
+        "id",
+        "connection_id",
+        "connection",
+        "format",
+        "limit",
+        "fields",
+    }
+    assert created["fields"] == fields
+    wait(api, created["id"])
+    _, content = run_export(api, connection_id=app.connection_id, format="json", fields=fields)
+    records = lines(content)
+    assert len(records) == 5
+    for record in records:
+        user = api.get("/api/v2/users-by-email", email=record["email"]).json()[0]
+        identity = user["identities"][0]
+        assert record["identities[0].connection"] == app.connection
+        assert record["provider"] == "auth0"
+        assert record["identities[0].user_id"] == identity["user_id"]
+        assert record["identities[0].isSocial"] is False
+        # A user with one identity has no second one: the field is left out.
+        assert "identities[1].connection" not in record
+    _, table = run_export(api, connection_id=app.connection_id, format="csv", fields=fields)
+    rows = list(csv.reader(io.StringIO(table.decode())))
+    assert rows[0] == [
+        "email",
+        "identities[0].connection",
+        "provider",
+        "identities[0].user_id",
+        "identities[0].isSocial",
+        "identities[1].connection",
+    ]
+    assert all(row[1:3] == [app.connection, "auth0"] for row in rows[1:])
+    assert all(row[4:] == ["false", ""] for row in rows[1:])
+
+
+@pytest.mark.parametrize(
+    "name", ["identities[0].nope", "identities[x].provider", "identities[-1].provider", "ids[0].a"]
+)
+def test_other_indexed_fields_are_refused(api: Api, name: str) -> None:
+    asked = api.post("/api/v2/jobs/users-exports", {"fields": [{"name": name}]})
+    assert_error(asked, 400, "invalid_body")
 
 
 def test_no_password_hash_is_ever_exported(

@@ -55,7 +55,17 @@ def test_import_inserts_users_with_their_profiles(api: Api, app: App) -> None:
     assert job["external_id"] == "batch-7"
     assert job["connection_id"] == app.connection_id
     assert job["summary"] == {"failed": 0, "updated": 0, "inserted": 3, "total": 3}
-    assert job["percentage_done"] == 100
+    # A finished job tells no progress, as Auth0's; nor does an import echo `upsert`.
+    assert set(job) == {
+        "type",
+        "status",
+        "created_at",
+        "id",
+        "connection_id",
+        "connection",
+        "external_id",
+        "summary",
+    }
     user = by_email(api, rows[0]["email"].lower())[0]
     assert user["user_id"] == f"auth0|{rows[0]['user_id']}"
     assert user["email_verified"] is True
@@ -69,13 +79,42 @@ def test_import_inserts_users_with_their_profiles(api: Api, app: App) -> None:
 
 def test_the_creation_answer_is_auth0s(api: Api, app: App) -> None:
     response = start_import(api, [{"email": unique_email()}], connection_id=app.connection_id)
-    assert response.status_code == 201, response.text
+    # Auth0 accepts the job with 202 and the keys of its recorded answer (no upsert, and
+    # no summary before the job has started).
+    assert response.status_code == 202, response.text
     body = response.json()
+    assert set(body) == {"type", "status", "created_at", "id", "connection_id", "connection"}
     assert body["status"] == "pending"
     assert body["type"] == "users_import"
     assert body["id"].startswith("job_")
     assert body["connection_id"] == app.connection_id
+    assert body["connection"] == app.connection
     assert wait(api, body["id"])["status"] == "completed"
+
+
+def test_a_row_without_username_goes_into_a_connection_that_requires_one(api: Api) -> None:
+    """As Auth0: the user is inserted, without a username."""
+    name = f"imp-names-{uuid.uuid4().hex[:8]}"
+    created = api.post(
+        "/api/v2/connections",
+        {"name": name, "strategy": "auth0", "options": {"requires_username": True}},
+    )
+    assert created.status_code == 201, created.text
+    connection_id = created.json()["id"]
+    email = unique_email("noname")
+    rows = [{"email": email, "email_verified": True}, {"email": unique_email(), "username": "jo"}]
+    job = run_import(api, rows, connection_id=connection_id)
+    assert job["summary"] == {"failed": 0, "updated": 0, "inserted": 2, "total": 2}
+    user = by_email(api, email.lower())[0]
+    assert "username" not in user
+    assert user["identities"][0]["connection"] == name
+    # Such a user can still be changed; only removing a username it has is refused.
+    renamed = api.patch(f"/api/v2/users/{user['user_id']}", {"given_name": "Still"})
+    assert renamed.status_code == 200, renamed.text
+    named = api.patch(f"/api/v2/users/{user['user_id']}", {"username": "later"})
+    assert named.status_code == 200, named.text
+    removed = api.patch(f"/api/v2/users/{user['user_id']}", {"username": None})
+    assert_error(removed, 400, "invalid_body")
 
 
 def test_a_bad_row_fails_alone_with_auth0s_codes(api: Api, app: App) -> None:
@@ -185,7 +224,7 @@ def test_an_unreadable_file_is_refused_or_fails_the_job(api: Api, app: App) -> N
     emails = [unique_email() for _ in range(3)]
     broken = json.dumps([{"email": e} for e in emails]).encode()[:-30]
     response = start_import(api, broken, connection_id=app.connection_id)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     job = wait(api, response.json()["id"])
     assert job["status"] == "failed"
     assert "not valid JSON" in job["status_details"]

@@ -84,7 +84,7 @@ def scenario(backend: str, directory: Path) -> Restart:
         try:
             api = Api(first, first.admin_token())
             response = start_import(api, content)
-            assert response.status_code == 201, response.text
+            assert response.status_code == 202, response.text
             job_id = response.json()["id"]
 
             def committed() -> dict[str, Any] | None:
@@ -105,7 +105,7 @@ def scenario(backend: str, directory: Path) -> Restart:
             resumed = wait(again, job_id)
             stored = stored_users(second, tag)
             later = start_import(again, b'[{"email": "later@example.com"}]')
-            later_job = wait(again, later.json()["id"]) if later.status_code == 201 else None
+            later_job = wait(again, later.json()["id"]) if later.status_code == 202 else None
         finally:
             stop(second)
     return Restart(at_kill, resumed, stored, refused, status, later, later_job)
@@ -139,5 +139,5 @@ def test_a_killed_import_resumes_without_losing_or_duplicating(restart: Restart)
 def test_imports_beyond_the_limit_get_429(restart: Restart) -> None:
     if restart.status_after_refusal != "completed":
         assert_error(restart.refused, 429, "too_many_requests")
-    assert restart.later.status_code == 201, restart.later.text
+    assert restart.later.status_code == 202, restart.later.text
     assert restart.later_job is not None and restart.later_job["status"] == "completed"

@@ -44,7 +44,7 @@ def wait(api: Api, job_id: str, timeout: float = 300) -> dict[str, Any]:
 
 def run_import(api: Api, rows: Any, **form: str) -> dict[str, Any]:
     response = start_import(api, rows, **form)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     return wait(api, response.json()["id"])
 
 
@@ -57,7 +57,7 @@ def errors(api: Api, job_id: str) -> list[dict[str, Any]]:
 
 def run_export(api: Api, **body: Any) -> tuple[dict[str, Any], bytes]:
     response = api.post("/api/v2/jobs/users-exports", body)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     job = wait(api, response.json()["id"])
     assert job["status"] == "completed", job
     download = httpx.get(job["location"], timeout=30)

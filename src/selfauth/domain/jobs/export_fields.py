@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,14 +61,32 @@ CSV_DEFAULT = (
 )
 
 
+# One of a user's identities by position, as Auth0's exports name it:
+# `identities[0].connection`, `identities[1].provider`, `identities[0].isSocial`...
+_IDENTITY_FIELD = re.compile(
+    r"^identities\[(0|[1-9][0-9]{0,2})\]\.(connection|provider|user_id|isSocial)$"
+)
+
+
 @dataclass(frozen=True)
 class ExportField:
     name: str
     export_as: str
 
     @property
-    def path(self) -> list[str]:
-        return self.name.split(".")
+    def path(self) -> list[str | int]:
+        """The steps to the value: keys of objects, and a position in `identities`."""
+        identity = _IDENTITY_FIELD.match(self.name)
+        if identity is not None:
+            return ["identities", int(identity.group(1)), identity.group(2)]
+        return list(self.name.split("."))
+
+
+def _known(name: str) -> bool:
+    if _IDENTITY_FIELD.match(name):
+        return True
+    root, _, rest = name.partition(".")
+    return root in EXPORTABLE and (not rest or root in METADATA)
 
 
 def parse_fields(raw: list[dict[str, Any]] | None, fmt: str) -> list[ExportField] | None:
@@ -87,8 +106,7 @@ def parse_fields(raw: list[dict[str, Any]] | None, fmt: str) -> list[ExportField
                 f"Payload validation error: 'Missing required property: name' on property "
                 f"fields[{index}]."
             )
-        root, _, rest = name.partition(".")
-        if root not in EXPORTABLE or (rest and root not in METADATA):
+        if not _known(name):
             raise InvalidBody(
                 f"Payload validation error: 'Unknown field {name}' on property fields[{index}]."
             )
@@ -116,10 +134,16 @@ def project(user: User, fields: list[ExportField] | None) -> dict[str, Any]:
     for chosen in fields:
         value: Any = view
         for step in chosen.path:
-            value = value.get(step) if isinstance(value, dict) else None
+            value = _step(value, step)
         if value is not None:
             record[chosen.export_as] = value
     return record
+
+
+def _step(value: Any, step: str | int) -> Any:
+    if isinstance(step, int):
+        return value[step] if isinstance(value, list) and step < len(value) else None
+    return value.get(step) if isinstance(value, dict) else None
 
 
 def ndjson_line(record: dict[str, Any]) -> bytes:

@@ -169,12 +169,10 @@ def _email(raw: dict[str, Any], errors: list[RowError]) -> str | None:
 
 
 def _username(raw: dict[str, Any], connection: Connection, errors: list[RowError]) -> str | None:
+    """A row without a username is inserted even where the connection requires one, as Auth0
+    does: the user signs in with the email until a username is set."""
     value = raw.get("username")
     if value is None:
-        if connection.requires_username:
-            errors.append(
-                RowError("OBJECT_REQUIRED", "Missing required property: username", "username")
-            )
         return None
     if not isinstance(value, str):
         errors.append(_type_error("string", value, "username"))

@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from selfauth.domain.clock import iso
-from selfauth.domain.jobs.model import COMPLETED, IMPORT, PROCESSING, Job
+from selfauth.domain.jobs.model import IMPORT, PENDING, PROCESSING, Job
 
 
 def job_view(job: Job, now: datetime, location: str | None = None) -> dict[str, Any]:
+    """NA-types `GetJobResponseContent`, with the keys Auth0's recorded answers carry: an
+    import counts its rows (`summary`) once it has started, never echoes `upsert`; progress
+    (`percentage_done`, `time_left_seconds`) is told while the job runs, not after."""
     view: dict[str, Any] = {
         "type": job.type,
         "status": job.status,
@@ -23,13 +26,13 @@ def job_view(job: Job, now: datetime, location: str | None = None) -> dict[str, 
     if job.external_id is not None:
         view["external_id"] = job.external_id
     if job.type == IMPORT:
-        view["upsert"] = job.upsert
-        view["summary"] = {
-            "failed": job.failed,
-            "updated": job.updated,
-            "inserted": job.inserted,
-            "total": job.rows_done,
-        }
+        if job.status != PENDING:
+            view["summary"] = {
+                "failed": job.failed,
+                "updated": job.updated,
+                "inserted": job.inserted,
+                "total": job.rows_done,
+            }
     else:
         view["format"] = job.format
         if job.limit is not None:
@@ -42,9 +45,6 @@ def job_view(job: Job, now: datetime, location: str | None = None) -> dict[str, 
         percentage = _percentage(job)
         view["percentage_done"] = percentage
         view["time_left_seconds"] = _time_left(job, now, percentage)
-    elif job.status == COMPLETED:
-        view["percentage_done"] = 100
-        view["time_left_seconds"] = 0
     if job.status_details is not None:
         view["status_details"] = job.status_details
     return view

@@ -52,7 +52,8 @@ def _flag(form: dict[str, str], name: str) -> bool:
     return value == "true"
 
 
-@router.post("/jobs/users-imports", status_code=201)
+# Auth0 accepts an import with 202 and an export with 200 (its recorded answers).
+@router.post("/jobs/users-imports", status_code=202)
 async def create_import(request: Request, caller: Caller = Depends(require("create:users"))) -> Any:
     queue = _queue(caller)
     upload = queue.upload_path()
@@ -81,10 +82,10 @@ async def create_import(request: Request, caller: Caller = Depends(require("crea
         external_id=form.fields.get("external_id") or None,
         send_completion_email=send_email,
     )
-    return JSONResponse(job_view(job, caller.services.clock()), status_code=201)
+    return JSONResponse(job_view(job, caller.services.clock()), status_code=202)
 
 
-@router.post("/jobs/users-exports", status_code=201)
+@router.post("/jobs/users-exports")
 async def create_export(request: Request, caller: Caller = Depends(require("read:users"))) -> Any:
     body = validate(
         CreateExport, await read_json_object(request, caller.services.settings.max_body_bytes)
@@ -97,7 +98,7 @@ async def create_export(request: Request, caller: Caller = Depends(require("read
             raise InvalidBody("The connection does not exist.", error_code="inexistent_connection")
     fields = [f.model_dump(exclude_none=True) for f in body.fields] if body.fields else None
     job = await queue.create_export(connection, body.format, body.limit, fields)
-    return JSONResponse(job_view(job, caller.services.clock()), status_code=201)
+    return JSONResponse(job_view(job, caller.services.clock()))
 
 
 @router.get("/jobs/{job_id}")
