@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.domain.clock import Clock
+from selfauth.domain.resource_servers.access_tokens import profiled, signing_for
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import denial_error, within_claims_cap
@@ -68,8 +69,12 @@ class ClientCredentialsGrant:
         }
         if self.hooks is not None:
             await self._run_hooks(client, audience, scopes, claims, token_request.facts)
+        signing = signing_for(server)
+        token = await self.signer.sign_async(
+            profiled(server, claims), alg=signing.alg, secret=signing.secret, typ=signing.typ
+        )
         return {
-            "access_token": await self.signer.sign_async(claims, alg=server.signing_alg),
+            "access_token": token,
             "scope": claims["scope"],
             "expires_in": server.token_lifetime,
             "token_type": "Bearer",

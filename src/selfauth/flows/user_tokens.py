@@ -12,6 +12,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import RefreshToken
+from selfauth.domain.resource_servers.access_tokens import holds_one_audience, profiled, signing_for
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.scopes import CURRENT_USER_SCOPES
 from selfauth.domain.users.model import User
@@ -104,7 +105,8 @@ class UserTokens:
             audience: str | list[str] = userinfo
             lifetime = USERINFO_TOKEN_LIFETIME
         else:
-            audience = [server.identifier, userinfo] if "openid" in scopes else server.identifier
+            with_userinfo = "openid" in scopes and not holds_one_audience(server)
+            audience = [server.identifier, userinfo] if with_userinfo else server.identifier
             lifetime = server.token_lifetime
         additions = spec.additions
         changed = additions.scopes if additions is not None else None
@@ -128,9 +130,12 @@ class UserTokens:
             access_claims.update(
                 allowed_claims(additions.access_claims, access_claims, namespaced_only=own_api)
             )
-        alg = server.signing_alg if server is not None else "RS256"
+        signing = signing_for(server)
+        access_token = await self.signer.sign_async(
+            profiled(server, access_claims), alg=signing.alg, secret=signing.secret, typ=signing.typ
+        )
         response: dict[str, Any] = {
-            "access_token": await self.signer.sign_async(access_claims, alg=alg),
+            "access_token": access_token,
             "expires_in": lifetime,
             "scope": scope,
             "token_type": "Bearer",

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from selfauth.domain.keys.model import SigningKey
 
-_ALGORITHMS = ("RS256", "PS256")
+_ALGORITHMS = ("RS256", "RS512", "PS256")
 
 
 class TokenSigner:
@@ -33,14 +33,36 @@ class TokenSigner:
         # threads lets the event loop serve other requests on another core meanwhile.
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="sign")
 
-    async def sign_async(self, claims: dict[str, Any], *, alg: str = "RS256") -> str:
+    async def sign_async(
+        self,
+        claims: dict[str, Any],
+        *,
+        alg: str = "RS256",
+        secret: str | None = None,
+        typ: str | None = None,
+    ) -> str:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: self.sign(claims, alg=alg))
+        return await loop.run_in_executor(
+            self._pool, lambda: self.sign(claims, alg=alg, secret=secret, typ=typ)
+        )
 
-    def sign(self, claims: dict[str, Any], *, alg: str = "RS256") -> str:
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        alg: str = "RS256",
+        secret: str | None = None,
+        typ: str | None = None,
+    ) -> str:
+        """With the tenant's key; HS256 with `secret` (an API's signing secret, so no `kid`)."""
+        headers = {} if typ is None else {"typ": typ}
+        if alg == "HS256":
+            if not secret:
+                raise ValueError("HS256 needs the API's signing secret")
+            return jwt.encode(claims, secret, algorithm=alg, headers=headers)
         if alg not in _ALGORITHMS:
             raise ValueError(f"unsupported signing algorithm {alg}")
-        return jwt.encode(claims, self._key, algorithm=alg, headers={"kid": self.kid})
+        return jwt.encode(claims, self._key, algorithm=alg, headers={"kid": self.kid, **headers})
 
 
 class InvalidToken(Exception):

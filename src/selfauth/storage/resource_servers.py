@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from selfauth.domain.resource_servers.model import ResourceServer
@@ -18,12 +20,14 @@ class SqlResourceServerRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def list(self) -> list[ResourceServer]:
+    async def list(self, identifiers: Sequence[str] | None = None) -> list[ResourceServer]:
         query = resource_servers.select().order_by(
             resource_servers.c.is_system.desc(),
             resource_servers.c.created_at,
             resource_servers.c.id,
         )
+        if identifiers is not None:
+            query = query.where(resource_servers.c.identifier.in_(identifiers))
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [from_row(ResourceServer, row) for row in rows]
