@@ -92,7 +92,7 @@ class Hooks:
         created: dict[str, Any] = response.json()
         self.actions.append(created["id"])
         deployed = self.api.post(f"{ACTIONS}/{created['id']}/deploy")
-        assert deployed.status_code == 202, deployed.text
+        assert deployed.status_code == 200, deployed.text
         if bind:
             self.bind(trigger, created)
         return created

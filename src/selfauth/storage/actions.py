@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from selfauth.domain import ids
 from selfauth.domain.actions.model import (
-    TRIGGERS,
     Action,
     ActionState,
     ActionVersion,
@@ -53,7 +52,7 @@ _BOUND = SelectLookup(
 
 
 def _triggers(raw: list[dict[str, str]]) -> list[Trigger]:
-    return [TRIGGERS.get(t["id"]) or Trigger(t["id"], t["version"]) for t in raw]
+    return [Trigger(t["id"], t["version"]) for t in raw]
 
 
 def _secrets(raw: list[dict[str, str]]) -> list[Secret]:

@@ -15,7 +15,9 @@ MAX_CODE_BYTES = 100 * 1024
 MAX_SECRET_NAME = 128
 MAX_SECRET_VALUE = 4096
 MAX_CONFIG_VALUE = 16 * 1024
-RUNTIMES = ("node18", "node22")
+# Auth0's runtime names, stored and answered as given: selfauth runs every Action on its one
+# sandbox, whichever Node version the Action names.
+RUNTIMES = ("node12", "node16", "node18", "node18-actions", "node22")
 DEFAULT_RUNTIME = "node22"
 BUILT = "built"
 
@@ -28,15 +30,41 @@ class Trigger:
     version: str
 
 
-# The four triggers selfauth's runtime serves; Auth0 has more (phone, password change...).
+# Auth0's trigger ids (ActionTriggerTypeEnum): lists and bindings of the ones selfauth does not
+# run answer as an empty trigger's would.
+AUTH0_TRIGGER_IDS = frozenset(
+    {
+        "post-login",
+        "credentials-exchange",
+        "pre-user-registration",
+        "post-user-registration",
+        "post-change-password",
+        "send-phone-message",
+        "custom-phone-provider",
+        "custom-email-provider",
+        "password-reset-post-challenge",
+        "custom-token-exchange",
+        "event-stream",
+        "password-hash-migration",
+        "login-post-identifier",
+        "signup-post-identifier",
+    }
+)
+
+# The four triggers selfauth's runtime serves, with the versions of their event shape it
+# accepts, current first. post-login v2 code runs on the v3 runtime: v3's `event` and `api`
+# hold everything v2's did. The pre-GA v1 shapes (`event.actor`, camelCase users, side effects
+# returned as an object) would mean something else there, so they are refused.
+TRIGGER_VERSIONS: dict[str, tuple[str, ...]] = {
+    "post-login": ("v3", "v2"),
+    "credentials-exchange": ("v2",),
+    "pre-user-registration": ("v2",),
+    "post-user-registration": ("v2",),
+}
+# Each trigger at its current version: what an action gets when it names no version.
 TRIGGERS: dict[str, Trigger] = {
-    t.id: t
-    for t in (
-        Trigger("post-login", "v3"),
-        Trigger("credentials-exchange", "v2"),
-        Trigger("pre-user-registration", "v2"),
-        Trigger("post-user-registration", "v2"),
-    )
+    trigger_id: Trigger(trigger_id, versions[0])
+    for trigger_id, versions in TRIGGER_VERSIONS.items()
 }
 
 
@@ -52,7 +80,8 @@ class Rule:
     updated_at: datetime
 
 
-# {"name": npm package, "version": its version}, recorded as given; see docs/actions.md.
+# {"name": npm package, "version": its version, "registry_url"?}, recorded as given: selfauth
+# installs no npm package, and `require` of one fails when the Action runs.
 Dependency = dict[str, str]
 
 
@@ -145,11 +174,18 @@ def same_content(action: Action, version: ActionVersion) -> bool:
         and action.runtime == version.runtime
         and action.supported_triggers == version.supported_triggers
         and _secret_values(action.secrets) == _secret_values(version.secrets)
+        and deployed_dependencies(action.dependencies) == version.dependencies
     )
 
 
 def _secret_values(secrets: list[Secret]) -> dict[str, str]:
     return {s.name: s.value for s in secrets}
+
+
+def deployed_dependencies(dependencies: list[Dependency]) -> list[Dependency]:
+    """What a deploy copies into the version: each package's name and version (Auth0's versions
+    show no `registry_url`)."""
+    return [{k: v for k, v in d.items() if k in ("name", "version")} for d in dependencies]
 
 
 class Problem(Protocol):

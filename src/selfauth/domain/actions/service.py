@@ -9,10 +9,12 @@ from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.actions.model import (
+    AUTH0_TRIGGER_IDS,
     DEFAULT_RUNTIME,
     MAX_SECRET_NAME,
     MAX_SECRET_VALUE,
     RUNTIMES,
+    TRIGGER_VERSIONS,
     TRIGGERS,
     Action,
     ActionState,
@@ -25,16 +27,14 @@ from selfauth.domain.actions.model import (
     Secret,
     Trigger,
     check_script,
+    deployed_dependencies,
     invalid,
 )
 from selfauth.domain.clock import Clock
 from selfauth.errors import InvalidBody, NotFound
 
 MAX_ACTION_NAME = 255
-NO_NPM = (
-    "npm modules are not available in selfauth's sandbox: actions run without `require`, "
-    "so `dependencies` must be empty"
-)
+NO_MODULES = "Action modules are not available in selfauth: an action's code must be self-contained"
 
 
 class ActionStore(Protocol):
@@ -61,22 +61,20 @@ class ActionStore(Protocol):
 
 
 def inexistent_action() -> NotFound:
-    return NotFound("The action does not exist.", error_code="inexistent_action")
+    return NotFound("That action does not exist.", error_code="inexistent_action")
 
 
 def inexistent_version() -> NotFound:
     return NotFound("The action version does not exist.", error_code="inexistent_action_version")
 
 
-def check_trigger_id(trigger_id: str) -> Trigger:
-    trigger = TRIGGERS.get(trigger_id)
-    if trigger is None:
+def check_trigger_id(trigger_id: str) -> None:
+    """One of Auth0's trigger ids; those selfauth does not run have no bindings."""
+    if trigger_id not in AUTH0_TRIGGER_IDS:
         raise InvalidBody(
-            f"Trigger {trigger_id} is not available in selfauth; the triggers are: "
-            f"{', '.join(TRIGGERS)}.",
+            f"Trigger {trigger_id} does not exist; selfauth runs: {', '.join(TRIGGERS)}.",
             error_code="invalid_uri",
         )
-    return trigger
 
 
 class ActionService:
@@ -106,6 +104,7 @@ class ActionService:
             secrets=_merge_secrets([], checked.get("secrets", []), now),
             created_at=now,
             updated_at=now,
+            dependencies=checked.get("dependencies", []),
         )
         await self._store.insert(action)
         if deploy:
@@ -118,7 +117,7 @@ class ActionService:
 
         def change(current: Action, bound_to: frozenset[str]) -> Action:
             changes: dict[str, Any] = {"updated_at": now}
-            for name in ("name", "code", "runtime", "supported_triggers"):
+            for name in ("name", "code", "runtime", "supported_triggers", "dependencies"):
                 if name in checked:
                     changes[name] = checked[name]
             if "secrets" in checked:
@@ -152,6 +151,7 @@ class ActionService:
                 supported_triggers=draft.supported_triggers,
                 secrets=draft.secrets,
                 created_at=now,
+                dependencies=deployed_dependencies(draft.dependencies),
             )
             return version, draft
 
@@ -199,6 +199,7 @@ class ActionService:
                     runtime=source.runtime,
                     supported_triggers=source.supported_triggers,
                     secrets=source.secrets,
+                    dependencies=source.dependencies,
                     updated_at=now,
                 )
             return version, draft
@@ -254,10 +255,9 @@ async def _checked(fields: dict[str, Any], checker: ScriptChecker) -> dict[str, 
         raise invalid(
             f"No enum match for: {fields['runtime']} (one of {', '.join(RUNTIMES)})", "runtime"
         )
-    if fields.get("dependencies"):
-        raise invalid(NO_NPM, "dependencies")
     if fields.get("modules"):
-        raise invalid("Action modules are not available in selfauth", "modules")
+        raise invalid(NO_MODULES, "modules")
+    checked.pop("modules", None)
     for secret in fields.get("secrets", []):
         _check_secret(secret)
     if "code" in fields:
@@ -270,19 +270,23 @@ def _triggers(items: list[dict[str, Any]]) -> list[Trigger]:
         raise invalid("An action supports exactly one trigger", "supported_triggers")
     triggers: list[Trigger] = []
     for item in items:
-        known = TRIGGERS.get(item["id"])
-        if known is None:
+        trigger_id = item["id"]
+        if trigger_id not in AUTH0_TRIGGER_IDS:
+            raise invalid(f"No enum match for: {trigger_id}", "supported_triggers.id")
+        versions = TRIGGER_VERSIONS.get(trigger_id)
+        if versions is None:
             raise invalid(
-                f"No enum match for: {item['id']} (selfauth runs {', '.join(TRIGGERS)})",
+                f"Trigger {trigger_id} is not run by selfauth (it runs {', '.join(TRIGGERS)})",
                 "supported_triggers.id",
             )
-        version = item.get("version") or known.version
-        if version != known.version:
+        version = item.get("version", versions[0])
+        if version not in versions:
             raise invalid(
-                f"Trigger {known.id} is available at version {known.version} only",
+                f"Trigger {trigger_id} is available at version {' or '.join(versions)} only "
+                "in selfauth",
                 "supported_triggers.version",
             )
-        triggers.append(known)
+        triggers.append(Trigger(trigger_id, version))
     return triggers
 
 

@@ -1,6 +1,7 @@
 """Actions, versions, bindings and triggers as the Management API shows them.
 
-Secret values appear in none of these views: only names and when each was last set.
+Each view has the keys Auth0's answer has (its recorded answers, tests/compat/recordings),
+no more. Secret values appear in none of them: only names and when each was last set.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from selfauth.domain.actions.model import (
     BUILT,
     DEFAULT_RUNTIME,
     RUNTIMES,
-    TRIGGERS,
+    TRIGGER_VERSIONS,
     ActionState,
     ActionVersion,
     Binding,
@@ -30,6 +31,7 @@ def _secrets(secrets: list[Secret]) -> list[dict[str, Any]]:
 
 
 def action_base_view(state: ActionState) -> dict[str, Any]:
+    """The action as a version shows it (`action`)."""
     action = state.action
     return {
         "id": action.id,
@@ -42,37 +44,41 @@ def action_base_view(state: ActionState) -> dict[str, Any]:
 
 
 def action_view(state: ActionState) -> dict[str, Any]:
+    """The draft, with its deployed version once there is one. Code is compiled when saved, so
+    a stored draft is always `built`."""
     action = state.action
     view = action_base_view(state)
     view.update(
         {
             "code": action.code,
-            "dependencies": [],
+            "dependencies": action.dependencies,
             "runtime": action.runtime,
             "secrets": _secrets(action.secrets),
             "status": BUILT,
-            # Compiled when saved, so a stored draft is always built.
-            "built_at": iso(action.updated_at),
         }
     )
+    return _with_deployed(view, state)
+
+
+def _with_deployed(view: dict[str, Any], state: ActionState) -> dict[str, Any]:
     if state.deployed is not None:
-        view["deployed_version"] = version_view(state.deployed, state)
+        view["deployed_version"] = _version_fields(state.deployed, state)
+        view["current_version"] = _current_version(state.deployed)
     return view
 
 
-def version_view(version: ActionVersion, state: ActionState) -> dict[str, Any]:
+def _version_fields(version: ActionVersion, state: ActionState) -> dict[str, Any]:
+    """A version as an action's `deployed_version` shows it. A deploy builds at once, so
+    `built_at` is when it was made."""
     return {
         "id": version.id,
-        "action_id": version.action_id,
         "code": version.code,
-        "dependencies": [],
+        "dependencies": version.dependencies,
         "deployed": state.action.deployed_version_id == version.id,
         "runtime": version.runtime,
         "secrets": _secrets(version.secrets),
         "status": BUILT,
         "number": version.number,
-        "errors": [],
-        "action": action_base_view(state),
         "built_at": iso(version.created_at),
         "created_at": iso(version.created_at),
         "updated_at": iso(version.created_at),
@@ -80,29 +86,61 @@ def version_view(version: ActionVersion, state: ActionState) -> dict[str, Any]:
     }
 
 
+def _current_version(version: ActionVersion) -> dict[str, Any]:
+    """Auth0's summary of the version that runs (upper-case status, `build_time`)."""
+    return {
+        "id": version.id,
+        "code": version.code,
+        "runtime": version.runtime,
+        "status": BUILT.upper(),
+        "number": version.number,
+        "build_time": iso(version.created_at),
+        "created_at": iso(version.created_at),
+        "updated_at": iso(version.created_at),
+    }
+
+
+def version_view(version: ActionVersion, state: ActionState) -> dict[str, Any]:
+    """A version as read (one, or in the versions list)."""
+    return {**_version_fields(version, state), "action": action_base_view(state)}
+
+
+def deployed_view(version: ActionVersion, state: ActionState) -> dict[str, Any]:
+    """A version as a deploy or roll-back answers it: Auth0 answers before the build, so
+    without `built_at`."""
+    view = version_view(version, state)
+    del view["built_at"]
+    return view
+
+
 def binding_view(binding: Binding, state: ActionState) -> dict[str, Any]:
     return {
         "id": binding.id,
         "trigger_id": binding.trigger_id,
         "display_name": binding.display_name,
-        "action": action_view(state),
+        # Auth0 shows the bound action without its draft's content.
+        "action": _with_deployed(action_base_view(state), state),
         "created_at": iso(binding.created_at),
         "updated_at": iso(binding.updated_at),
     }
 
 
 def triggers_view() -> dict[str, Any]:
-    return {
-        "triggers": [
-            {
-                "id": trigger.id,
-                "version": trigger.version,
-                "status": "CURRENT",
-                "runtimes": list(RUNTIMES),
-                "default_runtime": DEFAULT_RUNTIME,
-                "compatible_triggers": [],
-                "binding_policy": "trigger-bound",
-            }
-            for trigger in TRIGGERS.values()
-        ]
-    }
+    """Each version of each trigger selfauth runs: the current one, and older ones whose code
+    runs on it (listed as its compatible triggers, as Auth0 does)."""
+    triggers = []
+    for trigger_id, versions in TRIGGER_VERSIONS.items():
+        current, *older = versions
+        for version in versions:
+            compatible = older if version == current else []
+            triggers.append(
+                {
+                    "id": trigger_id,
+                    "version": version,
+                    "status": "CURRENT" if version == current else "DEPRECATED",
+                    "runtimes": list(RUNTIMES),
+                    "default_runtime": DEFAULT_RUNTIME,
+                    "compatible_triggers": [{"id": trigger_id, "version": v} for v in compatible],
+                }
+            )
+    return {"triggers": triggers}

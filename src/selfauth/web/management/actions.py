@@ -7,17 +7,19 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
+from starlette.types import Message
 
-from selfauth.domain.actions.model import TRIGGERS, BindingRef
+from selfauth.domain.actions.model import AUTH0_TRIGGER_IDS, BindingRef
 from selfauth.domain.actions.service import check_trigger_id
 from selfauth.domain.actions.views import (
     action_view,
     binding_view,
+    deployed_view,
     triggers_view,
     version_view,
 )
 from selfauth.errors import InvalidQueryString
-from selfauth.web.body import read_json_object, validate
+from selfauth.web.body import read_bytes, read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging, boolean
 from selfauth.web.security import Caller, require
@@ -26,20 +28,53 @@ router = APIRouter()
 ACTIONS = "/actions/actions"
 
 
-class _TriggerRef(BaseModel):
-    # Ignores what GET adds (status, runtimes...), so a read action can be sent back as is.
-    model_config = ConfigDict(extra="ignore")
+class _CompatibleTrigger(BaseModel):
+    model_config = ConfigDict(extra="allow")
 
     id: str
-    version: str | None = None
+    version: str
+
+
+class _TriggerRef(BaseModel):
+    """Auth0's ActionTrigger. Only `id` and `version` are the action's: the rest describe the
+    trigger (what GET /actions/triggers answers) and are ignored, so a read trigger can be sent
+    back as is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    version: str = ""
+    status: str = ""
+    runtimes: list[str] = Field(default_factory=list)
+    default_runtime: str = ""
+    compatible_triggers: list[_CompatibleTrigger] = Field(default_factory=list)
+    binding_policy: Literal["trigger-bound", "entity-bound"] = "trigger-bound"
 
 
 class _SecretIn(BaseModel):
-    # `updated_at` from a GET is ignored: a secret sent back without `value` keeps its value.
+    # Auth0 accepts any further property; `updated_at` from a GET is one: a secret sent back
+    # without `value` keeps its value.
     model_config = ConfigDict(extra="ignore")
 
     name: str
     value: str | None = None
+
+
+class _Dependency(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    version: str = ""
+    registry_url: str = ""
+
+
+class _ModuleRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    module_id: str = ""
+    module_name: str = ""
+    module_version_id: str = ""
+    module_version_number: int = 0
 
 
 class UpdateAction(BaseModel):
@@ -48,10 +83,10 @@ class UpdateAction(BaseModel):
     name: str = ""
     supported_triggers: list[_TriggerRef] = Field(default_factory=list)
     code: str = ""
-    dependencies: list[dict[str, Any]] = Field(default_factory=list)
+    dependencies: list[_Dependency] = Field(default_factory=list)
     runtime: str = ""
     secrets: list[_SecretIn] = Field(default_factory=list)
-    modules: list[dict[str, Any]] = Field(default_factory=list)
+    modules: list[_ModuleRef] = Field(default_factory=list)
 
 
 class CreateAction(UpdateAction):
@@ -91,8 +126,14 @@ def _paging(request: Request) -> Paging:
     return Paging.parse(request.query_params, default=20, maximum=100)
 
 
-def _paged(key: str, items: list[Any], total: int, paging: Paging) -> dict[str, Any]:
-    return {key: items, "total": total, "page": paging.page, "per_page": paging.per_page}
+def _paged(
+    key: str, items: list[Any], total: int, paging: Paging, request: Request
+) -> dict[str, Any]:
+    """Auth0 answers `page` only when the query gives one."""
+    paged: dict[str, Any] = {key: items, "total": total, "per_page": paging.per_page}
+    if request.query_params.get("page"):
+        paged["page"] = paging.page
+    return paged
 
 
 @router.get(ACTIONS)
@@ -103,7 +144,7 @@ async def list_actions(
     query = request.query_params
     paging = _paging(request)
     trigger_id = query.get("triggerId") or None
-    if trigger_id is not None and trigger_id not in TRIGGERS:
+    if trigger_id is not None and trigger_id not in AUTH0_TRIGGER_IDS:
         raise InvalidQueryString(
             f"Query validation error: 'No enum match for: {trigger_id}' on property triggerId."
         )
@@ -114,7 +155,8 @@ async def list_actions(
             trigger_id=trigger_id, name=query.get("actionName") or None, deployed=deployed
         )
     page = states[paging.offset : paging.offset + paging.per_page]
-    return JSONResponse(_paged("actions", [action_view(s) for s in page], len(states), paging))
+    items = [action_view(s) for s in page]
+    return JSONResponse(_paged("actions", items, len(states), paging, request))
 
 
 @router.post(ACTIONS, status_code=201)
@@ -159,14 +201,14 @@ async def delete_action(
     return Response(status_code=204)
 
 
-@router.post(ACTIONS + "/{action_id}/deploy", status_code=202)
+@router.post(ACTIONS + "/{action_id}/deploy")
 async def deploy_action(
     action_id: str,
     caller: Caller = Depends(require("create:actions")),
 ) -> Response:
     service = caller.services.actions
     version = await service.deploy(action_id)
-    return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
+    return JSONResponse(deployed_view(version, await service.get(action_id)))
 
 
 @router.get(ACTIONS + "/{action_id}/versions")
@@ -181,7 +223,7 @@ async def list_versions(
         action_id, offset=paging.offset, limit=paging.per_page
     )
     items = [version_view(v, state) for v in versions]
-    return JSONResponse(_paged("versions", items, total, paging))
+    return JSONResponse(_paged("versions", items, total, paging, request))
 
 
 @router.get(ACTIONS + "/{action_id}/versions/{version_id}")
@@ -195,7 +237,7 @@ async def get_version(
     return JSONResponse(version_view(version, await service.get(action_id)))
 
 
-@router.post(ACTIONS + "/{action_id}/versions/{version_id}/deploy", status_code=202)
+@router.post(ACTIONS + "/{action_id}/versions/{version_id}/deploy")
 async def rollback(
     action_id: str,
     version_id: str,
@@ -203,10 +245,28 @@ async def rollback(
     caller: Caller = Depends(require("create:actions")),
 ) -> Response:
     found = caller.services
-    body = validate(Rollback, await read_json_object(request, found.settings.max_body_bytes))
+    body = validate(Rollback, await _rollback_body(request, found.settings.max_body_bytes))
     service = found.actions
     version = await service.rollback(action_id, version_id, body.update_draft)
-    return JSONResponse(version_view(version, await service.get(action_id)), status_code=202)
+    return JSONResponse(deployed_view(version, await service.get(action_id)))
+
+
+async def _rollback_body(request: Request, limit: int) -> dict[str, Any]:
+    """Auth0 takes a JSON `null` here as no options (go-auth0 sends one); any other body is
+    read as every other one is."""
+    raw = await read_bytes(request, limit)
+    if raw.strip() == b"null":
+        return {}
+    return await read_json_object(_replayed(request, raw), limit)
+
+
+def _replayed(request: Request, raw: bytes) -> Request:
+    """The request again, with `raw` as its body (its own stream is spent)."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 @router.get("/actions/triggers")
@@ -227,7 +287,7 @@ async def list_bindings(
     bound = await caller.services.actions.bindings(trigger_id)
     page = bound[paging.offset : paging.offset + paging.per_page]
     items = [binding_view(binding, state) for binding, state in page]
-    return JSONResponse(_paged("bindings", items, len(bound), paging))
+    return JSONResponse(_paged("bindings", items, len(bound), paging, request))
 
 
 @router.patch("/actions/triggers/{trigger_id}/bindings")
