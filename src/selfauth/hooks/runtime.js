@@ -265,10 +265,17 @@
     timers.length = kept;
   }
 
+  // No module can be loaded: an Action's `dependencies` are recorded, never installed. The
+  // error is Node's for a missing module (its `code` too), saying why.
   function require(name) {
-    throw new NativeError(
-      "require('" + toString(name) + "') is not available: selfauth runs hooks without modules"
+    const error = new NativeError(
+      "Cannot find module '" +
+        toString(name) +
+        "': selfauth's Actions runtime does not install npm dependencies, " +
+        "and Rules and Actions run without modules"
     );
+    defineProperty(error, "code", dataProperty("MODULE_NOT_FOUND", true));
+    throw error;
   }
 
   // Not a class: `super()` would call whatever a script made the class's prototype link. The
