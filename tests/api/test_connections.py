@@ -15,6 +15,15 @@ import pytest
 
 from tests.support.api import DB, PASSWORD, Api, unique_email, user_path
 from tests.support.api import assert_coded_error as error
+from tests.support.authorize import (
+    assert_redirected_error,
+    authorize,
+    code_client,
+    flow,
+    redirected,
+)
+from tests.support.server import RunningServer
+from tests.support.signin import GRANTS, App, assert_oauth_error, login, new_client
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -25,6 +34,27 @@ OAUTH2_OPTIONS = {
     "tokenURL": "https://idp.example.com/oauth/token",
     "client_id": "upstream-client",
     "client_secret": "upstream-secret",
+}
+
+# What Auth0 writes into a database connection's options (as its recorded answers show): all of
+# it on create, the first three again when a PATCH replaces the options.
+DATABASE_UPDATE_DEFAULTS = {
+    "authentication_methods": {
+        "passkey": {"enabled": False},
+        "password": {"api_behavior": "required", "enabled": True, "signup_behavior": "allow"},
+    },
+    "brute_force_protection": True,
+    "passkey_options": {
+        "challenge_ui": "both",
+        "local_enrollment_enabled": True,
+        "progressive_enrollment_enabled": True,
+    },
+}
+DATABASE_CREATE_DEFAULTS = {
+    **DATABASE_UPDATE_DEFAULTS,
+    "mfa": {"active": True, "return_enroll_settings": True},
+    "passwordPolicy": "good",
+    "strategy_version": 2,
 }
 
 
@@ -127,7 +157,9 @@ def test_create_database_connection_round_trip(api: Api) -> None:
     assert response.status_code == 201, response.text
     created = response.json()
     for key, value in body.items():
-        assert created[key] == value, key
+        if key != "options":
+            assert created[key] == value, key
+    assert created["options"] == {**DATABASE_CREATE_DEFAULTS, **body["options"]}
     assert re.fullmatch(r"con_[A-Za-z0-9]{16}", created["id"])
     assert created["realms"] == [name]
     assert created["enabled_clients"] == []
@@ -182,8 +214,9 @@ def test_oauth2_without_options_is_refused(api: Api) -> None:
     assert named(api, name) == []
 
 
-@pytest.mark.parametrize("strategy", ["google-oauth2", "samlp", "waad", "email", "AUTH0", "", 5])
-def test_other_strategies_are_refused(api: Api, strategy: Any) -> None:
+# auth0-adldap is in Auth0's list of existing strategies, not in those a create may name.
+@pytest.mark.parametrize("strategy", ["AUTH0", "", 5, "saml", "auth0-adldap", None])
+def test_strategies_outside_auth0s_enum_are_refused(api: Api, strategy: Any) -> None:
     name = unique_name()
     body = {"name": name, "strategy": strategy, "options": dict(OAUTH2_OPTIONS)}
     error(api.post(CONNECTIONS, body), 400, "invalid_body")
@@ -327,8 +360,9 @@ def test_patch_replaces_options_whole(api: Api) -> None:
         options={"passwordPolicy": "excellent", "brute_force_protection": True, "custom": "x"},
     )
     patched = patch(api, created["id"], {"options": {"brute_force_protection": False}})
-    assert patched["options"] == {"brute_force_protection": False}
-    assert get_connection(api, created["id"])["options"] == {"brute_force_protection": False}
+    expected = {**DATABASE_UPDATE_DEFAULTS, "brute_force_protection": False}
+    assert patched["options"] == expected
+    assert get_connection(api, created["id"])["options"] == expected
 
 
 def test_patch_replaces_oauth2_options_whole(api: Api) -> None:
@@ -343,16 +377,16 @@ def test_patch_replaces_oauth2_options_whole(api: Api) -> None:
     assert get_connection(api, created["id"])["options"] == OAUTH2_OPTIONS
 
 
-def test_patch_with_empty_options_clears_them(api: Api) -> None:
+def test_patch_with_empty_options_leaves_only_auth0s_update_defaults(api: Api) -> None:
     created = create_connection(api, options={"passwordPolicy": "low"})
-    assert patch(api, created["id"], {"options": {}})["options"] == {}
+    assert patch(api, created["id"], {"options": {}})["options"] == DATABASE_UPDATE_DEFAULTS
 
 
 def test_patch_without_options_keeps_them(api: Api) -> None:
     options = {"passwordPolicy": "fair", "requires_username": True}
     created = create_connection(api, options=options)
     patched = patch(api, created["id"], {"display_name": "Renamed"})
-    assert patched["options"] == options
+    assert patched["options"] == {**DATABASE_CREATE_DEFAULTS, **options}
     assert patched["display_name"] == "Renamed"
     assert patched == {**created, "display_name": "Renamed"}
 
@@ -439,10 +473,18 @@ def test_malformed_database_options_are_refused(api: Api, options: dict[str, Any
         pytest.param({"name": "renamed"}, id="name"),
         pytest.param({"strategy": "oauth2"}, id="strategy"),
         pytest.param({"id": "con_0000000000000000"}, id="id"),
-        pytest.param({"options": None}, id="options-null"),
-        pytest.param({"enabled_clients": None}, id="enabled-clients-null"),
         pytest.param({"display_name": 5}, id="display-name-int"),
+        pytest.param({"display_name": None}, id="display-name-null"),
         pytest.param({"bogus": True}, id="unknown"),
+        pytest.param({}, id="empty"),
+        pytest.param({"options": {"mfa": {"active": "yes"}}}, id="options-mfa-active-str"),
+        pytest.param({"authentication": {"active": "yes"}}, id="authentication-str"),
+        pytest.param({"authentication": {}}, id="authentication-no-active"),
+        pytest.param({"connected_accounts": {"active": True, "x": 1}}, id="accounts-unknown"),
+        pytest.param({"show_as_button": "true"}, id="show-as-button-str"),
+        pytest.param({"cross_app_access_resource_app": {"status": "on"}}, id="resource-app"),
+        pytest.param({"is_domain_connection": None}, id="domain-null"),
+        pytest.param({"realms": "staff"}, id="realms-str"),
     ],
 )
 def test_rejected_patch_changes_nothing(api: Api, body: dict[str, Any]) -> None:
@@ -462,18 +504,40 @@ def test_patch_updates_display_name_metadata_and_realms(api: Api) -> None:
 # --- delete --------------------------------------------------------------------------------
 
 
-def test_delete_removes_the_connection(api: Api) -> None:
+def delete_connection(api: Api, connection_id: str) -> None:
+    response = api.delete(f"{CONNECTIONS}/{connection_id}")
+    assert response.status_code == 202, response.text
+    deleted_at = response.json()["deleted_at"]
+    assert set(response.json()) == {"deleted_at"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", deleted_at), deleted_at
+
+
+def test_delete_answers_202_with_the_time_of_the_deletion(api: Api) -> None:
     created = create_connection(api)
-    response = api.delete(f"{CONNECTIONS}/{created['id']}")
-    assert response.status_code == 204, response.text
+    delete_connection(api, created["id"])
     error(api.get(f"{CONNECTIONS}/{created['id']}"), 404, "inexistent_connection")
     assert named(api, created["name"]) == []
-    error(api.delete(f"{CONNECTIONS}/{created['id']}"), 404, "inexistent_connection")
+
+
+def test_deleting_again_answers_204_without_a_body(api: Api) -> None:
+    """Auth0's 204: the connection no longer exists (selfauth deletes before it answers)."""
+    created = create_connection(api)
+    delete_connection(api, created["id"])
+    for _ in range(2):
+        response = api.delete(f"{CONNECTIONS}/{created['id']}")
+        assert response.status_code == 204, response.text
+        assert response.content == b""
+
+
+def test_deleting_an_id_that_never_existed_answers_204(api: Api) -> None:
+    response = api.delete(f"{CONNECTIONS}/con_{uuid.uuid4().hex[:16]}")
+    assert response.status_code == 204, response.text
+    assert response.content == b""
 
 
 def test_name_is_free_again_after_delete(api: Api) -> None:
     created = create_connection(api)
-    assert api.delete(f"{CONNECTIONS}/{created['id']}").status_code == 204
+    delete_connection(api, created["id"])
     again = create_connection(api, name=created["name"])
     assert again["id"] != created["id"]
 
@@ -487,15 +551,13 @@ def test_deleting_a_connection_deletes_its_users(api: Api) -> None:
     bystander = api.create_user()
     assert api.get(user_path(user["user_id"])).status_code == 200
 
-    assert api.delete(f"{CONNECTIONS}/{created['id']}").status_code == 204
+    delete_connection(api, created["id"])
 
     error(api.get(user_path(user["user_id"])), 404, "inexistent_user")
     assert api.get(user_path(bystander["user_id"])).status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), [("GET", None), ("PATCH", {"display_name": "x"}), ("DELETE", None)]
-)
+@pytest.mark.parametrize(("method", "body"), [("GET", None), ("PATCH", {"display_name": "x"})])
 def test_unknown_connection_is_404(api: Api, method: str, body: Any) -> None:
     path = f"{CONNECTIONS}/con_{uuid.uuid4().hex[:16]}"
     error(api.http.request(method, path, json=body), 404, "inexistent_connection")
@@ -519,8 +581,8 @@ def test_list_include_totals_object_form(api: Api) -> None:
     response = api.get(CONNECTIONS, include_totals="true", per_page=1, page=1)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"start", "limit", "length", "total", "connections"}
-    assert (body["start"], body["limit"], body["length"]) == (1, 1, 1)
+    assert set(body) == {"start", "limit", "total", "connections"}
+    assert (body["start"], body["limit"]) == (1, 1)
     assert body["total"] == len(everything)
     assert body["connections"] == everything[1:2]
 
@@ -533,6 +595,292 @@ def test_fields_selects_properties(api: Api) -> None:
         f"{CONNECTIONS}/{created['id']}", fields="options,realms", include_fields="false"
     )
     assert response.json() == {k: v for k, v in created.items() if k not in ("options", "realms")}
+
+
+# --- strategies selfauth stores without signing in with them ------------------------------
+
+INERT = {
+    "google-oauth2": {"allowed_audiences": ["example.com"], "calendar": True, "youtube": False},
+    "samlp": {
+        "signInEndpoint": "https://saml.example.com/sso",
+        "fieldsMap": {"email": "EmailAddress"},
+        "upstream_params": {"screen_name": {"alias": "login_hint"}},
+    },
+    "waad": {"client_id": "123456", "tenant_domain": "example.onmicrosoft.com"},
+    "email": {"totp": {"length": 4, "time_step": 100}, "email": {"syntax": "liquid"}},
+    "sms": {"from": "+17777777777", "messaging_service_sid": None, "twilio_sid": "abc"},
+    "oidc": {"client_id": "x", "issuer": "https://idp.example.com", "dpop_signing_alg": "ES256"},
+    "github": {},
+    "ad": {"ips": None, "strategy_version": 2},
+}
+
+
+@pytest.mark.parametrize("strategy", sorted(INERT))
+def test_every_auth0_strategy_is_stored_and_echoed_as_given(api: Api, strategy: str) -> None:
+    options = INERT[strategy]
+    created = create_connection(api, strategy, options=options)
+    assert created["strategy"] == strategy
+    assert created["options"] == options
+    assert get_connection(api, created["id"]) == created
+    assert created["id"] in {c["id"] for c in all_connections(api, strategy=strategy)}
+    replaced = {"scope": ["email"], "a_key_auth0_does_not_type": {"kept": True}}
+    patched = patch(api, created["id"], {"options": replaced})
+    assert patched["options"] == replaced
+    assert get_connection(api, created["id"]) == patched
+
+
+def test_enterprise_connections_answer_show_as_button_and_oidc_a_display_name(api: Api) -> None:
+    saml = create_connection(api, "samlp")
+    assert saml["show_as_button"] is False
+    assert "display_name" not in saml
+    oidc = create_connection(api, "oidc", options=INERT["oidc"])
+    assert oidc["show_as_button"] is False
+    assert oidc["display_name"] == oidc["name"]
+    social = create_connection(api, "github")
+    assert "show_as_button" not in social
+    assert create_connection(api, "github", show_as_button=True)["show_as_button"] is True
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"set_user_root_attributes": "always"}, id="root-attributes-enum"),
+        pytest.param({"upstream_params": {"screen_name": {"alias": "nope"}}}, id="upstream-alias"),
+        pytest.param({"upstream_params": {"x": {"value": 1}}}, id="upstream-value-int"),
+        pytest.param({"non_persistent_attrs": "email"}, id="non-persistent-str"),
+        pytest.param({"dpop_signing_alg": "HS256"}, id="dpop-alg"),
+        pytest.param({"gateway_authentication": {"method": "bearer"}}, id="gateway-incomplete"),
+        pytest.param({"id_token_session_expiry_supported": None}, id="non-null-bool"),
+    ],
+)
+def test_auth0s_typed_option_keys_are_checked_for_every_strategy(
+    api: Api, options: dict[str, Any]
+) -> None:
+    name = unique_name()
+    body = {"name": name, "strategy": "okta", "options": options}
+    error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert named(api, name) == []
+
+
+def test_users_cannot_be_created_in_a_connection_selfauth_does_not_sign_in_with(
+    api: Api,
+) -> None:
+    created = create_connection(api, "google-oauth2")
+    body = {"connection": created["name"], "email": unique_email(), "password": PASSWORD}
+    found = error(api.post("/api/v2/users", body), 400, "operation_not_supported")
+    assert "google-oauth2" in found["message"]
+
+
+def test_password_grants_refuse_a_connection_selfauth_does_not_sign_in_with(
+    server: RunningServer, api: Api
+) -> None:
+    client = new_client(api, grant_types=GRANTS)
+    created = create_connection(api, "samlp", enabled_clients=[client["client_id"]])
+    app = App(client["client_id"], client["client_secret"], created["name"], created["id"])
+    found = assert_oauth_error(login(server, app, "someone@example.com"), 400, "invalid_request")
+    assert "samlp" in found["error_description"]
+    assert "not support" in found["error_description"]
+
+
+def test_authorize_refuses_a_connection_selfauth_does_not_sign_in_with(
+    server: RunningServer, api: Api
+) -> None:
+    client = code_client(api, "spa")
+    created = create_connection(api, "google-oauth2", enabled_clients=[client.client_id])
+    with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+        f = flow(client, created["name"])
+        response = authorize(browser, f)
+    assert_redirected_error(response, f, "invalid_request")
+    description = redirected(response)["error_description"]
+    assert "google-oauth2" in description and "not support" in description
+
+
+# --- database options Auth0 refuses together ------------------------------------------------
+
+EMAIL_IDENTIFIER = {
+    "identifier": {"active": True},
+    "profile_required": True,
+    "signup": {"status": "required", "verification": {"active": False}},
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param(
+            {"attributes": {"email": EMAIL_IDENTIFIER}, "requires_username": True},
+            "Cannot set both options.attributes and options.requires_username",
+            id="requires-username",
+        ),
+        pytest.param(
+            {
+                "attributes": {"email": EMAIL_IDENTIFIER},
+                "validation": {"username": {"min": 1, "max": 5}},
+            },
+            "Cannot set both options.attributes and options.validation",
+            id="validation",
+        ),
+        pytest.param(
+            {"attributes": {"email": {**EMAIL_IDENTIFIER, "identifier": {"active": False}}}},
+            "attributes must contain one active identifier",
+            id="no-active-identifier",
+        ),
+        pytest.param(
+            {
+                "attributes": {
+                    "phone_number": {
+                        "identifier": {"active": True},
+                        "profile_required": True,
+                        "signup": {"status": "inactive"},
+                    }
+                }
+            },
+            "attribute phone_number must also be required on signup",
+            id="required-but-inactive",
+        ),
+    ],
+)
+def test_attributes_conflicts_are_refused_with_auth0s_messages(
+    api: Api, options: dict[str, Any], message: str
+) -> None:
+    name = unique_name()
+    body = {"name": name, "strategy": "auth0", "options": options}
+    found = error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert found["message"] == message
+    created = create_connection(api)
+    found = error(api.patch(f"{CONNECTIONS}/{created['id']}", {"options": options}), 400)
+    assert found["message"] == message
+    assert named(api, name) == []
+
+
+def test_attributes_are_stored_with_auth0s_email_defaults(api: Api) -> None:
+    options = {
+        "attributes": {"email": EMAIL_IDENTIFIER},
+        "precedence": ["username", "email", "phone_number"],
+    }
+    created = create_connection(api, options=options)
+    email = {**EMAIL_IDENTIFIER, "unique": True, "verification_method": "link"}
+    assert created["options"] == {
+        **DATABASE_CREATE_DEFAULTS,
+        "attributes": {"email": email},
+        "precedence": options["precedence"],
+    }
+
+
+def test_a_username_required_at_signup_makes_the_connection_require_one(api: Api) -> None:
+    username = {
+        "identifier": {"active": True},
+        "profile_required": True,
+        "signup": {"status": "required"},
+    }
+    created = create_connection(api, options={"attributes": {"username": username}})
+    body = {"connection": created["name"], "email": unique_email(), "password": PASSWORD}
+    found = error(api.post("/api/v2/users", body), 400, "invalid_body")
+    assert "username" in found["message"]
+    response = api.post("/api/v2/users", {**body, "username": f"u{uuid.uuid4().hex[:8]}"})
+    assert response.status_code == 201, response.text
+
+
+def test_password_options_are_filled_with_auth0s_defaults(api: Api) -> None:
+    options = {"password_options": {"dictionary": {"active": True, "default": "en_100k"}}}
+    created = create_connection(api, options=options)
+    assert "passwordPolicy" not in created["options"]
+    assert created["options"]["password_options"] == {
+        "complexity": {
+            "character_type_rule": "all",
+            "character_types": [],
+            "identical_characters": "allow",
+            "max_length_exceeded": "error",
+            "min_length": 15,
+            "sequential_characters": "allow",
+        },
+        "dictionary": {"active": True, "custom": [], "default": "en_100k"},
+        "history": {"active": False, "size": 3},
+        "profile_data": {
+            "active": False,
+            "blocked_fields": [
+                "name",
+                "username",
+                "nickname",
+                "email",
+                "phone_number",
+                "user_metadata.name",
+                "user_metadata.first",
+                "user_metadata.last",
+            ],
+        },
+    }
+
+
+def test_option_keys_auth0_does_not_type_are_kept(api: Api) -> None:
+    options = {"custom_password_hash": {"action_id": "x"}, "upstream_params": None}
+    created = create_connection(api, options=options)
+    assert created["options"]["custom_password_hash"] == {"action_id": "x"}
+    assert created["options"]["upstream_params"] is None
+
+
+def test_unknown_keys_inside_typed_option_objects_are_refused(api: Api) -> None:
+    body = {"name": unique_name(), "strategy": "auth0", "options": {"mfa": {"bogus": True}}}
+    found = error(api.post(CONNECTIONS, body), 400, "invalid_body")
+    assert found["message"] == (
+        "Payload validation error: 'Additional properties not allowed: options.mfa.bogus'."
+    )
+
+
+# --- top-level properties Auth0 stores ------------------------------------------------------
+
+
+def test_new_top_level_properties_have_auth0s_defaults(api: Api) -> None:
+    created = create_connection(api)
+    assert created["authentication"] == {"active": True}
+    assert created["connected_accounts"] == {"active": False}
+    assert "metadata" not in created
+    for absent in ("show_as_button", "display_name", "cross_app_access_requesting_app"):
+        assert absent not in created
+
+
+def test_new_top_level_properties_are_stored_and_echoed(api: Api) -> None:
+    given = {
+        "authentication": {"active": False},
+        "connected_accounts": {"active": True, "cross_app_access": True},
+        "show_as_button": True,
+        "cross_app_access_requesting_app": {"active": True},
+        "cross_app_access_resource_app": {"status": "enabled"},
+    }
+    created = create_connection(api, **given)
+    for key, value in given.items():
+        assert created[key] == value, key
+    assert get_connection(api, created["id"]) == created
+    changes = {"authentication": {"active": True}, "cross_app_access_resource_app": None}
+    patched = patch(api, created["id"], changes)
+    assert patched["authentication"] == {"active": True}
+    assert "cross_app_access_resource_app" not in patched
+    assert patched["connected_accounts"] == given["connected_accounts"]
+    assert get_connection(api, created["id"]) == patched
+
+
+def test_null_options_and_enabled_clients_leave_them_as_they_are(api: Api) -> None:
+    created = create_connection(api, enabled_clients=[create_client(api)])
+    patched = patch(api, created["id"], {"options": None, "enabled_clients": None})
+    assert patched == created
+
+
+def test_metadata_nulls_are_dropped_and_empty_metadata_is_not_answered(api: Api) -> None:
+    created = create_connection(api, metadata={"team": "blue", "gone": None})
+    assert created["metadata"] == {"team": "blue"}
+    assert "metadata" not in patch(api, created["id"], {"metadata": {}})
+
+
+def test_empty_realms_fall_back_to_the_name(api: Api) -> None:
+    created = create_connection(api, realms=[])
+    assert created["realms"] == [created["name"]]
+    assert patch(api, created["id"], {"realms": []})["realms"] == [created["name"]]
+
+
+def test_a_list_answers_is_domain_connection_whatever_fields_names(api: Api) -> None:
+    created = create_connection(api)
+    response = api.get(CONNECTIONS, fields="id", include_fields="true", name=created["name"])
+    assert response.json() == [{"id": created["id"], "is_domain_connection": False}]
 
 
 # --- authentication and scopes -------------------------------------------------------------

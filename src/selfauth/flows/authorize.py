@@ -13,7 +13,7 @@ from selfauth.domain import ids
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
-from selfauth.domain.connections.model import Connection
+from selfauth.domain.connections.model import Connection, not_for_sign_in
 from selfauth.domain.logins import AuthorizationCode, LoginSession
 from selfauth.domain.users.model import User
 from selfauth.flows.login_hooks import LoginHooks
@@ -158,8 +158,10 @@ async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
     name = request.params.get("connection") or auth.default_connection
     connection = await auth.connections.get_by_name(name)
     client = request.checked_client()
-    if connection is None or not connection.is_database:
+    if connection is None:
         raise AuthorizeError("invalid_request", f"Unknown database connection: {name}")
+    if not connection.signs_in:
+        raise AuthorizeError("invalid_request", not_for_sign_in(connection))
     if client.client_id not in connection.enabled_clients:
         raise AuthorizeError(
             "unauthorized_client", f"The connection {name} is not enabled for this client."

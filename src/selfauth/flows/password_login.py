@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
-from selfauth.domain.connections.model import Connection
+from selfauth.domain.connections.model import Connection, not_for_sign_in
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
@@ -100,8 +100,10 @@ class PasswordLogin:
 
     async def _connection(self, client: Client, name: str) -> Connection:
         connection = await self.connections.get_by_name(name)
-        if connection is None or not connection.is_database:
+        if connection is None:
             raise InvalidRequest(f"Unknown database connection: {name}")
+        if not connection.signs_in:
+            raise InvalidRequest(not_for_sign_in(connection))
         if client.client_id not in connection.enabled_clients:
             raise UnauthorizedClient(f"The connection {name} is not enabled for this client.")
         return connection

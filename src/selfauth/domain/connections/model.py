@@ -8,11 +8,88 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from selfauth.domain.connections.password_policy import LEVELS
+from selfauth.domain.connections.password_policy import LEVELS, MAX_PASSWORD_BYTES
 from selfauth.errors import InvalidBody
 
 DATABASE_STRATEGY = "auth0"
-STRATEGIES = (DATABASE_STRATEGY, "oauth2")
+OAUTH2_STRATEGY = "oauth2"
+# Auth0's whole strategy enum (NA-req `ConnectionIdentityProviderEnum`). selfauth signs in with
+# database connections only; it validates `oauth2` options for the sign-in a later issue brings,
+# and stores every other strategy's connection as given, without using it (`signs_in`).
+STRATEGIES = (
+    "ad",
+    "adfs",
+    "amazon",
+    "apple",
+    "dropbox",
+    "bitbucket",
+    "auth0-oidc",
+    DATABASE_STRATEGY,
+    "baidu",
+    "bitly",
+    "box",
+    "custom",
+    "daccount",
+    "dwolla",
+    "email",
+    "evernote-sandbox",
+    "evernote",
+    "exact",
+    "facebook",
+    "fitbit",
+    "github",
+    "google-apps",
+    "google-oauth2",
+    "instagram",
+    "ip",
+    "line",
+    "linkedin",
+    "oauth1",
+    OAUTH2_STRATEGY,
+    "office365",
+    "oidc",
+    "okta",
+    "paypal",
+    "paypal-sandbox",
+    "pingfederate",
+    "planningcenter",
+    "salesforce-community",
+    "salesforce-sandbox",
+    "salesforce",
+    "samlp",
+    "sharepoint",
+    "shopify",
+    "shop",
+    "sms",
+    "soundcloud",
+    "thirtysevensignals",
+    "twitter",
+    "untappd",
+    "vkontakte",
+    "waad",
+    "weibo",
+    "windowslive",
+    "wordpress",
+    "yahoo",
+    "yandex",
+)
+# Enterprise strategies: Auth0 answers `show_as_button` (false unless set) for these only.
+ENTERPRISE_STRATEGIES = frozenset(
+    {
+        "ad",
+        "adfs",
+        "auth0-adldap",
+        "google-apps",
+        "ip",
+        "office365",
+        "oidc",
+        "okta",
+        "pingfederate",
+        "samlp",
+        "sharepoint",
+        "waad",
+    }
+)
 ROOT_ATTRIBUTE_POLICIES = ("on_each_login", "on_first_login", "never_on_login")
 DEFAULT_DATABASE_CONNECTION = "Username-Password-Authentication"
 _NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,127}$")
@@ -30,11 +107,17 @@ class Connection:
     metadata: dict[str, str] = field(default_factory=dict)
     is_domain_connection: bool = False
     enabled_clients: list[str] = field(default_factory=list)
+    # show_as_button, authentication, connected_accounts, cross_app_access_*: stored and echoed.
     extra_properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_database(self) -> bool:
         return self.strategy == DATABASE_STRATEGY
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether selfauth can sign users in with this connection (database ones only, yet)."""
+        return self.is_database
 
     @property
     def root_attributes_editable(self) -> bool:
@@ -46,7 +129,26 @@ class Connection:
 
     @property
     def requires_username(self) -> bool:
-        return bool(self.options.get("requires_username"))
+        """`requires_username`, or (flexible identifiers) a username required at sign-up."""
+        if self.options.get("requires_username"):
+            return True
+        status = _nested(self.options, "attributes", "username", "signup", "status")
+        return bool(status == "required")
+
+
+def not_for_sign_in(connection: Connection) -> str:
+    """What a sign-in naming a connection selfauth cannot sign in with is told."""
+    return (
+        f"The connection {connection.name} uses the {connection.strategy} strategy, which "
+        "selfauth does not support for sign-in yet (only database connections sign in)."
+    )
+
+
+def _nested(value: Any, *keys: str) -> Any:
+    """`value[k1][k2]...`, or None where a level is missing or not an object."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _bad(message: str, prop: str) -> InvalidBody:
@@ -70,13 +172,17 @@ def check_strategy(strategy: str) -> str:
 
 
 def check_options(strategy: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Validate the options a strategy understands; unknown keys are kept as Auth0 does."""
+    """The rules across keys of the strategies selfauth reads; unknown keys are kept as on Auth0.
+
+    The types of Auth0's documented keys are checked before (`options_schema`); options of
+    strategies selfauth does not use are stored as given.
+    """
     policy = options.get("set_user_root_attributes")
     if policy is not None and policy not in ROOT_ATTRIBUTE_POLICIES:
         raise _bad(f"No enum match for: {policy}", "options.set_user_root_attributes")
     if strategy == DATABASE_STRATEGY:
         _check_database_options(options)
-    else:
+    elif strategy == OAUTH2_STRATEGY:
         _check_oauth2_options(options)
     return options
 
@@ -102,11 +208,15 @@ def _check_database_options(options: dict[str, Any]) -> None:
             raise _bad(
                 "Expected an object with integer min_length", "options.password_complexity_options"
             )
-        if min_length is not None and not 1 <= min_length <= 72:
+        # Auth0 allows up to 128; selfauth refuses passwords over 72 bytes (bcrypt reads no
+        # further), so a longer minimum would refuse every password.
+        if min_length is not None and not 1 <= min_length <= MAX_PASSWORD_BYTES:
             raise _bad("min_length must be between 1 and 72", "options.password_complexity_options")
     validation = options.get("validation")
     if validation is not None:
         _check_username_bounds(validation)
+    if "attributes" in options:
+        _check_attributes(options)
 
 
 def _check_username_bounds(validation: Any) -> None:
@@ -120,6 +230,20 @@ def _check_username_bounds(validation: Any) -> None:
         1 <= low <= high <= 128
     ):
         raise _bad("username min and max must satisfy 1 <= min <= max <= 128", "options.validation")
+
+
+def _check_attributes(options: dict[str, Any]) -> None:
+    """Flexible identifiers (`attributes`) replace `requires_username` and `validation`."""
+    for legacy in ("requires_username", "validation"):
+        if legacy in options:
+            raise InvalidBody(f"Cannot set both options.attributes and options.{legacy}")
+    names = ("email", "phone_number", "username")
+    if not any(_nested(options, "attributes", n, "identifier", "active") for n in names):
+        raise InvalidBody("attributes must contain one active identifier")
+    for name in names:
+        required = _nested(options, "attributes", name, "profile_required")
+        if required and _nested(options, "attributes", name, "signup", "status") == "inactive":
+            raise InvalidBody(f"attribute {name} must also be required on signup")
 
 
 def _check_oauth2_options(options: dict[str, Any]) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.clock import Clock
+from selfauth.domain.connections.defaults import with_database_defaults
 from selfauth.domain.connections.model import (
+    ENTERPRISE_STRATEGIES,
     Connection,
     check_name,
     check_options,
@@ -15,6 +18,17 @@ from selfauth.domain.connections.model import (
 )
 from selfauth.domain.users import metadata
 from selfauth.errors import NotFound
+
+# Top-level properties Auth0 stores that selfauth keeps in `extra_properties` and echoes.
+EXTRA_PROPERTIES = (
+    "show_as_button",
+    "authentication",
+    "connected_accounts",
+    "cross_app_access_requesting_app",
+    "cross_app_access_resource_app",
+)
+# Auth0 names the connection in `display_name` when these are created without one.
+_NAMED_BY_DEFAULT = frozenset({"oidc", "okta", "waad"})
 
 
 class ConnectionStore(Protocol):
@@ -49,37 +63,81 @@ class ConnectionService:
     async def create(self, fields: dict[str, Any]) -> Connection:
         name = check_name(fields.pop("name"))
         strategy = check_strategy(fields.pop("strategy"))
-        fields["options"] = check_options(strategy, fields.get("options") or {})
-        fields.setdefault("realms", [name])
-        metadata.check_client_metadata(fields.get("metadata") or {}, "metadata")
+        options = check_options(strategy, fields.get("options") or {})
+        if strategy == "auth0":
+            options = with_database_defaults(options, creating=True)
+        fields["options"] = options
+        if not fields.get("realms"):
+            fields["realms"] = [name]
+        if "metadata" in fields:
+            fields["metadata"] = _checked_metadata(fields["metadata"])
+        if strategy in _NAMED_BY_DEFAULT:
+            fields.setdefault("display_name", name)
+        extra = {key: fields.pop(key) for key in EXTRA_PROPERTIES if key in fields}
         connection = Connection(
             id=ids.connection_id(),
             name=name,
             strategy=strategy,
             created_at=self._clock(),
+            extra_properties=extra,
             **fields,
         )
         await self._store.save(connection, create=True)
         return connection
 
     async def update(self, connection_id: str, fields: dict[str, Any]) -> Connection:
-        """Every given field replaces the stored one; `options` is replaced whole, as on Auth0."""
+        """Every given field replaces the stored one; `options` is replaced whole, as on Auth0.
+
+        `null` leaves `options` and `enabled_clients` as they are, and removes
+        `cross_app_access_resource_app`.
+        """
         current = await self.get(connection_id)
+        for key in ("options", "enabled_clients"):
+            if key in fields and fields[key] is None:
+                del fields[key]
         if "options" in fields:
-            fields["options"] = check_options(current.strategy, fields["options"] or {})
+            options = check_options(current.strategy, fields["options"])
+            if current.is_database:
+                options = with_database_defaults(options, creating=False)
+            fields["options"] = options
+        if "realms" in fields and not fields["realms"]:
+            fields["realms"] = [current.name]
         if "metadata" in fields:
-            metadata.check_client_metadata(fields["metadata"] or {}, "metadata")
-        updated = dataclasses.replace(current, **fields)
+            fields["metadata"] = _checked_metadata(fields["metadata"])
+        extra = dict(current.extra_properties)
+        for key in EXTRA_PROPERTIES:
+            if key in fields:
+                value = fields.pop(key)
+                if value is None:
+                    extra.pop(key, None)
+                else:
+                    extra[key] = value
+        updated = dataclasses.replace(current, extra_properties=extra, **fields)
         await self._store.save(updated, create=False)
         return updated
 
-    async def delete(self, connection_id: str) -> None:
-        """Deleting a connection deletes its users with it."""
+    async def delete(self, connection_id: str) -> datetime | None:
+        """When the connection was deleted, or None when there was none to delete.
+
+        Deleting a connection deletes its users with it, before the answer: Auth0 may still be
+        deleting when it answers (202), selfauth never is, so a repeated delete finds nothing
+        (Auth0's 204 once its deletion is done).
+        """
         if not await self._store.delete(connection_id):
-            raise inexistent_connection()
+            return None
+        return self._clock()
+
+
+def _checked_metadata(given: dict[str, str | None]) -> dict[str, str]:
+    """Auth0's connection metadata allows `null` values: they name no value, so none is kept."""
+    kept = {key: value for key, value in given.items() if value is not None}
+    metadata.check_client_metadata(kept, "metadata")
+    return kept
 
 
 def connection_view(connection: Connection) -> dict[str, Any]:
+    """The connection as Auth0 answers it, with Auth0's defaults for what was never set."""
+    extra = connection.extra_properties
     view: dict[str, Any] = {
         "id": connection.id,
         "name": connection.name,
@@ -88,8 +146,16 @@ def connection_view(connection: Connection) -> dict[str, Any]:
         "enabled_clients": connection.enabled_clients,
         "realms": connection.realms,
         "is_domain_connection": connection.is_domain_connection,
-        "metadata": connection.metadata,
+        "authentication": extra.get("authentication", {"active": True}),
+        "connected_accounts": extra.get("connected_accounts", {"active": False}),
     }
     if connection.display_name is not None:
         view["display_name"] = connection.display_name
+    if connection.metadata:
+        view["metadata"] = connection.metadata
+    if "show_as_button" in extra or connection.strategy in ENTERPRISE_STRATEGIES:
+        view["show_as_button"] = extra.get("show_as_button", False)
+    for key in ("cross_app_access_requesting_app", "cross_app_access_resource_app"):
+        if key in extra:
+            view[key] = extra[key]
     return view

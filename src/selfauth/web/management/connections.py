@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from selfauth.domain.clock import iso
+from selfauth.domain.connections.model import DATABASE_STRATEGY, STRATEGIES
+from selfauth.domain.connections.options_schema import (
+    ConnectionOptions,
+    DatabaseOptionsBody,
+    optional,
+)
 from selfauth.domain.connections.service import connection_view
+from selfauth.errors import InvalidBody
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
@@ -16,21 +24,64 @@ from selfauth.web.security import Caller, require
 
 router = APIRouter()
 
+Strategy = Literal[STRATEGIES]  # type: ignore[valid-type]
+# Auth0 answers it in a list whatever `fields` names.
+LISTED_ALWAYS = ("is_domain_connection",)
 
-class _ConnectionFields(BaseModel):
+
+class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(default=None, max_length=128)
-    options: dict[str, Any] = Field(default_factory=dict)
-    enabled_clients: list[str] = Field(default_factory=list)
-    realms: list[str] = Field(default_factory=list)
-    metadata: dict[str, str] = Field(default_factory=dict)
-    is_domain_connection: bool = False
+
+class AuthenticationPurpose(_Closed):
+    active: bool
+
+
+class ConnectedAccountsPurpose(_Closed):
+    active: bool
+    cross_app_access: bool = optional()
+
+
+class RequestingApp(_Closed):
+    active: bool
+
+
+class ResourceApp(_Closed):
+    status: Literal["enabled", "disabled"]
+
+
+class _ConnectionFields(_Closed):
+    """NA-req `CreateConnectionRequestContent` / `UpdateConnectionRequestContent`."""
+
+    display_name: str = optional(max_length=128)
+    is_domain_connection: bool = optional()
+    show_as_button: bool = optional()
+    realms: list[str] = optional()
+    metadata: dict[str, str | None] = optional()
+    authentication: AuthenticationPurpose = optional()
+    connected_accounts: ConnectedAccountsPurpose = optional()
+    cross_app_access_requesting_app: RequestingApp = optional()
 
 
 class CreateConnection(_ConnectionFields):
-    name: str
-    strategy: str
+    name: str = Field(max_length=128)
+    strategy: Strategy
+    options: ConnectionOptions = optional()
+    enabled_clients: list[str] = optional()
+    cross_app_access_resource_app: ResourceApp = optional()
+
+
+class UpdateConnection(_ConnectionFields):
+    options: ConnectionOptions | None = optional()
+    enabled_clients: list[str] | None = optional()
+    cross_app_access_resource_app: ResourceApp | None = optional()
+
+
+def _fields(body: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True)
+    if data.get("options") is not None:
+        fields["options"] = data["options"]  # as sent: Auth0 keeps option keys it does not know
+    return fields
 
 
 @router.post("/connections", status_code=201)
@@ -41,7 +92,9 @@ async def create_connection(
     found = caller.services
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(CreateConnection, data)
-    connection = await found.connections.create(body.model_dump(exclude_unset=True))
+    if body.strategy == DATABASE_STRATEGY:
+        validate(DatabaseOptionsBody, {"options": data.get("options") or {}})
+    connection = await found.connections.create(_fields(body, data))
     return JSONResponse(connection_view(connection), status_code=201)
 
 
@@ -61,7 +114,7 @@ async def list_connections(
     if query.get("name"):
         connections = [c for c in connections if c.name == query.get("name")]
     page = connections[paging.offset : paging.offset + paging.per_page]
-    items = [selection.apply(connection_view(c)) for c in page]
+    items = [selection.apply(connection_view(c), LISTED_ALWAYS) for c in page]
     return JSONResponse(paging.wrap("connections", items, len(connections)))
 
 
@@ -85,18 +138,26 @@ async def update_connection(
     caller: Caller = Depends(require("update:connections")),
 ) -> Response:
     found = caller.services
-    body = validate(
-        _ConnectionFields, await read_json_object(request, found.settings.max_body_bytes)
-    )
-    connection = await found.connections.update(connection_id, body.model_dump(exclude_unset=True))
+    data = await read_json_object(request, found.settings.max_body_bytes)
+    body = validate(UpdateConnection, data)
+    if not data:
+        raise InvalidBody("Payload validation error: 'Too few properties defined (0), minimum 1'.")
+    if data.get("options") is not None:
+        current = await found.connections.get(connection_id)
+        if current.is_database:
+            validate(DatabaseOptionsBody, {"options": data["options"]})
+    connection = await found.connections.update(connection_id, _fields(body, data))
     return JSONResponse(connection_view(connection))
 
 
-@router.delete("/connections/{connection_id}", status_code=204)
+@router.delete("/connections/{connection_id}")
 async def delete_connection(
     connection_id: str,
     caller: Caller = Depends(require("delete:connections")),
 ) -> Response:
+    """202 with the time of the deletion; 204 when there is no such connection (any more)."""
     found = caller.services
-    await found.connections.delete(connection_id)
-    return Response(status_code=204)
+    deleted_at = await found.connections.delete(connection_id)
+    if deleted_at is None:
+        return Response(status_code=204)
+    return JSONResponse({"deleted_at": iso(deleted_at)}, status_code=202)
