@@ -812,6 +812,17 @@ def test_password_options_are_filled_with_auth0s_defaults(api: Api) -> None:
     }
 
 
+def test_password_options_replace_the_legacy_policy_for_new_users(api: Api) -> None:
+    complexity = {"min_length": 12, "character_types": ["number"]}
+    options = {"passwordPolicy": "none", "password_options": {"complexity": complexity}}
+    created = create_connection(api, options=options)
+    body = {"connection": created["name"], "email": unique_email()}
+    error(api.post("/api/v2/users", {**body, "password": "abcdefghijk1"[:11]}), 400)
+    error(api.post("/api/v2/users", {**body, "password": "abcdefghijkl"}), 400)
+    response = api.post("/api/v2/users", {**body, "password": "abcdefghijk1"})
+    assert response.status_code == 201, response.text
+
+
 def test_option_keys_auth0_does_not_type_are_kept(api: Api) -> None:
     options = {"custom_password_hash": {"action_id": "x"}, "upstream_params": None}
     created = create_connection(api, options=options)
