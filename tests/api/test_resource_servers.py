@@ -346,6 +346,17 @@ def test_create_takes_every_auth0_property_and_answers_it(api: Api) -> None:
     assert get_server(api, server["id"]) == server
 
 
+@pytest.mark.both_databases  # the options live in a JSON column: JSONB on PostgreSQL
+def test_every_property_round_trips_and_filters_on_each_database(api: Api) -> None:
+    body = {**STORED, "token_encryption": ENCRYPTION, "token_dialect": "rfc9068_profile"}
+    created = create_server(api, signing_alg="HS256", token_lifetime_for_web=60, **body)
+    patched = api.patch(path_of(created["id"]), {"consent_policy": None}).json()
+    assert patched == {**created, "consent_policy": None}
+    assert get_server(api, created["identifier"]) == patched
+    listed = api.get(SERVERS, identifiers=created["identifier"]).json()
+    assert listed == [patched]
+
+
 def test_patch_takes_every_auth0_property_and_keeps_the_others(api: Api) -> None:
     created = create_server(api, scopes=SCOPES, token_lifetime=3600)
     changes = {**STORED, "token_dialect": "access_token_authz", "token_encryption": ENCRYPTION}
@@ -819,10 +830,14 @@ def test_rfc9068_profile_tokens(api: Api, app: App, dialect: str) -> None:
     assert claims["scope"] == "read:items"
     assert isinstance(claims["jti"], str) and claims["jti"] != decode(second)[1]["jti"]
     assert "permissions" not in claims
-    user_header, user_claims = decode(user_token(api, app, created["identifier"]))
+    user_access = user_token(api, app, created["identifier"])
+    user_header, user_claims = decode(user_access)
     assert user_header["typ"] == "at+jwt"
     assert user_claims["client_id"] == app.client_id and "azp" not in user_claims
     assert user_claims["aud"] == [created["identifier"], f"{api.server.issuer}userinfo"]
+    # /userinfo takes the RFC 9068 token as it takes Auth0's.
+    userinfo = api.http.get("/userinfo", headers={"authorization": f"Bearer {user_access}"})
+    assert userinfo.status_code == 200, userinfo.text
 
 
 def test_patched_dialect_applies_to_the_next_token(api: Api) -> None:
