@@ -170,6 +170,15 @@ def test_create_defaults(api: Api) -> None:
         assert key not in server, key
 
 
+@pytest.mark.both_databases  # names have a column of 200 characters, identifiers of 600
+def test_a_long_identifier_names_an_api_created_without_a_name(api: Api) -> None:
+    ident = f"urn:{uuid.uuid4().hex}:{'x' * 560}"
+    response = api.post(SERVERS, {"identifier": ident})
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == ident[:200]
+    assert get_server(api, ident)["identifier"] == ident
+
+
 def test_get_by_id_and_by_identifier(api: Api) -> None:
     created = create_server(api, scopes=SCOPES)
     assert get_server(api, created["id"]) == created

@@ -18,6 +18,7 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 MAX_IDENTIFIERS = 10  # `identifiers=` filters of one list request
+MAX_NAME = 200
 
 
 # Bodies as Auth0's Management API schema spells them (CreateResourceServerRequestContent,
@@ -76,7 +77,7 @@ class AuthorizationPolicy(_Strict):
 
 
 class UpdateServer(_Strict):
-    name: str = Field(default="", min_length=1, max_length=200, pattern=r"^[^<>]+$")
+    name: str = Field(default="", min_length=1, max_length=MAX_NAME, pattern=r"^[^<>]+$")
     scopes: list[Scope] = Field(default_factory=list)
     signing_alg: Literal["HS256", "RS256", "RS512", "PS256"] = "RS256"
     signing_secret: str = Field(default="", min_length=16)
@@ -116,7 +117,7 @@ async def create_server(
     found = caller.services
     body = validate(CreateServer, await read_json_object(request, found.settings.max_body_bytes))
     fields = _given(body)
-    fields.setdefault("name", body.identifier)
+    fields.setdefault("name", body.identifier[:MAX_NAME])  # identifiers may be longer
     server = await found.resource_servers.create(fields)
     return JSONResponse(resource_server_view(server), status_code=201)
 
