@@ -2,7 +2,8 @@
 
 Auth0 blocks a user from one IP address after 10 consecutive failed logins; the block holds
 (even for the right password) until an administrator lifts it. A confidential client may name
-the end user's address in `auth0-forwarded-for`; a public client may not.
+the end user's address in `auth0-forwarded-for` when it is trusted to
+(`is_token_endpoint_ip_header_trusted`); a public client may not.
 
 The counters live in the database; tests/storage/test_login_failures.py tests them on every
 database, so this module runs on SQLite, all but the parallel burst, which runs on both.
@@ -39,7 +40,11 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    return new_app(api)
+    """A confidential app trusted to name the end user's address in auth0-forwarded-for."""
+    created = new_app(api)
+    trusted = {"is_token_endpoint_ip_header_trusted": True}
+    assert api.patch(f"/api/v2/clients/{created.client_id}", trusted).status_code == 200
+    return created
 
 
 @pytest.fixture(scope="module")

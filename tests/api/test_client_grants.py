@@ -317,12 +317,20 @@ def test_delete_removes_the_grant(api: Api, client_and_api: Pair) -> None:
     assert again["id"] != grant["id"]
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), [("GET", None), ("PATCH", {"scope": []}), ("DELETE", None)]
-)
+@pytest.mark.parametrize(("method", "body"), [("GET", None), ("PATCH", {"scope": []})])
 def test_unknown_grant_is_404(api: Api, method: str, body: Any) -> None:
     path = f"{GRANTS}/cgr_{uuid.uuid4().hex[:16]}"
     error(api.http.request(method, path, json=body), 404, "inexistent_client_grant")
+
+
+def test_deleting_a_missing_grant_is_204_as_on_auth0(api: Api, client_and_api: Pair) -> None:
+    client, server = client_and_api
+    grant = create_grant(api, client["client_id"], server["identifier"], ["read:items"])
+    for _ in range(2):
+        response = api.delete(f"{GRANTS}/{grant['id']}")
+        assert (response.status_code, response.content) == (204, b"")
+    never = api.delete(f"{GRANTS}/cgr_{uuid.uuid4().hex[:16]}")
+    assert (never.status_code, never.content) == (204, b"")
 
 
 def test_deleting_the_client_deletes_its_grants(api: Api, client_and_api: Pair) -> None:

@@ -346,10 +346,11 @@ def test_created_client_carries_a_secret_and_is_listed_and_fetchable(
     assert isinstance(clients.all(), list)
     assert created["client_id"] in [client["client_id"] for client in every_client(clients)]
 
+    # Auth0 names the tenant whatever fields are asked for.
     narrowed = clients.get(created["client_id"], fields=["client_id", "name"])
-    assert narrowed == {"client_id": created["client_id"], "name": name}
+    assert narrowed == {"client_id": created["client_id"], "name": name, "tenant": "selfauth"}
     for client in clients.all(fields=["client_id", "name"]):
-        assert set(client) <= {"client_id", "name"}
+        assert set(client) <= {"client_id", "name", "tenant"}
         assert "client_id" in client
 
 

@@ -26,8 +26,12 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
-    """A regular web app with the password grants, on its own connection and the default one."""
-    return new_app(api, on_default_connection=True)
+    """A regular web app with the password grants, on its own connection and the default one,
+    trusted to name the end user's address in auth0-forwarded-for."""
+    created = new_app(api, on_default_connection=True)
+    trusted = {"is_token_endpoint_ip_header_trusted": True}
+    assert api.patch(f"/api/v2/clients/{created.client_id}", trusted).status_code == 200
+    return created
 
 
 @pytest.fixture

@@ -50,12 +50,14 @@ class ClientCredentialsGrant:
         if server is None:
             raise AccessDenied(f"Service not found: {audience}")
         grant = await self.grants.find(client.client_id, audience)
-        if grant is None:
+        # A grant for users (subject_type user) does not let the client act as itself.
+        if grant is None or grant.subject_type != "client":
             raise AccessDenied(
                 f'Client is not authorized to access "{audience}". You need to create a '
                 '"client-grant" associated to this API.'
             )
-        scopes = _granted_scopes(grant.scope, params.get("scope"))
+        granted = [s["value"] for s in server.scopes] if grant.allows_all_scopes else grant.scope
+        scopes = _granted_scopes(granted, params.get("scope"))
         now = int(self.clock().timestamp())
         claims = {
             "iss": self.issuer,

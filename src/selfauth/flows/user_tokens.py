@@ -23,9 +23,9 @@ from selfauth.oauth.scope import requested_scopes
 from selfauth.oidc.claims import OIDC_SCOPES, profile_claims
 from selfauth.oidc.custom_claims import allowed_claims
 
-ID_TOKEN_LIFETIME = 36_000  # Auth0's default for applications
 USERINFO_TOKEN_LIFETIME = 86_400
-REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+# The expiry of a refresh-token family without an absolute lifetime: the column needs one.
+NEVER = timedelta(days=36_525)
 
 
 class RefreshTokenStore(Protocol):
@@ -113,7 +113,12 @@ class UserTokens:
         scope = " ".join(spec.scopes if changed is None else changed)
         refresh = None
         family_scopes = frozenset(spec.refresh_scopes or spec.scopes)
-        if "offline_access" in family_scopes and (server is None or server.allow_offline_access):
+        offline = "offline_access" in family_scopes and (
+            server is None or server.allow_offline_access
+        )
+        # A client with non-rotating refresh tokens keeps using the one it has: an exchange
+        # answers no new one (as Auth0's does).
+        if offline and (spec.replaces is None or client.refresh_policy.rotating):
             refresh = await self._refresh_token(client, user, spec)
         access_claims = {
             "iss": self.issuer,
@@ -146,7 +151,7 @@ class UserTokens:
                 "sub": user.user_id,
                 "aud": client.client_id,
                 "iat": now,
-                "exp": now + ID_TOKEN_LIFETIME,
+                "exp": now + client.id_token_lifetime,
                 "auth_time": spec.auth_time,
                 **profile_claims(user, scopes),
             }
@@ -156,7 +161,7 @@ class UserTokens:
                 id_claims.update(
                     allowed_claims(additions.id_claims, id_claims, namespaced_only=False)
                 )
-            response["id_token"] = await self.signer.sign_async(id_claims)
+            response["id_token"] = await self.signer.sign_async(id_claims, alg=client.id_token_alg)
         if refresh is not None:
             response["refresh_token"] = refresh
         return response
@@ -166,6 +171,7 @@ class UserTokens:
         value = f"v1.{secrets.token_urlsafe(48)}"
         created = self.clock()
         old = spec.replaces
+        lifetime = client.refresh_policy.lifetime
         token = RefreshToken(
             id=ids.object_id(),
             token_hash=self.secrets.digest(value),
@@ -176,7 +182,7 @@ class UserTokens:
             scope=list(spec.refresh_scopes or spec.scopes),
             auth_time=spec.auth_time,
             created_at=created,
-            expires_at=(old.expires_at if old else created + REFRESH_TOKEN_LIFETIME),
+            expires_at=(old.expires_at if old else created + (lifetime or NEVER)),
         )
         if old is None:
             await self.refresh_tokens.add(token)

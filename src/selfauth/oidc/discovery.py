@@ -68,7 +68,9 @@ def openid_configuration(issuer: str, *, allow_plain_pkce: bool = False) -> dict
         "code_challenge_methods_supported": ["S256", "plain"] if allow_plain_pkce else ["S256"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        # RS256 unless a client's jwt_configuration.alg asks for PS256 (or RS512, which
+        # Auth0 does not list either).
+        "id_token_signing_alg_values_supported": ["RS256", "PS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": CLAIMS_SUPPORTED,
         "request_uri_parameter_supported": False,

@@ -6,18 +6,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-APP_TYPES = ("native", "spa", "regular_web", "non_interactive")
-AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
-GRANT_TYPES = (
-    "authorization_code",
-    "implicit",
-    "refresh_token",
-    "client_credentials",
-    "password",
-    "http://auth0.com/oauth/grant-type/password-realm",
+from selfauth.domain.clients.token_settings import (
+    DEFAULT_REFRESH_TOKEN,
+    ID_TOKEN_ALG,
+    ID_TOKEN_LIFETIME,
+    RefreshPolicy,
+    refresh_policy,
 )
+
 DEFAULT_GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "client_credentials"]
 URL_LISTS = ("callbacks", "allowed_origins", "web_origins", "allowed_logout_urls")
+# The application types whose token endpoint authentication follows from the type.
+STANDARD_APP_TYPES = ("native", "spa", "regular_web", "non_interactive")
+DEFAULT_AUTH_METHOD = "client_secret_post"
+
+# The properties with a column of their own (selfauth acts on each); every other Auth0 property
+# lives in `extra_properties`, as the caller sent it.
+COLUMNS = frozenset(
+    {
+        "name",
+        "description",
+        "app_type",
+        "is_first_party",
+        *URL_LISTS,
+        "grant_types",
+        "token_endpoint_auth_method",
+        "client_metadata",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -35,9 +51,44 @@ class Client:
     web_origins: list[str] = field(default_factory=list)
     allowed_logout_urls: list[str] = field(default_factory=list)
     grant_types: list[str] = field(default_factory=lambda: list(DEFAULT_GRANT_TYPES))
-    token_endpoint_auth_method: str = "client_secret_post"  # noqa: S105 (a method name)
+    token_endpoint_auth_method: str = DEFAULT_AUTH_METHOD
     client_metadata: dict[str, str] = field(default_factory=dict)
     extra_properties: dict[str, Any] = field(default_factory=dict)
+
+    # Settings kept in extra_properties that the token flows act on.
+
+    @property
+    def refresh_token_configuration(self) -> dict[str, Any]:
+        stored = self.extra_properties.get("refresh_token")
+        return stored if isinstance(stored, dict) else DEFAULT_REFRESH_TOKEN
+
+    @property
+    def refresh_policy(self) -> RefreshPolicy:
+        return refresh_policy(self.refresh_token_configuration)
+
+    @property
+    def id_token_lifetime(self) -> int:
+        """Seconds an ID token for this client lives (`jwt_configuration.lifetime_in_seconds`)."""
+        value = self._jwt_configuration.get("lifetime_in_seconds")
+        return value if isinstance(value, int) else ID_TOKEN_LIFETIME
+
+    @property
+    def id_token_alg(self) -> str:
+        """How ID tokens for this client are signed (`jwt_configuration.alg`; HS256 is refused
+        when set, so only the tenant key's algorithms reach here)."""
+        value = self._jwt_configuration.get("alg")
+        return value if isinstance(value, str) else ID_TOKEN_ALG
+
+    @property
+    def trusts_forwarded_ip(self) -> bool:
+        """`is_token_endpoint_ip_header_trusted`: whether `auth0-forwarded-for` names the end
+        user's address when this client (authenticated with its secret) calls /oauth/token."""
+        return self.extra_properties.get("is_token_endpoint_ip_header_trusted") is True
+
+    @property
+    def _jwt_configuration(self) -> dict[str, Any]:
+        stored = self.extra_properties.get("jwt_configuration")
+        return stored if isinstance(stored, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -48,42 +99,14 @@ class ClientGrant:
     scope: list[str]
     extra_properties: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def subject_type(self) -> str:
+        """Whom the grant lets the client act for: itself (`client`, the client-credentials
+        exchange) or users (`user`). Grants made before the property existed are `client`."""
+        value = self.extra_properties.get("subject_type")
+        return value if isinstance(value, str) else "client"
 
-def client_view(client: Client, *, secret: str | None = None) -> dict[str, Any]:
-    """The Management API shape. The secret appears only right after it is made."""
-    view: dict[str, Any] = {
-        "client_id": client.client_id,
-        "tenant": "selfauth",
-        "name": client.name,
-        "global": False,
-        "is_first_party": client.is_first_party,
-        "oidc_conformant": True,
-        "callbacks": client.callbacks,
-        "allowed_origins": client.allowed_origins,
-        "web_origins": client.web_origins,
-        "allowed_logout_urls": client.allowed_logout_urls,
-        "grant_types": client.grant_types,
-        "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "client_metadata": client.client_metadata,
-        "jwt_configuration": {
-            "alg": "RS256",
-            "lifetime_in_seconds": 36000,
-            "secret_encoded": False,
-        },
-    }
-    if client.description is not None:
-        view["description"] = client.description
-    if client.app_type is not None:
-        view["app_type"] = client.app_type
-    if secret is not None:
-        view["client_secret"] = secret
-    return view
-
-
-def grant_view(grant: ClientGrant) -> dict[str, Any]:
-    return {
-        "id": grant.id,
-        "client_id": grant.client_id,
-        "audience": grant.audience,
-        "scope": grant.scope,
-    }
+    @property
+    def allows_all_scopes(self) -> bool:
+        """`allow_all_scopes`: every scope the API defines, now and later, instead of `scope`."""
+        return self.extra_properties.get("allow_all_scopes") is True

@@ -6,8 +6,10 @@ import dataclasses
 from typing import Any, Protocol
 
 from selfauth.domain import ids
-from selfauth.domain.clients.model import AUTH_METHODS, Client, ClientGrant
+from selfauth.domain.clients import support
+from selfauth.domain.clients.model import COLUMNS, DEFAULT_AUTH_METHOD, Client, ClientGrant
 from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clients.token_settings import stored_jwt_configuration, stored_refresh_token
 from selfauth.domain.clock import Clock
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.users import metadata
@@ -18,8 +20,14 @@ _DEFAULT_GRANTS = {
     "spa": ["authorization_code", "implicit", "refresh_token"],
     "native": ["authorization_code", "implicit", "refresh_token"],
     "non_interactive": ["client_credentials"],
+    # Auth0 gives these no grant types, or these two.
+    "resource_server": [],
+    "express_configuration": ["authorization_code", "client_credentials"],
 }
 _PUBLIC_APP_TYPES = ("spa", "native")
+# PATCH merges these objects one level deep (their patch types take null per key); any other
+# object is replaced whole.
+_MERGED = ("native_social_login", "fedcm_login")
 
 
 class ClientStore(Protocol):
@@ -69,15 +77,16 @@ class ClientService:
         """A page of clients, oldest first, and how many there are."""
         return await self._store.list(offset=offset, limit=limit)
 
-    async def create(self, fields: dict[str, Any]) -> tuple[Client, str]:
-        """A new client and its secret, which is returned now and never again."""
+    async def create(self, body: dict[str, Any]) -> tuple[Client, str]:
+        """A new client from a validated body, and its secret, returned now and never again."""
+        support.check_client(body)
+        fields = {k: v for k, v in body.items() if k in COLUMNS}
         app_type = fields.get("app_type")
-        fields.setdefault(
-            "grant_types", list(_DEFAULT_GRANTS.get(app_type or "", _DEFAULT_GRANTS["regular_web"]))
-        )
+        default_grants = _DEFAULT_GRANTS.get(app_type or "", _DEFAULT_GRANTS["regular_web"])
+        fields.setdefault("grant_types", list(default_grants))
         fields.setdefault(
             "token_endpoint_auth_method",
-            "none" if app_type in _PUBLIC_APP_TYPES else "client_secret_post",
+            "none" if app_type in _PUBLIC_APP_TYPES else DEFAULT_AUTH_METHOD,
         )
         fields["client_metadata"] = _clean_metadata(fields.get("client_metadata") or {})
         secret = ids.client_secret()
@@ -87,20 +96,36 @@ class ClientService:
             secret_hash=self._secrets.digest(secret),
             created_at=now,
             updated_at=now,
+            extra_properties=_extra_patch({}, body),
             **fields,
         )
         _check_consistency(client)
         await self._store.save(client, create=True)
         return client, secret
 
-    async def update(self, client_id: str, fields: dict[str, Any]) -> Client:
-        """Attributes replace; `client_metadata` merges as user metadata does."""
+    async def update(self, client_id: str, body: dict[str, Any]) -> Client:
+        """Attributes replace; `client_metadata` merges as user metadata does; a `client_secret`
+        replaces the secret (only its keyed hash is kept)."""
+        if not body:
+            raise InvalidBody(
+                "Payload validation error: 'Too few properties defined (0), minimum 1'."
+            )
+        support.check_client(body)
         current = await self.get(client_id)
-        patch = fields.pop("client_metadata", None)
-        updated = dataclasses.replace(current, **fields, updated_at=self._clock())
+        fields = {k: v for k, v in body.items() if k in COLUMNS and k != "client_metadata"}
+        updated = dataclasses.replace(
+            current,
+            **fields,
+            extra_properties=_extra_patch(current.extra_properties, body),
+            updated_at=self._clock(),
+        )
+        patch = body.get("client_metadata")
         if patch is not None:
             merged = metadata.merge(current.client_metadata, patch)
             updated = dataclasses.replace(updated, client_metadata=_clean_metadata(merged))
+        secret = body.get("client_secret")
+        if isinstance(secret, str):
+            updated = dataclasses.replace(updated, secret_hash=self._secrets.digest(secret))
         _check_consistency(updated)
         await self._store.save(updated, create=False)
         return updated
@@ -115,8 +140,38 @@ class ClientService:
         return updated, secret
 
     async def delete(self, client_id: str) -> None:
-        if not await self._store.delete(client_id):
-            raise inexistent_client()
+        """Deleting a client that is not there (any more) is no error, as on Auth0."""
+        await self._store.delete(client_id)
+
+
+def _extra_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The stored Auth0 properties after a body: given ones replace (a few merge), null removes,
+    and the token settings are completed as Auth0 completes them."""
+    extra = dict(current)
+    for key, value in body.items():
+        if key in COLUMNS or key == "client_secret":
+            continue
+        if key == "oidc_backchannel_logout":
+            # The deprecated name of oidc_logout: one setting, answered under both names.
+            if "oidc_logout" in body:
+                continue
+            key = "oidc_logout"
+        if value is None:
+            extra.pop(key, None)
+        elif key == "jwt_configuration":
+            extra[key] = stored_jwt_configuration(value)
+        elif key == "refresh_token":
+            extra[key] = stored_refresh_token(value)
+        elif key in _MERGED and isinstance(extra.get(key), dict):
+            merged = {**extra[key], **value}
+            extra[key] = {k: v for k, v in merged.items() if v is not None}
+        else:
+            extra[key] = value
+    return extra
+
+
+def _too_few_properties() -> InvalidBody:
+    return InvalidBody("Payload validation error: 'Too few properties defined (0), minimum 1'.")
 
 
 def _clean_metadata(value: dict[str, Any]) -> dict[str, str]:
@@ -126,11 +181,6 @@ def _clean_metadata(value: dict[str, Any]) -> dict[str, str]:
 
 
 def _check_consistency(client: Client) -> None:
-    if client.token_endpoint_auth_method not in AUTH_METHODS:
-        raise InvalidBody(
-            "Payload validation error: 'No enum match for: "
-            f"{client.token_endpoint_auth_method}' on property token_endpoint_auth_method."
-        )
     public = client.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
     if public and "client_credentials" in client.grant_types:
         raise InvalidBody(
@@ -154,38 +204,86 @@ class ClientGrantService:
         return grant
 
     async def matching(
-        self, *, client_id: str | None = None, audience: str | None = None
+        self,
+        *,
+        client_id: str | None = None,
+        audience: str | None = None,
+        subject_type: str | None = None,
+        allow_any_organization: bool | None = None,
     ) -> list[ClientGrant]:
-        """Every grant, or those of one client and/or audience."""
-        return await self._store.list(client_id=client_id, audience=audience)
+        """Every grant, or those matching the filters given."""
+        found = await self._store.list(client_id=client_id, audience=audience)
+        if subject_type is not None:
+            found = [g for g in found if g.subject_type == subject_type]
+        if allow_any_organization is not None:
+            found = [
+                g
+                for g in found
+                if (g.extra_properties.get("allow_any_organization") is True)
+                == allow_any_organization
+            ]
+        return found
 
-    async def create(self, client_id: str, audience: str, scope: list[str]) -> ClientGrant:
-        if await self._clients.get(client_id) is None:
-            raise NotFound("The client does not exist", error_code="inexistent_client")
+    async def create(self, body: dict[str, Any]) -> ClientGrant:
+        """A grant from a validated body (NA-req `CreateClientGrantRequestContent`)."""
+        support.check_grant(body)
+        client_id = body.get("client_id")
+        if client_id is None:
+            raise InvalidBody("Payload validation error: 'Missing required property: client_id'.")
+        audience: str = body["audience"]
+        client = await self._clients.get(client_id)
+        if client is None:
+            raise inexistent_client()
+        if client.app_type == "express_configuration":
+            raise InvalidBody(
+                "Client of type express_configuration cannot be used", error_code="validation_error"
+            )
         server = await self._resource_servers.get(audience)
         if server is None or server.identifier != audience:
             raise NotFound(
                 f"No resource server found for audience {audience}",
                 error_code="inexistent_resource_server",
             )
+        extra = {k: v for k, v in body.items() if k not in ("client_id", "audience", "scope")}
         grant = ClientGrant(
-            ids.client_grant_id(), client_id, audience, _checked_scope(scope, server)
+            ids.client_grant_id(),
+            client_id,
+            audience,
+            _checked_scope(body.get("scope", []), server),
+            extra_properties=extra,
         )
         await self._store.save(grant, create=True)
         return grant
 
-    async def update(self, grant_id: str, scope: list[str]) -> ClientGrant:
+    async def update(self, grant_id: str, body: dict[str, Any]) -> ClientGrant:
+        """Given properties replace; null resets one (`scope: null` empties the scope)."""
+        if not body:
+            raise InvalidBody(
+                "Payload validation error: 'Too few properties defined (0), minimum 1'."
+            )
+        support.check_grant(body)
         current = await self.get(grant_id)
         server = await self._resource_servers.get(current.audience)
         if server is None:
             raise inexistent_grant()
-        updated = dataclasses.replace(current, scope=_checked_scope(scope, server))
+        scope = current.scope
+        if "scope" in body:
+            scope = _checked_scope(body["scope"] or [], server)
+        extra = dict(current.extra_properties)
+        for key, value in body.items():
+            if key == "scope":
+                continue
+            if value is None:
+                extra.pop(key, None)
+            else:
+                extra[key] = value
+        updated = dataclasses.replace(current, scope=scope, extra_properties=extra)
         await self._store.save(updated, create=False)
         return updated
 
     async def delete(self, grant_id: str) -> None:
-        if not await self._store.delete(grant_id):
-            raise inexistent_grant()
+        """Deleting a grant that is not there (any more) is no error, as on Auth0."""
+        await self._store.delete(grant_id)
 
 
 def _checked_scope(scope: list[str], server: ResourceServer) -> list[str]:

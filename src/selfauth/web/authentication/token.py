@@ -60,7 +60,9 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
     grant_type, grant = found.grants.find(params.get("grant_type"))
     credentials = read_credentials(params, request.headers.get("authorization"))
     caller = await found.client_auth.authenticate(credentials, allow_public=grant.public_clients)
-    ip = client_ip(request, trust_forwarded=caller.confidential)
+    ip = client_ip(
+        request, trust_forwarded=caller.confidential and caller.client.trusts_forwarded_ip
+    )
     token_request = TokenRequest(
         caller.client, caller.confidential, grant_type, params, request_facts(request, ip, params)
     )
@@ -79,8 +81,9 @@ async def revoke(request: Request, found: Services = Depends(services)) -> Respo
 
 
 def client_ip(request: Request, *, trust_forwarded: bool) -> str:
-    """The end user's address: a confidential client may vouch for it (Auth0's
-    `auth0-forwarded-for`); anyone else's claim is ignored."""
+    """The end user's address: a confidential client trusted to (its
+    `is_token_endpoint_ip_header_trusted`) may vouch for it in Auth0's `auth0-forwarded-for`;
+    anyone else's claim is ignored."""
     forwarded = request.headers.get("auth0-forwarded-for")
     if trust_forwarded and forwarded:
         candidate = forwarded.split(",")[0].strip()

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from selfauth.domain.clients.model import grant_view
+from selfauth.domain.clients.grant_schema import CreateGrant, UpdateGrant
+from selfauth.domain.clients.view import grant_view
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
-from selfauth.web.query import Paging
+from selfauth.web.query import Paging, boolean
 from selfauth.web.security import Caller, require
 
 router = APIRouter()
-
-
-class CreateGrant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    client_id: str = Field(min_length=1)
-    audience: str = Field(min_length=1)
-    scope: list[str]
-
-
-class UpdateGrant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    scope: list[str]
 
 
 @router.post("/client-grants", status_code=201)
@@ -35,8 +21,9 @@ async def create_grant(
     caller: Caller = Depends(require("create:client_grants")),
 ) -> Response:
     found = caller.services
-    body = validate(CreateGrant, await read_json_object(request, found.settings.max_body_bytes))
-    grant = await found.client_grants.create(body.client_id, body.audience, body.scope)
+    body = await read_json_object(request, found.settings.max_body_bytes)
+    validate(CreateGrant, body)
+    grant = await found.client_grants.create(body)
     return JSONResponse(grant_view(grant), status_code=201)
 
 
@@ -49,7 +36,14 @@ async def list_grants(
     query = request.query_params
     paging = Paging.parse(query)
     grants = await found.client_grants.matching(
-        client_id=query.get("client_id"), audience=query.get("audience")
+        client_id=query.get("client_id"),
+        audience=query.get("audience"),
+        subject_type=query.get("subject_type"),
+        allow_any_organization=(
+            boolean(query, "allow_any_organization", False)
+            if query.get("allow_any_organization")
+            else None
+        ),
     )
     page = grants[paging.offset : paging.offset + paging.per_page]
     return JSONResponse(paging.wrap("client_grants", [grant_view(g) for g in page], len(grants)))
@@ -71,8 +65,9 @@ async def update_grant(
     caller: Caller = Depends(require("update:client_grants")),
 ) -> Response:
     found = caller.services
-    body = validate(UpdateGrant, await read_json_object(request, found.settings.max_body_bytes))
-    return JSONResponse(grant_view(await found.client_grants.update(grant_id, body.scope)))
+    body = await read_json_object(request, found.settings.max_body_bytes)
+    validate(UpdateGrant, body)
+    return JSONResponse(grant_view(await found.client_grants.update(grant_id, body)))
 
 
 @router.delete("/client-grants/{grant_id}", status_code=204)

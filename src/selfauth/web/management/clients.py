@@ -2,54 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from selfauth.domain.clients.model import GRANT_TYPES, client_view
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.schema import CreateClient, UpdateClient
+from selfauth.domain.clients.signing_keys import signing_keys
+from selfauth.domain.clients.view import client_view
 from selfauth.web.body import read_json_object, validate
+from selfauth.web.context import Services
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
-from selfauth.web.security import Caller, require
+from selfauth.web.security import Caller, insufficient_scope, require
 
 router = APIRouter()
 
 READ = ("read:clients", "read:client_keys")
 UPDATE = ("update:clients", "update:client_keys")
-
-AppType = Literal["native", "spa", "regular_web", "non_interactive"]
-AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
-GrantType = Literal[GRANT_TYPES]  # type: ignore[valid-type]
-Url = str
-UrlList = list[Url]
+KEYS = ("update:client_keys",)
+# Auth0 names the tenant in every client it answers, whatever `fields` asks for.
+ALWAYS = ("tenant",)
 
 
-class _ClientFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    description: str | None = Field(default=None, max_length=140)
-    app_type: AppType | None = None
-    is_first_party: bool = True
-    callbacks: UrlList = Field(default_factory=list, max_length=100)
-    allowed_origins: UrlList = Field(default_factory=list, max_length=100)
-    web_origins: UrlList = Field(default_factory=list, max_length=100)
-    allowed_logout_urls: UrlList = Field(default_factory=list, max_length=100)
-    grant_types: list[GrantType] = Field(default_factory=list)
-    token_endpoint_auth_method: AuthMethod = "client_secret_post"  # noqa: S105 (a method name)
-    client_metadata: dict[str, str | None] = Field(default_factory=dict)
+async def _keys(found: Services) -> list[dict[str, Any]]:
+    """The tenant's signing certificate, which every client answers."""
+    host = urlsplit(found.settings.issuer_url).hostname or "localhost"
+    return signing_keys(await found.signing_keys.published(), host)
 
 
-NAME_PATTERN = r"^[^<>]*$"  # Auth0: at least one character, no `<` or `>`
-
-
-class CreateClient(_ClientFields):
-    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
-
-
-class UpdateClient(_ClientFields):
-    name: str = Field(default="", min_length=1, max_length=200, pattern=NAME_PATTERN)
+async def _view(found: Services, client: Client, secret: str | None = None) -> dict[str, Any]:
+    return client_view(client, signing_keys=await _keys(found), secret=secret)
 
 
 @router.post("/clients", status_code=201)
@@ -58,9 +43,10 @@ async def create_client(
     caller: Caller = Depends(require("create:clients")),
 ) -> Response:
     found = caller.services
-    body = validate(CreateClient, await read_json_object(request, found.settings.max_body_bytes))
-    client, secret = await found.clients.create(body.model_dump(exclude_unset=True))
-    return JSONResponse(client_view(client, secret=secret), status_code=201)
+    body = await read_json_object(request, found.settings.max_body_bytes)
+    validate(CreateClient, body)
+    client, secret = await found.clients.create(body)
+    return JSONResponse(await _view(found, client, secret), status_code=201)
 
 
 @router.get("/clients")
@@ -72,7 +58,8 @@ async def list_clients(
     paging = Paging.parse(request.query_params)
     selection = FieldSelection.parse(request.query_params)
     clients, total = await found.clients.page(offset=paging.offset, limit=paging.per_page)
-    items = [selection.apply(client_view(c)) for c in clients]
+    keys = await _keys(found)
+    items = [selection.apply(client_view(c, signing_keys=keys), ALWAYS) for c in clients]
     return JSONResponse(paging.wrap("clients", items, total))
 
 
@@ -84,7 +71,8 @@ async def get_client(
 ) -> Response:
     found = caller.services
     client = await found.clients.get(client_id)
-    return JSONResponse(FieldSelection.parse(request.query_params).apply(client_view(client)))
+    selection = FieldSelection.parse(request.query_params)
+    return JSONResponse(selection.apply(await _view(found, client), ALWAYS))
 
 
 @router.patch("/clients/{client_id}")
@@ -94,9 +82,14 @@ async def update_client(
     caller: Caller = Depends(require(*UPDATE)),
 ) -> Response:
     found = caller.services
-    body = validate(UpdateClient, await read_json_object(request, found.settings.max_body_bytes))
-    client = await found.clients.update(client_id, body.model_dump(exclude_unset=True))
-    return JSONResponse(client_view(client))
+    body = await read_json_object(request, found.settings.max_body_bytes)
+    validate(UpdateClient, body)
+    secret = body.get("client_secret")
+    if secret is not None and not caller.principal.has_any(*KEYS):
+        raise insufficient_scope(KEYS)
+    client = await found.clients.update(client_id, body)
+    # The caller just chose the secret: answering it back tells nothing new (as Auth0 does).
+    return JSONResponse(await _view(found, client, secret))
 
 
 @router.post("/clients/{client_id}/rotate-secret")
@@ -106,7 +99,7 @@ async def rotate_secret(
 ) -> Response:
     found = caller.services
     client, secret = await found.clients.rotate_secret(client_id)
-    return JSONResponse(client_view(client, secret=secret))
+    return JSONResponse(await _view(found, client, secret))
 
 
 @router.delete("/clients/{client_id}", status_code=204)
