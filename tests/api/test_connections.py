@@ -519,6 +519,7 @@ def test_delete_answers_202_with_the_time_of_the_deletion(api: Api) -> None:
     assert named(api, created["name"]) == []
 
 
+@pytest.mark.both_databases
 def test_deleting_again_answers_204_without_a_body(api: Api) -> None:
     """Auth0's 204: the connection no longer exists (selfauth deletes before it answers)."""
     created = create_connection(api)
@@ -615,6 +616,7 @@ INERT = {
 }
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("strategy", sorted(INERT))
 def test_every_auth0_strategy_is_stored_and_echoed_as_given(api: Api, strategy: str) -> None:
     options = INERT[strategy]
@@ -850,6 +852,7 @@ def test_new_top_level_properties_have_auth0s_defaults(api: Api) -> None:
         assert absent not in created
 
 
+@pytest.mark.both_databases
 def test_new_top_level_properties_are_stored_and_echoed(api: Api) -> None:
     given = {
         "authentication": {"active": False},

@@ -39,6 +39,28 @@ async def test_every_field_round_trips_by_id_and_by_name(
     assert await connections.get_by_name("missing") is None
 
 
+async def test_strategies_and_properties_selfauth_does_not_act_on_round_trip(
+    database: Database, connections: SqlConnectionRepository
+) -> None:
+    """Any Auth0 strategy, options with nulls and nesting as sent, and the top-level
+    properties kept in `extra_properties`; an update replaces them."""
+    connection = await stored_connection(
+        database,
+        strategy="salesforce-community",
+        options={"ips": None, "upstream_params": {"screen_name": {"alias": "login_hint"}}},
+        extra_properties={
+            "show_as_button": True,
+            "authentication": {"active": False},
+            "cross_app_access_resource_app": {"status": "enabled"},
+        },
+    )
+    assert await connections.get(connection.id) == connection
+    edited = dataclasses.replace(connection, extra_properties={"show_as_button": False})
+    await connections.save(edited, create=False)
+    assert await connections.get(connection.id) == edited
+    assert edited in await connections.list()
+
+
 async def test_a_name_is_taken_once(
     database: Database, connections: SqlConnectionRepository
 ) -> None:
