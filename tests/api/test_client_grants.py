@@ -269,6 +269,135 @@ def test_list_include_totals_object_form(api: Api) -> None:
     assert ids == {g["id"] for g in list_grants(api, client_id=client["client_id"])}
 
 
+# --- Auth0's other grant properties -------------------------------------------------------------
+
+
+def test_a_grant_answers_subject_type_client_unless_told_otherwise(
+    api: Api, client_and_api: Pair
+) -> None:
+    client, server = client_and_api
+    grant = create_grant(api, client["client_id"], server["identifier"], ["read:items"])
+    assert grant["subject_type"] == "client"
+    assert set(grant) == {"id", "client_id", "audience", "scope", "subject_type"}
+    assert api.get(f"{GRANTS}/{grant['id']}").json() == grant
+
+
+def test_every_property_of_auth0s_create_body_round_trips(api: Api, client_and_api: Pair) -> None:
+    client, server = client_and_api
+    body = {
+        "client_id": client["client_id"],
+        "audience": server["identifier"],
+        "scope": ["read:items"],
+        "subject_type": "user",
+        "authorization_details_types": ["payment", "shipping"],
+        "organization_usage": "allow",
+        "allow_any_organization": True,
+        "allow_all_scopes": False,
+    }
+    response = api.post(GRANTS, body)
+    assert response.status_code == 201, response.text
+    grant = response.json()
+    assert grant == {**body, "id": grant["id"]}
+    assert api.get(f"{GRANTS}/{grant['id']}").json() == grant
+    assert list_grants(api, client_id=client["client_id"]) == [grant]
+
+
+def test_patch_takes_auth0s_update_body(api: Api, client_and_api: Pair) -> None:
+    client, server = client_and_api
+    body = {
+        "client_id": client["client_id"],
+        "audience": server["identifier"],
+        "scope": ["read:items"],
+        "authorization_details_types": ["payment"],
+        "organization_usage": "allow",
+    }
+    grant = api.post(GRANTS, body).json()
+    path = f"{GRANTS}/{grant['id']}"
+    response = api.patch(
+        path,
+        {"authorization_details_types": [], "allow_any_organization": True, "scope": None},
+    )
+    assert response.status_code == 200, response.text
+    patched = response.json()
+    assert patched["authorization_details_types"] == []
+    assert patched["allow_any_organization"] is True
+    assert patched["scope"] == []
+    cleared = api.patch(path, {"organization_usage": None, "allow_any_organization": None}).json()
+    assert "organization_usage" not in cleared and "allow_any_organization" not in cleared
+    assert api.get(path).json() == cleared
+    error(api.patch(path, {}), 400, "invalid_body")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"subject_type": "robot"}, id="subject_type-enum"),
+        pytest.param({"scope": [""]}, id="scope-empty-string"),
+        pytest.param({"scope": ["x" * 281]}, id="scope-281-chars"),
+        pytest.param({"authorization_details_types": ["x" * 256]}, id="details-256-chars"),
+        pytest.param({"authorization_details_types": "payment"}, id="details-string"),
+        pytest.param({"allow_any_organization": "yes"}, id="allow_any_organization-string"),
+        pytest.param({"organization_usage": "maybe"}, id="organization_usage-enum"),
+        pytest.param({"default_for": "all_clients"}, id="default_for-enum"),
+        pytest.param({"allow_all_scopes": 1}, id="allow_all_scopes-integer"),
+        pytest.param({"is_system": True}, id="is_system-read-only"),
+    ],
+)
+def test_create_refuses_values_outside_auth0s_schema(
+    api: Api, client_and_api: Pair, fields: dict[str, Any]
+) -> None:
+    client, server = client_and_api
+    body = {"client_id": client["client_id"], "audience": server["identifier"], **fields}
+    error(api.post(GRANTS, body), 400, "invalid_body")
+    assert list_grants(api, client_id=client["client_id"]) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"organization_usage": "require"}, id="organization_usage-require"),
+        pytest.param({"default_for": "third_party_clients"}, id="default_for"),
+    ],
+)
+def test_create_refuses_what_selfauth_cannot_honour(
+    api: Api, client_and_api: Pair, fields: dict[str, Any]
+) -> None:
+    client, server = client_and_api
+    body = {"client_id": client["client_id"], "audience": server["identifier"], **fields}
+    found = error(api.post(GRANTS, body), 400, "operation_not_supported")
+    assert found["message"].startswith(f"selfauth cannot honour {next(iter(fields))}")
+    assert list_grants(api, client_id=client["client_id"]) == []
+
+
+def test_a_grant_needs_a_client_id(api: Api, client_and_api: Pair) -> None:
+    _client, server = client_and_api
+    found = error(api.post(GRANTS, {"audience": server["identifier"]}), 400, "invalid_body")
+    assert "client_id" in found["message"]
+
+
+def test_an_express_configuration_client_cannot_hold_grants(api: Api) -> None:
+    client = api.post(
+        "/api/v2/clients",
+        {"name": f"express {uuid.uuid4().hex[:8]}", "app_type": "express_configuration"},
+    ).json()
+    server = create_api(api, "read:items")
+    body = {"client_id": client["client_id"], "audience": server["identifier"], "scope": []}
+    found = error(api.post(GRANTS, body), 400, "validation_error")
+    assert found["message"] == "Client of type express_configuration cannot be used"
+
+
+def test_list_filters_by_subject_type(api: Api) -> None:
+    client = create_client(api)
+    one, two = create_api(api), create_api(api)
+    users = api.post(
+        GRANTS,
+        {"client_id": client["client_id"], "audience": one["identifier"], "subject_type": "user"},
+    ).json()
+    itself = create_grant(api, client["client_id"], two["identifier"], [])
+    assert list_grants(api, client_id=client["client_id"], subject_type="user") == [users]
+    assert list_grants(api, client_id=client["client_id"], subject_type="client") == [itself]
+
+
 # --- update and delete ---------------------------------------------------------------------
 
 
@@ -407,6 +536,42 @@ def test_deleted_grant_gives_no_more_tokens(api: Api, client_and_api: Pair) -> N
     response = request_token(api, client, server["identifier"])
     assert response.status_code == 403, response.text
     assert response.json()["error"] == "access_denied"
+
+
+def test_a_grant_for_users_gives_the_client_no_token_of_its_own(
+    api: Api, client_and_api: Pair
+) -> None:
+    client, server = client_and_api
+    body = {
+        "client_id": client["client_id"],
+        "audience": server["identifier"],
+        "scope": ["read:items"],
+        "subject_type": "user",
+    }
+    assert api.post(GRANTS, body).status_code == 201
+    response = request_token(api, client, server["identifier"])
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "access_denied"
+
+
+def test_allow_all_scopes_grants_every_scope_the_api_defines_now_and_later(
+    api: Api, client_and_api: Pair
+) -> None:
+    client, server = client_and_api
+    body = {
+        "client_id": client["client_id"],
+        "audience": server["identifier"],
+        "scope": ["read:items"],
+        "allow_all_scopes": True,
+    }
+    grant = api.post(GRANTS, body).json()
+    assert token_scope(api, client, server["identifier"]) == "read:items write:items delete:items"
+    scopes = [*server["scopes"], {"value": "archive:items", "description": "archive"}]
+    updated = api.patch(f"/api/v2/resource-servers/{server['id']}", {"scopes": scopes})
+    assert updated.status_code == 200, updated.text
+    assert "archive:items" in token_scope(api, client, server["identifier"]).split()
+    api.patch(f"{GRANTS}/{grant['id']}", {"allow_all_scopes": False})
+    assert token_scope(api, client, server["identifier"]) == "read:items"
 
 
 def test_management_api_grant_limits_what_the_token_may_do(api: Api) -> None:
