@@ -1,4 +1,5 @@
-"""`/api/v2/connections`: strategies, names, options, enabled clients and deletion.
+"""`/api/v2/connections`: strategies (Auth0's whole enum, database ones the only ones signed in
+with), names, options and Auth0's defaults, top-level properties, enabled clients and deletion.
 
 A connection's rows (enabled clients written with it, unique names, its users deleted with
 it) are tested on every database in tests/storage/test_connections.py: this module runs on
@@ -574,6 +575,11 @@ def test_list_filters_by_strategy_and_name(api: Api) -> None:
     assert upstream["id"] in {c["id"] for c in oauth2}
     assert database["id"] not in {c["id"] for c in oauth2}
     assert named(api, upstream["name"]) == [upstream]
+
+
+def test_list_refuses_a_strategy_outside_auth0s_enum(api: Api) -> None:
+    error(api.get(CONNECTIONS, strategy="saml"), 400, "invalid_query_string")
+    assert api.get(CONNECTIONS, strategy="auth0-adldap").json() == []
 
 
 def test_list_include_totals_object_form(api: Api) -> None:

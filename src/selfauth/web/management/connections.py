@@ -16,7 +16,7 @@ from selfauth.domain.connections.options_schema import (
     optional,
 )
 from selfauth.domain.connections.service import connection_view
-from selfauth.errors import InvalidBody
+from selfauth.errors import InvalidBody, InvalidQueryString
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
@@ -25,6 +25,8 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 Strategy = Literal[STRATEGIES]  # type: ignore[valid-type]
+# A list filters on Auth0's enum of existing strategies, one more than a create may name.
+LISTED_STRATEGIES = frozenset({*STRATEGIES, "auth0-adldap"})
 # Auth0 answers it in a list whatever `fields` names.
 LISTED_ALWAYS = ("is_domain_connection",)
 
@@ -109,6 +111,11 @@ async def list_connections(
     selection = FieldSelection.parse(query)
     connections = await found.connections.all()
     strategies = query.getlist("strategy")
+    for strategy in strategies:
+        if strategy not in LISTED_STRATEGIES:
+            raise InvalidQueryString(
+                f"Query validation error: 'No enum match for: {strategy}' on property strategy."
+            )
     if strategies:
         connections = [c for c in connections if c.strategy in strategies]
     if query.get("name"):
