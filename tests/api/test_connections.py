@@ -575,6 +575,13 @@ def test_list_filters_by_strategy_and_name(api: Api) -> None:
     assert upstream["id"] in {c["id"] for c in oauth2}
     assert database["id"] not in {c["id"] for c in oauth2}
     assert named(api, upstream["name"]) == [upstream]
+    indexed = api.get(
+        CONNECTIONS, **{"strategy[0]": "oauth2", "strategy[1]": "auth0", "per_page": 100}
+    )
+    assert {c["strategy"] for c in indexed.json()} <= {"oauth2", "auth0"}
+    assert {"oauth2", "auth0"} <= {
+        c["strategy"] for c in all_connections(api, **{"strategy[]": ["oauth2", "auth0"]})
+    }
 
 
 def test_list_refuses_a_strategy_outside_auth0s_enum(api: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -27,6 +28,7 @@ router = APIRouter()
 Strategy = Literal[STRATEGIES]  # type: ignore[valid-type]
 # A list filters on Auth0's enum of existing strategies, one more than a create may name.
 LISTED_STRATEGIES = frozenset({*STRATEGIES, "auth0-adldap"})
+_STRATEGY_PARAM = re.compile(r"strategy(?:\[\d*\])?")
 # Auth0 answers it in a list whatever `fields` names.
 LISTED_ALWAYS = ("is_domain_connection",)
 
@@ -110,7 +112,8 @@ async def list_connections(
     paging = Paging.parse(query)
     selection = FieldSelection.parse(query)
     connections = await found.connections.all()
-    strategies = query.getlist("strategy")
+    # Repeated `strategy=`, or the indexed form the Auth0 CLI sends (`strategy[0]=`).
+    strategies = [v for k, v in query.multi_items() if _STRATEGY_PARAM.fullmatch(k)]
     for strategy in strategies:
         if strategy not in LISTED_STRATEGIES:
             raise InvalidQueryString(
