@@ -10,6 +10,7 @@ from selfauth.domain import ids
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.defaults import with_database_defaults
 from selfauth.domain.connections.model import (
+    DATABASE_STRATEGY,
     ENTERPRISE_STRATEGIES,
     Connection,
     check_name,
@@ -64,7 +65,7 @@ class ConnectionService:
         name = check_name(fields.pop("name"))
         strategy = check_strategy(fields.pop("strategy"))
         options = check_options(strategy, fields.get("options") or {})
-        if strategy == "auth0":
+        if strategy == DATABASE_STRATEGY:
             options = with_database_defaults(options, creating=True)
         fields["options"] = options
         if not fields.get("realms"):
