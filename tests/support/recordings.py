@@ -74,21 +74,18 @@ class Replay:
         query = self._substitute(exchange["query"])
         url = path + (f"?{query}" if query else "")
         content_type = exchange["content_type"] or ""
-        if isinstance(body, (dict, list)) or body is None and method in ("POST", "PATCH", "PUT"):
-            if body is None and not content_type:
-                answer = self.client.request(method, url)
-            else:
-                payload = json.dumps(self._substitute(body)).encode()
-                answer = self.client.request(
-                    method, url, content=payload, headers={"content-type": "application/json"}
-                )
-        elif body:
+        if isinstance(body, str):  # multipart uploads, sent as recorded
             payload = self._substitute(body).encode()
             answer = self.client.request(
                 method, url, content=payload, headers={"content-type": content_type}
             )
-        else:
+        elif body is None and not content_type:
             answer = self.client.request(method, url)
+        else:  # JSON, including a literal `null` body
+            payload = json.dumps(self._substitute(body)).encode()
+            answer = self.client.request(
+                method, url, content=payload, headers={"content-type": "application/json"}
+            )
         live = answer.json() if answer.content else None
         recorded = exchange["response"]
         problems = []
@@ -157,7 +154,7 @@ def json_type(value: Any) -> str:
 
 def compare(recorded: Any, live: Any, where: str, ids: dict[str, str]) -> list[str]:
     at = where or "body"
-    if recorded is None or isinstance(recorded, str) and not recorded:
+    if recorded is None or recorded == "":
         return [] if live in (None, "") else [f"{at}: answered a body, Auth0 none"]
     if json_type(recorded) != json_type(live):
         return [f"{at}: {json_type(live)}, Auth0 {json_type(recorded)}"]
