@@ -67,24 +67,27 @@ class Replay:
 
     def one(self, exchange: dict[str, Any]) -> list[str]:
         method = exchange["method"]
-        body = exchange["request"]
-        if method == "POST" and isinstance(body, dict):
-            self._rename(body)
+        raw = exchange["request"]
+        content_type = exchange["content_type"] or ""
         path = self._substitute_path(exchange["path"])
         query = self._substitute(exchange["query"])
         url = path + (f"?{query}" if query else "")
-        content_type = exchange["content_type"] or ""
-        if isinstance(body, str):  # multipart uploads, sent as recorded
-            payload = self._substitute(body).encode()
+        if not raw:
+            answer = self.client.request(method, url)
+        elif content_type.startswith("application/json"):
+            body = json.loads(raw)
+            if method == "POST" and isinstance(body, dict):
+                self._rename(body)
+            payload = json.dumps(self._substitute(body)).encode()
             answer = self.client.request(
                 method, url, content=payload, headers={"content-type": content_type}
             )
-        elif body is None and not content_type:
-            answer = self.client.request(method, url)
-        else:  # JSON, including a literal `null` body
-            payload = json.dumps(self._substitute(body)).encode()
+        else:  # multipart uploads, sent as recorded
             answer = self.client.request(
-                method, url, content=payload, headers={"content-type": "application/json"}
+                method,
+                url,
+                content=self._substitute(raw).encode(),
+                headers={"content-type": content_type},
             )
         live = answer.json() if answer.content else None
         recorded = exchange["response"]
