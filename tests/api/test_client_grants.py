@@ -398,6 +398,18 @@ def test_list_filters_by_subject_type(api: Api) -> None:
     assert list_grants(api, client_id=client["client_id"], subject_type="client") == [itself]
 
 
+def test_list_filters_by_allow_any_organization(api: Api) -> None:
+    client = create_client(api)
+    one, two = create_api(api), create_api(api)
+    body = {"client_id": client["client_id"], "audience": one["identifier"]}
+    anyone = api.post(GRANTS, {**body, "allow_any_organization": True}).json()
+    plain = create_grant(api, client["client_id"], two["identifier"], [])
+    mine = {"client_id": client["client_id"]}
+    assert list_grants(api, **mine, allow_any_organization="true") == [anyone]
+    assert list_grants(api, **mine, allow_any_organization="false") == [plain]
+    error(api.get(GRANTS, allow_any_organization="perhaps"), 400, "invalid_query_string")
+
+
 # --- update and delete ---------------------------------------------------------------------
 
 

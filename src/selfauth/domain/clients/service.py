@@ -107,9 +107,7 @@ class ClientService:
         """Attributes replace; `client_metadata` merges as user metadata does; a `client_secret`
         replaces the secret (only its keyed hash is kept)."""
         if not body:
-            raise InvalidBody(
-                "Payload validation error: 'Too few properties defined (0), minimum 1'."
-            )
+            raise _too_few_properties()
         support.check_client(body)
         current = await self.get(client_id)
         fields = {k: v for k, v in body.items() if k in COLUMNS and k != "client_metadata"}
@@ -258,9 +256,7 @@ class ClientGrantService:
     async def update(self, grant_id: str, body: dict[str, Any]) -> ClientGrant:
         """Given properties replace; null resets one (`scope: null` empties the scope)."""
         if not body:
-            raise InvalidBody(
-                "Payload validation error: 'Too few properties defined (0), minimum 1'."
-            )
+            raise _too_few_properties()
         support.check_grant(body)
         current = await self.get(grant_id)
         server = await self._resource_servers.get(current.audience)
