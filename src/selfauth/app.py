@@ -150,6 +150,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         signer,
         refresh_tokens,
         resource_servers,
+        grants,
         secrets,
         settings.issuer_url,
         settings.management_audience,

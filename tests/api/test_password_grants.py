@@ -329,6 +329,55 @@ def test_api_scopes_follow_the_api(server: RunningServer, api: Api, app: App) ->
     assert everything["aud"] in (identifier, [identifier])
 
 
+def new_api(api: Api, **properties: Any) -> str:
+    identifier = f"https://api.example.com/{uuid.uuid4().hex[:12]}"
+    body = {"identifier": identifier, "scopes": [{"value": "read:notes"}, {"value": "write:notes"}]}
+    created = api.post("/api/v2/resource-servers", {**body, **properties})
+    assert created.status_code == 201, created.text
+    return identifier
+
+
+def test_enforced_policies_give_users_no_api_scopes(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    """RBAC on: a user's API scopes are their roles' permissions; selfauth has no roles yet,
+    so a user gets none (rather than every scope, which would grant more than Auth0)."""
+    identifier = new_api(api, enforce_policies=True)
+    user = new_user(api, app)
+    asked = "openid read:notes write:notes"
+    body = tokens(login(server, app, user["email"], scope=asked, audience=identifier))
+    assert verified(server, body["access_token"])["scope"].split() == ["openid"]
+
+
+def test_an_api_that_denies_users_gives_them_no_token(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    identifier = new_api(api, subject_type_authorization={"user": {"policy": "deny_all"}})
+    user = new_user(api, app)
+    response = login(server, app, user["email"], audience=identifier)
+    assert_oauth_error(response, 403, "access_denied")
+
+
+def test_an_api_that_requires_a_user_grant_gives_its_scopes_only(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    policy = {"user": {"policy": "require_client_grant"}}
+    identifier = new_api(api, subject_type_authorization=policy)
+    user = new_user(api, app)
+    assert_oauth_error(login(server, app, user["email"], audience=identifier), 403, "access_denied")
+    grant = {"client_id": app.client_id, "audience": identifier, "scope": ["read:notes"]}
+    as_client = api.post("/api/v2/client-grants", grant)  # a grant for the client itself
+    assert as_client.status_code == 201, as_client.text
+    refused = login(server, app, user["email"], audience=identifier)
+    assert_oauth_error(refused, 403, "access_denied")
+    assert api.delete(f"/api/v2/client-grants/{as_client.json()['id']}").status_code == 204
+    for_users = api.post("/api/v2/client-grants", {**grant, "subject_type": "user"})
+    assert for_users.status_code == 201, for_users.text
+    asked = "openid read:notes write:notes"
+    body = tokens(login(server, app, user["email"], scope=asked, audience=identifier))
+    assert verified(server, body["access_token"])["scope"].split() == ["openid", "read:notes"]
+
+
 def test_unknown_audience_is_refused(server: RunningServer, api: Api, app: App) -> None:
     user = new_user(api, app)
     response = login(server, app, user["email"], audience="https://nowhere.example/api")

@@ -208,6 +208,22 @@ def test_token_for_a_custom_api_uses_its_identifier_and_lifetime(
     assert claims["scope"] == "read:things"
 
 
+def test_an_api_that_denies_clients_gives_no_token_even_with_a_grant(
+    api: Api, server: RunningServer
+) -> None:
+    resource = new_resource_server(api, ["read:things"])
+    client = new_client(api, app_type="non_interactive")
+    grant(api, client["client_id"], resource["identifier"], ["read:things"])
+    body = client_body(server, client, audience=resource["identifier"])
+    assert_token_response(post_token(server, json=body))
+    policy = {"client": {"policy": "deny_all"}}
+    patched = api.patch(
+        f"/api/v2/resource-servers/{resource['id']}", {"subject_type_authorization": policy}
+    )
+    assert patched.status_code == 200, patched.text
+    assert_oauth_error(post_token(server, json=body), 403, "access_denied")
+
+
 # --- Client authentication errors ----------------------------------------------------------------
 
 

@@ -49,6 +49,8 @@ class ClientCredentialsGrant:
         server = await self.resource_servers.by_identifier(audience)
         if server is None:
             raise AccessDenied(f"Service not found: {audience}")
+        if server.policy_for("client") == "deny_all":
+            raise AccessDenied(f'Clients may not be given tokens for "{audience}" (its policy)')
         grant = await self.grants.find(client.client_id, audience)
         # A grant for users (subject_type user) does not let the client act as itself.
         if grant is None or grant.subject_type != "client":

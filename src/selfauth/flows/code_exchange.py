@@ -65,10 +65,10 @@ class CodeExchange:
         user = await self.users.get(code.user_id)
         if user is None or user.blocked:
             raise InvalidGrant(INVALID)
-        server = await self.tokens.resolve_audience(code.audience)
+        server = await self.tokens.resolve_audience(code.audience, client)
         spec = TokenSpec(
             audience=server,
-            scopes=self.tokens.scopes_for(server, " ".join(code.scope)),
+            scopes=await self.tokens.scopes_for(server, " ".join(code.scope), client),
             grant_type="authorization_code",
             auth_time=code.auth_time,
             nonce=code.nonce,

@@ -76,8 +76,8 @@ class PasswordLogin:
         if grant_type == PASSWORD_REALM and (not isinstance(realm, str) or not realm):
             raise InvalidRequest("Missing required parameter: realm")
         connection = await self._connection(client, realm or self.default_connection)
-        server = await self.tokens.resolve_audience(params.get("audience"))
-        scopes = self.tokens.scopes_for(server, params.get("scope"))
+        server = await self.tokens.resolve_audience(params.get("audience"), client)
+        scopes = await self.tokens.scopes_for(server, params.get("scope"), client)
         user = await self.check_password(connection, username, password, request.facts.ip)
         protocol = "oauth2-password" if grant_type == PASSWORD_REALM else "oauth2-resource-owner"
         user, additions = await self.hooks.after_login(

@@ -55,7 +55,7 @@ class RefreshGrant:
         if user.blocked:
             raise BlockedUser("user is blocked")
         scopes = _narrowed(token.scope, params.get("scope"))
-        server = await self.tokens.resolve_audience(token.audience)
+        server = await self.tokens.resolve_audience(token.audience, client)
         # Rules and post-login Actions run on refresh-token exchanges too (Auth0 does).
         user, additions = await self.hooks.after_login(
             client,

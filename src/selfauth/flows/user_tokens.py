@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from selfauth.domain import ids
-from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.logins import RefreshToken
@@ -38,6 +38,10 @@ class ResourceServerFinder(Protocol):
     async def by_identifier(self, identifier: str) -> ResourceServer | None: ...
 
 
+class GrantFinder(Protocol):
+    async def find(self, client_id: str, audience: str) -> ClientGrant | None: ...
+
+
 @dataclass(frozen=True)
 class TokenSpec:
     """What a user's tokens will say: the API, the scopes, and how the user signed in."""
@@ -60,12 +64,14 @@ class UserTokens:
     signer: TokenSigner
     refresh_tokens: RefreshTokenStore
     resource_servers: ResourceServerFinder
+    grants: GrantFinder
     secrets: SecretHasher
     issuer: str
     management_audience: str
     clock: Clock
 
-    async def resolve_audience(self, audience: Any) -> ResourceServer | None:
+    async def resolve_audience(self, audience: Any, client: Client) -> ResourceServer | None:
+        """The API a user's token is for, if the API lets this client's users have one."""
         if audience is None or audience == "":
             return None
         if not isinstance(audience, str):
@@ -73,13 +79,31 @@ class UserTokens:
         server = await self.resource_servers.by_identifier(audience)
         if server is None:
             raise AccessDenied(f"Service not found: {audience}")
+        policy = server.policy_for("user")
+        if policy == "deny_all":
+            raise AccessDenied(f'Users may not be given tokens for "{audience}" (its policy)')
+        if policy == "require_client_grant" and await self._user_grant(client, server) is None:
+            raise AccessDenied(
+                f'Client is not authorized to access "{audience}" for users. You need to create '
+                'a "client-grant" with subject_type "user" for this API.'
+            )
         return server
 
-    def scopes_for(self, server: ResourceServer | None, requested: Any) -> list[str]:
+    async def _user_grant(self, client: Client, server: ResourceServer) -> ClientGrant | None:
+        grant = await self.grants.find(client.client_id, server.identifier)
+        return grant if grant is not None and grant.subject_type == "user" else None
+
+    async def scopes_for(
+        self, server: ResourceServer | None, requested: Any, client: Client
+    ) -> list[str]:
         """OIDC scopes as asked; API scopes the API defines (for the Management API, only the
         current_user ones). No `scope` asks for every scope a user may hold on the API."""
         asked = requested_scopes(requested)
         allowed = self._api_scopes(server)
+        if server is not None and server.policy_for("user") == "require_client_grant":
+            grant = await self._user_grant(client, server)
+            if grant is not None and not grant.allows_all_scopes:
+                allowed &= frozenset(grant.scope)
         if asked is None:
             return sorted(allowed)
         offline = server is None or server.allow_offline_access
@@ -94,6 +118,8 @@ class UserTokens:
             return frozenset()
         if server.identifier == self.management_audience:
             return frozenset(CURRENT_USER_SCOPES)
+        if server.enforces_policies:
+            return frozenset()  # RBAC: no roles in selfauth yet, so no user holds a permission
         return server.scope_values
 
     async def issue(self, client: Client, user: User, spec: TokenSpec) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from selfauth.domain.scopes import MANAGEMENT_SCOPES
 
@@ -58,6 +58,17 @@ class ResourceServer:
     def signing_secret(self) -> str | None:
         secret = self.extra_properties.get("signing_secret")
         return secret if isinstance(secret, str) else None
+
+    @property
+    def enforces_policies(self) -> bool:
+        """RBAC: a user's API scopes are the permissions their roles give."""
+        return self.extra_properties.get("enforce_policies") is True
+
+    def policy_for(self, subject: Literal["client", "user"]) -> str:
+        """`subject_type_authorization`: allow_all, deny_all or require_client_grant."""
+        configured = self.extra_properties.get("subject_type_authorization") or {}
+        policy = (configured.get(subject) or {}).get("policy")
+        return str(policy or default_subject_type_authorization()[subject]["policy"])
 
     @property
     def token_dialect(self) -> str:
