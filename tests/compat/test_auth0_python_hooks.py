@@ -123,14 +123,18 @@ def test_actions_create_deploy_bind_and_delete(actions: Actions) -> None:
     assert raised.value.status_code == 404
 
 
-def test_npm_dependencies_are_refused_through_the_sdk(actions: Actions) -> None:
-    with pytest.raises(Auth0Error) as raised:
-        actions.create_action(
-            {
-                "name": unique("action"),
-                "supported_triggers": [{"id": "post-login", "version": "v3"}],
-                "code": CODE,
-                "dependencies": [{"name": "axios", "version": "1.7.0"}],
-            }
-        )
-    assert raised.value.status_code == 400 and "npm" in raised.value.message
+def test_npm_dependencies_are_recorded_through_the_sdk(actions: Actions) -> None:
+    """Auth0's shape is kept (a tool re-sends what it read); nothing is installed: a `require`
+    fails when the code runs (tests/api/test_actions.py)."""
+    dependencies = [{"name": "axios", "version": "1.7.0"}]
+    created = actions.create_action(
+        {
+            "name": unique("action"),
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": CODE,
+            "dependencies": dependencies,
+            "runtime": "node18",
+        }
+    )
+    read = actions.get_action(created["id"])
+    assert read["dependencies"] == dependencies and read["runtime"] == "node18"
