@@ -101,6 +101,12 @@ async def test_a_draft_round_trips_without_a_deployed_version(
     }
 
 
+async def test_dependencies_round_trip(actions: SqlActionRepository) -> None:
+    dependencies = [{"name": "lodash", "version": "4.17.21"}, {"name": "axios", "version": "1"}]
+    action = await stored(actions, dependencies=dependencies)
+    assert await actions.get(action.id) == ActionState(action, None)
+
+
 async def test_a_name_is_taken_once(actions: SqlActionRepository) -> None:
     action = await stored(actions)
     with pytest.raises(Conflict):

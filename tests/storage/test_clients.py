@@ -35,6 +35,16 @@ def grants(database: Database) -> SqlClientGrantRepository:
     return SqlClientGrantRepository(database)
 
 
+# Auth0 properties kept beside the columns: nested objects, lists, nulls, numbers, unicode.
+EXTRA_PROPERTIES = {
+    "refresh_token": {"rotation_type": "rotating", "token_lifetime": 2592000, "leeway": 0},
+    "addons": {"samlp": {"mappings": {"email": "http://schemas/ëmail"}, "lifetime": 3600.5}},
+    "client_aliases": ["alias-1", "alias-2"],
+    "par_request_expiry": None,
+    "sso": False,
+}
+
+
 async def test_every_client_field_round_trips(
     database: Database, clients: SqlClientRepository
 ) -> None:
@@ -50,6 +60,7 @@ async def test_every_client_field_round_trips(
         grant_types=["authorization_code", "refresh_token"],
         token_endpoint_auth_method="none",
         client_metadata={"tier": "gold", "ünïcode": "✓"},
+        extra_properties=EXTRA_PROPERTIES,
     )
     assert await clients.get(client.client_id) == client
     assert await clients.get("no-such-client") is None
@@ -110,6 +121,9 @@ async def test_a_grant_round_trips_and_is_found_by_client_and_audience(
     assert await grants.find(client.client_id, api.identifier) == grant
     assert await grants.find(client.client_id, AUDIENCE) is None
     assert await grants.get("no-such-grant") is None
+    with_extras = dataclasses.replace(grant, extra_properties={"subject_type": "user"})
+    await grants.save(with_extras, create=False)
+    assert await grants.get(grant.id) == with_extras
 
 
 async def test_one_grant_per_client_and_audience(

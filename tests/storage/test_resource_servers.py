@@ -34,6 +34,11 @@ async def test_every_field_round_trips_by_id_or_identifier(
         signing_alg="PS256",
         allow_offline_access=True,
         skip_consent_for_verifiable_first_party_clients=False,
+        extra_properties={
+            "token_dialect": "rfc9068_profile",
+            "subject_type_authorization": {"user": {"policy": "deny_all"}},
+            "token_encryption": None,
+        },
     )
     assert await servers.get(server.id) == server
     assert await servers.get(server.identifier) == server
