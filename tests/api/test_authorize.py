@@ -309,6 +309,21 @@ def test_single_sign_on_across_requests_and_clients(
         assert claims["auth_time"] == auth_time  # the session's sign-in, not a new one
 
 
+def test_an_application_with_sso_disabled_always_asks_for_credentials(
+    server: RunningServer, api: Api, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    lonely = code_client(api, "spa", sso_disabled=True)
+    enable(api, connection_id_by_name(api, app.connection), lonely.client_id)
+    signed_in_code(browser, app, user)
+    f = flow(lonely, app.connection)
+    page = login_page(browser, f)  # the login page, not a code
+    code = code_from(post_login(browser, page, user["email"]), f)
+    assert tokens(exchange(server, lonely, code, f))["id_token"]
+    silent = flow(lonely, app.connection, prompt="none")
+    assert_redirected_error(authorize(browser, silent), silent, "login_required")
+    assert_session(browser, app)  # the other applications keep their single sign-on
+
+
 def signed_in_code_for(browser: httpx.Client, f: Flow, user: dict[str, Any]) -> str:
     return code_from(sign_in(browser, f, user["email"]), f)
 

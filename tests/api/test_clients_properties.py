@@ -380,7 +380,6 @@ UNSUPPORTED: list[tuple[str, Any]] = [
     ("compliance_level", "fapi1_adv_pkj_par"),
     ("organization_usage", "require"),
     ("default_organization", {"organization_id": "org_1", "flows": ["client_credentials"]}),
-    ("sso_disabled", True),
     ("token_quota", {"client_credentials": {"per_day": 10}}),
     ("redirection_policy", "open_redirect_protection"),
     ("refresh_token", {"rotation_type": "rotating", "expiration_type": "expiring", "leeway": 5}),

@@ -58,6 +58,11 @@ class Client:
     # Settings kept in extra_properties that the token flows act on.
 
     @property
+    def sso_disabled(self) -> bool:
+        """The sign-in session is never reused for this client: it always asks for credentials."""
+        return self.extra_properties.get("sso_disabled") is True
+
+    @property
     def refresh_token_configuration(self) -> dict[str, Any]:
         stored = self.extra_properties.get("refresh_token")
         return stored if isinstance(stored, dict) else DEFAULT_REFRESH_TOKEN

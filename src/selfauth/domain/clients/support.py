@@ -74,11 +74,6 @@ _CLIENT_CHECKS: list[Check] = [
         "organizations are not supported yet",
     ),
     (
-        "sso_disabled",
-        _truthy,
-        "every application shares the sign-in session (single sign-on cannot be turned off)",
-    ),
-    (
         "token_quota",
         lambda value: value is not None and value["client_credentials"].get("enforce") is not False,
         "token quotas are not counted or enforced (only enforce: false can be stored)",

@@ -175,6 +175,8 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     except OAuthError as exc:
         return _error(checked, exc)
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
+    if checked.client is not None and checked.client.sso_disabled:
+        signed_in = None  # the session stays for other applications; this one does not use it
     if checked.prompt == "none" and signed_in is None:
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
