@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from selfauth.domain.clients.fields import Closed, Open, optional
+from selfauth.domain.body_models import Closed, Open, optional
 
 AnyObject = dict[str, Any]
 

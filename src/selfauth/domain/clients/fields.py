@@ -1,28 +1,15 @@
-"""Building blocks of the client body models: optional properties, open and closed objects,
-the string formats Auth0's schema names and its "too few properties" rule, worded as Auth0's
-validator words them."""
+"""Building blocks of the client body models: the string formats Auth0's schema names and its
+"too few properties" rule, worded as Auth0's validator words them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-
-def optional(**bounds: Any) -> Any:
-    """An optional property: absent when not sent, and `null` only where the type allows it
-    (pydantic does not validate defaults, so the `None` default never reaches a non-null type)."""
-    return Field(default=None, **bounds)
-
-
-class Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+from selfauth.domain.body_models import Closed
 
 
 def _format_error(name: str, value: str) -> PydanticCustomError:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from selfauth.domain.clients.fields import Closed, optional
+from selfauth.domain.body_models import Closed, optional
 
 Scope = list[Annotated[str, Field(min_length=1, max_length=280)]]
 DetailTypes = list[Annotated[str, Field(min_length=1, max_length=255)]]

@@ -13,13 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from selfauth.domain.clients.fields import (
-    AtLeastOneProperty,
-    Closed,
-    HttpsUriOrEmpty,
-    Open,
-    optional,
-)
+from selfauth.domain.body_models import Closed, Open, optional
+from selfauth.domain.clients.fields import AtLeastOneProperty, HttpsUriOrEmpty
 
 SigningAlg = Literal["HS256", "RS256", "RS512", "PS256"]
 CredentialAlg = Literal["RS256", "RS384", "PS256"]

@@ -13,14 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from selfauth.domain.body_models import Closed, optional
 from selfauth.domain.clients.addons import Addons
-from selfauth.domain.clients.fields import (
-    AbsoluteUriOrEmpty,
-    Closed,
-    HttpsUriOrEmpty,
-    Url,
-    optional,
-)
+from selfauth.domain.clients.fields import AbsoluteUriOrEmpty, HttpsUriOrEmpty, Url
 from selfauth.domain.clients.nested import (
     AuthenticationMethodsCreate,
     AuthenticationMethodsUpdate,

@@ -11,22 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-def optional(**bounds: Any) -> Any:
-    """An optional property: absent when not sent, and `null` only where the type allows it
-    (pydantic does not validate defaults, so the `None` default never reaches a non-null type)."""
-    return Field(default=None, **bounds)
-
-
-class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+from selfauth.domain.body_models import Closed, Open, optional
 
 RootAttributesPolicy = Literal["on_each_login", "on_first_login", "never_on_login"]
 SignupStatus = Literal["required", "optional", "inactive"]
@@ -51,46 +38,46 @@ UpstreamAlias = Literal[
 # --- options.validation (legacy username bounds) ----------------------------------------------
 
 
-class UsernameBounds(_Closed):
+class UsernameBounds(Closed):
     min: int = Field(ge=1)
     max: int = Field(le=128)
 
 
-class ValidationOptions(_Closed):
+class ValidationOptions(Closed):
     username: UsernameBounds | None = optional()
 
 
 # --- options.attributes (flexible identifiers) -----------------------------------------------
 
 
-class EmailIdentifier(_Closed):
+class EmailIdentifier(Closed):
     active: bool = optional()
     default_method: Literal["password", "email_otp"] = optional()
 
 
-class PhoneIdentifier(_Closed):
+class PhoneIdentifier(Closed):
     active: bool = optional()
     default_method: Literal["password", "phone_otp"] = optional()
 
 
-class UsernameIdentifier(_Closed):
+class UsernameIdentifier(Closed):
     active: bool = optional()
 
 
-class SignupVerification(_Closed):
+class SignupVerification(Closed):
     active: bool = optional()
 
 
-class SignupVerified(_Closed):
+class SignupVerified(Closed):
     status: SignupStatus = optional()
     verification: SignupVerification = optional()
 
 
-class SignupStatusOnly(_Closed):
+class SignupStatusOnly(Closed):
     status: SignupStatus = optional()
 
 
-class EmailAttribute(_Closed):
+class EmailAttribute(Closed):
     identifier: EmailIdentifier = optional()
     unique: bool = optional()
     profile_required: bool = optional()
@@ -98,31 +85,31 @@ class EmailAttribute(_Closed):
     signup: SignupVerified = optional()
 
 
-class PhoneAttribute(_Closed):
+class PhoneAttribute(Closed):
     identifier: PhoneIdentifier = optional()
     profile_required: bool = optional()
     signup: SignupVerified = optional()
 
 
-class UsernameAllowedTypes(_Closed):
+class UsernameAllowedTypes(Closed):
     email: bool = optional()
     phone_number: bool = optional()
 
 
-class UsernameValidation(_Closed):
+class UsernameValidation(Closed):
     min_length: float = optional(ge=1, le=128)
     max_length: float = optional(ge=1, le=128)
     allowed_types: UsernameAllowedTypes = optional()
 
 
-class UsernameAttribute(_Closed):
+class UsernameAttribute(Closed):
     identifier: UsernameIdentifier = optional()
     profile_required: bool = optional()
     signup: SignupStatusOnly = optional()
     validation: UsernameValidation = optional()
 
 
-class Attributes(_Closed):
+class Attributes(Closed):
     email: EmailAttribute = optional()
     phone_number: PhoneAttribute = optional()
     username: UsernameAttribute = optional()
@@ -131,24 +118,24 @@ class Attributes(_Closed):
 # --- options.authentication_methods and passkeys ---------------------------------------------
 
 
-class Enabled(_Closed):
+class Enabled(Closed):
     enabled: bool = optional()
 
 
-class PasswordMethod(_Closed):
+class PasswordMethod(Closed):
     enabled: bool = optional()
     api_behavior: Literal["required", "optional"] = optional()
     signup_behavior: Literal["allow", "block"] = optional()
 
 
-class AuthenticationMethods(_Closed):
+class AuthenticationMethods(Closed):
     password: PasswordMethod = optional()
     passkey: Enabled = optional()
     email_otp: Enabled = optional()
     phone_otp: Enabled = optional()
 
 
-class PasskeyOptions(_Closed):
+class PasskeyOptions(Closed):
     challenge_ui: Literal["both", "autofill", "button"] = optional()
     progressive_enrollment_enabled: bool = optional()
     local_enrollment_enabled: bool = optional()
@@ -157,20 +144,20 @@ class PasskeyOptions(_Closed):
 # --- legacy password options -----------------------------------------------------------------
 
 
-class ComplexityOptions(_Closed):
+class ComplexityOptions(Closed):
     min_length: int = optional(ge=1, le=128)
 
 
-class HistoryOptions(_Closed):
+class HistoryOptions(Closed):
     enable: bool
     size: int = optional(ge=0, le=24)
 
 
-class NoPersonalInfoOptions(_Closed):
+class NoPersonalInfoOptions(Closed):
     enable: bool
 
 
-class DictionaryOptions(_Closed):
+class DictionaryOptions(Closed):
     enable: bool
     dictionary: list[str] = optional()
 
@@ -178,7 +165,7 @@ class DictionaryOptions(_Closed):
 # --- options.password_options (the flexible password policy) ---------------------------------
 
 
-class PasswordComplexity(_Closed):
+class PasswordComplexity(Closed):
     min_length: int = optional(ge=1, le=72)
     character_types: list[CharacterType] = optional()
     character_type_rule: Literal["all", "three_of_four"] = optional()
@@ -187,23 +174,23 @@ class PasswordComplexity(_Closed):
     max_length_exceeded: Literal["truncate", "error"] = optional()
 
 
-class PasswordDictionary(_Closed):
+class PasswordDictionary(Closed):
     active: bool = optional()
     custom: list[str] = optional()
     default: Literal["en_10k", "en_100k"] = optional()
 
 
-class PasswordHistory(_Closed):
+class PasswordHistory(Closed):
     active: bool = optional()
     size: int = optional(ge=1, le=24)
 
 
-class PasswordProfileData(_Closed):
+class PasswordProfileData(Closed):
     active: bool = optional()
     blocked_fields: list[str] = optional()
 
 
-class PasswordOptions(_Closed):
+class PasswordOptions(Closed):
     complexity: PasswordComplexity = optional()
     dictionary: PasswordDictionary = optional()
     history: PasswordHistory = optional()
@@ -213,12 +200,12 @@ class PasswordOptions(_Closed):
 # --- upstream and enterprise settings --------------------------------------------------------
 
 
-class UpstreamParam(_Closed):
+class UpstreamParam(Closed):
     alias: UpstreamAlias = optional()
     value: str = optional()
 
 
-class GatewayAuthentication(_Open):
+class GatewayAuthentication(Open):
     method: str
     audience: str
     secret: str
@@ -226,16 +213,16 @@ class GatewayAuthentication(_Open):
     secret_base64_encoded: bool = optional()
 
 
-class AssertionDecryption(_Closed):
+class AssertionDecryption(Closed):
     algorithm_profile: Literal["v2026-1"]
     algorithm_exceptions: list[str] = optional()
 
 
-class Active(_Closed):
+class Active(Closed):
     active: bool = optional()
 
 
-class CustomScripts(_Open):
+class CustomScripts(Open):
     login: str = optional(min_length=1)
     get_user: str = optional(min_length=1)
     delete: str = optional(min_length=1)
@@ -247,7 +234,7 @@ class CustomScripts(_Open):
     change_phone_number: str = optional(min_length=1)
 
 
-class ConnectionOptions(_Open):
+class ConnectionOptions(Open):
     """Keys Auth0 types for every strategy's options (NA-req `ConnectionPropertiesOptions`)."""
 
     validation: ValidationOptions | None = optional()
@@ -292,7 +279,7 @@ class ConnectionOptions(_Open):
     oidc_metadata: dict[str, Any] | None = optional()
 
 
-class Mfa(_Closed):
+class Mfa(Closed):
     active: bool = optional()
     return_enroll_settings: bool = optional()
 

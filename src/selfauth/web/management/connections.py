@@ -6,15 +6,15 @@ import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from selfauth.domain.body_models import Closed, optional
 from selfauth.domain.clock import iso
 from selfauth.domain.connections.model import DATABASE_STRATEGY, STRATEGIES
 from selfauth.domain.connections.options_schema import (
     ConnectionOptions,
     DatabaseOptionsBody,
-    optional,
 )
 from selfauth.domain.connections.service import connection_view
 from selfauth.errors import InvalidBody, InvalidQueryString
@@ -33,28 +33,24 @@ _STRATEGY_PARAM = re.compile(r"strategy(?:\[\d*\])?")
 LISTED_ALWAYS = ("is_domain_connection",)
 
 
-class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AuthenticationPurpose(_Closed):
+class AuthenticationPurpose(Closed):
     active: bool
 
 
-class ConnectedAccountsPurpose(_Closed):
+class ConnectedAccountsPurpose(Closed):
     active: bool
     cross_app_access: bool = optional()
 
 
-class RequestingApp(_Closed):
+class RequestingApp(Closed):
     active: bool
 
 
-class ResourceApp(_Closed):
+class ResourceApp(Closed):
     status: Literal["enabled", "disabled"]
 
 
-class _ConnectionFields(_Closed):
+class _ConnectionFields(Closed):
     """NA-req `CreateConnectionRequestContent` / `UpdateConnectionRequestContent`."""
 
     display_name: str = optional(max_length=128)
