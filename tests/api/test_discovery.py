@@ -41,12 +41,14 @@ def test_openid_configuration_endpoints_are_built_from_the_issuer(server: Runnin
     issuer = server.issuer
     assert config["authorization_endpoint"] == f"{issuer}authorize"
     assert config["token_endpoint"] == f"{issuer}oauth/token"
-    assert config["device_authorization_endpoint"] == f"{issuer}oauth/device/code"
     assert config["userinfo_endpoint"] == f"{issuer}userinfo"
-    assert config["mfa_challenge_endpoint"] == f"{issuer}mfa/challenge"
     assert config["jwks_uri"] == f"{issuer}.well-known/jwks.json"
-    assert config["registration_endpoint"] == f"{issuer}oidc/register"
     assert config["revocation_endpoint"] == f"{issuer}oauth/revoke"
+    assert config["end_session_endpoint"] == f"{issuer}oidc/logout"
+    # Auth0 also lists these; selfauth has none of them, so it does not advertise them.
+    for missing in ("device_authorization_endpoint", "mfa_challenge_endpoint"):
+        assert missing not in config
+    assert "registration_endpoint" not in config
 
 
 def test_openid_configuration_lists_auth0_capabilities(server: RunningServer) -> None:
@@ -136,11 +138,13 @@ def test_jwks_kid_matches_the_kid_of_issued_tokens(server: RunningServer) -> Non
     assert header["kid"] in [key["kid"] for key in keys]
 
 
-def test_discovery_lists_the_grants_the_token_endpoint_serves(anonymous: Api) -> None:
+def test_discovery_lists_the_grants_selfauth_serves(anonymous: Api) -> None:
+    """The token endpoint's grants, and `implicit` for the tokens /authorize hands out."""
     document = anonymous.get("/.well-known/openid-configuration").json()
     assert set(document["grant_types_supported"]) == {
         "client_credentials",
         "authorization_code",
+        "implicit",
         "password",
         "http://auth0.com/oauth/grant-type/password-realm",
         "refresh_token",

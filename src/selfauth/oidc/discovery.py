@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from selfauth.domain.keys.model import SigningKey
@@ -42,16 +43,20 @@ CLAIMS_SUPPORTED = [
 ]
 
 
-def openid_configuration(issuer: str, *, allow_plain_pkce: bool = False) -> dict[str, Any]:
-    return {
+def openid_configuration(
+    issuer: str, *, grant_types: Iterable[str], allow_plain_pkce: bool = False
+) -> dict[str, Any]:
+    """Only what selfauth serves: Auth0 also lists its device-code, MFA and dynamic
+    registration endpoints, which selfauth does not have (a client following them would 404).
+
+    `grant_types` are the token endpoint's (its grant registry's), so the list cannot drift.
+    """
+    document: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}authorize",
         "token_endpoint": f"{issuer}oauth/token",
-        "device_authorization_endpoint": f"{issuer}oauth/device/code",
         "userinfo_endpoint": f"{issuer}userinfo",
-        "mfa_challenge_endpoint": f"{issuer}mfa/challenge",
         "jwks_uri": f"{issuer}.well-known/jwks.json",
-        "registration_endpoint": f"{issuer}oidc/register",
         "revocation_endpoint": f"{issuer}oauth/revoke",
         "end_session_endpoint": f"{issuer}oidc/logout",
         "scopes_supported": SCOPES_SUPPORTED,
@@ -75,14 +80,16 @@ def openid_configuration(issuer: str, *, allow_plain_pkce: bool = False) -> dict
         "claims_supported": CLAIMS_SUPPORTED,
         "request_uri_parameter_supported": False,
         "request_parameter_supported": False,
-        "grant_types_supported": [
-            "client_credentials",
-            "authorization_code",
-            "password",
-            "http://auth0.com/oauth/grant-type/password-realm",
-            "refresh_token",
-        ],
     }
+    supported = set(grant_types)
+    # The implicit grant has no token-endpoint grant: /authorize serves it whenever a response
+    # type hands out a token or an ID token directly.
+    if any(
+        {"token", "id_token"} & set(kind.split()) for kind in document["response_types_supported"]
+    ):
+        supported.add("implicit")
+    document["grant_types_supported"] = sorted(supported)
+    return document
 
 
 def jwks(keys: list[SigningKey]) -> dict[str, Any]:

@@ -17,7 +17,9 @@ _CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=3
 @router.get("/.well-known/openid-configuration")
 async def discovery(found: Services = Depends(services)) -> Response:
     document = openid_configuration(
-        found.settings.issuer_url, allow_plain_pkce=found.settings.allow_plain_pkce
+        found.settings.issuer_url,
+        grant_types=found.grants.grant_types,
+        allow_plain_pkce=found.settings.allow_plain_pkce,
     )
     return JSONResponse(document, headers=_CORS)
 
