@@ -214,6 +214,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             settings.default_directory,
             settings.allow_plain_pkce,
             login_hooks,
+            user_tokens,
         ),
         signup=Signup(user_service, clients, hook_runner),
     )

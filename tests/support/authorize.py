@@ -173,6 +173,26 @@ def redirected(response: httpx.Response, to: str = CALLBACK) -> dict[str, str]:
     return {k: v[0] for k, v in query.items()}
 
 
+def fragment(response: httpx.Response, to: str = CALLBACK) -> dict[str, str]:
+    """The fragment parameters of a redirect to `to` (the response_mode=fragment answer)."""
+    assert response.status_code in (302, 303), (response.status_code, response.text)
+    location = response.headers["location"]
+    parts = urlsplit(location)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == to, location
+    assert not parts.query, location
+    found = parse_qs(parts.fragment, keep_blank_values=True)
+    assert all(len(v) == 1 for v in found.values()), location
+    return {k: v[0] for k, v in found.items()}
+
+
+def posted_fields(response: httpx.Response, to: str = CALLBACK) -> dict[str, str]:
+    """The hidden fields of a form_post answer that posts to `to`."""
+    assert response.status_code == 200, (response.status_code, response.text)
+    form = form_to(response, to)
+    assert form.method == "post"
+    return {i["name"]: i.get("value", "") for i in form.inputs if "name" in i}
+
+
 def code_from(response: httpx.Response, f: Flow) -> str:
     params = redirected(response)
     assert "error" not in params, params

@@ -1,5 +1,6 @@
-"""`/authorize` (RFC 6749 4.1, OIDC Core 3.1.2): an ordered list of small checks, then the
-decision: reuse the browser's session, answer `login_required`, or show the login page."""
+"""`/authorize` (RFC 6749 4.1 and 4.2, OIDC Core 3.1.2, 3.2.2 and 3.3.2): an ordered list of
+small checks, then the decision: reuse the browser's session, answer `login_required`, or show
+the login page; and the answer itself, a code, tokens, or both (the hybrid flow)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,34 @@ from typing import Any, Protocol
 from selfauth.domain import ids
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clients.web_origins import is_allowed, origin_of
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection, not_for_sign_in
 from selfauth.domain.logins import AuthorizationCode, LoginSession
 from selfauth.domain.users.model import User
-from selfauth.flows.login_hooks import LoginHooks
+from selfauth.flows.login_hooks import LoginHooks, TokenAdditions
+from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth import pkce
 from selfauth.oauth.errors import AuthorizeError
 
 CODE_LIFETIME = timedelta(seconds=60)
 SESSION_LIFETIME = timedelta(days=7)
-RESPONSE_MODES = ("query", "fragment", "form_post")
+RESPONSE_MODES = ("query", "fragment", "form_post", "web_message")
+# Every response_type Auth0 accepts, as sets: the order of the words does not matter.
+RESPONSE_TYPES = frozenset(
+    frozenset(words.split())
+    for words in (
+        "code",
+        "token",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    )
+)
+CODE_ONLY = frozenset({"code"})
 PROMPTS = ("none", "login", "consent", "select_account")
 
 
@@ -33,6 +50,7 @@ class AuthorizeRequest:
     client: Client | None = None
     redirect_uri: str = ""
     response_mode: str = "query"
+    response_types: frozenset[str] = CODE_ONLY
     scope: str = "openid"
     state: str | None = None
     nonce: str | None = None
@@ -96,10 +114,35 @@ async def check_redirect_uri(_auth: Authorizer, request: AuthorizeRequest) -> No
     request.redirect_uri = given
 
 
+def _asked_types(request: AuthorizeRequest) -> frozenset[str] | None:
+    words = frozenset((request.params.get("response_type") or "").split())
+    return words if words in RESPONSE_TYPES else None
+
+
 async def check_response_mode(_auth: Authorizer, request: AuthorizeRequest) -> None:
-    mode = request.params.get("response_mode") or "query"
+    """The mode decides where even the errors go, so it is settled first: `fragment` by
+    default whenever tokens come back from here (OIDC Multiple Response Types 2.1), else
+    `query`. A web_message answer goes only to an origin the client allowed."""
+    types = _asked_types(request)
+    request.response_mode = "query" if types in (None, CODE_ONLY) else "fragment"
+    mode = request.params.get("response_mode") or request.response_mode
     if mode not in RESPONSE_MODES:
         raise AuthorizeError("invalid_request", f"Unsupported response_mode: {mode}")
+    if types not in (None, CODE_ONLY) and mode == "query":
+        # OIDC Multiple Response Types 3: tokens never travel in the query string; the
+        # error itself goes to the fragment.
+        asked = request.params["response_type"]
+        raise AuthorizeError(
+            "invalid_request", f"response_mode=query is not allowed for response_type={asked}"
+        )
+    if mode == "web_message":
+        allowed = request.checked_client().web_origins
+        if not is_allowed(origin_of(request.redirect_uri), allowed):
+            raise AuthorizeError(
+                "invalid_request",
+                "The redirect_uri's origin is not one of the application's Allowed Web Origins.",
+                redirect=False,
+            )
     request.response_mode = mode
 
 
@@ -115,19 +158,31 @@ async def check_response_type(_auth: Authorizer, request: AuthorizeRequest) -> N
     response_type = request.params.get("response_type")
     if not response_type:
         raise AuthorizeError("invalid_request", "Missing required parameter: response_type")
-    if response_type != "code":
+    types = _asked_types(request)
+    if types is None:
         raise AuthorizeError(
             "unsupported_response_type", f"Unsupported response type: {response_type}"
         )
-    if "authorization_code" not in request.checked_client().grant_types:
+    request.response_types = types
+    grants = request.checked_client().grant_types
+    if "code" in types and "authorization_code" not in grants:
         raise AuthorizeError(
             "unauthorized_client", "The authorization_code grant is not allowed for the client."
         )
+    if types - {"code"} and "implicit" not in grants:
+        raise AuthorizeError(
+            "unauthorized_client", "Grant type 'implicit' not allowed for the client."
+        )
+    if "id_token" in types and not request.nonce:
+        # The nonce is what binds an ID token sent through the browser to this request.
+        raise AuthorizeError("invalid_request", "Missing required parameter: nonce")
 
 
 async def check_scope(_auth: Authorizer, request: AuthorizeRequest) -> None:
     request.scope = request.params.get("scope") or "openid"
     request.audience = request.params.get("audience") or None
+    if "id_token" in request.response_types and "openid" not in request.scope.split():
+        raise AuthorizeError("invalid_request", "An id_token needs the openid scope.")
 
 
 async def check_pkce(auth: Authorizer, request: AuthorizeRequest) -> None:
@@ -136,7 +191,7 @@ async def check_pkce(auth: Authorizer, request: AuthorizeRequest) -> None:
     method = request.params.get("code_challenge_method") or ("plain" if challenge else None)
     public = request.checked_client().token_endpoint_auth_method == "none"  # noqa: S105
     if challenge is None:
-        if public:
+        if public and "code" in request.response_types:
             raise AuthorizeError("invalid_request", "Public clients must send a code_challenge.")
         return
     if method not in ("S256", "plain") or (method == "plain" and not auth.allow_plain_pkce):
@@ -195,6 +250,7 @@ class Authorizer:
     default_connection: str
     allow_plain_pkce: bool = False
     hooks: LoginHooks | None = None
+    tokens: UserTokens | None = None
 
     async def validate(self, params: Mapping[str, str]) -> AuthorizeRequest:
         request = AuthorizeRequest(params=params)
@@ -237,28 +293,52 @@ class Authorizer:
         if found is not None:
             await self.sessions.revoke(found[0].id, self.clock())
 
-    async def issue_code(
+    async def answer(
         self,
         request: AuthorizeRequest,
         user: User,
         auth_time: int,
         facts: RequestFacts | None = None,
+    ) -> dict[str, str]:
+        """What goes back to the application: the code, the tokens, or both, after the
+        post-login hooks (whose denial becomes an error sent to the redirect URI, as Auth0
+        does). The hooks run once; a hybrid code keeps what they added for the exchange."""
+        user, additions = await self._after_login(request, user, facts)
+        code = None
+        if "code" in request.response_types:
+            code = await self._store_code(request, user, auth_time, additions)
+        fields: dict[str, str] = {}
+        if request.response_types != CODE_ONLY:
+            fields = await self._tokens(request, user, auth_time, additions, code)
+        if code is not None:
+            fields["code"] = code
+        return fields
+
+    async def _after_login(
+        self, request: AuthorizeRequest, user: User, facts: RequestFacts | None
+    ) -> tuple[User, TokenAdditions | None]:
+        if self.hooks is None:
+            return user, None
+        # A refusal (an OAuthError) goes back to the application, as Auth0 sends it.
+        return await self.hooks.after_login(
+            request.checked_client(),
+            user,
+            protocol="oidc-basic-profile"
+            if request.response_types == CODE_ONLY
+            else "oidc-implicit-profile",
+            request=facts or RequestFacts(ip="unknown", method="GET"),
+            scopes=request.scope.split(),
+            audience=request.audience,
+            transaction=_transaction(request),
+        )
+
+    async def _store_code(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        auth_time: int,
+        additions: TokenAdditions | None,
     ) -> str:
-        """The code for the application, after the post-login hooks (whose denial becomes an
-        error sent to the redirect URI, as Auth0 does)."""
-        additions = None
-        if self.hooks is not None:
-            client = request.checked_client()
-            # A refusal (an OAuthError) goes back to the application, as Auth0 sends it.
-            user, additions = await self.hooks.after_login(
-                client,
-                user,
-                protocol="oidc-basic-profile",
-                request=facts or RequestFacts(ip="unknown", method="GET"),
-                scopes=request.scope.split(),
-                audience=request.audience,
-                transaction=_transaction(request),
-            )
         value = secrets.token_urlsafe(32)
         now = self.clock()
         await self.codes.add(
@@ -281,13 +361,50 @@ class Authorizer:
         )
         return value
 
+    async def _tokens(
+        self,
+        request: AuthorizeRequest,
+        user: User,
+        auth_time: int,
+        additions: TokenAdditions | None,
+        code: str | None,
+    ) -> dict[str, str]:
+        """The implicit and hybrid flows' tokens, minted as the token endpoint mints them,
+        but never a refresh token: none may travel through the browser (OIDC Core 3.2.2.5)."""
+        assert self.tokens is not None, "the app wires the token minting in"
+        client = request.checked_client()
+        server = await self.tokens.resolve_audience(request.audience, client)
+        scopes = await self.tokens.scopes_for(server, request.scope, client)
+        with_access = "token" in request.response_types
+        spec = TokenSpec(
+            audience=server,
+            scopes=[s for s in scopes if s != "offline_access"],
+            grant_type="implicit",
+            auth_time=auth_time,
+            nonce=request.nonce,
+            additions=additions,
+            at_hash=with_access,
+            code=code,
+        )
+        issued = await self.tokens.issue(client, user, spec)
+        fields: dict[str, str] = {}
+        if with_access:
+            fields["access_token"] = issued["access_token"]
+            fields["token_type"] = issued["token_type"]
+            fields["expires_in"] = str(issued["expires_in"])
+            if issued.get("scope"):
+                fields["scope"] = issued["scope"]
+        if "id_token" in request.response_types:
+            fields["id_token"] = issued["id_token"]
+        return fields
+
 
 def _transaction(request: AuthorizeRequest) -> dict[str, Any]:
     """`event.transaction` for Actions: the parameters the application sent to /authorize."""
     params = request.params
     found: dict[str, Any] = {
         "redirect_uri": request.redirect_uri,
-        "response_type": [params.get("response_type", "code")],
+        "response_type": (params.get("response_type") or "code").split(),
         "response_mode": request.response_mode,
         "state": request.state,
         "prompt": [request.prompt] if request.prompt else [],

@@ -22,6 +22,7 @@ from selfauth.oauth.jwt import TokenSigner
 from selfauth.oauth.scope import requested_scopes
 from selfauth.oidc.claims import OIDC_SCOPES, profile_claims
 from selfauth.oidc.custom_claims import allowed_claims
+from selfauth.oidc.hashes import half_hash
 
 USERINFO_TOKEN_LIFETIME = 86_400
 # The expiry of a refresh-token family without an absolute lifetime: the column needs one.
@@ -57,6 +58,10 @@ class TokenSpec:
     nonce: str | None = None
     family_id: str | None = None  # a new family's id, fixed in advance (the code flow's)
     additions: TokenAdditions | None = None  # what the login's hooks added
+    # From the authorization endpoint (OIDC Core 3.3.2.11): the ID token binds the access
+    # token (`at_hash`) and the code (`c_hash`) that travel beside it.
+    at_hash: bool = False
+    code: str | None = None
 
 
 @dataclass
@@ -183,6 +188,10 @@ class UserTokens:
             }
             if spec.nonce is not None:
                 id_claims["nonce"] = spec.nonce
+            if spec.at_hash:
+                id_claims["at_hash"] = half_hash(access_token, client.id_token_alg)
+            if spec.code is not None:
+                id_claims["c_hash"] = half_hash(spec.code, client.id_token_alg)
             if additions is not None and additions.id_claims:
                 id_claims.update(
                     allowed_claims(additions.id_claims, id_claims, namespaced_only=False)

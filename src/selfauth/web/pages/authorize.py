@@ -183,10 +183,10 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         session, user = signed_in
         facts = request_facts(request, client_ip(request, trust_forwarded=False))
         try:
-            code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
+            fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
         except OAuthError as exc:
             return _error(checked, exc)
-        return _respond(checked, {"code": code})
+        return _respond(checked, fields)
     return _login_page(found, request, checked)
 
 
@@ -209,17 +209,17 @@ async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, 
 async def _signed_in(
     found: Services, request: Request, checked: AuthorizeRequest, user: User
 ) -> Response:
-    """A fresh session (never the one the browser brought) and the code for the application."""
+    """A fresh session (never the one the browser brought) and the answer for the application."""
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     cookie, session = await found.authorizer.start_session(user)
     facts = request_facts(request, client_ip(request, trust_forwarded=False))
     try:
-        code = await found.authorizer.issue_code(checked, user, session.auth_time, facts)
+        fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
     except OAuthError as exc:
         # A hook refused the login: no session survives it, and the application is told.
         await found.authorizer.end_session(cookie)
         return _error(checked, exc)
-    response = _respond(checked, {"code": code})
+    response = _respond(checked, fields)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
