@@ -31,6 +31,7 @@ from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
+from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
@@ -60,6 +61,7 @@ from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import signup, token, userinfo, wellknown
 from selfauth.web.context import Services
+from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
@@ -87,6 +89,7 @@ class Running:
     (each stop is safe on a part that never started)."""
 
     services: Services
+    origins: OriginRegistry
     jobs: JobQueue
     journal: ExecutionJournal
     sandbox: QuickJsSandbox
@@ -108,6 +111,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     secrets = SecretHasher(await keys.hmac_key())
     users = SqlUserRepository(database)
     clients = SqlClientRepository(database)
+    origins = OriginRegistry(clients)  # the CORS layer's; told of each change (watch)
     grants = SqlClientGrantRepository(database)
     connections = SqlConnectionRepository(database)
     resource_servers = SqlResourceServerRepository(database)
@@ -189,7 +193,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
         users=user_service,
         user_blocks=failures,
-        clients=ClientService(clients, secrets, clock),
+        clients=ClientService(origins.watch(clients), secrets, clock),
         client_grants=ClientGrantService(grants, clients, resource_servers),
         connections=ConnectionService(connections, clock),
         resource_servers=ResourceServerService(resource_servers, clock),
@@ -218,7 +222,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         signup=Signup(user_service, clients, hook_runner),
     )
-    return Running(services, jobs, journal, sandbox)
+    return Running(services, origins, jobs, journal, sandbox)
 
 
 def job_queue(
@@ -262,6 +266,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 )
             running = await build_services(database, settings, clock)
             app.state.services = running.services
+            app.state.origins = running.origins
             # Start-up objects (tables, routes, keys) live for the whole process: keep them out
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
@@ -285,6 +290,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
+    app.add_middleware(CorsLayer)  # inside the guard: error answers get CORS headers too
     app.add_middleware(RequestGuard, body_seconds=settings.body_timeout_seconds)
     # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
     app.include_router(token.router)

@@ -1,0 +1,213 @@
+"""CORS for the endpoints a browser application calls from its own origin (Auth0's SDKs:
+auth0.js, auth0-spa-js, Lock).
+
+Which origins: one a client registered (`allowed_origins`, or its callbacks' origins when that
+list is empty, and `web_origins`); the discovery documents are readable from any origin. A
+preflight carries no body, so it is allowed when any client registered the origin; the actual
+request is then checked against the client it names (`client_id` in the body, or HTTP Basic),
+and its answer carries `Access-Control-Allow-Origin` only if that client registered the origin.
+An origin nobody registered gets no CORS headers at all, so the browser withholds the answer.
+
+Requests without `Origin` pass through untouched: no lookup, no header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from selfauth.errors import SelfauthError
+from selfauth.oauth.credentials import read_credentials
+from selfauth.web.errors import allowed_methods
+
+log = logging.getLogger("selfauth.web")
+
+# What auth0.js and auth0-spa-js send: JSON bodies, their telemetry header, a bearer token on
+# /userinfo, DPoP proofs, and the passwordless language.
+_SDK_HEADERS = ("Authorization", "Content-Type", "Auth0-Client", "DPoP", "X-Request-Language")
+_MAX_AGE = "7200"  # Chromium's ceiling; a removed origin's preflights lapse within two hours
+_EXPOSED = "dpop-nonce"  # auth0-spa-js reads it when a DPoP nonce is required
+_CLIENT_BODY_LIMIT = 64 * 1024  # enough for any token or signup body that names a client
+
+
+@dataclass(frozen=True)
+class Policy:
+    methods: tuple[str, ...]
+    public: bool = False  # readable from any origin (`*`): documents anyone may fetch
+    names_client: bool = False  # the body names a client; its own origins decide
+    headers: tuple[str, ...] = _SDK_HEADERS
+
+
+_ANYONE = {"access-control-allow-origin": "*"}
+_PUBLIC = Policy(("GET",), public=True)
+_CLIENT_POST = Policy(("POST",), names_client=True)
+
+# Every path open to cross-origin calls, in one place (`/co/authenticate` joins here).
+PATHS: dict[str, Policy] = {
+    "/oauth/token": _CLIENT_POST,
+    "/oauth/revoke": _CLIENT_POST,
+    "/dbconnections/signup": _CLIENT_POST,
+    "/userinfo": Policy(("GET",)),
+    "/.well-known/jwks.json": _PUBLIC,
+    "/.well-known/openid-configuration": _PUBLIC,
+}
+# A signed-in user's own token (`read:current_user`, `update:current_user_metadata`) used from
+# the browser, as Auth0 allows.
+PATTERNS: tuple[tuple[re.Pattern[str], Policy], ...] = (
+    (re.compile(r"/api/v2/users/[^/]+"), Policy(("GET", "PATCH"), headers=_SDK_HEADERS[:2])),
+)
+
+
+def policy_for(path: str) -> Policy | None:
+    found = PATHS.get(path)
+    if found is not None or not path.startswith("/api/"):
+        return found
+    for pattern, policy in PATTERNS:
+        if pattern.fullmatch(path):
+            return policy
+    return None
+
+
+class OriginCheck(Protocol):
+    async def allows(self, origin: str, client_id: str | None = None) -> bool: ...
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _origins(scope: Scope) -> OriginCheck:
+    registry: OriginCheck = scope["app"].state.origins
+    return registry
+
+
+async def _allowed(scope: Scope, origin: str, client_id: str | None) -> bool:
+    try:
+        return await _origins(scope).allows(origin, client_id)
+    except Exception:  # the database is down: refuse the origin, let the request answer
+        log.exception("could not read the registered origins")
+        return False
+
+
+class CorsLayer:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = policy_for(scope["path"])
+        if policy is None:
+            await self.app(scope, receive, send)
+            return
+        origin = _header(scope, b"origin")
+        if scope["method"] == "OPTIONS":
+            response = await _preflight(scope, policy, origin)
+            await response(scope, receive, send)
+            return
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        if policy.public:
+            await self.app(
+                scope, receive, _with_headers(send, {"access-control-allow-origin": "*"})
+            )
+            return
+        await self._actual(scope, receive, send, policy, origin)
+
+    async def _actual(
+        self, scope: Scope, receive: Receive, send: Send, policy: Policy, origin: str
+    ) -> None:
+        """Decides when the answer starts, by then the handler has read the body that names
+        the client (kept here as it passes, up to a bound)."""
+        body: list[bytes] = []
+        size = 0
+
+        async def teeing_receive() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request" and size <= _CLIENT_BODY_LIMIT:
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                body.append(chunk)
+            return message
+
+        async def deciding_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                client_id = None
+                if policy.names_client and size <= _CLIENT_BODY_LIMIT:
+                    client_id = _named_client(scope, b"".join(body))
+                headers = MutableHeaders(scope=message)
+                headers.append("vary", "Origin")
+                if await _allowed(scope, origin, client_id):
+                    headers["access-control-allow-origin"] = origin
+                    headers["access-control-expose-headers"] = _EXPOSED
+            await send(message)
+
+        await self.app(scope, teeing_receive if policy.names_client else receive, deciding_send)
+
+
+async def _preflight(scope: Scope, policy: Policy, origin: str | None) -> Response:
+    """204 always (OPTIONS is served on every CORS path); the allow headers only for an
+    origin that may call, asking for a method the path serves."""
+    served = allowed_methods(Request(scope))
+    headers = {"allow": f"{served}, OPTIONS" if served else "OPTIONS"}
+    if origin is None:
+        return Response(status_code=204, headers=headers)
+    if not policy.public:
+        headers["vary"] = "Origin"
+    method = (_header(scope, b"access-control-request-method") or "").upper()
+    if method not in policy.methods:
+        return Response(status_code=204, headers=headers)
+    if policy.public:
+        headers["access-control-allow-origin"] = "*"
+    elif await _allowed(scope, origin, None):
+        headers["access-control-allow-origin"] = origin
+    else:
+        return Response(status_code=204, headers=headers)
+    headers["access-control-allow-methods"] = ", ".join(policy.methods)
+    headers["access-control-allow-headers"] = ", ".join(policy.headers)
+    headers["access-control-max-age"] = _MAX_AGE
+    return Response(status_code=204, headers=headers)
+
+
+def _named_client(scope: Scope, raw: bytes) -> str | None:
+    """The client a token, revocation or signup body names (or HTTP Basic does); None when
+    it names none or cannot be read (the handler refuses such a request anyway)."""
+    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    params: Any
+    try:
+        if content_type == "application/json":
+            params = orjson.loads(raw) if raw.strip() else {}
+        else:
+            params = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        if not isinstance(params, dict):
+            return None
+        return read_credentials(params, _header(scope, b"authorization")).client_id
+    except (ValueError, SelfauthError):  # malformed JSON, UTF-8 or credentials
+        return None
+
+
+def _with_headers(send: Send, extra: dict[str, str]) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in extra.items():
+                if name not in headers:
+                    headers[name] = value
+        await send(message)
+
+    return sending
