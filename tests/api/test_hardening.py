@@ -61,10 +61,10 @@ def test_unknown_routes_answer_in_the_api_shape(api: Api) -> None:
     ("method", "path", "allowed"),
     [
         ("PUT", "/api/v2/users", {"GET", "POST"}),
-        ("PUT", "/api/v2/users/auth0%7Cnobody", {"GET", "PATCH", "DELETE"}),
+        ("PUT", "/api/v2/users/auth0%7Cnobody", {"GET", "PATCH", "DELETE", "OPTIONS"}),
         ("POST", "/api/v2/clients/abc", {"GET", "PATCH", "DELETE"}),
-        ("GET", "/oauth/token", {"POST"}),
-        ("DELETE", "/userinfo", {"GET"}),
+        ("GET", "/oauth/token", {"POST", "OPTIONS"}),  # OPTIONS: CORS preflights
+        ("DELETE", "/userinfo", {"GET", "OPTIONS"}),
     ],
 )
 def test_405_lists_every_method_the_path_serves(

@@ -14,8 +14,6 @@ Requests without `Origin` pass through untouched: no lookup, no header.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -27,54 +25,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from selfauth.errors import SelfauthError
 from selfauth.oauth.credentials import read_credentials
+from selfauth.web.cors_paths import Policy, policy_for
 from selfauth.web.errors import allowed_methods
 
 log = logging.getLogger("selfauth.web")
 
-# What auth0.js and auth0-spa-js send: JSON bodies, their telemetry header, a bearer token on
-# /userinfo, DPoP proofs, and the passwordless language.
-_SDK_HEADERS = ("Authorization", "Content-Type", "Auth0-Client", "DPoP", "X-Request-Language")
 _MAX_AGE = "7200"  # Chromium's ceiling; a removed origin's preflights lapse within two hours
 _EXPOSED = "dpop-nonce"  # auth0-spa-js reads it when a DPoP nonce is required
 _CLIENT_BODY_LIMIT = 64 * 1024  # enough for any token or signup body that names a client
-
-
-@dataclass(frozen=True)
-class Policy:
-    methods: tuple[str, ...]
-    public: bool = False  # readable from any origin (`*`): documents anyone may fetch
-    names_client: bool = False  # the body names a client; its own origins decide
-    headers: tuple[str, ...] = _SDK_HEADERS
-
-
 _ANYONE = {"access-control-allow-origin": "*"}
-_PUBLIC = Policy(("GET",), public=True)
-_CLIENT_POST = Policy(("POST",), names_client=True)
-
-# Every path open to cross-origin calls, in one place (`/co/authenticate` joins here).
-PATHS: dict[str, Policy] = {
-    "/oauth/token": _CLIENT_POST,
-    "/oauth/revoke": _CLIENT_POST,
-    "/dbconnections/signup": _CLIENT_POST,
-    "/userinfo": Policy(("GET",)),
-    "/.well-known/jwks.json": _PUBLIC,
-    "/.well-known/openid-configuration": _PUBLIC,
-}
-# A signed-in user's own token (`read:current_user`, `update:current_user_metadata`) used from
-# the browser, as Auth0 allows.
-PATTERNS: tuple[tuple[re.Pattern[str], Policy], ...] = (
-    (re.compile(r"/api/v2/users/[^/]+"), Policy(("GET", "PATCH"), headers=_SDK_HEADERS[:2])),
-)
-
-
-def policy_for(path: str) -> Policy | None:
-    found = PATHS.get(path)
-    if found is not None or not path.startswith("/api/"):
-        return found
-    for pattern, policy in PATTERNS:
-        if pattern.fullmatch(path):
-            return policy
-    return None
 
 
 class OriginCheck(Protocol):
@@ -155,6 +114,8 @@ class CorsLayer:
                 if await _allowed(scope, origin, client_id):
                     headers["access-control-allow-origin"] = origin
                     headers["access-control-expose-headers"] = _EXPOSED
+                    if policy.credentials:
+                        headers["access-control-allow-credentials"] = "true"
             await send(message)
 
         await self.app(scope, teeing_receive if policy.names_client else receive, deciding_send)
@@ -163,8 +124,7 @@ class CorsLayer:
 async def _preflight(scope: Scope, policy: Policy, origin: str | None) -> Response:
     """204 always (OPTIONS is served on every CORS path); the allow headers only for an
     origin that may call, asking for a method the path serves."""
-    served = allowed_methods(Request(scope))
-    headers = {"allow": f"{served}, OPTIONS" if served else "OPTIONS"}
+    headers = {"allow": allowed_methods(Request(scope)) or "OPTIONS"}
     if origin is None:
         return Response(status_code=204, headers=headers)
     if not policy.public:
@@ -176,6 +136,8 @@ async def _preflight(scope: Scope, policy: Policy, origin: str | None) -> Respon
         headers["access-control-allow-origin"] = "*"
     elif await _allowed(scope, origin, None):
         headers["access-control-allow-origin"] = origin
+        if policy.credentials:
+            headers["access-control-allow-credentials"] = "true"
     else:
         return Response(status_code=204, headers=headers)
     headers["access-control-allow-methods"] = ", ".join(policy.methods)

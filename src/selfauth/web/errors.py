@@ -17,6 +17,7 @@ from starlette.routing import compile_path
 
 from selfauth.errors import SelfauthError
 from selfauth.hooks.sandbox import SandboxFailure
+from selfauth.web.cors_paths import policy_for
 from selfauth.web.json import JSONResponse
 
 
@@ -136,6 +137,8 @@ def allowed_methods(request: Request) -> str:
     methods = {
         m for pattern, found in _route_table(request.app) if pattern.match(path) for m in found
     }
+    if methods and policy_for(path) is not None:
+        methods.add("OPTIONS")  # the CORS layer answers preflights there
     return ", ".join(sorted(methods))
 
 
