@@ -193,7 +193,12 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
         users=user_service,
         user_blocks=failures,
-        clients=ClientService(origins.watch(clients), secrets, clock),
+        clients=ClientService(
+            origins.watch(clients),
+            secrets,
+            clock,
+            connections if settings.enable_client_connections else None,
+        ),
         client_grants=ClientGrantService(grants, clients, resource_servers),
         connections=ConnectionService(connections, clock),
         resource_servers=ResourceServerService(resource_servers, clock),

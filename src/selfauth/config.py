@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # The database connection the plain `password` grant signs users in with (Auth0's
     # tenant "default directory").
     default_directory: str = "Username-Password-Authentication"
+    # A new application is enabled for every existing connection, as Auth0's tenant flag
+    # `enable_client_connections` (on by default) does; off: enabled for none until a
+    # connection's `enabled_clients` names it.
+    enable_client_connections: bool = True
     # PKCE's `plain` method sends the verifier in the clear; refused unless turned on.
     allow_plain_pkce: bool = False
     # Management API requests per second per caller (0 turns the limit off), and the burst.

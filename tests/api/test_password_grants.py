@@ -221,8 +221,10 @@ def test_grant_type_not_enabled_for_the_client(server: RunningServer, api: Api, 
 
 def test_connection_not_enabled_for_the_client(server: RunningServer, api: Api, app: App) -> None:
     outsider = new_client(api, grant_types=GRANTS)
-    user = new_user(api, app)
-    other = App(outsider["client_id"], outsider["client_secret"], app.connection, "")
+    # A new client is enabled on the connections that exist: this one comes after it.
+    connection = new_connection(api, app.client_id)["name"]
+    user = api.create_user(connection=connection)
+    other = App(outsider["client_id"], outsider["client_secret"], connection, "")
     response = login(server, other, user["email"])
     assert response.status_code == 403, response.text
     assert response.json()["error"] in ("unauthorized_client", "access_denied"), response.text

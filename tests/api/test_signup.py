@@ -187,7 +187,9 @@ def test_client_not_enabled_on_the_connection_is_forbidden(
     server: RunningServer, api: Api, app: App
 ) -> None:
     outsider = new_client(api, grant_types=GRANTS)
-    body = body_for(app, client_id=outsider["client_id"])
+    # A new client is enabled on the connections that exist: this one comes after it.
+    connection = new_connection(api, app.client_id)
+    body = body_for(app, client_id=outsider["client_id"], connection=connection["name"])
     assert_signup_error(signup(server, body), 403)
     unknown = body_for(app, client_id="no-such-client-0000000000000000")
     assert_signup_error(signup(server, unknown), 403)

@@ -86,6 +86,17 @@ class SqlConnectionRepository:
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def enable_on_all(self, client_id: str) -> None:
+        """Enables every connection for a new client, in one statement: a connection created or
+        deleted meanwhile is either linked or gone, never half."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                connection_clients.insert().from_select(
+                    ["connection_id", "client_id"],
+                    sa.select(connections.c.id, sa.literal(client_id, sa.String(64))),
+                )
+            )
+
 
 async def _replace_enabled_clients(conn: Conn, connection: Connection) -> None:
     wanted = sorted(set(connection.enabled_clients))

@@ -46,6 +46,10 @@ class GrantStore(Protocol):
     async def delete(self, grant_id: str) -> bool: ...
 
 
+class ConnectionLinks(Protocol):
+    async def enable_on_all(self, client_id: str) -> None: ...
+
+
 class ResourceServerLookup(Protocol):
     async def get(self, id_or_identifier: str) -> ResourceServer | None: ...
 
@@ -59,10 +63,19 @@ def inexistent_grant() -> NotFound:
 
 
 class ClientService:
-    def __init__(self, store: ClientStore, secrets: SecretHasher, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: ClientStore,
+        secrets: SecretHasher,
+        clock: Clock,
+        new_client_connections: ConnectionLinks | None = None,
+    ) -> None:
+        """`new_client_connections`, when given, enables every existing connection for each
+        new client (Auth0's tenant flag `enable_client_connections`)."""
         self._store = store
         self._secrets = secrets
         self._clock = clock
+        self._new_client_connections = new_client_connections
 
     async def get(self, client_id: str) -> Client:
         client = await self._store.get(client_id)
@@ -77,8 +90,9 @@ class ClientService:
         """A page of clients, oldest first, and how many there are."""
         return await self._store.list(offset=offset, limit=limit)
 
-    async def create(self, body: dict[str, Any]) -> tuple[Client, str]:
-        """A new client from a validated body, and its secret, returned now and never again."""
+    async def create(self, body: dict[str, Any]) -> tuple[Client, str | None]:
+        """A new client from a validated body, and its secret, returned now and never again;
+        a public client (`token_endpoint_auth_method: none`) is given none."""
         support.check_client(body)
         fields = {k: v for k, v in body.items() if k in COLUMNS}
         app_type = fields.get("app_type")
@@ -89,6 +103,9 @@ class ClientService:
             "none" if app_type in _PUBLIC_APP_TYPES else DEFAULT_AUTH_METHOD,
         )
         fields["client_metadata"] = _clean_metadata(fields.get("client_metadata") or {})
+        # The column needs a digest: a public client's is of a random secret nobody is shown,
+        # and client authentication refuses any secret while the method is `none` anyway.
+        # rotate-secret gives it a usable one if it ever becomes confidential.
         secret = ids.client_secret()
         now = self._clock()
         client = Client(
@@ -101,7 +118,10 @@ class ClientService:
         )
         _check_consistency(client)
         await self._store.save(client, create=True)
-        return client, secret
+        if self._new_client_connections is not None:
+            await self._new_client_connections.enable_on_all(client.client_id)
+        public = client.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
+        return client, None if public else secret
 
     async def update(self, client_id: str, body: dict[str, Any]) -> Client:
         """Attributes replace; `client_metadata` merges as user metadata does; a `client_secret`
