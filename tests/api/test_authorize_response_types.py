@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,7 @@ IMPLICIT_GRANTS = ["authorization_code", "implicit", "refresh_token"]
 class App:
     spa: Client  # implicit and code grants; app.example.com is a web origin
     code_only: Client  # no implicit grant
+    elsewhere: Client  # its web origin is not the callbacks' origin
     connection: str
 
 
@@ -57,9 +60,11 @@ def browser(server: RunningServer) -> httpx.Client:
 @pytest.fixture(scope="module")
 def app(api: Api) -> App:
     spa = code_client(api, "spa", grant_types=IMPLICIT_GRANTS, web_origins=[APP_ORIGIN])
-    code_only = code_client(api, "spa", web_origins=[APP_ORIGIN])
-    connection = new_connection(api, spa.client_id, code_only.client_id)["name"]
-    return App(spa, code_only, connection)
+    code_only = code_client(api, "spa", web_origins=[APP_ORIGIN, "https://*.example.org/path"])
+    elsewhere = code_client(api, "spa", web_origins=["https://other.example.com"])
+    ids = (spa.client_id, code_only.client_id, elsewhere.client_id)
+    connection = new_connection(api, *ids)["name"]
+    return App(spa, code_only, elsewhere, connection)
 
 
 def half_hash(value: str) -> str:
@@ -225,3 +230,132 @@ def test_the_login_page_resumes_an_implicit_request(
     f = flow(app.spa, app.connection, response_type="token", response_mode="fragment")
     params = fragment(sign_in(browser, f, user["email"]), CALLBACK)
     assert params["access_token"]
+
+
+# --- response_mode=web_message ----------------------------------------------------------------
+
+_POST = re.compile(
+    r'postMessage\(\{type: "authorization_response", response: (\{.*\})\}, ("[^"]*")\);'
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    response: dict[str, Any]
+    target_origin: str
+    csp: dict[str, str]
+
+
+def directives(policy: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for directive in policy.split(";"):
+        name, _, value = directive.strip().partition(" ")
+        found[name] = value
+    return found
+
+
+def posted(page: httpx.Response) -> Posted:
+    """What a web_message page posts, and to which origin; checks the page's headers."""
+    assert page.status_code == 200, (page.status_code, page.text)
+    assert "location" not in page.headers
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    assert "x-frame-options" not in page.headers  # the page runs in the application's iframe
+    csp = directives(page.headers["content-security-policy"])
+    found = _POST.findall(page.text)
+    assert len(found) == 1, page.text
+    nonces = re.findall(r'<script nonce="([^"]+)">', page.text)
+    assert len(nonces) == 1 and page.text.count("<script") == 1, page.text
+    assert csp["script-src"] == f"'nonce-{nonces[0]}'"
+    assert csp["default-src"] == "'none'"
+    response, origin = found[0]
+    return Posted(json.loads(response), json.loads(origin), csp)
+
+
+def web_message_flow(client: Client, app: App, **overrides: Any) -> Flow:
+    return flow(client, app.connection, response_mode="web_message", **overrides)
+
+
+def test_silent_authentication_posts_the_code_to_the_frame_parent(
+    server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """auth0-spa-js getTokenSilently: a hidden iframe, prompt=none, the code flow."""
+    sign_in(browser, flow(app.spa, app.connection), user["email"])
+    f = web_message_flow(app.spa, app, prompt="none")
+    page = posted(authorize(browser, f))
+    assert page.target_origin == APP_ORIGIN
+    assert page.csp["frame-ancestors"] == APP_ORIGIN
+    assert set(page.response) == {"code", "state"}
+    assert page.response["state"] == f.state
+    assert tokens(exchange(server, app.spa, page.response["code"], f))["id_token"]
+
+
+def test_without_a_session_web_message_posts_login_required(
+    browser: httpx.Client, app: App
+) -> None:
+    f = web_message_flow(app.spa, app, prompt="none")
+    page = posted(authorize(browser, f))
+    assert page.response["error"] == "login_required"
+    assert page.response["error_description"]
+    assert page.response["state"] == f.state
+    assert page.target_origin == APP_ORIGIN
+
+
+def test_check_session_gets_the_tokens_by_web_message(
+    server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """auth0.js checkSession: implicit, prompt=none, web_message."""
+    sign_in(browser, flow(app.spa, app.connection), user["email"])
+    f = web_message_flow(app.spa, app, prompt="none", response_type="id_token token")
+    page = posted(authorize(browser, f))
+    assert isinstance(page.response["expires_in"], int)
+    params = {k: str(v) for k, v in page.response.items()}
+    check_answer(server, app, f, params, user)
+
+
+def test_an_interactive_login_answers_by_web_message(
+    server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """The popup of loginWithPopup: the login page, then the page that posts to the opener."""
+    f = web_message_flow(app.spa, app)
+    page = posted(sign_in(browser, f, user["email"]))
+    assert page.response["state"] == f.state
+    assert tokens(exchange(server, app.spa, page.response["code"], f))["access_token"]
+
+
+def test_errors_of_a_web_message_request_are_posted(browser: httpx.Client, app: App) -> None:
+    f = web_message_flow(app.spa, app, response_type="nonsense")
+    page = posted(authorize(browser, f))
+    assert page.response["error"] == "unsupported_response_type"
+    assert page.response["state"] == f.state
+
+
+def test_frame_ancestors_are_the_clients_web_origins(browser: httpx.Client, app: App) -> None:
+    f = web_message_flow(app.code_only, app, prompt="none")
+    page = posted(authorize(browser, f))
+    assert page.csp["frame-ancestors"] == f"{APP_ORIGIN} https://*.example.org"
+
+
+def test_nothing_is_posted_to_an_origin_that_is_not_a_web_origin(
+    browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    sign_in(browser, flow(app.elsewhere, app.connection), user["email"])
+    for prompt in ("none", None):
+        f = web_message_flow(app.elsewhere, app, prompt=prompt)
+        response = authorize(browser, f)
+        assert response.status_code == 400, response.text
+        assert "location" not in response.headers
+        assert "postMessage" not in response.text
+        assert "code=" not in response.text
+        csp = directives(response.headers["content-security-policy"])
+        assert csp["frame-ancestors"] == "'none'"
+
+
+def test_the_posted_json_cannot_break_out_of_the_script(browser: httpx.Client, app: App) -> None:
+    state = "</script><script>alert(1)</script>&amp;\u2028\u2029'\"<!--"
+    f = web_message_flow(app.spa, app, prompt="none", state=state)
+    response = authorize(browser, f)
+    assert "</script><script>" not in response.text
+    assert "<!--" not in response.text
+    assert "\u2028" not in response.text and "\u2029" not in response.text
+    assert posted(response).response["state"] == state

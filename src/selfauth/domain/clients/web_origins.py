@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 # An origin fit to stand in a header or a CSP source list: no spaces, quotes or semicolons.
-_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>(\*\.)?[a-z0-9.-]+)(?P<port>:[0-9]{1,5})?")
+_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?P<port>:[0-9]{1,5})?")
 
 
 def origin_of(url: str) -> str | None:
@@ -22,7 +22,8 @@ def origin_of(url: str) -> str | None:
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc:
         return None
-    origin = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    default = {"http": 80, "https": 443}[parts.scheme]
+    origin = f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
     return origin if _ORIGIN.fullmatch(origin) else None
 
 
@@ -40,15 +41,28 @@ def _matches(entry: str, origin: str) -> bool:
     return bool(dot) and bool(label) and remainder == rest
 
 
+def _entry_origin(entry: str) -> str | None:
+    """An entry as an origin, its `*.` wildcard kept; None when it is not an origin."""
+    scheme, sep, rest = entry.strip().partition("://")
+    if not sep or not rest.startswith("*."):
+        return origin_of(entry)
+    # Checked as the origin of one subdomain, then written back with the star.
+    probe = origin_of(f"{scheme}://x{rest[1:]}")
+    if probe is None:
+        return None
+    base = probe.removeprefix(f"{scheme}://x")
+    # A star over a bare top-level domain (`*.com`) would admit a whole registry.
+    if "." not in base[1:].partition(":")[0]:
+        return None
+    return f"{scheme}://*{base}"
+
+
 def allowed_origins(entries: Iterable[str]) -> list[str]:
     """The entries as origins (wildcards kept), dropping any that are not an origin."""
     found: list[str] = []
     for entry in entries:
-        origin = origin_of(entry.replace("*.", "wildcard-label.", 1))
-        if origin is None:
-            continue
-        origin = origin.replace("wildcard-label.", "*.", 1) if "*." in entry else origin
-        if origin not in found:
+        origin = _entry_origin(entry)
+        if origin is not None and origin not in found:
             found.append(origin)
     return found
 

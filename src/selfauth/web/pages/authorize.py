@@ -30,6 +30,7 @@ from selfauth.web.pages.transaction import (
     open_sealed,
     seal,
 )
+from selfauth.web.pages.web_message import web_message_page
 from selfauth.web.request_facts import request_facts
 
 router = APIRouter()
@@ -96,6 +97,8 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
     values = {k: v for k, v in fields.items() if v is not None}
     if request.state is not None:
         values["state"] = request.state
+    if request.response_mode == "web_message":
+        return web_message_page(values, request.redirect_uri, request.checked_client().web_origins)
     if request.response_mode == "form_post":
         return _page(
             "form_post.html",
