@@ -80,7 +80,7 @@ def test_openid_configuration_lists_auth0_capabilities(server: RunningServer) ->
     ]
     # Auth0 lists plain too; selfauth lists what /authorize accepts (plain is off by default).
     assert config["code_challenge_methods_supported"] == ["S256"]
-    assert config["response_modes_supported"] == ["query", "fragment", "form_post"]
+    assert config["response_modes_supported"] == ["query", "fragment", "form_post", "web_message"]
     assert config["subject_types_supported"] == ["public"]
     assert config["claims_supported"] == [
         "aud",

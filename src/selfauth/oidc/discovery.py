@@ -71,7 +71,8 @@ def openid_configuration(
         ],
         # What /authorize accepts: `plain` only where the operator turned it on.
         "code_challenge_methods_supported": ["S256", "plain"] if allow_plain_pkce else ["S256"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        # web_message: the page that posts the answer to the SDK's iframe or popup opener.
+        "response_modes_supported": ["query", "fragment", "form_post", "web_message"],
         "subject_types_supported": ["public"],
         # RS256 unless a client's jwt_configuration.alg asks for PS256 (or RS512, which
         # Auth0 does not list either).
