@@ -81,9 +81,7 @@ class CorsLayer:
             await self.app(scope, receive, send)
             return
         if policy.public:
-            await self.app(
-                scope, receive, _with_headers(send, {"access-control-allow-origin": "*"})
-            )
+            await self.app(scope, receive, _with_headers(send, _ANYONE))
             return
         await self._actual(scope, receive, send, policy, origin)
 
