@@ -59,7 +59,7 @@ from selfauth.storage.sessions import (
 )
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
-from selfauth.web.authentication import signup, token, userinfo, wellknown
+from selfauth.web.authentication import client_script, signup, token, userinfo, wellknown
 from selfauth.web.context import Services
 from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
@@ -304,6 +304,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(wellknown.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
+    app.include_router(client_script.router)
     app.include_router(pages.router)
     app.include_router(management_jobs.download_router)
     return app

@@ -61,6 +61,14 @@ class ConnectionService:
     async def all(self) -> list[Connection]:
         return await self._store.list()
 
+    async def signing_in_for(self, client_id: str) -> list[Connection]:
+        """The connections enabled for a client that selfauth can sign in with, by name."""
+        return [
+            connection
+            for connection in await self._store.list()
+            if connection.signs_in and client_id in connection.enabled_clients
+        ]
+
     async def create(self, fields: dict[str, Any]) -> Connection:
         name = check_name(fields.pop("name"))
         strategy = check_strategy(fields.pop("strategy"))

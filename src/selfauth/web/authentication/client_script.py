@@ -1,0 +1,61 @@
+"""`GET /client/{client_id}.js`: the script Lock loads (JSONP) to learn an application's
+connections; it calls `Auth0.setClient({...})` (reference 8.4 e).
+
+Lock adds a cache-buster query (`?t1733480000000`), which is ignored. The script is loaded by
+a `<script src>` from the application's origin: no CORS, but a resource policy that lets other
+origins embed it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from selfauth.web.authentication.client_settings import client_settings
+from selfauth.web.context import Services, services
+from selfauth.web.ratelimit import per_address
+
+router = APIRouter(dependencies=[Depends(per_address)])
+
+MEDIA_TYPE = "application/javascript; charset=utf-8"
+# Auth0 serves this file from its CDN; a minute of caching lets a cache in front absorb
+# bursts while a changed connection still shows within a minute (Lock's cache-buster makes
+# each page load a new URL anyway).
+FOUND_CACHE = "public, max-age=60"
+_COMMON = {"X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "cross-origin"}
+# Client ids are at most 64 characters (the column's width): longer ones cannot exist.
+_MAX_CLIENT_ID = 64
+# Characters that could end the script or start markup where the script is inlined, and the
+# two JSON allows raw but older JavaScript parsers end a string at.
+_UNSAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+@router.get("/client/{client_id}.js")
+async def client_script(client_id: str, found: Services = Depends(services)) -> Response:
+    client = await found.clients.find(client_id) if len(client_id) <= _MAX_CLIENT_ID else None
+    if client is None:
+        # A failed load is what makes Lock show its error screen; a script that loads without
+        # calling setClient would leave it loading for ever.
+        return Response(
+            "/* Unknown client. */\n",
+            status_code=404,
+            media_type=MEDIA_TYPE,
+            headers={**_COMMON, "Cache-Control": "no-store"},
+        )
+    connections = await found.connections.signing_in_for(client.client_id)
+    settings = client_settings(client, connections, found.settings.issuer_url)
+    return Response(
+        f"Auth0.setClient({embedded_json(settings)});\n",
+        media_type=MEDIA_TYPE,
+        headers={**_COMMON, "Cache-Control": FOUND_CACHE},
+    )
+
+
+def embedded_json(value: Any) -> str:
+    """JSON that is also a JavaScript expression that cannot break out of its script."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_UNSAFE)
