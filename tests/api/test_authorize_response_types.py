@@ -28,8 +28,10 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
+from tests.support.hooks import Hooks, guarded
+from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer
-from tests.support.signin import http, new_connection, tokens
+from tests.support.signin import claims, http, new_connection, tokens
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -230,6 +232,48 @@ def test_the_login_page_resumes_an_implicit_request(
     f = flow(app.spa, app.connection, response_type="token", response_mode="fragment")
     params = fragment(sign_in(browser, f, user["email"]), CALLBACK)
     assert params["access_token"]
+
+
+def test_post_login_actions_run_once_and_shape_the_front_channel_tokens(
+    server: RunningServer, api: Api, hooks: Hooks, browser: httpx.Client
+) -> None:
+    client = code_client(api, "spa", grant_types=IMPLICIT_GRANTS)
+    connection = new_connection(api, client.client_id, brute_force_protection=False)["name"]
+    hooks.action(
+        guarded(
+            client.client_id,
+            """
+  api.idToken.setCustomClaim('https://ns.example.com/protocol', event.transaction.protocol);
+  api.accessToken.setCustomClaim('https://ns.example.com/a', 'in-access');
+  const runs = (event.user.app_metadata.runs || 0) + 1;
+  api.user.setAppMetadata('runs', runs);
+""",
+        )
+    )
+    user = api.create_user(connection=connection)
+    f = flow(client, connection, response_type="code id_token token")
+    params = fragment(sign_in(browser, f, user["email"]))
+    id_claims = verified(server, params["id_token"], client.client_id)
+    assert id_claims["https://ns.example.com/protocol"] == "oidc-implicit-profile"
+    assert id_claims["at_hash"] == half_hash(params["access_token"])
+    assert claims(params["access_token"])["https://ns.example.com/a"] == "in-access"
+    # The hybrid code keeps what the same run added; the actions do not run again.
+    exchanged = tokens(exchange(server, client, params["code"], f))
+    assert claims(exchanged["access_token"])["https://ns.example.com/a"] == "in-access"
+    assert api.user(user["user_id"])["app_metadata"] == {"runs": 1}
+
+
+def test_a_denying_action_answers_in_the_fragment(
+    api: Api, hooks: Hooks, browser: httpx.Client
+) -> None:
+    client = code_client(api, "spa", grant_types=IMPLICIT_GRANTS)
+    connection = new_connection(api, client.client_id, brute_force_protection=False)["name"]
+    hooks.action(guarded(client.client_id, "  api.access.deny('Not during maintenance');"))
+    user = api.create_user(connection=connection)
+    f = flow(client, connection, response_type="id_token token")
+    params = fragment(sign_in(browser, f, user["email"]))
+    assert_error(params, f, "access_denied")
+    assert params["error_description"] == "Not during maintenance"
 
 
 # --- response_mode=web_message ----------------------------------------------------------------
