@@ -1,12 +1,15 @@
-"""Allowed Web Origins (`web_origins`): the origins a `response_mode=web_message` answer may be
-posted to. As Auth0 reads them, an entry's path, query and fragment are ignored, and
-`https://*.example.com` stands for any one subdomain level of example.com."""
+"""Allowed Web Origins (`web_origins`) as `response_mode=web_message` needs them: whether the
+redirect URI's origin is one (matched by `origins.OriginSet`, as CORS matches), and the
+origins written out for a postMessage target and a CSP `frame-ancestors` list, which must hold
+nothing but an origin."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from selfauth.domain.clients.origins import OriginSet
 
 # An origin fit to stand in a header or a CSP source list: no spaces, quotes or semicolons.
 _ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?P<port>:[0-9]{1,5})?")
@@ -25,20 +28,6 @@ def origin_of(url: str) -> str | None:
     default = {"http": 80, "https": 443}[parts.scheme]
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
     return origin if _ORIGIN.fullmatch(origin) else None
-
-
-def _matches(entry: str, origin: str) -> bool:
-    if entry == origin:
-        return True
-    scheme, _, rest = entry.partition("://*.")
-    if not rest:
-        return False
-    # `*` is one DNS label: https://*.example.com allows a.example.com, not a.b.example.com
-    prefix = f"{scheme}://"
-    if not origin.startswith(prefix):
-        return False
-    label, dot, remainder = origin[len(prefix) :].partition(".")
-    return bool(dot) and bool(label) and remainder == rest
 
 
 def _entry_origin(entry: str) -> str | None:
@@ -68,4 +57,5 @@ def allowed_origins(entries: Iterable[str]) -> list[str]:
 
 
 def is_allowed(origin: str | None, entries: Iterable[str]) -> bool:
-    return origin is not None and any(_matches(e, origin) for e in allowed_origins(entries))
+    """Matched as the CORS layer matches (one rule for both): a serialisable origin only."""
+    return origin is not None and OriginSet.of(entries).allows(origin)
