@@ -40,6 +40,7 @@ def enabled_clients(api: Api, connection_id: str) -> list[str]:
 # --- enable_client_connections ---------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # one INSERT ... SELECT on each database
 def test_a_new_client_is_enabled_on_every_existing_connection(api: Api) -> None:
     database = create_connection(api)
     # As on Auth0, connections selfauth cannot sign in with yet are enabled too.
