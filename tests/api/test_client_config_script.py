@@ -85,6 +85,7 @@ def test_the_script_calls_set_client_with_the_shape_lock_reads(
         options={
             "requires_username": True,
             "disable_signup": True,
+            "disable_self_service_change_password": True,
             "passwordPolicy": "excellent",
             "password_complexity_options": {"min_length": 12},
             "validation": {"username": {"min": 3, "max": 20}},
@@ -114,7 +115,7 @@ def test_the_script_calls_set_client_with_the_shape_lock_reads(
         "display_name": "Staff",
         "requires_username": True,
         "showSignup": False,
-        "showForgot": True,
+        "showForgot": False,
         "passwordPolicy": "excellent",
         "password_complexity_options": {"min_length": 12},
         "validation": {"username": {"min": 3, "max": 20}},
@@ -192,3 +193,15 @@ def test_an_unknown_client_gets_a_404_that_calls_nothing(
     assert response.headers["cache-control"] == "no-store"
     assert "setClient" not in response.text
     assert "<" not in response.text
+
+
+def test_the_flexible_password_policy_is_told_as_its_minimum_length(
+    lone: RunningServer, lone_api: Api
+) -> None:
+    client = new_client(lone_api)
+    options = {"password_options": {"complexity": {"min_length": 20}}}
+    connection(lone_api, client["client_id"], options=options)
+    [found] = database_connections(set_client_argument(script(lone, client["client_id"])))
+    # Lock knows only the named levels; the length is the one rule it can show.
+    assert found["passwordPolicy"] == "none"
+    assert found["password_complexity_options"] == {"min_length": 20}

@@ -13,11 +13,10 @@ from urllib.parse import urlsplit
 from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.domain.users.attributes import username_limits
 
 # Lock shows its "Protected by Auth0" badge for the subscriptions `free` and `dev` only.
 SUBSCRIPTION = "self-hosted"
-# Auth0's username bounds when a connection sets none (Lock assumes the same).
-USERNAME_MIN, USERNAME_MAX = 1, 15
 
 
 def client_settings(client: Client, connections: list[Connection], issuer: str) -> dict[str, Any]:
@@ -55,24 +54,16 @@ def _connection(connection: Connection) -> dict[str, Any]:
 
 def _database(options: dict[str, Any], *, requires_username: bool) -> dict[str, Any]:
     policy = PasswordPolicy.from_options(options)
+    low, high = username_limits(options)  # what sign-up enforces
     # Lock knows the named levels only: under the flexible policy (`password_options`) it is
     # told the minimum length, and the server's answer names the other rules.
     level = "none" if policy.complexity is not None else policy.level
     return {
         "requires_username": requires_username,
         "showSignup": not options.get("disable_signup", False),
-        "showForgot": True,
+        # (inference) the option that turns the self-service reset off hides Lock's link.
+        "showForgot": not options.get("disable_self_service_change_password", False),
         "passwordPolicy": level,
         "password_complexity_options": {"min_length": policy.effective_min_length},
-        "validation": {"username": _username_bounds(options)},
-    }
-
-
-def _username_bounds(options: dict[str, Any]) -> dict[str, int]:
-    validation = options.get("validation")
-    bounds = validation.get("username") if isinstance(validation, dict) else None
-    bounds = bounds if isinstance(bounds, dict) else {}
-    return {
-        "min": int(bounds.get("min", USERNAME_MIN)),
-        "max": int(bounds.get("max", USERNAME_MAX)),
+        "validation": {"username": {"min": low, "max": high}},
     }
