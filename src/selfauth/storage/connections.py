@@ -88,14 +88,25 @@ class SqlConnectionRepository:
 
     async def enable_on_all(self, client_id: str) -> None:
         """Enables every connection for a new client, in one statement: a connection created or
-        deleted meanwhile is either linked or gone, never half."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                connection_clients.insert().from_select(
-                    ["connection_id", "client_id"],
-                    sa.select(connections.c.id, sa.literal(client_id, sa.String(64))),
-                )
-            )
+        deleted meanwhile is either linked or gone, never half. On PostgreSQL a connection
+        deleted after the statement's snapshot fails its foreign key; the next try no longer
+        sees it."""
+        for attempt in range(_LINK_ATTEMPTS):
+            try:
+                async with self._db.write() as conn:
+                    await conn.execute(
+                        connection_clients.insert().from_select(
+                            ["connection_id", "client_id"],
+                            sa.select(connections.c.id, sa.literal(client_id, sa.String(64))),
+                        )
+                    )
+                return
+            except sa.exc.IntegrityError:
+                if attempt == _LINK_ATTEMPTS - 1:
+                    raise
+
+
+_LINK_ATTEMPTS = 5
 
 
 async def _replace_enabled_clients(conn: Conn, connection: Connection) -> None:
