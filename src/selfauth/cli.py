@@ -8,17 +8,19 @@ from pathlib import Path
 
 import typer
 
-from selfauth.config import Settings, check_bootstrap_pair, load_settings
+from selfauth.config import Settings, check_bootstrap_pair, check_tls, load_settings
 from selfauth.domain.clock import utc_now
 from selfauth.errors import ConfigurationError
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="selfauth identity server")
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(*, serving: bool = False, **overrides: object) -> Settings:
     try:
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
         check_bootstrap_pair(settings)
+        if serving:
+            check_tls(settings)
     except ConfigurationError as exc:
         typer.echo(f"selfauth: configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -29,9 +31,13 @@ def _settings(**overrides: object) -> Settings:
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)"),
     port: int = typer.Option(None, help="Port to listen on (default 8080)"),
+    tls_cert: str = typer.Option(None, help="PEM certificate file: serve HTTPS (with --tls-key)"),
+    tls_key: str = typer.Option(None, help="PEM private key file of --tls-cert"),
 ) -> None:
     """Migrate the database and serve the APIs."""
-    settings = _settings(host=host, port=port)
+    settings = _settings(
+        serving=True, host=host, port=port, tls_cert_file=tls_cert, tls_key_file=tls_key
+    )
     from selfauth.app import create_app
 
     if settings.issuer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     max_connections: int = Field(default=1000, ge=2, le=1_000_000)
+    # HTTPS without a reverse proxy: a PEM certificate (chain) file and its private key's PEM
+    # file, both or neither. With them the derived issuer is https://host:port/.
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -160,7 +165,8 @@ class Settings(BaseSettings):
 
     @property
     def issuer_url(self) -> str:
-        return self.issuer or f"http://{self.host}:{self.port}/"
+        scheme = "https" if self.tls_cert_file else "http"
+        return self.issuer or f"{scheme}://{self.host}:{self.port}/"
 
     @property
     def jobs_path(self) -> str:
@@ -194,4 +200,35 @@ def check_bootstrap_pair(settings: Settings) -> None:
     if (settings.bootstrap_client_id is None) != (settings.bootstrap_client_secret is None):
         raise ConfigurationError(
             "SELFAUTH_BOOTSTRAP_CLIENT_ID and SELFAUTH_BOOTSTRAP_CLIENT_SECRET must be set together"
+        )
+
+
+def check_tls(settings: Settings) -> None:
+    """The certificate and key both or neither, readable and matching; and an issuer that says
+    https, since a server that speaks only TLS cannot be reached at an http:// issuer's URLs."""
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        raise ConfigurationError(
+            "SELFAUTH_TLS_CERT_FILE (--tls-cert) and SELFAUTH_TLS_KEY_FILE (--tls-key) "
+            "must be set together"
+        )
+    for variable, path in (("SELFAUTH_TLS_CERT_FILE", cert), ("SELFAUTH_TLS_KEY_FILE", key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigurationError(
+            "SELFAUTH_TLS_CERT_FILE and SELFAUTH_TLS_KEY_FILE: not a PEM certificate and its "
+            f"matching private key ({exc})"
+        ) from None
+    if urlsplit(settings.issuer_url).scheme != "https":
+        raise ConfigurationError(
+            f"SELFAUTH_ISSUER: {settings.issuer_url} is http:// but the server speaks only HTTPS "
+            "with SELFAUTH_TLS_CERT_FILE; use https:// (or leave SELFAUTH_ISSUER unset)"
         )

@@ -153,4 +153,7 @@ def run(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> No
         forwarded_allow_ips=trusted,
         http=http_protocol(settings.header_timeout_seconds),
         limit_concurrency=settings.max_connections,
+        # Both or neither (config.check_tls): with them uvicorn speaks only HTTPS.
+        ssl_certfile=settings.tls_cert_file,
+        ssl_keyfile=settings.tls_key_file,
     )
