@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,6 +29,7 @@ from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
+from selfauth.flows.cross_origin import CrossOriginLogin
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
@@ -48,6 +50,7 @@ from selfauth.storage.database import Database
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
+from selfauth.storage.login_tickets import SqlLoginTicketRepository
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.resource_servers import SqlResourceServerRepository
 from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
@@ -59,7 +62,14 @@ from selfauth.storage.sessions import (
 )
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
-from selfauth.web.authentication import client_script, signup, token, userinfo, wellknown
+from selfauth.web.authentication import (
+    client_script,
+    cross_origin,
+    signup,
+    token,
+    userinfo,
+    wellknown,
+)
 from selfauth.web.context import Services
 from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
@@ -226,6 +236,15 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             user_tokens,
         ),
         signup=Signup(user_service, clients, hook_runner),
+        cross_origin=CrossOriginLogin(
+            clients,
+            users,
+            SqlLoginTicketRepository(database),
+            password_login,
+            secrets,
+            clock,
+            timedelta(seconds=settings.login_ticket_ttl_seconds),
+        ),
     )
     return Running(services, origins, jobs, journal, sandbox)
 
@@ -304,6 +323,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(wellknown.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
+    app.include_router(cross_origin.router)
     app.include_router(client_script.router)
     app.include_router(pages.router)
     app.include_router(management_jobs.download_router)

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=2, ge=1, le=64)
     max_import_bytes: int = Field(default=10 * 1024**3, ge=1024)
     export_url_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
+    # How long a cross-origin login ticket (`/co/authenticate`) waits for its `/authorize`.
+    login_ticket_ttl_seconds: int = Field(default=300, ge=1, le=3600)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
     # addresses or CIDR networks. None by default, so no client picks its own address (the
     # brute-force block and the per-address limits key by it).

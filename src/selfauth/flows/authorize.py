@@ -209,8 +209,10 @@ async def check_prompt(_auth: Authorizer, request: AuthorizeRequest) -> None:
 
 
 async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
-    """`connection=` picks the database connection the login page signs in with."""
-    name = request.params.get("connection") or auth.default_connection
+    """`connection=` picks the database connection the login page signs in with; auth0.js
+    names it `realm` when it redeems a cross-origin login ticket."""
+    params = request.params
+    name = params.get("connection") or params.get("realm") or auth.default_connection
     connection = await auth.connections.get_by_name(name)
     client = request.checked_client()
     if connection is None:

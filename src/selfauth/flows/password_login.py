@@ -75,7 +75,7 @@ class PasswordLogin:
         realm = params.get("realm") if grant_type == PASSWORD_REALM else None
         if grant_type == PASSWORD_REALM and (not isinstance(realm, str) or not realm):
             raise InvalidRequest("Missing required parameter: realm")
-        connection = await self._connection(client, realm or self.default_connection)
+        connection = await self.connection_for(client, realm or self.default_connection)
         server = await self.tokens.resolve_audience(params.get("audience"), client)
         scopes = await self.tokens.scopes_for(server, params.get("scope"), client)
         user = await self.check_password(connection, username, password, request.facts.ip)
@@ -98,7 +98,8 @@ class PasswordLogin:
         )
         return await self.tokens.issue(client, user, spec)
 
-    async def _connection(self, client: Client, name: str) -> Connection:
+    async def connection_for(self, client: Client, name: str) -> Connection:
+        """The database connection `name`, if `client` may sign users in with it."""
         connection = await self.connections.get_by_name(name)
         if connection is None:
             raise InvalidRequest(f"Unknown database connection: {name}")

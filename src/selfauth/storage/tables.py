@@ -328,6 +328,32 @@ login_sessions = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
 
+# Cross-origin authentication's single-use tickets (`/co/authenticate`, then `/authorize`).
+login_tickets = sa.Table(
+    "login_tickets",
+    metadata,
+    # HMAC-SHA-256 of the ticket; the ticket itself is never stored.
+    sa.Column("ticket_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("co_id", sa.String(64), nullable=False),
+    # HMAC-SHA-256 of the co_verifier the application keeps (for a later `/co/verify`).
+    sa.Column("verifier_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
 jobs = sa.Table(
     "jobs",
     metadata,

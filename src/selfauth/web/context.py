@@ -25,6 +25,7 @@ from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
+from selfauth.flows.cross_origin import CrossOriginLogin
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue
 from selfauth.flows.password_login import PasswordLogin
@@ -64,6 +65,7 @@ class Services:
     refresh: RefreshGrant  # /oauth/revoke ends refresh-token families
     authorizer: Authorizer
     signup: Signup
+    cross_origin: CrossOriginLogin  # /co/authenticate and the tickets /authorize redeems
 
 
 def services_of(request: Request) -> Services:

@@ -24,12 +24,12 @@ class Policy:
 _PUBLIC = Policy(("GET",), public=True)
 _CLIENT_POST = Policy(("POST",), names_client=True)
 
-# Every path open to cross-origin calls, in one place. Cross-origin authentication joins as
-# `"/co/authenticate": Policy(("POST",), names_client=True, credentials=True)`.
+# Every path open to cross-origin calls, in one place.
 PATHS: dict[str, Policy] = {
     "/oauth/token": _CLIENT_POST,
     "/oauth/revoke": _CLIENT_POST,
     "/dbconnections/signup": _CLIENT_POST,
+    "/co/authenticate": Policy(("POST",), names_client=True, credentials=True),
     "/userinfo": Policy(("GET",)),
     "/.well-known/jwks.json": _PUBLIC,
     "/.well-known/openid-configuration": _PUBLIC,

@@ -63,6 +63,11 @@ class Client:
         return self.extra_properties.get("sso_disabled") is True
 
     @property
+    def cross_origin_authentication(self) -> bool:
+        """Embedded login from the application's own origin (`/co/authenticate`) is allowed."""
+        return self.extra_properties.get("cross_origin_authentication") is True
+
+    @property
     def refresh_token_configuration(self) -> dict[str, Any]:
         stored = self.extra_properties.get("refresh_token")
         return stored if isinstance(stored, dict) else DEFAULT_REFRESH_TOKEN

@@ -177,6 +177,8 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         await found.authorizer.check(checked)
     except OAuthError as exc:
         return _error(checked, exc)
+    if params.get("login_ticket"):
+        return await _ticket_login(found, request, checked, params["login_ticket"])
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
     if checked.client is not None and checked.client.sso_disabled:
         signed_in = None  # the session stays for other applications; this one does not use it
@@ -191,6 +193,19 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
             return _error(checked, exc)
         return _respond(checked, fields)
     return _login_page(found, request, checked)
+
+
+async def _ticket_login(
+    found: Services, request: Request, checked: AuthorizeRequest, ticket: str
+) -> Response:
+    """Cross-origin authentication's second step: the ticket `/co/authenticate` gave this
+    client signs its user in as the login form does. A bad ticket is refused in the mode the
+    application asked for, never with the login page (auth0.js waits for an answer)."""
+    user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id)
+    if user is None:
+        refused = AuthorizeError("access_denied", "Invalid, expired or already used login ticket.")
+        return _error(checked, refused)
+    return await _signed_in(found, request, checked, user)
 
 
 async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, dict[str, str]]:

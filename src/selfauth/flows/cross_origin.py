@@ -1,0 +1,145 @@
+"""Cross-origin authentication (auth0.js `login` with a realm, Lock's embedded login): the
+application's page posts the password to `/co/authenticate` from its own origin and gets a
+single-use login ticket, which its next `/authorize` redeems to sign the user in.
+
+Auth0 also binds the ticket to a session cookie on the auth domain and, where the browser
+blocks that third-party cookie, confirms it through `/co/verify` and the application's
+`cross_origin_loc` page. Here the ticket alone is the proof: it is random, short-lived, used
+once, bound to its client and kept only as a keyed hash. (`co_verifier` and `co_id` are
+returned as auth0.js expects; the verifier's hash is stored for a later `/co/verify`.)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from selfauth.domain.clients.model import Client
+from selfauth.domain.clients.origins import registered_origins
+from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.domain.clock import Clock
+from selfauth.domain.login_tickets import LoginTicket
+from selfauth.domain.users.model import User
+from selfauth.flows.password_login import PASSWORD, PASSWORD_REALM, PasswordLogin
+from selfauth.oauth.errors import (
+    AccessDenied,
+    BlockedUser,
+    InvalidGrant,
+    InvalidRequest,
+    OAuthError,
+)
+
+CROSS_ORIGIN_REFUSED = "Cross origin login not allowed."
+_REQUIRED = "All and only of client_id, credential_type, username, password, realm are required."
+
+
+class UnsupportedCredentialType(OAuthError):
+    error_code = "unsupported_credential_type"
+
+
+class CrossOriginUnauthorized(OAuthError):
+    status_code = 401
+    error_code = "unauthorized_client"
+
+
+class BlockedUserRefused(OAuthError):
+    status_code = 403
+    error_code = "blocked_user"
+
+
+class OriginRefused(Exception):
+    """The request's `Origin` is not one the client registered: a bare-text 403, as Auth0."""
+
+    def __init__(self, origin: str | None) -> None:
+        super().__init__(f"Origin {origin or 'null'} is not allowed.")
+
+
+class ClientFinder(Protocol):
+    async def get(self, client_id: str) -> Client | None: ...
+
+
+class TicketStore(Protocol):
+    async def add(self, ticket: LoginTicket) -> None: ...
+    async def redeem(self, ticket_hash: str, client_id: str, now: datetime) -> str | None: ...
+
+
+class UserFinder(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+
+def _text(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(_REQUIRED)
+    return value
+
+
+@dataclass
+class CrossOriginLogin:
+    clients: ClientFinder
+    users: UserFinder
+    tickets: TicketStore
+    passwords: PasswordLogin  # its connection choice, password check and brute-force counter
+    secrets: SecretHasher
+    clock: Clock
+    lifetime: timedelta
+
+    async def authenticate(
+        self, body: Mapping[str, Any], origin: str | None, ip: str
+    ) -> dict[str, str]:
+        """`{login_ticket, co_verifier, co_id}` for a right password sent from an origin the
+        client registered."""
+        client_id = _text(body, "client_id")
+        credential_type = _text(body, "credential_type")
+        if credential_type not in (PASSWORD_REALM, PASSWORD):
+            raise UnsupportedCredentialType(f"Unsupported credential type: {credential_type}")
+        username, password = _text(body, "username"), _text(body, "password")
+        realm = _text(body, "realm") if credential_type == PASSWORD_REALM else None
+        client = await self.clients.get(client_id)
+        # An unknown client is refused as one without the setting: nothing tells them apart.
+        if client is None or not client.cross_origin_authentication:
+            raise CrossOriginUnauthorized(CROSS_ORIGIN_REFUSED)
+        if origin is None or not registered_origins(client).allows(origin):
+            raise OriginRefused(origin)
+        connection = await self.passwords.connection_for(
+            client, realm or self.passwords.default_connection
+        )
+        try:
+            user = await self.passwords.check_password(connection, username, password, ip)
+        except InvalidGrant as exc:
+            raise AccessDenied(exc.description) from exc
+        except BlockedUser as exc:
+            raise BlockedUserRefused(exc.description) from exc
+        return await self._issue(client, user)
+
+    async def _issue(self, client: Client, user: User) -> dict[str, str]:
+        ticket, verifier, co_id = (
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(24),
+        )
+        now = self.clock()
+        await self.tickets.add(
+            LoginTicket(
+                ticket_hash=self.secrets.digest(ticket),
+                client_id=client.client_id,
+                user_id=user.user_id,
+                co_id=co_id,
+                verifier_hash=self.secrets.digest(verifier),
+                created_at=now,
+                expires_at=now + self.lifetime,
+            )
+        )
+        return {"login_ticket": ticket, "co_verifier": verifier, "co_id": co_id}
+
+    async def redeem(self, ticket: str, client_id: str) -> User | None:
+        """The ticket's user, the ticket spent; None when it is no good for this client
+        (unknown, another client's, expired, used) or the user is gone or blocked since."""
+        user_id = await self.tickets.redeem(self.secrets.digest(ticket), client_id, self.clock())
+        if user_id is None:
+            return None
+        user = await self.users.get(user_id)
+        return None if user is None or user.blocked else user

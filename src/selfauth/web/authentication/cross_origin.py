@@ -1,0 +1,45 @@
+"""`POST /co/authenticate`: auth0.js and Lock sign a user in from the application's own origin
+(cross-origin authentication); the answer's login ticket is then redeemed at `/authorize`.
+
+The CORS layer (`cors_paths.py`) answers the preflight and lets the registered origin read the
+answer with credentials; the origin itself is checked again here, against the client the body
+names, since a refused origin must get Auth0's bare-text 403.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import PlainTextResponse, Response
+
+from selfauth.errors import InvalidBody
+from selfauth.flows.cross_origin import OriginRefused
+from selfauth.oauth.errors import InvalidRequest
+from selfauth.web.authentication.token import client_ip
+from selfauth.web.body import read_json_object
+from selfauth.web.context import Services, services
+from selfauth.web.json import JSONResponse
+from selfauth.web.ratelimit import per_address
+
+router = APIRouter(dependencies=[Depends(per_address)])
+
+
+@router.post("/co/authenticate")
+async def authenticate(request: Request, found: Services = Depends(services)) -> Response:
+    try:
+        body = await read_json_object(request, found.settings.max_body_bytes)
+    except InvalidBody as exc:
+        raise InvalidRequest(exc.message) from exc
+    try:
+        answer = await found.cross_origin.authenticate(
+            body,
+            request.headers.get("origin"),
+            # The browser's own address: brute-force protection counts per user and address.
+            client_ip(request, trust_forwarded=False),
+        )
+    except OriginRefused as exc:
+        return PlainTextResponse(
+            str(exc),
+            status_code=403,
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+    return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
