@@ -75,6 +75,7 @@ from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
+from selfauth.web.pages import api_docs
 from selfauth.web.pages import authorize as pages
 
 log = logging.getLogger("selfauth")
@@ -307,7 +308,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         title="selfauth",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # web/pages/api_docs.py serves /docs with local assets
         redoc_url=None,
         # selfauth configures no OpenTelemetry provider; with nothing to report, FastAPI's
         # per-request check for one is pure overhead on every request.
@@ -326,6 +327,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(cross_origin.router)
     app.include_router(client_script.router)
     app.include_router(pages.router)
+    app.include_router(api_docs.router)
     app.include_router(management_jobs.download_router)
     return app
 
