@@ -5,6 +5,8 @@ browser would set it."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +45,10 @@ APP_ORIGIN = "https://app.example.com"  # the callbacks' origin
 WEB_ORIGIN = "https://spa.example.net"  # a registered web origin
 STRANGER = "https://evil.example.org"
 NS = "https://ns.example.com/"
+# What a web_message page posts, and to which origin.
+_POSTED = re.compile(
+    r'postMessage\(\{type: "authorization_response", response: (\{.*\})\}, ("[^"]*")\);'
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,15 @@ def assert_oauth(response: httpx.Response, status: int, error: str) -> dict[str,
     assert body["error"] == error, body
     assert body["error_description"], body
     return body
+
+
+def posted(page: httpx.Response) -> tuple[dict[str, Any], str]:
+    """The `response` a web_message page posts, and its target origin."""
+    assert page.status_code == 200, (page.status_code, page.text)
+    found = _POSTED.findall(page.text)
+    assert len(found) == 1, page.text
+    response, origin = found[0]
+    return json.loads(response), json.loads(origin)
 
 
 def assert_denied(response: httpx.Response, f: Flow) -> None:
@@ -323,10 +338,25 @@ def test_another_clients_ticket_is_refused_and_not_spent(
 def test_a_made_up_ticket_is_refused_in_the_requested_mode(browser: httpx.Client, app: App) -> None:
     f = ticket_flow(app, "not-a-ticket")
     assert_denied(browser.get("/authorize", params=f.params), f)
-    posted = ticket_flow(app, "not-a-ticket", response_mode="web_message", prompt="none")
-    page = browser.get("/authorize", params=posted.params)
-    assert page.status_code == 200
-    assert "access_denied" in page.text and "Sign in" not in page.text
+    framed = ticket_flow(app, "not-a-ticket", response_mode="web_message", prompt="none")
+    response, origin = posted(browser.get("/authorize", params=framed.params))
+    assert response["error"] == "access_denied", response
+    assert response["state"] == framed.state
+    assert origin == APP_ORIGIN
+
+
+def test_the_popup_mode_gets_the_code_by_web_message(
+    server: RunningServer, api: Api, browser: httpx.Client, app: App
+) -> None:
+    """auth0.js `popup.loginWithCredentials`: the ticket in a hidden iframe, prompt=none."""
+    user = api.create_user(connection=app.connection)
+    ticket = ticket_for(browser, app, user["email"])
+    f = ticket_flow(app, ticket, response_mode="web_message", prompt="none")
+    response, origin = posted(browser.get("/authorize", params=f.params))
+    assert origin == APP_ORIGIN
+    assert response["state"] == f.state
+    body = tokens(exchange(server, app.client, response["code"], f))
+    assert verified(server, body["id_token"], app.client.client_id)["sub"] == user["user_id"]
 
 
 # --- an expired ticket, on a server whose tickets live one second -----------------------------
