@@ -75,7 +75,7 @@ from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
-from selfauth.web.pages import api_docs
+from selfauth.web.pages import api_docs, try_page
 from selfauth.web.pages import authorize as pages
 
 log = logging.getLogger("selfauth")
@@ -90,6 +90,7 @@ async def prepare(database: Database, settings: Settings, clock: Clock) -> Boots
         clock=clock,
         client_id=settings.bootstrap_client_id,
         client_secret=settings.bootstrap_client_secret,
+        default_app_callback=try_page.callback_url(settings.issuer_url),
     )
 
 
@@ -292,6 +293,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             running = await build_services(database, settings, clock)
             app.state.services = running.services
             app.state.origins = running.origins
+            app.state.default_app_id = result.default_app_id  # the try page signs in as it
             # Start-up objects (tables, routes, keys) live for the whole process: keep them out
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
@@ -328,6 +330,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(client_script.router)
     app.include_router(pages.router)
     app.include_router(api_docs.router)
+    app.include_router(try_page.router)
     app.include_router(management_jobs.download_router)
     return app
 

@@ -1,9 +1,11 @@
-"""What a tenant has from its first start: keys, the Management API, a database connection
-and an administrator client. Idempotent, and safe when several workers start at once."""
+"""What a tenant has from its first start: keys, the Management API, a database connection,
+an administrator client and a "Default App" (as Auth0 makes) whose callback is selfauth's
+own try page, so a first sign-in takes one click. Idempotent, and safe when several workers
+start at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -21,6 +23,7 @@ from selfauth.storage.keys import ensure_hmac_key, has_signing_key, insert_signi
 from selfauth.storage.tables import (
     client_grants,
     clients,
+    connection_clients,
     connections,
     resource_servers,
     server_secrets,
@@ -28,6 +31,8 @@ from selfauth.storage.tables import (
 
 _PG_BOOTSTRAP_LOCK = 0x5E1FA08
 _BOOTSTRAP_CLIENT_MARK = "bootstrap_client_id"
+_DEFAULT_APP_MARK = "default_app_client_id"
+DEFAULT_APP_NAME = "Default App"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class BootstrapResult:
     # An earlier bootstrap client that still exists with every scope, when the configured
     # one changed: the operator should delete it if it is no longer used.
     previous_client_id: str | None = None
+    # The Default App made at the first start (it may have been deleted since); None when
+    # bootstrap was not asked for one.
+    default_app_id: str | None = None
 
 
 async def bootstrap(
@@ -46,7 +54,10 @@ async def bootstrap(
     clock: Clock,
     client_id: str | None,
     client_secret: str | None,
+    default_app_callback: str | None = None,
 ) -> BootstrapResult:
+    """`default_app_callback`: the try page's URL, the Default App's one callback; the app is
+    made once per database (an administrator may edit or delete it, it is not made again)."""
     async with database.write() as conn:
         if conn.dialect == "postgresql":
             await conn.execute(
@@ -64,9 +75,52 @@ async def bootstrap(
                 )
             ).scalar_one()
         )
-        return await _ensure_admin_client(
-            conn, SecretHasher(hmac_key), audience, clock, client_id, client_secret
+        hasher = SecretHasher(hmac_key)
+        result = await _ensure_admin_client(conn, hasher, audience, clock, client_id, client_secret)
+        if default_app_callback is None:
+            return result
+        app_id = await _ensure_default_app(conn, hasher, default_app_callback, clock)
+        return replace(result, default_app_id=app_id)
+
+
+async def _ensure_default_app(conn: Conn, hasher: SecretHasher, callback: str, clock: Clock) -> str:
+    """A confidential web application with the authorization-code grant, enabled on the
+    default database connection. Its secret is never shown: the try page redeems codes
+    inside the server, and an administrator who wants to use the app elsewhere rotates it."""
+    mark = (
+        await conn.execute(
+            sa.select(server_secrets.c.value).where(server_secrets.c.name == _DEFAULT_APP_MARK)
         )
+    ).scalar_one_or_none()
+    if mark is not None:
+        return str(mark)
+    now = clock()
+    client = Client(
+        client_id=ids.client_id(),
+        name=DEFAULT_APP_NAME,
+        secret_hash=hasher.digest(ids.client_secret()),
+        created_at=now,
+        updated_at=now,
+        app_type="regular_web",
+        callbacks=[callback],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+    await conn.execute(clients.insert().values(to_values(client, clients)))
+    connection_id = (
+        await conn.execute(
+            sa.select(connections.c.id).where(connections.c.name == DEFAULT_DATABASE_CONNECTION)
+        )
+    ).scalar_one_or_none()
+    if connection_id is not None:
+        await conn.execute(
+            connection_clients.insert().values(
+                connection_id=connection_id, client_id=client.client_id
+            )
+        )
+    await conn.execute(
+        server_secrets.insert().values(name=_DEFAULT_APP_MARK, value=client.client_id)
+    )
+    return client.client_id
 
 
 async def _ensure_management_api(conn: Conn, audience: str, clock: Clock) -> None:
