@@ -62,11 +62,21 @@ def test_first_start_makes_one_default_app_and_a_restart_keeps_it(tmp_path: Path
         stop(first)
     again = start(url, tmp_path / "second.log", "sqlite")
     try:
-        assert [a["client_id"] for a in default_apps(Api(again, again.admin_token()))] == [
-            app["client_id"]
-        ]
+        api = Api(again, again.admin_token())
+        assert [a["client_id"] for a in default_apps(api)] == [app["client_id"]]
+        # An administrator may delete it: the try page then says so, and no restart remakes it.
+        assert api.delete(f"/api/v2/clients/{app['client_id']}").status_code == 204
+        with browser(again) as client:
+            gone = client.get("/try/start")
+        assert gone.status_code == 404
+        assert "Default App no longer exists" in gone.text
     finally:
         stop(again)
+    third = start(url, tmp_path / "third.log", "sqlite")
+    try:
+        assert default_apps(Api(third, third.admin_token())) == []
+    finally:
+        stop(third)
 
 
 def test_try_start_redirects_to_authorize_as_the_default_app_with_pkce(

@@ -75,7 +75,7 @@ def _open(value: str | None, hasher: SecretHasher, now: datetime) -> dict[str, s
     return values
 
 
-def _page(status: int, **context: Any) -> HTMLResponse:
+def _page(found: Services, status: int, **context: Any) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     html = _TEMPLATES.get_template("try.html").render(nonce=nonce, **context)
     response = HTMLResponse(html, status_code=status)
@@ -91,16 +91,17 @@ def _page(status: int, **context: Any) -> HTMLResponse:
             ),
         }
     )
-    response.delete_cookie(COOKIE, path="/try", secure=_secure(context.get("found")))
+    # Every answer ends the sign-in it was waiting for: a state is good for one callback.
+    response.delete_cookie(COOKIE, path="/try", secure=_secure(found))
     return response
 
 
-def _secure(found: Services | None) -> bool:
-    return found is not None and found.settings.issuer_url.startswith("https://")
+def _secure(found: Services) -> bool:
+    return found.settings.issuer_url.startswith("https://")
 
 
 def _failure(found: Services, message: str, status: int = 400) -> HTMLResponse:
-    return _page(status, found=found, error=message)
+    return _page(found, status, error=message)
 
 
 def _default_app_id(request: Request) -> str | None:
@@ -187,8 +188,8 @@ async def callback(request: Request, found: Services = Depends(services)) -> Res
     except (SelfauthError, InvalidToken, KeyError) as exc:
         return _failure(found, f"The code could not be redeemed: {exc}")
     return _page(
+        found,
         200,
-        found=found,
         user=profile.get("email") or profile.get("sub"),
         id_token_claims=json.dumps(id_claims, indent=2, sort_keys=True),
         profile=json.dumps(profile, indent=2, sort_keys=True),
