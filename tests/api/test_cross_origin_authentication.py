@@ -43,7 +43,7 @@ from tests.support.signin import (
 
 APP_ORIGIN = "https://app.example.com"  # the callbacks' origin
 WEB_ORIGIN = "https://spa.example.net"  # a registered web origin
-STRANGER = "https://evil.example.org"
+STRANGER = "https://stranger.invalid"  # under no wildcard any module registers
 NS = "https://ns.example.com/"
 # What a web_message page posts, and to which origin.
 _POSTED = re.compile(
