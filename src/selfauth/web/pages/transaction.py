@@ -4,42 +4,25 @@ bound to that transaction and to the browser."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import re
 import secrets as secrets_module
 from collections.abc import Mapping
 from datetime import datetime
 
-import orjson
-
 from selfauth.domain.clients.secrets import SecretHasher
+from selfauth.web.pages import sealed
 
 LIFETIME_SECONDS = 900
 
 
 def seal(params: Mapping[str, str], secrets: SecretHasher, now: datetime) -> str:
-    expires = int(now.timestamp()) + LIFETIME_SECONDS
-    body = base64.urlsafe_b64encode(orjson.dumps({"params": dict(params), "exp": expires})).decode()
-    return f"{body}.{secrets.digest('tx:' + body)}"
+    return sealed.seal(params, secrets, now, purpose="tx", lifetime=LIFETIME_SECONDS)
 
 
 def open_sealed(value: str, secrets: SecretHasher, now: datetime) -> dict[str, str] | None:
     """The parameters, or None when the value was altered or has expired."""
-    body, _, signature = value.partition(".")
-    if not hmac.compare_digest(secrets.digest("tx:" + body), signature):
-        return None
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(body.encode()))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(data, dict) or int(data.get("exp", 0)) < now.timestamp():
-        return None
-    params = data.get("params")
-    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        return None
-    return params
+    return sealed.open_sealed(value, secrets, now, purpose="tx")
 
 
 # A browser key as `new_browser_key` makes it; anything else a cookie holds is replaced.

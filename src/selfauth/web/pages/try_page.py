@@ -9,28 +9,25 @@ scoped to /try, so a callback is accepted only in the browser that started the s
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.errors import SelfauthError
 from selfauth.flows.grants import TokenRequest
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.oidc.claims import profile_claims
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
+from selfauth.web.pages.sealed import open_sealed, seal
 from selfauth.web.request_facts import request_facts
 
 router = APIRouter(include_in_schema=False)
@@ -49,30 +46,6 @@ _TEMPLATES = Environment(
 def callback_url(issuer: str) -> str:
     """The Default App's callback: this page, under the issuer."""
     return f"{issuer}{CALLBACK_PATH}"
-
-
-def _seal(values: dict[str, str], hasher: SecretHasher, now: datetime) -> str:
-    expires = int(now.timestamp()) + LIFETIME_SECONDS
-    body = base64.urlsafe_b64encode(orjson.dumps({"v": values, "exp": expires})).decode()
-    return f"{body}.{hasher.digest('try:' + body)}"  # its own prefix: no other seal opens here
-
-
-def _open(value: str | None, hasher: SecretHasher, now: datetime) -> dict[str, str] | None:
-    if not value:
-        return None
-    body, _, signature = value.partition(".")
-    if not hmac.compare_digest(hasher.digest("try:" + body).encode(), signature.encode()):
-        return None
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(body.encode()))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(data, dict) or int(data.get("exp", 0)) < now.timestamp():
-        return None
-    values = data.get("v")
-    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
-        return None
-    return values
 
 
 def _page(found: Services, status: int, **context: Any) -> HTMLResponse:
@@ -138,7 +111,7 @@ async def start(request: Request, found: Services = Depends(services)) -> Respon
     response.headers["Cache-Control"] = "no-store"
     response.set_cookie(
         COOKIE,
-        _seal(waiting, found.secrets, found.clock()),
+        seal(waiting, found.secrets, found.clock(), purpose="try", lifetime=LIFETIME_SECONDS),
         max_age=LIFETIME_SECONDS,
         path="/try",
         httponly=True,
@@ -151,7 +124,8 @@ async def start(request: Request, found: Services = Depends(services)) -> Respon
 @router.get("/try/callback")
 async def callback(request: Request, found: Services = Depends(services)) -> Response:
     params = request.query_params
-    waiting = _open(request.cookies.get(COOKIE), found.secrets, found.clock())
+    cookie = request.cookies.get(COOKIE)
+    waiting = open_sealed(cookie, found.secrets, found.clock(), purpose="try") if cookie else None
     state = params.get("state", "")
     if waiting is None or not hmac.compare_digest(waiting["state"].encode(), state.encode()):
         return _failure(
