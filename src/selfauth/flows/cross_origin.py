@@ -30,6 +30,7 @@ from selfauth.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
     OAuthError,
+    UnauthorizedClient,
 )
 
 CROSS_ORIGIN_REFUSED = "Cross origin login not allowed."
@@ -40,9 +41,8 @@ class UnsupportedCredentialType(OAuthError):
     error_code = "unsupported_credential_type"
 
 
-class CrossOriginUnauthorized(OAuthError):
-    status_code = 401
-    error_code = "unauthorized_client"
+class CrossOriginUnauthorized(UnauthorizedClient):
+    status_code = 401  # Auth0 answers /co/authenticate's refusal with 401, the token endpoint's 403
 
 
 class BlockedUserRefused(OAuthError):
