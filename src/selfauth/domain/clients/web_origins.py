@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from selfauth.domain.clients.origins import OriginSet
+from selfauth.domain.clients.origins import OriginSet, origin_key
 
 # An origin fit to stand in a header or a CSP source list: no spaces, quotes or semicolons.
 _ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?P<port>:[0-9]{1,5})?")
@@ -17,16 +17,11 @@ _ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?P<port>:[0-9]
 
 def origin_of(url: str) -> str | None:
     """`scheme://host[:port]` of a URL, lower-cased, or None when it has no usable origin."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    key = origin_key(url)
+    if key is None or key[0] not in ("http", "https") or "@" in urlsplit(url.strip()).netloc:
         return None
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc:
-        return None
-    default = {"http": 80, "https": 443}[parts.scheme]
-    origin = f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+    scheme, host, port = key
+    origin = f"{scheme}://{host}" + (f":{port}" if port is not None else "")
     return origin if _ORIGIN.fullmatch(origin) else None
 
 
