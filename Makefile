@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts pytest chromium clean
+.PHONY: run test lint typecheck contracts pytest chromium sdks clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,16 @@ contracts: $(INSTALLED)
 chromium:
 	scripts/ensure-chromium
 
+# The browser SDK tests load Auth0's SDKs from npm, bundled by Node 22 (tests/browser/sdks).
+sdks:
+	scripts/ensure-sdk-bundles
+
 # Two workers, each given whole modules (their module-scoped servers and fixtures start once);
 # tests/README.md says why two and how to run one test alone.
-pytest: $(INSTALLED) chromium
+pytest: $(INSTALLED) chromium sdks
 	$(BIN)/pytest -n 2 --dist loadscope
 
 test: lint typecheck contracts pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/sdks/node_modules tests/browser/sdks/dist

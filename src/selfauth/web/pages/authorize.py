@@ -22,6 +22,7 @@ from selfauth.flows.signup import SignupDenied
 from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
+from selfauth.web.pages.session_cookie import SESSION_COOKIE, clear_session, set_session
 from selfauth.web.pages.transaction import (
     csrf_matches,
     csrf_token,
@@ -35,7 +36,6 @@ from selfauth.web.request_facts import request_facts
 
 router = APIRouter()
 
-SESSION_COOKIE = "selfauth_session"
 _FORM_LIMIT = 64 * 1024  # a login form is a few hundred bytes
 CSRF_COOKIE = "selfauth_csrf"
 
@@ -238,15 +238,7 @@ async def _signed_in(
         await found.authorizer.end_session(cookie)
         return _error(checked, exc)
     response = _respond(checked, fields)
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_secure(found),
-        path="/",
-    )
+    set_session(response, found.settings.issuer_url, cookie, int(SESSION_LIFETIME.total_seconds()))
     return response
 
 
@@ -320,9 +312,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
 
 
 def _clear_session(response: Response, found: Services) -> Response:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=_secure(found), httponly=True, samesite="lax"
-    )
+    clear_session(response, found.settings.issuer_url)
     return response
 
 
