@@ -1,0 +1,219 @@
+"""auth0.js 10 (the real npm package, bundled by the tests) in Chromium, on an application
+origin other than selfauth's, configured as docs/browser-sdks.md says (`domain` a full URL,
+`overrides` for the tenant, the issuer and the JWKS): sign-up, `authorize` + `parseHash` for
+every implicit and hybrid response type, `checkSession` (the hidden `web_message` iframe) on
+the same site and across sites, `client.userInfo`, and the embedded login (`/co/authenticate`).
+SQLite server only."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from tests.browser.auth0js_page import (
+    LOGIN,
+    authorize_and_parse,
+    check_session,
+    create_web_auth,
+    fragment,
+    open_app,
+    parse_hash,
+)
+from tests.browser.sdk_app import SdkSetup, watched
+from tests.support.api import DB, PASSWORD, Api, unique_email
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def test_signup_creates_the_user_with_its_user_metadata(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    open_app(page, sdk, "token id_token")
+    email = unique_email("auth0js-signup")
+    answered = page.evaluate(
+        """([connection, email, password]) => window.settle((done) => window.webAuth.signup({
+          connection, email, password, user_metadata: { plan: 'gold', city: 'Paris' },
+        }, done))""",
+        [sdk.connection, email, PASSWORD],
+    )
+    assert "error" not in answered, answered
+    assert answered["result"]["email"] == email
+
+    found = api.get("/api/v2/users-by-email", email=email)
+    assert found.status_code == 200, found.text
+    [user] = found.json()
+    assert user["user_metadata"] == {"plan": "gold", "city": "Paris"}
+    assert user["identities"][0]["connection"] == DB
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+# What parseHash gives for each response type: which of the tokens, and which hash claims the
+# ID token must carry (at_hash binds the access token, c_hash the code).
+RESPONSE_TYPES = {
+    "token": ({"accessToken"}, set()),
+    "id_token": ({"idToken"}, set()),
+    "id_token token": ({"accessToken", "idToken"}, {"at_hash"}),
+    "code id_token": ({"idToken"}, {"c_hash"}),
+    "code token": ({"accessToken"}, set()),
+    "code id_token token": ({"accessToken", "idToken"}, {"at_hash", "c_hash"}),
+}
+
+
+@pytest.mark.parametrize("response_type", list(RESPONSE_TYPES))
+def test_authorize_then_parse_hash(sdk: SdkSetup, page: Page, response_type: str) -> None:
+    """auth0.js checks the ID token in the page (signature through the JWKS, issuer, audience,
+    nonce, at_hash). A code in the answer is for a public client, so it comes with PKCE: the
+    application passes `code_challenge` to `authorize` and redeems the code with the verifier
+    (auth0.js `client.oauthToken`, over CORS)."""
+    tokens, hash_claims = RESPONSE_TYPES[response_type]
+    with_code = "code" in response_type.split()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    pkce = {"code_challenge": challenge.decode().rstrip("="), "code_challenge_method": "S256"}
+    parsed = authorize_and_parse(page, sdk, response_type, extra=pkce if with_code else None)
+    assert "error" not in parsed, parsed
+    result = parsed["result"]
+    answered = fragment(page)
+    assert ("code" in answered) == with_code, answered
+    for key in ("accessToken", "idToken"):
+        assert bool(result[key]) == (key in tokens), (key, result)
+    if "accessToken" in tokens:
+        assert result["tokenType"] == "Bearer"
+        assert isinstance(result["expiresIn"], int)
+        assert result["expiresIn"] > 0
+    if "idToken" in tokens:
+        claims = result["idTokenPayload"]
+        assert claims["email"] == sdk.email
+        assert claims["iss"] == f"{sdk.server.base_url}/"
+        assert claims["aud"] == sdk.client_id
+        assert claims["nonce"]
+        assert hash_claims <= set(claims), claims
+    else:
+        assert result["idTokenPayload"] is None
+    if with_code:
+        exchanged = page.evaluate(
+            """([code, codeVerifier, redirectUri]) => window.settle((done) =>
+              window.webAuth.client.oauthToken(
+                { grantType: 'authorization_code', code, codeVerifier, redirectUri }, done))""",
+            [answered["code"], verifier, sdk.app.page_url("auth0js")],
+        )
+        assert "error" not in exchanged, exchanged
+        assert exchanged["result"]["accessToken"]
+        assert exchanged["result"]["idToken"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_check_session_on_the_same_site_returns_tokens(sdk: SdkSetup, page: Page) -> None:
+    parsed = authorize_and_parse(page, sdk, "token id_token", same_site=True)
+    assert "error" not in parsed, parsed
+    with page.expect_request(lambda r: "prompt=none" in r.url and "web_message" in r.url):
+        renewed = check_session(page)
+    assert "error" not in renewed, renewed
+    assert renewed["result"]["accessToken"]
+    claims = renewed["result"]["idTokenPayload"]
+    assert claims["email"] == sdk.email
+    # A new answer for the iframe's own request (auth0.js checked it against its new nonce).
+    assert claims["nonce"] != parsed["result"]["idTokenPayload"]["nonce"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_check_session_across_sites_with_third_party_cookies_blocked_is_login_required(
+    sdk: SdkSetup, page: Page
+) -> None:
+    """Chromium's default: the session cookie is not sent to selfauth's iframe on another
+    site, and the iframe answers `login_required` at once (no wait for the 60 s timeout)."""
+    parsed = authorize_and_parse(page, sdk, "token id_token")
+    assert "error" not in parsed, parsed
+    started = time.monotonic()
+    answered = check_session(page)
+    assert answered["error"]["error"] == "login_required", answered
+    assert time.monotonic() - started < 5
+
+
+def test_check_session_across_sites_with_third_party_cookies_allowed_returns_tokens(
+    sdk: SdkSetup, allowing_third_party_cookies: BrowserContext
+) -> None:
+    page = watched(allowing_third_party_cookies.new_page())
+    parsed = authorize_and_parse(page, sdk, "token id_token")
+    assert "error" not in parsed, parsed
+    renewed = check_session(page)
+    assert "error" not in renewed, renewed
+    assert renewed["result"]["idTokenPayload"]["email"] == sdk.email
+    assert renewed["result"]["accessToken"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_user_info_returns_the_profile(sdk: SdkSetup, page: Page) -> None:
+    parsed = authorize_and_parse(page, sdk, "token id_token")
+    assert "error" not in parsed, parsed
+    profile = page.evaluate(
+        """(token) => window.settle((done) => window.webAuth.client.userInfo(token, done))""",
+        parsed["result"]["accessToken"],
+    )
+    assert "error" not in profile, profile
+    assert profile["result"]["email"] == sdk.email
+    assert profile["result"]["sub"] == parsed["result"]["idTokenPayload"]["sub"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def embedded_login(page: Page, sdk: SdkSetup, *, same_site: bool) -> dict[str, Any]:
+    """`login({realm, username, password})`: POST /co/authenticate over CORS, then a redirect
+    to /authorize with the login ticket and back to the page, where `parseHash` reads the
+    answer. The statuses of /co/authenticate's answers are in `page.co_statuses`."""
+    statuses: list[int] = []
+    page.on(
+        "response",
+        lambda r: statuses.append(r.status) if r.url.endswith("/co/authenticate") else None,
+    )
+    page.co_statuses = statuses  # type: ignore[attr-defined]
+    app_page = open_app(page, sdk, "token id_token", same_site=same_site)
+    page.evaluate(
+        """([realm, username, password]) => { window.webAuth.login(
+          { realm, username, password }, (e) => { window.loginError = e; }); }""",
+        [sdk.connection, sdk.email, PASSWORD],
+    )
+    page.wait_for_url(f"{app_page}#**")
+    create_web_auth(page, sdk, "token id_token")
+    return parse_hash(page)
+
+
+def test_embedded_login_on_the_same_site_signs_in_and_starts_the_session(
+    sdk: SdkSetup, page: Page
+) -> None:
+    parsed = embedded_login(page, sdk, same_site=True)
+    assert page.co_statuses == [200]  # type: ignore[attr-defined]
+    assert "error" not in parsed, parsed
+    assert parsed["result"]["idTokenPayload"]["email"] == sdk.email
+    assert parsed["result"]["accessToken"]
+    # The ticket's redemption started selfauth's session: the silent check finds it.
+    renewed = check_session(page)
+    assert "error" not in renewed, renewed
+    assert renewed["result"]["idTokenPayload"]["email"] == sdk.email
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_embedded_login_across_sites_with_third_party_cookies_allowed(
+    sdk: SdkSetup, allowing_third_party_cookies: BrowserContext
+) -> None:
+    page = watched(allowing_third_party_cookies.new_page())
+    parsed = embedded_login(page, sdk, same_site=False)
+    assert page.co_statuses == [200]  # type: ignore[attr-defined]
+    assert "error" not in parsed, parsed
+    assert parsed["result"]["idTokenPayload"]["email"] == sdk.email
+    assert parsed["result"]["accessToken"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_embedded_login_with_a_wrong_password_calls_back_with_access_denied(
+    sdk: SdkSetup, page: Page
+) -> None:
+    open_app(page, sdk, "token id_token")
+    answered = page.evaluate(LOGIN, [sdk.connection, sdk.email, "not the password"])
+    assert answered["error"]["code"] == "access_denied", answered
+    assert answered["error"]["description"] == "Wrong email or password."
