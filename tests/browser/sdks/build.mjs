@@ -13,6 +13,10 @@ await Promise.all(
       target: "es2020",
       outfile: `dist/${name}.js`,
       define: { "process.env.NODE_ENV": '"production"', global: "window" },
+      // Lock's CommonJS build require()s auth0-js 9, whose `main` is a UMD file in a
+      // `"type": "module"` package: esbuild would take it for an ES module with no exports
+      // (Lock then fails on `auth0.version`). Its `module` build has the exports.
+      ...(name === "lock" ? { mainFields: ["browser", "module", "main"] } : {}),
       logLevel: "warning",
     }),
   ),
