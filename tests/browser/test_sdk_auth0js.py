@@ -2,7 +2,8 @@
 origin other than selfauth's, configured as docs/browser-sdks.md says (`domain` a full URL,
 `overrides` for the tenant, the issuer and the JWKS): sign-up, `authorize` + `parseHash` for
 every implicit and hybrid response type, `checkSession` (the hidden `web_message` iframe) on
-the same site and across sites, `client.userInfo`, and the embedded login (`/co/authenticate`).
+the same site and across sites, `client.userInfo`, the embedded login (`/co/authenticate`, by
+redirect and by `popup.loginWithCredentials`), `prompt=none` errors, and logout.
 SQLite server only."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
@@ -217,3 +219,48 @@ def test_embedded_login_with_a_wrong_password_calls_back_with_access_denied(
     answered = page.evaluate(LOGIN, [sdk.connection, sdk.email, "not the password"])
     assert answered["error"]["code"] == "access_denied", answered
     assert answered["error"]["description"] == "Wrong email or password."
+
+
+def test_popup_login_with_credentials_on_the_same_site(sdk: SdkSetup, page: Page) -> None:
+    """`popup.loginWithCredentials`: /co/authenticate, then the ticket redeemed in a hidden
+    iframe (`response_mode=web_message`, `prompt=none`) whose page posts the tokens back."""
+    open_app(page, sdk, "token id_token", same_site=True)
+    with page.expect_request(lambda r: "login_ticket=" in r.url) as redeemed:
+        answered = page.evaluate(
+            """([realm, username, password]) => window.settle((done) =>
+              window.webAuth.popup.loginWithCredentials({ realm, username, password }, done))""",
+            [sdk.connection, sdk.email, PASSWORD],
+        )
+    assert "response_mode=web_message" in redeemed.value.url
+    assert "error" not in answered, answered
+    assert answered["result"]["idTokenPayload"]["email"] == sdk.email
+    assert answered["result"]["accessToken"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_authorize_with_prompt_none_and_no_session_parses_to_login_required(
+    sdk: SdkSetup, page: Page
+) -> None:
+    app_page = open_app(page, sdk, "token id_token")
+    with page.expect_request(f"{sdk.server.base_url}/authorize?**") as asked:
+        page.evaluate("() => { window.webAuth.authorize({ prompt: 'none' }); }")
+    page.wait_for_url(f"{app_page}#**")
+    [sent_state] = parse_qs(urlsplit(asked.value.url).query)["state"]
+    create_web_auth(page, sdk, "token id_token")
+    parsed = parse_hash(page)
+    assert parsed["error"] == {
+        "error": "login_required",
+        "errorDescription": "Login required",
+        "state": sent_state,
+    }
+
+
+def test_logout_ends_the_session(sdk: SdkSetup, page: Page) -> None:
+    parsed = authorize_and_parse(page, sdk, "token id_token", same_site=True)
+    assert "error" not in parsed, parsed
+    app_page = sdk.app.page_url("auth0js", same_site=True)
+    assert "error" not in check_session(page)
+    page.evaluate("(returnTo) => { window.webAuth.logout({ returnTo }); }", app_page)
+    page.wait_for_url(app_page)
+    create_web_auth(page, sdk, "token id_token")
+    assert check_session(page)["error"]["error"] == "login_required"
