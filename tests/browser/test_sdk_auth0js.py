@@ -55,6 +55,22 @@ def test_signup_creates_the_user_with_its_user_metadata(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+SIGN_UP = """([connection, email, password]) => window.settle((done) =>
+  window.webAuth.signup({ connection, email, password }, done))"""
+
+
+def test_sign_up_errors_reach_the_page_with_their_codes(sdk: SdkSetup, page: Page) -> None:
+    """The error answers carry CORS headers too, so auth0.js reads Auth0's codes."""
+    open_app(page, sdk, "token id_token")
+    taken = page.evaluate(SIGN_UP, [sdk.connection, sdk.email, PASSWORD])["error"]
+    assert (taken["statusCode"], taken["code"]) == (400, "user_exists"), taken
+    assert taken["description"] == "The user already exists."
+    weak = page.evaluate(SIGN_UP, [sdk.connection, unique_email("weak"), "a"])["error"]
+    assert (weak["statusCode"], weak["code"]) == (400, "invalid_password"), weak
+    assert weak["name"] == "PasswordStrengthError"
+    assert weak["policy"].startswith("at least 8 characters")
+
+
 # What parseHash gives for each response type: which of the tokens, and which hash claims the
 # ID token must carry (at_hash binds the access token, c_hash the code).
 RESPONSE_TYPES = {
