@@ -3,7 +3,8 @@ origin other than selfauth's, configured as docs/browser-sdks.md says (`domain` 
 `overrides` for the tenant, the issuer and the JWKS): sign-up, `authorize` + `parseHash` for
 every implicit and hybrid response type, `checkSession` (the hidden `web_message` iframe) on
 the same site and across sites, `client.userInfo`, the embedded login (`/co/authenticate`, by
-redirect and by `popup.loginWithCredentials`), `prompt=none` errors, and logout.
+redirect and by `popup.loginWithCredentials`), `popup.authorize`, `prompt=none` errors, and
+logout.
 SQLite server only."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.browser.auth0js_page import (
     open_app,
     parse_hash,
 )
-from tests.browser.sdk_app import SdkSetup, watched
+from tests.browser.sdk_app import SdkSetup, sign_in_on_selfauth, watched
 from tests.support.api import DB, PASSWORD, Api, unique_email
 
 pytestmark = pytest.mark.sqlite_only
@@ -280,3 +281,26 @@ def test_logout_ends_the_session(sdk: SdkSetup, page: Page) -> None:
     page.wait_for_url(app_page)
     create_web_auth(page, sdk, "token id_token")
     assert check_session(page)["error"]["error"] == "login_required"
+
+
+def test_popup_authorize_signs_in_on_selfauth_in_the_popup(sdk: SdkSetup, page: Page) -> None:
+    """`popup.authorize` without `owp`: selfauth's login page in the popup, then the usual
+    fragment redirect to the application's page there, whose `popup.callback()` hands the
+    answer to the opener."""
+    app_page = open_app(page, sdk, "token id_token")
+    with page.expect_popup() as popped:
+        page.evaluate(
+            """() => { window.popupResult = window.settle(
+              (done) => window.webAuth.popup.authorize({}, done)); }"""
+        )
+    popup = watched(popped.value)
+    popup.wait_for_url(f"{sdk.server.base_url}/authorize?**")
+    sign_in_on_selfauth(popup, sdk.email)
+    popup.wait_for_url(f"{app_page}#**")
+    create_web_auth(popup, sdk, "token id_token")
+    popup.evaluate("() => { window.webAuth.popup.callback(); }")
+    answered = page.evaluate("() => window.popupResult")
+    assert "error" not in answered, answered
+    assert answered["result"]["idTokenPayload"]["email"] == sdk.email
+    assert answered["result"]["accessToken"]
+    assert page.errors == []  # type: ignore[attr-defined]
