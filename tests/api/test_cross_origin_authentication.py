@@ -27,6 +27,7 @@ from tests.support.authorize import (
     redirected,
     verified,
 )
+from tests.support.browser_client import browser_client
 from tests.support.hooks import Hooks, guarded
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer, serving
@@ -76,7 +77,7 @@ def app(api: Api) -> App:
 
 @pytest.fixture
 def browser(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=30, follow_redirects=False) as client:
+    with browser_client(base_url=server.base_url, timeout=30, follow_redirects=False) as client:
         yield client
 
 
@@ -101,11 +102,21 @@ def co_authenticate(
     return browser.post("/co/authenticate", json=body, headers=headers)
 
 
-def ticket_for(browser: httpx.Client, app: App, username: str) -> str:
+def issue(browser: httpx.Client, app: App, username: str) -> dict[str, str]:
+    """`/co/authenticate`'s answer; the browser keeps the cookie binding its ticket."""
     response = co_authenticate(browser, co_body(app, username))
     assert response.status_code == 200, response.text
-    ticket: str = response.json()["login_ticket"]
-    return ticket
+    answer: dict[str, str] = response.json()
+    return answer
+
+
+def bind(browser: httpx.Client, answer: dict[str, str]) -> None:
+    """Give another browser the binding cookie `/co/authenticate` set in the first."""
+    browser.cookies.set(f"selfauth_co_{answer['co_id']}", answer["co_verifier"])
+
+
+def ticket_for(browser: httpx.Client, app: App, username: str) -> str:
+    return issue(browser, app, username)["login_ticket"]
 
 
 def ticket_flow(app: App, ticket: str, **overrides: Any) -> Flow:
@@ -309,12 +320,13 @@ def test_a_ticket_is_single_use(api: Api, browser: httpx.Client, app: App) -> No
 
 def test_two_concurrent_uses_one_wins(server: RunningServer, api: Api, app: App) -> None:
     user = api.create_user(connection=app.connection)
-    with httpx.Client(base_url=server.base_url, timeout=30) as first:
-        ticket = ticket_for(first, app, user["email"])
-    flows = [ticket_flow(app, ticket) for _ in range(4)]
+    with browser_client(base_url=server.base_url, timeout=30) as first:
+        answer = issue(first, app, user["email"])
+    flows = [ticket_flow(app, answer["login_ticket"]) for _ in range(4)]
 
     def use(f: Flow) -> dict[str, str]:
-        with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+        with browser_client(base_url=server.base_url, timeout=30) as browser:
+            bind(browser, answer)
             return redirected(browser.get("/authorize", params=f.params))
 
     with ThreadPoolExecutor(len(flows)) as pool:
@@ -374,10 +386,106 @@ def test_an_expired_ticket_is_refused(short_lived: RunningServer) -> None:
     try:
         app = embedded_app(api)
         user = api.create_user(connection=app.connection)
-        with httpx.Client(base_url=short_lived.base_url, timeout=30) as browser:
+        with browser_client(base_url=short_lived.base_url, timeout=30) as browser:
             ticket = ticket_for(browser, app, user["email"])
             time.sleep(1.5)
             f = ticket_flow(app, ticket)
             assert_denied(browser.get("/authorize", params=f.params), f)
     finally:
         api.http.close()
+
+
+# --- the ticket is bound to the browser that authenticated -------------------------------------
+
+
+def set_cookies(response: httpx.Response) -> list[str]:
+    return response.headers.get_list("set-cookie")
+
+
+def test_the_answer_binds_the_ticket_to_the_browser_with_a_cookie(
+    browser: httpx.Client, api: Api, app: App
+) -> None:
+    user = api.create_user(connection=app.connection)
+    response = co_authenticate(browser, co_body(app, user["email"]))
+    answer = response.json()
+    cookies = [c for c in set_cookies(response) if c.startswith(f"selfauth_co_{answer['co_id']}")]
+    assert len(cookies) == 2, set_cookies(response)
+    plain, partitioned = sorted(cookies)
+    for cookie in (plain, partitioned):
+        attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "secure", "samesite", "path", "max-age"} <= attributes, cookie
+        assert "Path=/authorize" in cookie, cookie
+        assert "SameSite=none" in cookie or "SameSite=None" in cookie, cookie
+        assert f"={answer['co_verifier']};" in cookie, cookie
+    assert "Partitioned" in partitioned and "Partitioned" not in plain
+
+
+def test_a_ticket_carried_to_another_browser_signs_no_one_in(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    """Login CSRF: a ticket from the attacker's own login, opened in the victim's browser."""
+    user = api.create_user(connection=app.connection)
+    with browser_client(base_url=server.base_url, timeout=30) as attacker:
+        answer = issue(attacker, app, user["email"])
+    with browser_client(base_url=server.base_url, timeout=30) as victim:
+        f = ticket_flow(app, answer["login_ticket"])
+        refused = redirected(victim.get("/authorize", params=f.params))
+        assert refused["error"] == "access_denied", refused
+        assert "not bound to this browser" in refused["error_description"], refused
+        assert "selfauth_session" not in victim.cookies
+        victim.cookies.set(f"selfauth_co_{answer['co_id']}", "another-logins-verifier")
+        assert_denied(victim.get("/authorize", params=f.params), f)
+    with browser_client(base_url=server.base_url, timeout=30) as owner:  # not spent by those
+        bind(owner, answer)
+        code_from(owner.get("/authorize", params=f.params), f)
+
+
+_FRAME = re.compile(r'<iframe id="verifier" title="[^"]*" src="([^"]*)"')
+_STATE = re.compile(r'<input type="hidden" name="state" value="([^"]*)">')
+
+
+def test_without_the_cookie_cross_origin_loc_hands_the_verifier_to_co_verify(
+    server: RunningServer, api: Api, browser: httpx.Client
+) -> None:
+    """Auth0's fallback: the page frames the application's cross_origin_loc, whose script
+    (auth0.js `crossOriginVerification`) answers with the verifier, posted to /co/verify."""
+    app = embedded_app(api, cross_origin_loc=f"{APP_ORIGIN}/co-verify.html")
+    user = api.create_user(connection=app.connection)
+    with browser_client(base_url=server.base_url, timeout=30) as elsewhere:
+        answer = issue(elsewhere, app, user["email"])
+    f = ticket_flow(app, answer["login_ticket"])
+    page = browser.get("/authorize", params=f.params)
+    assert page.status_code == 200, page.text
+    frame = _FRAME.search(page.text)
+    assert frame is not None, page.text
+    assert (
+        frame.group(1)
+        == f"{APP_ORIGIN}/co-verify.html#origin=http%3A%2F%2F127.0.0.1%3A"
+        + (server.base_url.rsplit(":", 1)[1])
+    )
+    policy = page.headers["content-security-policy"]
+    assert f"frame-src {APP_ORIGIN};" in policy, policy
+    assert "form-action 'self' https://app.example.com;" in policy, policy
+    state = _STATE.search(page.text)
+    assert state is not None
+    sealed = state.group(1).replace("&#34;", '"')
+
+    empty = redirected(browser.post("/co/verify", data={"state": sealed, "verifier": ""}))
+    assert empty == {
+        "error": "invalid_request",
+        "error_description": "No verifier returned from client.",
+        "state": f.state,
+    }
+    wrong = browser.post("/co/verify", data={"state": sealed, "verifier": "guess"})
+    assert_denied(wrong, f)
+    right = browser.post("/co/verify", data={"state": sealed, "verifier": answer["co_verifier"]})
+    body = tokens(exchange(server, app.client, code_from(right, f), f))
+    assert verified(server, body["id_token"], app.client.client_id)["sub"] == user["user_id"]
+    spent = browser.post("/co/verify", data={"state": sealed, "verifier": answer["co_verifier"]})
+    assert_denied(spent, f)
+
+
+def test_co_verify_refuses_an_altered_state(browser: httpx.Client) -> None:
+    response = browser.post("/co/verify", data={"state": "e30.forged", "verifier": "x"})
+    assert response.status_code == 400
+    assert "expired" in response.text

@@ -2,15 +2,19 @@
 application's page posts the password to `/co/authenticate` from its own origin and gets a
 single-use login ticket, which its next `/authorize` redeems to sign the user in.
 
-Auth0 also binds the ticket to a session cookie on the auth domain and, where the browser
-blocks that third-party cookie, confirms it through `/co/verify` and the application's
-`cross_origin_loc` page. Here the ticket alone is the proof: it is random, short-lived, used
-once, bound to its client and kept only as a keyed hash. (`co_verifier` and `co_id` are
-returned as auth0.js expects; the verifier's hash is stored for a later `/co/verify`.)
+The ticket is bound to the browser that authenticated, so a ticket carried to another browser
+(a link an attacker made from their own login, or one read from a history) signs no one in.
+`/co/authenticate` gives the browser the login's verifier twice: in a cookie on selfauth's
+domain, which `/authorize` reads, and in the answer, which auth0.js keeps on the application's
+origin. Where the browser kept no cookie from that cross-site call, the application's
+`cross_origin_loc` page hands the verifier to `/co/verify` instead (Auth0's fallback). Either
+way the verifier must match the hash stored with the ticket. The ticket itself is random,
+short-lived, used once, bound to its client and kept only as a keyed hash.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +67,9 @@ class ClientFinder(Protocol):
 
 class TicketStore(Protocol):
     async def add(self, ticket: LoginTicket) -> None: ...
+    async def pending(
+        self, ticket_hash: str, client_id: str, now: datetime
+    ) -> LoginTicket | None: ...
     async def redeem(self, ticket_hash: str, client_id: str, now: datetime) -> str | None: ...
 
 
@@ -135,9 +142,21 @@ class CrossOriginLogin:
         )
         return {"login_ticket": ticket, "co_verifier": verifier, "co_id": co_id}
 
-    async def redeem(self, ticket: str, client_id: str) -> User | None:
+    async def pending(self, ticket: str, client_id: str) -> LoginTicket | None:
+        """The ticket when it is still good for this client (nothing spent)."""
+        return await self.tickets.pending(self.secrets.digest(ticket), client_id, self.clock())
+
+    def verifies(self, ticket: LoginTicket, verifier: str) -> bool:
+        """Whether `verifier` is the one issued with the ticket (constant-time)."""
+        return hmac.compare_digest(self.secrets.digest(verifier), ticket.verifier_hash)
+
+    async def redeem(self, ticket: str, client_id: str, verifier: str) -> User | None:
         """The ticket's user, the ticket spent; None when it is no good for this client
-        (unknown, another client's, expired, used) or the user is gone or blocked since."""
+        (unknown, another client's, expired, used), `verifier` is not its own, or the user is
+        gone or blocked since."""
+        found = await self.pending(ticket, client_id)
+        if found is None or not self.verifies(found, verifier):
+            return None
         user_id = await self.tickets.redeem(self.secrets.digest(ticket), client_id, self.clock())
         if user_id is None:
             return None

@@ -68,6 +68,14 @@ class Client:
         return self.extra_properties.get("cross_origin_authentication") is True
 
     @property
+    def cross_origin_loc(self) -> str | None:
+        """The application's page that hands `/co/verify` the login's verifier when the
+        browser kept selfauth's cookie from `/co/authenticate` (auth0.js
+        `crossOriginVerification()`)."""
+        value = self.extra_properties.get("cross_origin_loc")
+        return value if isinstance(value, str) and value else None
+
+    @property
     def refresh_token_configuration(self) -> dict[str, Any]:
         stored = self.extra_properties.get("refresh_token")
         return stored if isinstance(stored, dict) else DEFAULT_REFRESH_TOKEN

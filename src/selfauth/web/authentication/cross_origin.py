@@ -3,7 +3,8 @@
 
 The CORS layer (`cors_paths.py`) answers the preflight and lets the registered origin read the
 answer with credentials; the origin itself is checked again here, against the client the body
-names, since a refused origin must get Auth0's bare-text 403.
+names, since a refused origin must get Auth0's bare-text 403. The answer also sets the cookie
+that binds the ticket to this browser (`session_cookie.set_ticket_binding`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
+from selfauth.web.pages.session_cookie import set_ticket_binding
 from selfauth.web.ratelimit import per_address
 
 router = APIRouter(dependencies=[Depends(per_address)])
@@ -42,4 +44,12 @@ async def authenticate(request: Request, found: Services = Depends(services)) ->
             status_code=403,
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
-    return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    response = JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    set_ticket_binding(
+        response,
+        found.settings.issuer_url,
+        answer["co_id"],
+        answer["co_verifier"],
+        int(found.cross_origin.lifetime.total_seconds()),
+    )
+    return response

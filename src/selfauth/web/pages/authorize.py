@@ -22,7 +22,16 @@ from selfauth.flows.signup import SignupDenied
 from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
-from selfauth.web.pages.session_cookie import SESSION_COOKIE, clear_session, set_session
+from selfauth.web.pages import sealed
+from selfauth.web.pages.co_verify import PURPOSE as CO_VERIFY
+from selfauth.web.pages.co_verify import sealed_fields, verification_page
+from selfauth.web.pages.session_cookie import (
+    SESSION_COOKIE,
+    clear_session,
+    clear_ticket_binding,
+    set_session,
+    ticket_binding,
+)
 from selfauth.web.pages.transaction import (
     csrf_matches,
     csrf_token,
@@ -199,12 +208,93 @@ async def _ticket_login(
     found: Services, request: Request, checked: AuthorizeRequest, ticket: str
 ) -> Response:
     """Cross-origin authentication's second step: the ticket `/co/authenticate` gave this
-    client signs its user in as the login form does. A bad ticket is refused in the mode the
-    application asked for, never with the login page (auth0.js waits for an answer)."""
-    user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id)
+    client signs its user in as the login form does, in the browser that authenticated only
+    (flows/cross_origin.py). A bad ticket is refused in the mode the application asked for,
+    never with the login page (auth0.js waits for an answer)."""
+    client = checked.checked_client()
+    pending = await found.cross_origin.pending(ticket, client.client_id)
+    if pending is None:
+        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+    verifier = ticket_binding(dict(request.cookies), pending.co_id)
+    if verifier is None:
+        return _verify_elsewhere(found, checked, ticket, pending.co_id)
+    user = await found.cross_origin.redeem(ticket, client.client_id, verifier)
     if user is None:
-        refused = AuthorizeError("access_denied", "Invalid, expired or already used login ticket.")
-        return _error(checked, refused)
+        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+    response = await _signed_in(found, request, checked, user)
+    clear_ticket_binding(response, found.settings.issuer_url, pending.co_id)
+    return response
+
+
+_BAD_TICKET = "Invalid, expired or already used login ticket."
+_NO_VERIFIER = "No verifier returned from client."
+
+
+def _verify_elsewhere(
+    found: Services, checked: AuthorizeRequest, ticket: str, co_id: str
+) -> Response:
+    """No cookie from `/co/authenticate` reached us: ask the application's `cross_origin_loc`
+    page for the verifier (Auth0's `/co/verify`), or refuse where it has none."""
+    client = checked.checked_client()
+    page = None
+    if client.cross_origin_loc is not None:
+        state = sealed.seal(
+            sealed_fields(checked.params, ticket),
+            found.secrets,
+            found.clock(),
+            purpose=CO_VERIFY,
+            lifetime=int(found.cross_origin.lifetime.total_seconds()),
+        )
+        page = verification_page(
+            state,
+            co_id,
+            client.cross_origin_loc,
+            _origin(found.settings.issuer_url),
+            _form_target(checked.redirect_uri),
+            client.web_origins,
+        )
+    if page is not None:
+        return page
+    return _error(
+        checked,
+        AuthorizeError(
+            "access_denied",
+            "The login ticket is not bound to this browser: it kept no cookie from "
+            "/co/authenticate (third-party cookies blocked?) and the application has no "
+            "cross_origin_loc page to verify it.",
+        ),
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@router.post("/co/verify")
+async def co_verify(request: Request, found: Services = Depends(services)) -> Response:
+    """The verification page's post: the verifier the application's page handed back, and the
+    sealed authorize request with its ticket."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > _FORM_LIMIT:
+        return _message("This sign-in has expired", "The form is too large.", 400)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    params = sealed.open_sealed(
+        form.get("state", ""), found.secrets, found.clock(), purpose=CO_VERIFY
+    )
+    if params is None:
+        return _message("This sign-in has expired", "Start signing in again.", 400)
+    ticket = params.pop("login_ticket", "")
+    try:
+        checked = await found.authorizer.validate(params)
+    except AuthorizeError as exc:
+        return _message("This sign-in has expired", exc.description, 400)
+    verifier = form.get("verifier", "")
+    if not verifier:
+        return _error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
+    user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id, verifier)
+    if user is None:
+        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
     return await _signed_in(found, request, checked, user)
 
 

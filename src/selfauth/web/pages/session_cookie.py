@@ -62,3 +62,59 @@ def clear_session(response: Response, issuer_url: str) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite=samesite
     )
+
+
+# --- the login ticket's binding (cross-origin authentication) ---------------------------------
+
+
+def _ticket_cookie(co_id: str, partitioned: bool) -> str:
+    return f"selfauth_co_{co_id}{'_p' if partitioned else ''}"
+
+
+def set_ticket_binding(
+    response: Response, issuer_url: str, co_id: str, verifier: str, max_age: int
+) -> None:
+    """The login's verifier, for `/authorize?login_ticket=` in this browser only. It is set by a
+    cross-site call, so where cookies can be cross-site it is set twice: once as usual (a
+    redirect to `/authorize`, with third-party cookies allowed) and once `Partitioned` to the
+    application's site, which browsers that block third-party cookies still keep for the
+    application's hidden iframe (popup mode)."""
+    secure, samesite = _attributes(issuer_url)
+    for partitioned in (False, True) if secure else (False,):
+        response.set_cookie(
+            _ticket_cookie(co_id, partitioned),
+            verifier,
+            max_age=max_age,
+            path="/authorize",
+            httponly=True,
+            secure=secure,
+            samesite=samesite,
+        )
+        if partitioned:
+            _mark_partitioned(response)
+
+
+def ticket_binding(cookies: dict[str, str], co_id: str) -> str | None:
+    return cookies.get(_ticket_cookie(co_id, False)) or cookies.get(_ticket_cookie(co_id, True))
+
+
+def clear_ticket_binding(response: Response, issuer_url: str, co_id: str) -> None:
+    secure, samesite = _attributes(issuer_url)
+    for partitioned in (False, True) if secure else (False,):
+        response.delete_cookie(
+            _ticket_cookie(co_id, partitioned),
+            path="/authorize",
+            httponly=True,
+            secure=secure,
+            samesite=samesite,
+        )
+        if partitioned:
+            _mark_partitioned(response)
+
+
+def _mark_partitioned(response: Response) -> None:
+    """Add `Partitioned` to the Set-Cookie header just added: Starlette writes the attribute
+    only on Python 3.14 and later (its cookie module's), so it is appended here."""
+    name, value = response.raw_headers[-1]
+    assert name == b"set-cookie"
+    response.raw_headers[-1] = (name, value + b"; Partitioned")
