@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,7 +40,8 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
-from tests.support.server import RunningServer
+from tests.support.browser_client import browser_client
+from tests.support.server import RunningServer, free_port, start, stop
 from tests.support.signin import connection_id_by_name, enable, http, new_connection, tokens
 
 pytestmark = pytest.mark.sqlite_only
@@ -61,7 +63,7 @@ class App:
 
 @functools.cache
 def _browser(base_url: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
 
 
 @pytest.fixture
@@ -342,7 +344,7 @@ def test_another_browser_does_not_share_the_session(
     server: RunningServer, browser: httpx.Client, app: App, user: dict[str, Any]
 ) -> None:
     signed_in_code(browser, app, user)
-    with httpx.Client(base_url=server.base_url, follow_redirects=False) as other:
+    with browser_client(base_url=server.base_url, follow_redirects=False) as other:
         assert_no_session(other, app)
 
 
@@ -442,24 +444,72 @@ def test_a_wrong_password_shows_the_error_and_starts_no_session(
     assert "Wrong email or password." in unknown.text
 
 
-def test_the_session_cookie_is_httponly_and_samesite_lax(
-    browser: httpx.Client, app: App, user: dict[str, Any]
-) -> None:
-    page = login_page(browser, flow(app.spa, app.connection))
+def session_cookie_attributes(browser: httpx.Client, f: Flow, email: str) -> dict[str, str]:
+    """The attributes (lower-cased names) of the one cookie a sign-in adds."""
+    page = login_page(browser, f)
     before = set(browser.cookies.keys())
-    response = post_login(browser, page, user["email"])
+    response = post_login(browser, page, email)
     assert response.status_code in (302, 303)
     new = set(browser.cookies.keys()) - before
     assert len(new) == 1, (before, browser.cookies.keys())
     (name,) = new
     headers = [h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
     assert len(headers) == 1, headers
-    attributes = {a.strip().split("=")[0].lower(): a for a in headers[0].split(";")[1:]}
-    assert "httponly" in attributes, headers
-    assert attributes["samesite"].split("=")[1].strip().lower() == "lax", headers
-    assert attributes.get("path", "path=/").split("=")[1].strip() == "/"
     for header in page.headers.get_list("set-cookie"):  # the CSRF cookie too
         assert "httponly" in header.lower(), header
+    return {
+        a.strip().split("=")[0].lower(): a.strip().partition("=")[2].lower()
+        for a in headers[0].split(";")[1:]
+    }
+
+
+def test_the_session_cookie_reaches_other_sites_frames_on_loopback(
+    browser: httpx.Client, app: App, user: dict[str, Any]
+) -> None:
+    """The test server is http://127.0.0.1, a secure context to browsers: the session is
+    `SameSite=None; Secure`, so silent authentication works from another site's iframe."""
+    attributes = session_cookie_attributes(browser, flow(app.spa, app.connection), user["email"])
+    assert "httponly" in attributes and "secure" in attributes, attributes
+    assert attributes["samesite"] == "none", attributes
+    assert attributes.get("path", "/") == "/"
+
+
+@pytest.fixture(scope="module")
+def plain_http_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server whose issuer is a plain-http name (not loopback): browsers refuse Secure
+    cookies there."""
+    port = free_port()
+    env = {"SELFAUTH_ISSUER": f"http://auth.invalid:{port}/"}
+    directory = tmp_path_factory.mktemp("plain-http")
+    running = start(f"sqlite:///{directory / 'db.sqlite'}", directory / "log", "sqlite", env, port)
+    yield running
+    stop(running)
+
+
+@pytest.mark.sqlite_only
+def test_over_plain_http_the_session_cookie_is_lax(plain_http_host: RunningServer) -> None:
+    port = plain_http_host.base_url.rsplit(":", 1)[1]
+    token = http(plain_http_host.base_url).post(
+        "/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": plain_http_host.client_id,
+            "client_secret": plain_http_host.client_secret,
+            "audience": f"http://auth.invalid:{port}/api/v2/",
+        },
+    )
+    assert token.status_code == 200, token.text
+    api = Api(plain_http_host, token.json()["access_token"])
+    try:
+        client = code_client(api, "spa")
+        connection = new_connection(api, client.client_id)["name"]
+        user = api.create_user(connection=connection)
+        with browser_client(base_url=plain_http_host.base_url, follow_redirects=False) as browser:
+            attributes = session_cookie_attributes(browser, flow(client, connection), user["email"])
+    finally:
+        api.http.close()
+    assert attributes["samesite"] == "lax", attributes
+    assert "secure" not in attributes, attributes
 
 
 def test_the_form_needs_its_csrf_token_and_an_unaltered_transaction(
@@ -487,7 +537,7 @@ def test_the_form_needs_its_csrf_token_and_an_unaltered_transaction(
         assert_error_page(response)
         assert_no_session(browser, app)
     # A form posted from another browser (no CSRF cookie) is refused too.
-    with httpx.Client(base_url=server.base_url, follow_redirects=False) as other:
+    with browser_client(base_url=server.base_url, follow_redirects=False) as other:
         assert_error_page(other.post("/u/login", data=good))
     # The untouched form still works.
     assert code_from(browser.post("/u/login", data=good), f)
@@ -502,7 +552,7 @@ def test_a_csrf_pair_the_attacker_chose_is_refused(
     form = form_to(login_page(browser, f), "/u/login")
     good = {"tx": form.value("tx"), "username": user["email"], "password": PASSWORD}
     planted = secrets.token_urlsafe(24)
-    with httpx.Client(base_url=server.base_url, follow_redirects=False) as attacked:
+    with browser_client(base_url=server.base_url, follow_redirects=False) as attacked:
         for name in ("selfauth_csrf", "__Host-selfauth_csrf"):
             attacked.cookies.set(name, planted)
         assert_error_page(attacked.post("/u/login", data={**good, "csrf": planted}))
@@ -522,7 +572,7 @@ def test_a_csrf_token_is_bound_to_its_transaction_and_browser(
     assert_error_page(browser.post("/u/login", data=swapped))
     assert_no_session(browser, app)
     # Another browser's cookie, with this page's transaction and token, is refused.
-    with httpx.Client(base_url=server.base_url, follow_redirects=False) as other:
+    with browser_client(base_url=server.base_url, follow_redirects=False) as other:
         login_page(other, flow(app.spa, app.connection))  # gets a cookie of its own
         paired = {**credentials, "tx": second.value("tx"), "csrf": second.value("csrf")}
         assert_error_page(other.post("/u/login", data=paired))

@@ -28,6 +28,7 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
+from tests.support.browser_client import browser_client
 from tests.support.hooks import Hooks, guarded
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer
@@ -49,7 +50,7 @@ class App:
 
 @functools.cache
 def _browser(base_url: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
 
 
 @pytest.fixture

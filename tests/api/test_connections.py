@@ -23,6 +23,7 @@ from tests.support.authorize import (
     flow,
     redirected,
 )
+from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer
 from tests.support.signin import GRANTS, App, assert_oauth_error, login, new_client
 
@@ -702,7 +703,7 @@ def test_authorize_refuses_a_connection_selfauth_does_not_sign_in_with(
 ) -> None:
     client = code_client(api, "spa")
     created = create_connection(api, "google-oauth2", enabled_clients=[client.client_id])
-    with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+    with browser_client(base_url=server.base_url, timeout=30) as browser:
         f = flow(client, created["name"])
         response = authorize(browser, f)
     assert_redirected_error(response, f, "invalid_request")

@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.api import Api
 from tests.support.authorize import CALLBACK, code_from, exchange, flow, redirected, sign_in
+from tests.support.browser_client import browser_client
 from tests.support.hooks import (
     ACTIONS,
     TRIGGERS,
@@ -357,7 +358,7 @@ def test_a_throwing_action_fails_the_login_with_its_name(
 
 @pytest.fixture
 def browser(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=30, follow_redirects=False) as client:
+    with browser_client(base_url=server.base_url, timeout=30, follow_redirects=False) as client:
         yield client
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.api import DB, PASSWORD, Api
 from tests.support.authorize import code_from, exchange, flow, sign_in
+from tests.support.browser_client import browser_client
 from tests.support.hooks import Hooks, code_app, guarded, guarded_rule, hook_app, recorded
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer, client_token
@@ -236,7 +236,7 @@ def test_the_code_flow_protocol_is_oidc_basic_profile(
     client, connection = code_app(api)
     hooks.rule(guarded_rule(client.client_id, CONTEXT_PROBE))
     user = api.create_user(connection=connection)
-    with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+    with browser_client(base_url=server.base_url, timeout=30) as browser:
         f = flow(client, connection)
         code = code_from(sign_in(browser, f, user["email"]), f)
     found = id_claims(exchange(server, client, code, f))[NS + "context"]

@@ -13,6 +13,7 @@ import httpx
 
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.authorize import code_from, exchange, flow, form_to, login_page
+from tests.support.browser_client import browser_client
 from tests.support.hooks import Hooks, code_app, executions, guarded, hook_app
 from tests.support.hooks import hooks as hooks
 from tests.support.polling import eventually
@@ -154,7 +155,7 @@ def test_the_login_pages_sign_up_runs_pre_registration_too(
         ),
         PRE,
     )
-    with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+    with browser_client(base_url=server.base_url, timeout=30) as browser:
         f = flow(client, connection)
         form = form_to(login_page(browser, f), "/u/signup")
         base = {"tx": form.value("tx"), "csrf": form.value("csrf"), "password": PASSWORD}

@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.support.browser_client import browser_client
 from tests.support.server import (
     ADMIN_ID,
     ADMIN_SECRET,
@@ -103,7 +104,7 @@ def start_without_bootstrap(database_url: str, log_path: Path, backend: str) -> 
 
 def management(server: RunningServer, client_id: str, secret: str) -> httpx.Client:
     token = client_token(server, client_id, secret)
-    return httpx.Client(
+    return browser_client(
         base_url=server.base_url, headers={"authorization": f"Bearer {token}"}, timeout=30
     )
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.api import Api
+from tests.support.browser_client import browser_client
 from tests.support.server import ADMIN_ID, ADMIN_SECRET, RunningServer
 from tests.support.signin import new_client
 
@@ -401,7 +402,7 @@ def _requests(server: RunningServer) -> st.SearchStrategy[tuple[bytes, str, byte
 
 
 def test_no_input_gives_a_server_error(server: RunningServer) -> None:
-    http = httpx.Client(base_url=server.base_url, timeout=30)
+    http = browser_client(base_url=server.base_url, timeout=30)
 
     @settings(
         max_examples=50,

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.api import Api, unique_email
 from tests.support.authorize import post_login
+from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer, start, stop
 
 pytestmark = pytest.mark.sqlite_only
@@ -35,7 +36,7 @@ def enabled_clients(api: Api, name: str) -> list[str]:
 
 
 def browser(server: RunningServer) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, timeout=30, follow_redirects=False)
+    return browser_client(base_url=server.base_url, timeout=30, follow_redirects=False)
 
 
 def start_try(client: httpx.Client, server: RunningServer) -> str:

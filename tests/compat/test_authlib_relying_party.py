@@ -29,6 +29,7 @@ with warnings.catch_warnings():
     from authlib.jose.errors import InvalidClaimError
 
 from tests.support.api import PASSWORD, Api
+from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.sqlite_only
@@ -112,7 +113,7 @@ class HiddenFields(HTMLParser):
 
 def be_the_browser(authorization_url: str, email: str) -> str:
     """Follows the authorization URL through the login page; the callback URL it ends at."""
-    with httpx.Client(follow_redirects=False, timeout=30) as browser:
+    with browser_client(follow_redirects=False, timeout=30) as browser:
         page = browser.get(authorization_url)
         assert page.status_code == 200, page.text
         parser = HiddenFields("/u/login")
