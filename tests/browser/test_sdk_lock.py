@@ -7,10 +7,13 @@ test_clients.py)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -327,6 +330,44 @@ def test_login_in_redirect_mode_across_sites_through_cross_origin_loc(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_login_in_redirect_mode_with_the_code_flow_for_a_backend(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    """`responseType: "code"` (a regular web application): the browser comes back with
+    `?code=...&state=...`, which the application's backend exchanges with its secret."""
+    client_id = register_spa(
+        api, sdk.app, app_type="regular_web", token_endpoint_auth_method="client_secret_post"
+    )
+    # A secret is shown once; rotating shows a new one.
+    secret = api.post(f"/api/v2/clients/{client_id}/rotate-secret").json()["client_secret"]
+    lock_page = sdk.app.page_url("lock", same_site=True)
+    code_flow = """{ auth: { redirect: true, redirectUrl: location.origin + location.pathname,
+                             responseType: 'code' } }"""
+    open_lock(page, sdk, code_flow, client_id=client_id, same_site=True)
+    with page.expect_request(lambda r: "login_ticket=" in r.url) as ticketed:
+        fill_login(page, sdk.email)
+    sent_state = parse_qs(urlsplit(ticketed.value.url).query)["state"][0]
+    page.wait_for_url(f"{lock_page}?*")
+    back = parse_qs(urlsplit(page.url).query)
+    assert back["state"] == [sent_state]
+    token = httpx.post(
+        f"{sdk.domain}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": client_id,
+            "client_secret": secret,
+            "code": back["code"][0],
+            "redirect_uri": lock_page,
+        },
+    )
+    assert token.status_code == 200, token.text
+    id_token = token.json()["id_token"]
+    payload = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+    assert payload["email"] == sdk.email
+    assert payload["aud"] == client_id
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 def test_login_in_popup_mode(sdk: SdkSetup, page: Page) -> None:
     """`redirect: false`: /co/authenticate, then /authorize with the ticket in a hidden iframe
     answering by `web_message`; the page never leaves."""
@@ -341,6 +382,60 @@ def test_login_in_popup_mode(sdk: SdkSetup, page: Page) -> None:
     assert result["idTokenPayload"]["email"] == sdk.email
     assert result["accessToken"]
     assert page.url == sdk.app.page_url("lock")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+CHECK_SESSION = """() => new Promise((resolve) => window.lock.checkSession(
+  {}, (error, result) => resolve(error ? { error: error.error } : result)))"""
+
+
+def log_in_by_popup(page: Page, sdk: SdkSetup, *, same_site: bool) -> Any:
+    open_lock(page, sdk, same_site=same_site)
+    page.locator("#app input[name=email]").wait_for()
+    fill_login(page, sdk.email)
+    return wait_for_event(page, "authenticated")
+
+
+def test_on_the_same_site_lock_offers_the_last_login_until_logout(
+    sdk: SdkSetup, page: Page
+) -> None:
+    """Beside selfauth on one site the session cookie reaches Lock's hidden iframe
+    (`checkSession`, `prompt=none`): reopened, Lock shows "Last time you logged in with" and
+    signs in with one click; after `lock.logout` it shows the form again."""
+    first = log_in_by_popup(page, sdk, same_site=True)
+    page.reload()
+    open_lock(page, sdk, same_site=True)
+    last_login = page.locator("#app .auth0-lock-last-login-pane a.auth0-lock-social-button")
+    last_login.wait_for()
+    assert last_login.inner_text().strip() == sdk.email
+    last_login.click()
+    again = wait_for_event(page, "authenticated")
+    assert again["idTokenPayload"]["sub"] == first["idTokenPayload"]["sub"]
+    assert page.evaluate(CHECK_SESSION)["idTokenPayload"]["sub"] == first["idTokenPayload"]["sub"]
+
+    with (
+        page.expect_request(lambda r: r.url.startswith(f"{sdk.domain}/v2/logout?")),
+        page.expect_navigation(url=sdk.app.page_url("lock", same_site=True)),
+    ):
+        page.evaluate("() => window.lock.logout({ returnTo: location.origin + location.pathname })")
+    open_lock(page, sdk, same_site=True)
+    page.locator("#app input[name=email]").wait_for()
+    assert page.locator("#app .auth0-lock-last-login-pane").count() == 0
+    assert page.evaluate(CHECK_SESSION) == {"error": "login_required"}
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_across_sites_with_third_party_cookies_blocked_lock_asks_again(
+    sdk: SdkSetup, page: Page
+) -> None:
+    """From another site Chromium keeps selfauth's cookie from Lock's iframe: Lock finds no
+    session (`login_required` at once, not a timeout) and shows the form."""
+    log_in_by_popup(page, sdk, same_site=False)
+    page.reload()
+    open_lock(page, sdk)
+    page.locator("#app input[name=email]").wait_for()
+    assert page.locator("#app .auth0-lock-last-login-pane").count() == 0
+    assert page.evaluate(CHECK_SESSION) == {"error": "login_required"}
     assert page.errors == []  # type: ignore[attr-defined]
 
 
