@@ -97,7 +97,7 @@ def _page(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def _message(title: str, message: str, status: int, *, error: bool = True) -> HTMLResponse:
+def message_page(title: str, message: str, status: int, *, error: bool = True) -> HTMLResponse:
     return _page("message.html", status, title=title, message=message, error=error)
 
 
@@ -126,7 +126,7 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
 
 def _error(request: AuthorizeRequest, exc: OAuthError) -> Response:
     if not exc.redirect or not request.redirect_uri:
-        return _message("Something is wrong with this sign-in link", exc.description, 400)
+        return message_page("Something is wrong with this sign-in link", exc.description, 400)
     return _respond(request, {"error": exc.error, "error_description": exc.description})
 
 
@@ -191,6 +191,8 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
     if checked.client is not None and checked.client.sso_disabled:
         signed_in = None  # the session stays for other applications; this one does not use it
+    if signed_in is not None and not found.authorizer.recent_enough(checked, signed_in[0]):
+        signed_in = None  # signed in longer ago than `max_age` allows: sign in again
     if checked.prompt == "none" and signed_in is None:
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
@@ -221,7 +223,7 @@ async def _ticket_login(
     user = await found.cross_origin.redeem(ticket, client.client_id, verifier)
     if user is None:
         return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
-    response = await _signed_in(found, request, checked, user)
+    response = await signed_in(found, request, checked, user)
     clear_ticket_binding(response, found.settings.issuer_url, pending.co_id)
     return response
 
@@ -277,25 +279,25 @@ async def co_verify(request: Request, found: Services = Depends(services)) -> Re
     sealed authorize request with its ticket."""
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > _FORM_LIMIT:
-        return _message("This sign-in has expired", "The form is too large.", 400)
+        return message_page("This sign-in has expired", "The form is too large.", 400)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     params = sealed.open_sealed(
         form.get("state", ""), found.secrets, found.clock(), purpose=CO_VERIFY
     )
     if params is None:
-        return _message("This sign-in has expired", "Start signing in again.", 400)
+        return message_page("This sign-in has expired", "Start signing in again.", 400)
     ticket = params.pop("login_ticket", "")
     try:
         checked = await found.authorizer.validate(params)
     except AuthorizeError as exc:
-        return _message("This sign-in has expired", exc.description, 400)
+        return message_page("This sign-in has expired", exc.description, 400)
     verifier = form.get("verifier", "")
     if not verifier:
         return _error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
     user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id, verifier)
     if user is None:
         return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
-    return await _signed_in(found, request, checked, user)
+    return await signed_in(found, request, checked, user)
 
 
 async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, dict[str, str]]:
@@ -314,7 +316,7 @@ async def _resume(request: Request, found: Services) -> tuple[AuthorizeRequest, 
     return await found.authorizer.validate(params), form
 
 
-async def _signed_in(
+async def signed_in(
     found: Services, request: Request, checked: AuthorizeRequest, user: User
 ) -> Response:
     """A fresh session (never the one the browser brought) and the answer for the application."""
@@ -350,7 +352,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     try:
         checked, form = await _resume(request, found)
     except AuthorizeError as exc:
-        return _message("This sign-in form has expired", exc.description, 400)
+        return message_page("This sign-in form has expired", exc.description, 400)
     assert checked.connection is not None
     username = form.get("username", "")
     try:
@@ -364,7 +366,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
             error=exc.description,
             username=username,
         )
-    return await _signed_in(found, request, checked, user)
+    return await signed_in(found, request, checked, user)
 
 
 @router.post("/u/signup")
@@ -372,7 +374,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     try:
         checked, form = await _resume(request, found)
     except AuthorizeError as exc:
-        return _message("This sign-up form has expired", exc.description, 400)
+        return message_page("This sign-up form has expired", exc.description, 400)
     connection = checked.connection
     assert connection is not None
     fields = {
@@ -395,7 +397,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     except OAuthError as exc:
         message = exc.description
     else:
-        return await _signed_in(found, request, checked, user)
+        return await signed_in(found, request, checked, user)
     return _login_page(
         found, request, checked, 400, signup_error=message, signup_email=fields["email"]
     )
@@ -426,10 +428,10 @@ async def logout(request: Request, found: Services = Depends(services)) -> Respo
     try:
         target = await _logout_target(found, query.get("client_id"), query.get("returnTo"))
     except AuthorizeError as exc:
-        return _message("Cannot sign you out to that address", exc.description, 400)
+        return message_page("Cannot sign you out to that address", exc.description, 400)
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = _message("Signed out", "You are signed out.", 200, error=False)
+        response: Response = message_page("Signed out", "You are signed out.", 200, error=False)
     else:
         response = RedirectResponse(target, status_code=302)
     return _clear_session(response, found)
@@ -443,10 +445,10 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
             found, query.get("client_id"), query.get("post_logout_redirect_uri")
         )
     except AuthorizeError as exc:
-        return _message("Cannot sign you out to that address", exc.description, 400)
+        return message_page("Cannot sign you out to that address", exc.description, 400)
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = _message("Signed out", "You are signed out.", 200, error=False)
+        response: Response = message_page("Signed out", "You are signed out.", 200, error=False)
     else:
         state = query.get("state")
         separator = "&" if "?" in target else "?"
