@@ -90,14 +90,16 @@ def fragment(page: Page) -> dict[str, str]:
     return answered
 
 
-CHECK_SESSION = """(timeout) => window.settle(
-  (done) => window.webAuth.checkSession(timeout ? { timeout } : {}, done))"""
+CHECK_SESSION = """(options) => window.settle(
+  (done) => window.webAuth.checkSession(options, done))"""
 
 
-def check_session(page: Page, timeout_ms: int | None = None) -> dict[str, Any]:
-    """`checkSession` (the hidden iframe, `response_mode=web_message`, `prompt=none`), with
-    auth0.js's own timeout (60 s) unless `timeout_ms` is given."""
-    answered: dict[str, Any] = page.evaluate(CHECK_SESSION, timeout_ms)
+def check_session(page: Page, timeout_ms: int | None = None, **options: Any) -> dict[str, Any]:
+    """`checkSession` (the hidden iframe, `response_mode=web_message`, `prompt=none`) with
+    more `options` for /authorize, and auth0.js's own timeout (60 s) unless `timeout_ms`."""
+    if timeout_ms is not None:
+        options["timeout"] = timeout_ms
+    answered: dict[str, Any] = page.evaluate(CHECK_SESSION, options)
     return answered
 
 

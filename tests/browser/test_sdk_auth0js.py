@@ -30,6 +30,7 @@ from tests.browser.auth0js_page import (
 )
 from tests.browser.sdk_app import SdkSetup, sign_in_on_selfauth, watched
 from tests.support.api import DB, PASSWORD, Api, unique_email
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -140,6 +141,16 @@ def test_check_session_on_the_same_site_returns_tokens(sdk: SdkSetup, page: Page
     # A new answer for the iframe's own request (auth0.js checked it against its new nonce).
     assert claims["nonce"] != parsed["result"]["idTokenPayload"]["nonce"]
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_check_session_with_max_age_needs_a_sign_in_that_recent(sdk: SdkSetup, page: Page) -> None:
+    """`maxAge` becomes `max_age`: an older sign-in does not count, and the iframe answers
+    `login_required` (auth0.js itself would accept the old `auth_time` within its 60 s leeway)."""
+    parsed = authorize_and_parse(page, sdk, "token id_token", same_site=True)
+    assert "error" not in parsed, parsed
+    wait_until(parsed["result"]["idTokenPayload"]["auth_time"] + 2)
+    assert "error" not in check_session(page, maxAge=3600)
+    assert check_session(page, maxAge=1)["error"]["error"] == "login_required"
 
 
 def test_check_session_across_sites_with_third_party_cookies_blocked_is_login_required(
