@@ -19,6 +19,8 @@ from playwright.sync_api import Page
 
 from tests.browser.sdk_app import SdkSetup, register_spa
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.hooks import Hooks, guarded_rule
+from tests.support.hooks import hooks as hooks
 from tests.support.signin import new_connection
 
 pytestmark = pytest.mark.sqlite_only
@@ -128,9 +130,10 @@ def sign_up(page: Page, email: str, password: str = PASSWORD, **fields: str) -> 
 
 
 def global_error(page: Page) -> str:
+    """The message Lock shows above its form (as written: the style upper-cases it)."""
     error = page.locator("#app .auth0-global-message-error")
     error.wait_for()
-    return error.inner_text()
+    return (error.text_content() or "").strip()
 
 
 def test_lock_renders_the_database_connection_from_the_client_script(
@@ -225,7 +228,7 @@ def test_signing_up_an_existing_email_shows_user_exists(sdk: SdkSetup, page: Pag
         sign_up(page, sdk.email)
     assert answered.value.status == 400
     assert answered.value.json()["code"] == "user_exists"
-    assert global_error(page).strip().lower() == "the user already exists."
+    assert global_error(page) == "The user already exists."
     assert events(page, "signup error") != []
     assert events(page, "authenticated") == []
 
@@ -245,7 +248,7 @@ def test_a_password_the_flexible_policy_refuses_shows_too_weak(
         sign_up(page, unique_email("lock-weak"), "no digits at all")
     assert answered.value.status == 400
     assert answered.value.json()["name"] == "PasswordStrengthError"
-    assert global_error(page).strip().lower() == "password is too weak."
+    assert global_error(page) == "Password is too weak."
 
 
 def test_a_connection_requiring_a_username_signs_up_and_logs_in_by_username(
@@ -444,7 +447,25 @@ def test_a_wrong_password_shows_lock_s_message(sdk: SdkSetup, page: Page) -> Non
     with page.expect_response(f"{sdk.domain}/co/authenticate") as answered:
         fill_login(page, sdk.email, "not the password")
     assert answered.value.status == 403
-    assert global_error(page).strip().lower() == "wrong email or password."
+    assert global_error(page) == "Wrong email or password."
+    assert events(page, "authenticated") == []
+
+
+def test_a_rule_s_refusal_shows_its_message(sdk: SdkSetup, page: Page, hooks: Hooks) -> None:
+    """A Rule's `UnauthorizedError` reaches the hidden iframe as `error=unauthorized`; Lock
+    shows its message (its `rule_error`) and emits `authorization_error`."""
+    client_id = register_spa(hooks.api, sdk.app)
+    hooks.rule(
+        guarded_rule(
+            client_id, "  return callback(new UnauthorizedError('Your subscription has ended.'));"
+        )
+    )
+    open_lock(page, sdk, client_id=client_id)
+    page.locator("#app input[name=email]").wait_for()
+    fill_login(page, sdk.email)
+    assert global_error(page) == "Your subscription has ended."
+    refused = wait_for_event(page, "authorization_error")
+    assert refused["code"] == "rule_error"
     assert events(page, "authenticated") == []
 
 
@@ -469,6 +490,5 @@ def test_login_from_an_origin_the_client_did_not_register_shows_an_error(
     ) as refused:
         fill_login(page, sdk.email)
     assert refused.value.method == "POST"
-    message = global_error(page).strip().lower()
-    assert message == "we're sorry, something went wrong when attempting to log in."
+    assert global_error(page) == "We're sorry, something went wrong when attempting to log in."
     assert events(page, "authenticated") == []
