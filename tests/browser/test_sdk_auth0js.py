@@ -2,7 +2,7 @@
 origin other than selfauth's, configured as docs/browser-sdks.md says (`domain` a full URL,
 `overrides` for the tenant, the issuer and the JWKS): sign-up, `authorize` + `parseHash` for
 every implicit and hybrid response type, `checkSession` (the hidden `web_message` iframe) on
-the same site and across sites, `client.userInfo`, the embedded login (`/co/authenticate`, by
+the same site and across sites, for an API and with `maxAge`, the older `renewAuth`, `client.userInfo`, the embedded login (`/co/authenticate`, by
 redirect and by `popup.loginWithCredentials`), `popup.authorize`, `prompt=none` errors, and
 logout.
 SQLite server only."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from typing import Any
@@ -29,7 +30,7 @@ from tests.browser.auth0js_page import (
     parse_hash,
 )
 from tests.browser.sdk_app import SdkSetup, sign_in_on_selfauth, watched
-from tests.support.api import DB, PASSWORD, Api, unique_email
+from tests.support.api import DB, PASSWORD, Api, unique, unique_email
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.sqlite_only
@@ -141,6 +142,51 @@ def test_check_session_on_the_same_site_returns_tokens(sdk: SdkSetup, page: Page
     # A new answer for the iframe's own request (auth0.js checked it against its new nonce).
     assert claims["nonce"] != parsed["result"]["idTokenPayload"]["nonce"]
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_check_session_for_an_api_gives_its_access_token(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    """The usual reason to call checkSession: a token for the application's API (`audience`)
+    with the API's scopes."""
+    identifier = f"https://{unique('auth0js-api')}.example.com"
+    created = api.post(
+        "/api/v2/resource-servers",
+        {"identifier": identifier, "name": identifier[8:], "scopes": [{"value": "read:things"}]},
+    )
+    assert created.status_code == 201, created.text
+    parsed = authorize_and_parse(page, sdk, "token id_token", same_site=True)
+    assert "error" not in parsed, parsed
+    renewed = check_session(page, audience=identifier, scope="openid read:things")
+    assert "error" not in renewed, renewed
+    assert renewed["result"]["scope"] == "openid read:things"
+    claims = jwt_claims(renewed["result"]["accessToken"])
+    assert claims["aud"][0] == identifier
+    assert claims["azp"] == sdk.client_id
+    assert claims["sub"] == parsed["result"]["idTokenPayload"]["sub"]
+
+
+def test_renew_auth_through_a_fragment_in_the_iframe(sdk: SdkSetup, page: Page) -> None:
+    """auth0.js's older silent authentication: the iframe follows the fragment redirect to
+    the application's own page, and auth0.js reads the iframe's URL."""
+    parsed = authorize_and_parse(page, sdk, "token id_token", same_site=True)
+    assert "error" not in parsed, parsed
+    renewed = page.evaluate(
+        """() => window.settle((done) =>
+          window.webAuth.renewAuth({ usePostMessage: false, timeout: 5000 }, done))"""
+    )
+    assert "error" not in renewed, renewed
+    assert renewed["result"]["idTokenPayload"]["email"] == sdk.email
+    assert renewed["result"]["accessToken"]
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """A JWT's payload, unchecked (auth0.js checked the ID token; this reads an access token)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
 
 
 def test_check_session_with_max_age_needs_a_sign_in_that_recent(sdk: SdkSetup, page: Page) -> None:
