@@ -75,7 +75,7 @@ from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
-from selfauth.web.pages import api_docs, try_page
+from selfauth.web.pages import api_docs, hosted_login, try_page
 from selfauth.web.pages import authorize as pages
 
 log = logging.getLogger("selfauth")
@@ -329,6 +329,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(cross_origin.router)
     app.include_router(client_script.router)
     app.include_router(pages.router)
+    app.include_router(hosted_login.router)
     app.include_router(api_docs.router)
     app.include_router(try_page.router)
     app.include_router(management_jobs.download_router)

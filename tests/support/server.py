@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -83,9 +84,15 @@ def start(
     port: int | None = None,
     *,
     bootstrap: bool = True,
+    tls: tuple[Path, Path] | None = None,
 ) -> RunningServer:
-    """`bootstrap=False` starts without the bootstrap variables, as on a first try-out."""
+    """`bootstrap=False` starts without the bootstrap variables, as on a first try-out.
+    `tls` (certificate and key files) serves https, with an https issuer."""
     port = port or free_port()
+    scheme = "https" if tls else "http"
+    served_tls = (
+        {"SELFAUTH_TLS_CERT_FILE": str(tls[0]), "SELFAUTH_TLS_KEY_FILE": str(tls[1])} if tls else {}
+    )
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SELFAUTH_")}
     credentials = (
         {"SELFAUTH_BOOTSTRAP_CLIENT_ID": ADMIN_ID, "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": ADMIN_SECRET}
@@ -96,7 +103,8 @@ def start(
         **inherited,
         **credentials,
         "SELFAUTH_DATABASE_URL": database_url,
-        "SELFAUTH_ISSUER": f"http://127.0.0.1:{port}/",
+        "SELFAUTH_ISSUER": f"{scheme}://127.0.0.1:{port}/",
+        **served_tls,
         "SELFAUTH_BCRYPT_COST": "4",  # tests check behaviour, not hashing cost
         # Job files beside the server's log, never in the working tree (PostgreSQL's default).
         "SELFAUTH_JOBS_DIR": str(log_path.parent / "jobs"),
@@ -114,18 +122,22 @@ def start(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = RunningServer(backend, f"http://127.0.0.1:{port}", database_url, process, log_path)
-    wait_until_ready(server)
+    server = RunningServer(backend, f"{scheme}://127.0.0.1:{port}", database_url, process, log_path)
+    wait_until_ready(server, verify=ssl.create_default_context(cafile=tls[0]) if tls else True)
     return server
 
 
-def wait_until_ready(server: RunningServer, timeout: float = 60) -> None:
+def wait_until_ready(
+    server: RunningServer, timeout: float = 60, verify: bool | ssl.SSLContext = True
+) -> None:
+    """`verify`: trusting the certificate of a server started with `tls`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"selfauth exited early:\n{server.log()}")
         try:
-            if httpx.get(f"{server.base_url}/.well-known/jwks.json", timeout=1).status_code == 200:
+            jwks = httpx.get(f"{server.base_url}/.well-known/jwks.json", timeout=1, verify=verify)
+            if jwks.status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -1,0 +1,158 @@
+"""`POST /usernamepassword/login` and `POST /login/callback`, as auth0.js drives them on a login
+page served from selfauth's own origin (Lock or auth0.js on a hosted page): the password posted
+as JSON, the answer an HTML form that carries the sealed result to `/login/callback`, which
+answers the application as `/authorize` does. tests/browser/test_sdk_hosted_login.py runs the
+real auth0.js through it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import PASSWORD, Api
+from tests.support.authorize import (
+    CALLBACK,
+    Client,
+    Flow,
+    code_client,
+    code_from,
+    exchange,
+    flow,
+    fragment,
+    verified,
+)
+from tests.support.browser_client import browser_client
+from tests.support.server import RunningServer
+from tests.support.signin import new_connection, tokens
+
+_FORM = re.compile(
+    r'^<form method="post" name="hiddenform" action="([^"]+)">'
+    r'<input type="hidden" name="wa" value="wsignin1.0">'
+    r'<input type="hidden" name="wresult" value="([^"]+)">'
+    r'<input type="hidden" name="wctx" value="\{\}">'
+)
+
+
+@pytest.fixture(scope="module")
+def app(api: Api) -> tuple[Client, str, dict[str, Any]]:
+    client = code_client(api, "spa", grant_types=["authorization_code", "implicit"])
+    connection = new_connection(api, client.client_id)["name"]
+    return client, connection, api.create_user(connection=connection)
+
+
+@pytest.fixture
+def browser(server: RunningServer) -> Iterator[httpx.Client]:
+    with browser_client(base_url=server.base_url, timeout=30, follow_redirects=False) as client:
+        yield client
+
+
+def login_body(f: Flow, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    """What auth0.js posts: the authorize parameters, the connection as `connection`, and the
+    hosted page's extras (`tenant`, `_csrf`, `_intstate`)."""
+    return {
+        **f.params,
+        "tenant": "selfauth",
+        "_csrf": "from-the-hosted-page",
+        "_intstate": "deprecated",
+        "username": username,
+        "password": password,
+    }
+
+
+def submitted(browser: httpx.Client, answer: httpx.Response) -> httpx.Response:
+    """What auth0.js does with the answer: submit its form."""
+    found = _FORM.match(answer.text)
+    assert found is not None, answer.text
+    action, result = found.groups()
+    return browser.post(action, data={"wa": "wsignin1.0", "wresult": result, "wctx": "{}"})
+
+
+def test_a_right_password_signs_in_through_login_callback(
+    server: RunningServer, browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    client, connection, user = app
+    f = flow(client, connection)
+    answer = browser.post("/usernamepassword/login", json=login_body(f, user["email"]))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert _FORM.match(answer.text).group(1) == f"{server.issuer}login/callback"  # type: ignore[union-attr]
+    callback = submitted(browser, answer)
+    body = tokens(exchange(server, client, code_from(callback, f), f))
+    claims = verified(server, body["id_token"], client.client_id)
+    assert claims["sub"] == user["user_id"]
+    assert claims["nonce"] == f.params["nonce"]
+    assert "selfauth_session" in browser.cookies  # the session for the next /authorize
+
+
+def test_implicit_answers_in_the_fragment(
+    server: RunningServer, browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    client, connection, user = app
+    f = flow(client, connection, pkce=False, response_type="token id_token")
+    answer = browser.post("/usernamepassword/login", json=login_body(f, user["email"]))
+    params = fragment(submitted(browser, answer), CALLBACK)
+    assert params["state"] == f.state
+    assert verified(server, params["id_token"], client.client_id)["sub"] == user["user_id"]
+
+
+def test_a_wrong_password_is_auth0s_validation_error(
+    browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    client, connection, user = app
+    f = flow(client, connection)
+    answer = browser.post("/usernamepassword/login", json=login_body(f, user["email"], "nope"))
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "name": "ValidationError",
+        "code": "invalid_user_password",
+        "description": "Wrong email or password.",
+        "statusCode": 401,
+    }
+
+
+def test_the_result_opens_only_in_the_browser_that_got_it(
+    server: RunningServer, browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    client, connection, user = app
+    answer = browser.post(
+        "/usernamepassword/login", json=login_body(flow(client, connection), user["email"])
+    )
+    with browser_client(base_url=server.base_url, follow_redirects=False) as elsewhere:
+        copied = submitted(elsewhere, answer)
+        assert copied.status_code == 400, copied.text
+        assert "selfauth_session" not in elsewhere.cookies
+    altered = answer.text.replace('name="wresult" value="', 'name="wresult" value="x', 1)
+    assert submitted(browser, httpx.Response(200, text=altered)).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"username": "a", "password": "b"}', "text/plain"),  # a cross-site form could
+        ("[]", "application/json"),
+        ('{"username": 1, "password": "b"}', "application/json"),
+    ],
+)
+def test_malformed_requests_are_refused(
+    browser: httpx.Client, body: str, content_type: str
+) -> None:
+    answer = browser.post(
+        "/usernamepassword/login", content=body, headers={"content-type": content_type}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid_request"
+
+
+def test_an_unregistered_redirect_uri_is_refused(
+    browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    client, connection, user = app
+    f = flow(client, connection, redirect_uri="https://evil.invalid/cb")
+    answer = browser.post("/usernamepassword/login", json=login_body(f, user["email"]))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid_request"
+    assert "wresult" not in answer.text
