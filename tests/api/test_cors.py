@@ -228,6 +228,27 @@ def test_revoke_and_userinfo_answer_a_registered_origin(
     assert revoked.headers["access-control-allow-origin"] == spa.origin
 
 
+def test_a_users_token_is_readable_only_from_its_own_clients_origins(
+    server: RunningServer, api: Api, spa: Spa, user: dict[str, Any]
+) -> None:
+    """`/userinfo` names no client in its request: the token's `azp` does. Another
+    application's origin, though registered, cannot read the answer (nor can a forged token,
+    which the handler refuses)."""
+    other = new_origin("other-reader")
+    spa_with(api, allowed_origins=[other])
+    token = tokens(login(server, spa.app, user["email"], scope="openid"))["access_token"]
+    bearer = {"authorization": f"Bearer {token}"}
+    own = http(server.base_url).get("/userinfo", headers={**bearer, "origin": spa.origin})
+    assert own.headers["access-control-allow-origin"] == spa.origin
+    assert "origin" in listed(own, "vary")
+    foreign = http(server.base_url).get("/userinfo", headers={**bearer, "origin": other})
+    assert foreign.status_code == 200  # the answer is made; the browser withholds it
+    assert_no_cors(foreign)
+    assert "origin" in listed(foreign, "vary")
+    untokened = http(server.base_url).get("/userinfo", headers={"origin": spa.origin})
+    assert_no_cors(untokened)
+
+
 def test_signup_answers_a_registered_origin(server: RunningServer, spa: Spa) -> None:
     body = {
         "client_id": spa.app.client_id,

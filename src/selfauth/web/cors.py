@@ -4,8 +4,11 @@ auth0.js, auth0-spa-js, Lock).
 Which origins: one a client registered (`allowed_origins`, or its callbacks' origins when that
 list is empty, and `web_origins`); the discovery documents are readable from any origin. A
 preflight carries no body, so it is allowed when any client registered the origin; the actual
-request is then checked against the client it names (`client_id` in the body, or HTTP Basic),
-and its answer carries `Access-Control-Allow-Origin` only if that client registered the origin.
+request is then checked against the client it names (`client_id` in the body, or HTTP Basic;
+for `/userinfo` and a user's own profile, the bearer token's `azp`), and its answer carries
+`Access-Control-Allow-Origin` only if that client registered the origin. The token is read
+here without checking its signature: that only picks whose origins apply, and the handler
+refuses a token that is not genuine (then no page can read any data anyway).
 An origin nobody registered gets no CORS headers at all, so the browser withholds the answer.
 
 Requests without `Origin` pass through untouched: no lookup, no header.
@@ -17,6 +20,7 @@ import logging
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+import jwt
 import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -83,7 +87,25 @@ class CorsLayer:
         if policy.public:
             await self.app(scope, receive, _with_headers(send, _ANYONE))
             return
+        if policy.token_names_client:
+            await self._by_token(scope, receive, send, origin)
+            return
         await self._actual(scope, receive, send, policy, origin)
+
+    async def _by_token(self, scope: Scope, receive: Receive, send: Send, origin: str) -> None:
+        client_id = _token_client(_header(scope, b"authorization"))
+        allowed = client_id is not None and await _allowed(scope, origin, client_id)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("vary", "Origin")
+                if allowed:
+                    headers["access-control-allow-origin"] = origin
+                    headers["access-control-expose-headers"] = _EXPOSED
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
     async def _actual(
         self, scope: Scope, receive: Receive, send: Send, policy: Policy, origin: str
@@ -159,6 +181,19 @@ def _named_client(scope: Scope, raw: bytes) -> str | None:
         return read_credentials(params, _header(scope, b"authorization")).client_id
     except (ValueError, SelfauthError):  # malformed JSON, UTF-8 or credentials
         return None
+
+
+def _token_client(authorization: str | None) -> str | None:
+    """The client a bearer JWT was issued to (`azp`, else `client_id`), unverified."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    found = claims.get("azp") or claims.get("client_id")
+    return found if isinstance(found, str) else None
 
 
 def _with_headers(send: Send, extra: dict[str, str]) -> Send:

@@ -16,6 +16,8 @@ class Policy:
     methods: tuple[str, ...]
     public: bool = False  # readable from any origin (`*`): documents anyone may fetch
     names_client: bool = False  # the body names a client; its own origins decide
+    # The bearer token's `azp` names the client (a user's token used from the page that got it).
+    token_names_client: bool = False
     headers: tuple[str, ...] = _SDK_HEADERS
     # The browser sends cookies (`/co/authenticate`): the answer must say it may read them.
     credentials: bool = False
@@ -30,14 +32,17 @@ PATHS: dict[str, Policy] = {
     "/oauth/revoke": _CLIENT_POST,
     "/dbconnections/signup": _CLIENT_POST,
     "/co/authenticate": Policy(("POST",), names_client=True, credentials=True),
-    "/userinfo": Policy(("GET",)),
+    "/userinfo": Policy(("GET",), token_names_client=True),
     "/.well-known/jwks.json": _PUBLIC,
     "/.well-known/openid-configuration": _PUBLIC,
 }
 # A signed-in user's own token (`read:current_user`, `update:current_user_metadata`) used from
 # the browser, as Auth0 allows.
 PATTERNS: tuple[tuple[re.Pattern[str], Policy], ...] = (
-    (re.compile(r"/api/v2/users/[^/]+"), Policy(("GET", "PATCH"), headers=_SDK_HEADERS[:2])),
+    (
+        re.compile(r"/api/v2/users/[^/]+"),
+        Policy(("GET", "PATCH"), headers=_SDK_HEADERS[:2], token_names_client=True),
+    ),
 )
 
 
