@@ -2,9 +2,9 @@
 origin other than selfauth's, configured as docs/browser-sdks.md says (`domain` a full URL,
 `overrides` for the tenant, the issuer and the JWKS): sign-up, `authorize` + `parseHash` for
 every implicit and hybrid response type, `checkSession` (the hidden `web_message` iframe) on
-the same site and across sites, for an API and with `maxAge`, the older `renewAuth`, `client.userInfo`, the embedded login (`/co/authenticate`, by
-redirect and by `popup.loginWithCredentials`), `popup.authorize`, `prompt=none` errors, and
-logout.
+the same site and across sites, for an API and with `maxAge`, the older `renewAuth`,
+`client.userInfo`, the embedded login (`/co/authenticate`, by redirect and by
+`popup.loginWithCredentials`), `popup.authorize`, `prompt=none` errors, and logout.
 SQLite server only."""
 
 from __future__ import annotations
