@@ -63,6 +63,14 @@ def test_same_site_redirect_login_is_bound_by_the_cookie(sdk: SdkSetup, page: Pa
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_across_sites_with_third_party_cookies_allowed_redirect_login_works(
+    sdk: SdkSetup, allowing_third_party_cookies: BrowserContext
+) -> None:
+    page = watched(allowing_third_party_cookies.new_page())
+    result = login_by_redirect(page, sdk, sdk.client_id, sdk.app.page_url("auth0js"))
+    assert result.get("idTokenPayload", {}).get("email") == sdk.email, result
+
+
 def test_across_sites_with_third_party_cookies_blocked_redirect_login_is_refused(
     sdk: SdkSetup, page: Page
 ) -> None:
