@@ -176,6 +176,27 @@ def test_weak_password_is_a_password_strength_error(
     assert users_with_email(api, body["email"]) == []
 
 
+def test_password_length_counts_as_lock_does(server: RunningServer, api: Api, app: App) -> None:
+    """Lock (and Auth0's policy engine, password-sheriff) count JavaScript's `length`: UTF-16
+    code units, two per emoji. Three emoji are 6 long, enough for the `low` level's 6, which
+    Lock lets through; two are 4."""
+    low = new_connection(api, app.client_id, passwordPolicy="low")
+    three = body_for(app, connection=low["name"], password="\U0001f600" * 3)
+    assert signup(server, three).status_code == 200
+    two = body_for(app, connection=low["name"], password="\U0001f600" * 2)
+    assert_signup_error(signup(server, two), 400, "invalid_password")
+    flexible = new_connection(
+        api, app.client_id, password_options={"complexity": {"min_length": 8}}
+    )
+    four = body_for(app, connection=flexible["name"], password="\U0001f600" * 4)
+    assert signup(server, four).status_code == 200
+    assert_signup_error(
+        signup(server, {**four, "email": unique_email("signup"), "password": "\U0001f600" * 3}),
+        400,
+        "invalid_password",
+    )
+
+
 def test_disabled_signup_is_forbidden(server: RunningServer, api: Api, app: App) -> None:
     closed = new_connection(api, app.client_id, disable_signup=True)
     body = body_for(app, connection=closed["name"])

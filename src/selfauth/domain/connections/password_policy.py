@@ -62,7 +62,7 @@ class Complexity:
         return "; ".join(parts)
 
     def passes(self, password: str) -> bool:
-        if len(password) < self.min_length or password.casefold() in self.forbidden:
+        if length(password) < self.min_length or password.casefold() in self.forbidden:
             return False
         classes = _character_classes(password)
         if self.three_of_four and len(classes) < 3:
@@ -126,7 +126,7 @@ class PasswordPolicy:
     def _passes(self, password: str) -> bool:
         if self.complexity is not None:
             return self.complexity.passes(password)
-        if len(password) < self.effective_min_length:
+        if length(password) < self.effective_min_length:
             return False
         classes = _character_classes(password)
         if self.level == "fair":
@@ -134,6 +134,13 @@ class PasswordPolicy:
         if self.level in ("good", "excellent") and len(classes) < 3:
             return False
         return not (self.level == "excellent" and re.search(r"(.)\1\1", password))
+
+
+def length(password: str) -> int:
+    """A password's length as Auth0's policy engine (password-sheriff) and Lock count it:
+    JavaScript's `length`, in UTF-16 code units, so a character outside the Basic Multilingual
+    Plane (an emoji) counts twice. Counting code points would refuse passwords Lock accepts."""
+    return len(password.encode("utf-16-le")) // 2
 
 
 def _object(value: Any) -> dict[str, Any]:
