@@ -16,11 +16,12 @@ Requests without `Origin` pass through untouched: no lookup, no header.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-import jwt
 import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -184,13 +185,17 @@ def _named_client(scope: Scope, raw: bytes) -> str | None:
 
 
 def _token_client(authorization: str | None) -> str | None:
-    """The client a bearer JWT was issued to (`azp`, else `client_id`), unverified."""
+    """The client a bearer JWT was issued to (`azp`, else `client_id`), read without checking
+    the signature (only base64 and JSON: a PyJWT decode costs ten times as much)."""
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    parts = token.strip().split(".")
+    if scheme.lower() != "bearer" or len(parts) != 3:
         return None
     try:
-        claims = jwt.decode(token.strip(), options={"verify_signature": False})
-    except jwt.PyJWTError:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict):
         return None
     found = claims.get("azp") or claims.get("client_id")
     return found if isinstance(found, str) else None
