@@ -458,6 +458,35 @@ def test_across_sites_with_third_party_cookies_blocked_lock_asks_again(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_popup_login_for_an_api_then_get_user_info(sdk: SdkSetup, page: Page, api: Api) -> None:
+    """`auth.audience`: the access token is for the API and for /userinfo (scope openid), so
+    `getUserInfo` reads the profile with it."""
+    identifier = f"https://lock-api-{uuid.uuid4().hex[:8]}.example.com/"
+    created = api.post("/api/v2/resource-servers", {"name": "Lock API", "identifier": identifier})
+    assert created.status_code == 201, created.text
+    audience = json.dumps(identifier)
+    for_api = f"{{ auth: {{ redirect: false, responseType: 'token', audience: {audience} }} }}"
+    open_lock(page, sdk, for_api)
+    page.locator("#app input[name=email]").wait_for()
+    fill_login(page, sdk.email)
+    result = wait_for_event(page, "authenticated")
+    payload = json.loads(base64.urlsafe_b64decode(result["accessToken"].split(".")[1] + "=="))
+    assert payload["aud"] == [identifier, f"{sdk.domain}/userinfo"]
+    assert get_user_info(page, result["accessToken"])["email"] == sdk.email
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_connection_closed_to_sign_up_shows_no_sign_up_tab(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    closed = new_connection(api, sdk.client_id, disable_signup=True)
+    open_lock(page, sdk, connection=closed["name"])
+    page.locator("#app input[name=email]").wait_for()
+    assert events(page, "signin ready") == [None]
+    assert page.locator("#app .auth0-lock-tabs").count() == 0
+    assert page.get_by_text("Sign Up").count() == 0
+
+
 def test_a_wrong_password_shows_lock_s_message(sdk: SdkSetup, page: Page) -> None:
     open_lock(page, sdk)
     with page.expect_response(f"{sdk.domain}/co/authenticate") as answered:
