@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.sdk_app import SdkSetup, register_spa, watched
-from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.api import PASSWORD, Api, unique_email, user_path
 from tests.support.hooks import Hooks, guarded_rule
 from tests.support.hooks import hooks as hooks
 from tests.support.signin import new_connection
@@ -168,6 +168,34 @@ SIGN_UP_FIELDS = """{
     { name: 'name', placeholder: 'Full name', storage: 'root' },
   ],
 }"""
+
+
+def test_an_unknown_client_stops_lock_with_its_error(sdk: SdkSetup, page: Page) -> None:
+    """`/client/{id}.js` answers 404 for an application selfauth does not know: Lock shows its
+    error screen and emits `unrecoverable_error` rather than load for ever."""
+    with page.expect_response(f"{sdk.domain}/client/NoSuchClient0000000000000000000.js?*") as got:
+        open_lock(page, sdk, client_id="NoSuchClient0000000000000000000")
+    assert got.value.status == 404
+    page.wait_for_function("() => window.lockEvents.some((e) => e.name === 'unrecoverable_error')")
+    page.get_by_text("Something went wrong").wait_for()
+    assert page.locator("#app input[name=email]").count() == 0
+
+
+def test_sign_up_without_login_after_sign_up_thanks_the_user(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    email = unique_email("lock-no-login")
+    open_lock(page, sdk, "{ loginAfterSignUp: false, auth: { redirect: false } }")
+    with page.expect_response(f"{sdk.domain}/dbconnections/signup") as answered:
+        sign_up(page, email)
+    assert answered.value.status == 200
+    confirmation = page.locator("#app .auth0-lock-confirmation")
+    confirmation.wait_for()
+    assert (confirmation.text_content() or "").strip() == "Thanks for signing up."
+    assert events(page, "signup success")[0]["email"] == email
+    assert events(page, "authenticated") == []
+    found = api.get("/api/v2/users-by-email", email=email).json()
+    assert [user["email"] for user in found] == [email]
 
 
 def test_sign_up_with_additional_fields_stores_them_as_auth0_does(
@@ -494,6 +522,19 @@ def test_a_wrong_password_shows_lock_s_message(sdk: SdkSetup, page: Page) -> Non
     assert answered.value.status == 403
     assert global_error(page) == "Wrong email or password."
     assert events(page, "authenticated") == []
+
+
+def test_a_blocked_user_is_told_so(sdk: SdkSetup, page: Page, api: Api) -> None:
+    """/co/authenticate answers 403 `blocked_user`; Lock shows its message for it."""
+    blocked = api.create_user(email=unique_email("lock-blocked"))
+    assert api.patch(user_path(blocked["user_id"]), {"blocked": True}).status_code == 200
+    open_lock(page, sdk)
+    with page.expect_response(f"{sdk.domain}/co/authenticate") as answered:
+        fill_login(page, blocked["email"])
+    assert answered.value.status == 403
+    assert answered.value.json()["error"] == "blocked_user"
+    assert global_error(page) == "The user is blocked."
+    assert wait_for_event(page, "authorization_error")["error"] == "blocked_user"
 
 
 def test_a_rule_s_refusal_shows_its_message(sdk: SdkSetup, page: Page, hooks: Hooks) -> None:
