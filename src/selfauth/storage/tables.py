@@ -494,3 +494,91 @@ hook_executions = sa.Table(
     sa.Index(None, "created_at"),
     sa.Index(None, "user_id", "created_at"),
 )
+
+# --- email ------------------------------------------------------------------------------------
+
+# The tenant's one email provider (`/api/v2/emails/provider`): row id 1 or none.
+email_provider = sa.Table(
+    "email_provider",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("default_from_address", sa.String(320), nullable=True),
+    # What the API may answer (smtp_host, smtp_port, smtp_user, ...).
+    sa.Column("credentials", Json, nullable=False),
+    # The write-only parts (smtp_pass, api_key, ...), encrypted under the server key: the
+    # sender needs them back, so they cannot be a one-way hash.
+    sa.Column("sealed_secrets", sa.Text, nullable=True),
+    sa.Column("settings", Json, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Templates a tenant set (`/api/v2/email-templates`); the others are built in.
+email_templates = sa.Table(
+    "email_templates",
+    metadata,
+    sa.Column("template", sa.String(64), primary_key=True),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("from_address", sa.String(320), nullable=True),
+    sa.Column("subject", sa.Text, nullable=True),
+    sa.Column("result_url", sa.String(2048), nullable=True),
+    sa.Column("syntax", sa.String(16), nullable=False),
+    sa.Column("url_lifetime_in_seconds", sa.Integer, nullable=True),
+    sa.Column("include_email_in_redirect", sa.Boolean, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Mails to send, rendered, queued in the transaction of the change that causes them and
+# sent by the background sender; kept after sending (the outbox listing shows them).
+email_outbox = sa.Table(
+    "email_outbox",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("template", sa.String(64), nullable=False),
+    # No foreign key: a mail's record outlives the user it was for.
+    sa.Column("user_id", sa.String(300), nullable=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("from_address", sa.String(320), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # queued, sending, sent, failed (gave up), held (no provider enabled)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    # The sender holding the mail and until when; past that, another may take it.
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "created_at"),
+)
+
+# The single-use links of verification and password-change mails and tickets.
+email_tickets = sa.Table(
+    "email_tickets",
+    metadata,
+    # HMAC-SHA-256 of the ticket; the ticket itself is only in the link.
+    sa.Column("ticket_hash", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # email_verification, password_change
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("result_url", sa.String(2048), nullable=True),
+    sa.Column("include_email_in_redirect", sa.Boolean, nullable=False),
+    sa.Column("mark_email_as_verified", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.Index(None, "expires_at"),
+)

@@ -1,0 +1,17 @@
+"""A mail ready to send: rendered from a template for one recipient, then queued in the outbox
+in the transaction of the change that causes it (see storage/outbox.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    template: str  # Auth0's template name: verify_email, reset_email, ...
+    recipient: str
+    from_address: str
+    subject: str
+    html: str
+    text: str  # the plain-text part, sent beside the HTML one
+    user_id: str | None = None
