@@ -1,0 +1,58 @@
+"""The outbox's model: a queued mail's record, its statuses, and when a failed one is retried.
+
+A mail moves `queued` -> `sending` (a sender holds its lease) -> `sent`; a failed attempt puts
+it back to `queued` with a later `next_attempt_at`, until `RetryPolicy.max_attempts` tries
+have failed (`failed`, given up). With no enabled provider a due mail is `held`: kept, with
+its bodies, for a developer to read through `GET /api/v2/emails/outbox`, and never sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"  # gave up after the last attempt
+HELD = "held"  # no provider was enabled when it fell due
+STATUSES = (QUEUED, SENDING, SENT, FAILED, HELD)
+NO_PROVIDER = "not sent: no provider"
+
+
+@dataclass(frozen=True)
+class StoredMail:
+    id: str
+    template: str
+    user_id: str | None
+    recipient: str
+    from_address: str
+    subject: str
+    html: str
+    text: str
+    status: str
+    attempts: int  # tries begun (counted when a sender claims the mail)
+    next_attempt_at: datetime
+    last_error: str | None
+    lease_owner: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: `first_delay * 2**(n-1)` after the n-th failed try, at most `cap`;
+    after `max_attempts` failed tries the mail is given up. The defaults retry for about six
+    hours (10 s, 20 s, ... then hourly), so an SMTP relay down for a morning loses nothing."""
+
+    max_attempts: int = 12
+    first_delay: timedelta = timedelta(seconds=10)
+    cap: timedelta = timedelta(hours=1)
+
+    def retry_at(self, attempts: int, now: datetime) -> datetime | None:
+        """When to try again after `attempts` tries have failed; None: give up."""
+        if attempts >= self.max_attempts:
+            return None
+        exponent = min(max(attempts - 1, 0), 40)  # past 2**40 the cap has long applied
+        return now + min(self.cap, self.first_delay * (1 << exponent))
