@@ -218,15 +218,7 @@ def test_sign_up_with_additional_fields_stores_them_as_auth0_does(
     page.locator("#app input[name=name]").fill("Grace Hopper")
     with page.expect_request(f"{sdk.domain}/dbconnections/signup") as sent:
         page.locator("#app button.auth0-lock-submit").click()
-    body = json.loads(sent.value.post_data or "{}")
-    assert body["name"] == "Grace Hopper"
-
-    authenticated = wait_for_event(page, "authenticated")
-    assert events(page, "signup success") != []
-    user = api.user(authenticated["idTokenPayload"]["sub"])
-    assert user["email"] == email
-    assert user["name"] == "Grace Hopper"
-    assert user["user_metadata"] == {
+    metadata = {
         "favourite_colour": "teal",
         "nickname_hint": "",
         "plan": "pro",
@@ -234,7 +226,16 @@ def test_sign_up_with_additional_fields_stores_them_as_auth0_does(
         "terms_read": "true",
         "referrer": "lock-test",
     }
-    assert "name" not in user["user_metadata"]
+    body = json.loads(sent.value.post_data or "{}")
+    assert body["name"] == "Grace Hopper"
+    assert body["user_metadata"] == metadata
+
+    authenticated = wait_for_event(page, "authenticated")
+    assert events(page, "signup success") != []
+    user = api.user(authenticated["idTokenPayload"]["sub"])
+    assert user["email"] == email
+    assert user["name"] == "Grace Hopper"
+    assert user["user_metadata"] == metadata
     assert page.errors == []  # type: ignore[attr-defined]
 
 
