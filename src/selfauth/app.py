@@ -30,6 +30,7 @@ from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.cross_origin import CrossOriginLogin
+from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
@@ -47,6 +48,7 @@ from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
+from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
@@ -75,7 +77,7 @@ from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
-from selfauth.web.pages import api_docs, hosted_login, try_page
+from selfauth.web.pages import api_docs, email_links, hosted_login, try_page
 from selfauth.web.pages import authorize as pages
 
 log = logging.getLogger("selfauth")
@@ -247,6 +249,15 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             clock,
             timedelta(seconds=settings.login_ticket_ttl_seconds),
         ),
+        email_links=EmailLinks(
+            SqlEmailTicketRepository(database),
+            user_service,
+            connections,
+            hasher,
+            secrets,
+            clock,
+            settings.issuer_url,
+        ),
     )
     return Running(services, origins, jobs, journal, sandbox)
 
@@ -330,6 +341,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(client_script.router)
     app.include_router(pages.router)
     app.include_router(hosted_login.router)
+    app.include_router(email_links.router)
     app.include_router(api_docs.router)
     app.include_router(try_page.router)
     app.include_router(management_jobs.download_router)

@@ -36,5 +36,6 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "delete:rules_configs",
     *_crud("actions"),
     "read:logs",
+    "create:user_tickets",
     "read:users_app_metadata",
 )

@@ -235,3 +235,32 @@ class SqlSessionRepository:
                 .where(login_sessions.c.id == session_id, login_sessions.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+
+
+async def end_sessions_in(conn: Conn, user_id: str, now: datetime) -> None:
+    """End every browser session of the user (a password reset), in the caller's transaction."""
+    await conn.execute(
+        login_sessions.update()
+        .where(login_sessions.c.user_id == user_id, login_sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_refresh_tokens_in(conn: Conn, user_id: str, now: datetime) -> None:
+    """Revoke every refresh token of the user, in the caller's transaction. Each family is
+    locked first, as `revoke_family` does, so a rotation racing this cannot slip a live
+    successor past it."""
+    families = (
+        await conn.execute(
+            sa.select(refresh_tokens.c.family_id)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .distinct()
+        )
+    ).all()
+    for (family_id,) in sorted(families):  # one order everywhere: no deadlock between two
+        await serialize(conn, _family_lock(family_id))
+    await conn.execute(
+        refresh_tokens.update()
+        .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

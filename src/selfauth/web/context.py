@@ -26,6 +26,7 @@ from selfauth.domain.users.service import UserService
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.cross_origin import CrossOriginLogin
+from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue
 from selfauth.flows.password_login import PasswordLogin
@@ -66,6 +67,7 @@ class Services:
     authorizer: Authorizer
     signup: Signup
     cross_origin: CrossOriginLogin  # /co/authenticate and the tickets /authorize redeems
+    email_links: EmailLinks  # verification and password-change links, made and followed
 
 
 def services_of(request: Request) -> Services:

@@ -14,6 +14,7 @@ from selfauth.web.management import (
     resource_servers,
     rules,
     rules_configs,
+    tickets,
     user_blocks,
     users,
 )
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     executions.router,
     actions.router,
     jobs.router,
+    tickets.router,
 )

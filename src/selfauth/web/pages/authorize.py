@@ -76,7 +76,7 @@ def _form_target(url: str) -> str:
     return f"{parts.scheme}:" if _SCHEME.fullmatch(parts.scheme) else "'none'"
 
 
-def _page(
+def render_page(
     template: str, status: int = 200, *, form_action: str = "'none'", **context: Any
 ) -> HTMLResponse:
     """A page with a strict CSP: its own inline style and script carry a fresh nonce, and its
@@ -98,7 +98,7 @@ def _page(
 
 
 def message_page(title: str, message: str, status: int, *, error: bool = True) -> HTMLResponse:
-    return _page("message.html", status, title=title, message=message, error=error)
+    return render_page("message.html", status, title=title, message=message, error=error)
 
 
 def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
@@ -109,7 +109,7 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
     if request.response_mode == "web_message":
         return web_message_page(values, request.redirect_uri, request.checked_client().web_origins)
     if request.response_mode == "form_post":
-        return _page(
+        return render_page(
             "form_post.html",
             form_action=_form_target(request.redirect_uri),
             title="Signing you in",
@@ -141,14 +141,11 @@ def _login_page(
     status: int = 200,
     **context: Any,
 ) -> Response:
-    browser_key = request.cookies.get(csrf_cookie(found))
-    if not is_browser_key(browser_key):
-        browser_key = new_browser_key()
-    assert browser_key is not None
+    browser_key = browser_key_of(found, request)
     tx = seal(authorize.params, found.secrets, found.clock())
     connection = authorize.connection
     assert connection is not None
-    page = _page(
+    page = render_page(
         "login.html",
         status,
         # The form posts here, and a successful post redirects to the application: Chromium
@@ -167,6 +164,17 @@ def _login_page(
         signup_email=context.pop("signup_email", ""),
         **context,
     )
+    keep_browser_key(page, found, browser_key)
+    return page
+
+
+def browser_key_of(found: Services, request: Request) -> str:
+    """The browser's key for CSRF tokens: the one its cookie holds, or a new one."""
+    browser_key = request.cookies.get(csrf_cookie(found))
+    return browser_key if browser_key and is_browser_key(browser_key) else new_browser_key()
+
+
+def keep_browser_key(page: Response, found: Services, browser_key: str) -> None:
     page.set_cookie(
         csrf_cookie(found),
         browser_key,
@@ -175,7 +183,6 @@ def _login_page(
         secure=_secure(found),
         path="/",
     )
-    return page
 
 
 @router.get("/authorize")

@@ -1,0 +1,142 @@
+"""The pages a verification or password-change link opens (`/u/email-verification`,
+`/u/reset-password`): a GET shows a form and spends nothing (mail scanners fetch links), the
+form's POST, CSRF-protected, does the change once. Where the ticket names a result URL the
+browser goes there with Auth0's `success` and `message`; otherwise a page of ours says what
+happened."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from selfauth.domain.emails.tickets import TicketKind
+from selfauth.errors import PasswordStrengthError
+from selfauth.flows.email_links import EXPIRED, Followed
+from selfauth.web.context import Services, services
+from selfauth.web.pages.authorize import (
+    browser_key_of,
+    csrf_cookie,
+    keep_browser_key,
+    message_page,
+    render_page,
+)
+from selfauth.web.pages.transaction import csrf_matches, csrf_token
+from selfauth.web.ratelimit import per_address
+
+router = APIRouter(dependencies=[Depends(per_address)])
+
+_FORM_LIMIT = 16 * 1024
+
+
+def _ticket_of(request: Request) -> str:
+    value = request.query_params.get("ticket", "")
+    return value if 0 < len(value) <= 128 else ""
+
+
+def _expired(kind: TicketKind) -> Response:
+    what = "verification" if kind is TicketKind.EMAIL_VERIFICATION else "password change"
+    return message_page(
+        "This link has expired",
+        f"{EXPIRED} The {what} link is no longer valid: it was used already or is too old.",
+        400,
+    )
+
+
+def _finished(followed: Followed, title: str) -> Response:
+    if followed.redirect is not None:
+        return RedirectResponse(followed.redirect, status_code=303)
+    return message_page(title, followed.message, 200, error=False)
+
+
+async def _form(request: Request, found: Services) -> dict[str, str] | None:
+    """The posted form when its CSRF token is good for its ticket and this browser."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > _FORM_LIMIT:
+        return None
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    browser_key = request.cookies.get(csrf_cookie(found))
+    ticket = form.get("ticket", "")
+    if not csrf_matches(browser_key, ticket, form.get("csrf", ""), found.secrets):
+        return None
+    return form
+
+
+def _with_csrf(
+    found: Services, request: Request, template: str, ticket: str, status: int = 200, **context: str
+) -> Response:
+    browser_key = browser_key_of(found, request)
+    page = render_page(
+        template,
+        status,
+        form_action="'self' https: http:",  # the post may redirect to the result URL
+        title=context.pop("title"),
+        ticket=ticket,
+        csrf=csrf_token(browser_key, ticket, found.secrets),
+        **context,
+    )
+    keep_browser_key(page, found, browser_key)
+    return page
+
+
+@router.get("/u/email-verification")
+async def verification_page(request: Request, found: Services = Depends(services)) -> Response:
+    ticket = _ticket_of(request)
+    if not ticket or await found.email_links.pending(TicketKind.EMAIL_VERIFICATION, ticket) is None:
+        return _expired(TicketKind.EMAIL_VERIFICATION)
+    return _with_csrf(found, request, "email_verification.html", ticket, title="Verify your email")
+
+
+@router.post("/u/email-verification")
+async def verify(request: Request, found: Services = Depends(services)) -> Response:
+    form = await _form(request, found)
+    if form is None:
+        return message_page("This form has expired", "Open the link in the mail again.", 400)
+    followed = await found.email_links.verify_email(form["ticket"])
+    if not followed.ok:
+        return _expired(TicketKind.EMAIL_VERIFICATION)
+    return _finished(followed, "Email verified")
+
+
+async def _reset_form(
+    found: Services, request: Request, ticket: str, status: int = 200, error: str = ""
+) -> Response:
+    pending = await found.email_links.pending(TicketKind.PASSWORD_CHANGE, ticket)
+    policy = None if pending is None else await found.email_links.policy_for(pending)
+    if pending is None or policy is None:
+        return _expired(TicketKind.PASSWORD_CHANGE)
+    return _with_csrf(
+        found,
+        request,
+        "reset_password.html",
+        ticket,
+        status,
+        title="Change your password",
+        policy=f"Passwords need {policy.describe()}.",
+        error=error,
+    )
+
+
+@router.get("/u/reset-password")
+async def reset_page(request: Request, found: Services = Depends(services)) -> Response:
+    ticket = _ticket_of(request)
+    if not ticket:
+        return _expired(TicketKind.PASSWORD_CHANGE)
+    return await _reset_form(found, request, ticket)
+
+
+@router.post("/u/reset-password")
+async def reset(request: Request, found: Services = Depends(services)) -> Response:
+    form = await _form(request, found)
+    if form is None:
+        return message_page("This form has expired", "Open the link in the mail again.", 400)
+    ticket, password = form["ticket"], form.get("password", "")
+    if password != form.get("confirm", ""):
+        return await _reset_form(found, request, ticket, 400, "The passwords do not match.")
+    try:
+        followed = await found.email_links.reset_password(ticket, password)
+    except PasswordStrengthError as exc:
+        message = exc.message.removeprefix("PasswordStrengthError: ")
+        return await _reset_form(found, request, ticket, 400, message)
+    if not followed.ok:
+        return _expired(TicketKind.PASSWORD_CHANGE)
+    return _finished(followed, "Password changed")
