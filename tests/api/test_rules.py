@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +21,17 @@ pytestmark = pytest.mark.sqlite_only
 
 RULES = "/api/v2/rules"
 SCRIPT = "function (user, context, callback) {\n  callback(null, user, context);\n}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rules_left_behind_are_removed(api: Api) -> Iterator[None]:
+    """Enabled rules run on every login of the shared server: the ones this module made are
+    deleted when it ends, so later modules' logins (and their execution records) see none."""
+    before = {rule["id"] for rule in all_rules(api)}
+    yield
+    for rule in all_rules(api):
+        if rule["id"] not in before:
+            assert api.delete(f"{RULES}/{rule['id']}").status_code == 204
 
 
 def unique_name() -> str:
