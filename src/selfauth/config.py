@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     # file, both or neither. With them the derived issuer is https://host:port/.
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    # What email templates read as `tenant`, `friendly_name`, `support_email` and
+    # `support_url` (the tenant name defaults to the issuer's host), and the From address of
+    # last resort (after the template's `from` and the provider's `default_from_address`;
+    # default no-reply@ the issuer's host).
+    tenant_name: str | None = Field(default=None, max_length=255)
+    tenant_friendly_name: str | None = Field(default=None, max_length=255)
+    tenant_support_email: str | None = Field(default=None, max_length=320)
+    tenant_support_url: str | None = Field(default=None, max_length=2048)
+    email_from: str | None = Field(default=None, max_length=320)
 
     @field_validator("database_url")
     @classmethod
@@ -183,6 +192,14 @@ class Settings(BaseSettings):
     @property
     def management_audience(self) -> str:
         return f"{self.issuer_url}api/v2/"
+
+    @property
+    def tenant(self) -> str:
+        return self.tenant_name or urlsplit(self.issuer_url).hostname or "selfauth"
+
+    @property
+    def email_from_address(self) -> str:
+        return self.email_from or f"no-reply@{urlsplit(self.issuer_url).hostname or 'localhost'}"
 
 
 def load_settings(**overrides: object) -> Settings:
