@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from selfauth.errors import ConfigurationError
@@ -138,6 +138,29 @@ class Settings(BaseSettings):
     tenant_support_email: str | None = Field(default=None, max_length=320)
     tenant_support_url: str | None = Field(default=None, max_length=2048)
     email_from: str | None = Field(default=None, max_length=320)
+    # Email delivery (docs/emails.md): how often the sender looks for mails another process
+    # queued, the SMTP timeout of one command, how long a sender's claim on a mail lasts (at
+    # least 5 timeouts + 2 s: a delivery ends before its claim runs out), how many tries before
+    # a mail is given up, the first retry's delay and the backoff's cap, and a PEM bundle of
+    # CAs trusted beside the system's (a private relay's certificate).
+    mail_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    mail_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    mail_lease_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    mail_max_attempts: int = Field(default=12, ge=1, le=100)
+    mail_retry_seconds: float = Field(default=10.0, gt=0, le=86_400)
+    mail_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    mail_tls_ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _mail_claim_outlasts_a_delivery(self) -> Settings:
+        least = self.mail_timeout_seconds * 5 + 2
+        if self.mail_lease_seconds < least:
+            raise ValueError(
+                f"SELFAUTH_MAIL_LEASE_SECONDS must be at least {least:g} (5 x "
+                "SELFAUTH_MAIL_TIMEOUT_SECONDS + 2): a delivery must end before the sender's "
+                "claim on the mail runs out"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
