@@ -20,6 +20,10 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.emails.liquid import Liquid
+from selfauth.domain.emails.provider import EmailProviderService
+from selfauth.domain.emails.sealing import Sealer
+from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
@@ -34,6 +38,7 @@ from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
+from selfauth.flows.mail_composer import MailComposer, Tenant
 from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
@@ -48,6 +53,10 @@ from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
+from selfauth.storage.email_settings import (
+    SqlEmailProviderRepository,
+    SqlEmailTemplateRepository,
+)
 from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.jobs import SqlJobRepository
@@ -122,7 +131,8 @@ class Running:
 async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
     keys = SqlKeyRepository(database)
     published = await keys.published()
-    secrets = SecretHasher(await keys.hmac_key())
+    server_key = await keys.hmac_key()
+    secrets = SecretHasher(server_key)
     users = SqlUserRepository(database)
     clients = SqlClientRepository(database)
     origins = OriginRegistry(clients)  # the CORS layer's; told of each change (watch)
@@ -196,6 +206,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
     jobs = job_queue(database, connections, secrets, settings, clock)
+    emails = Emails.build(database, settings, clock, server_key)
     services = Services(
         settings=settings,
         clock=clock,
@@ -222,6 +233,8 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         executions=journal,
         jobs=jobs,
         signing_keys=keys,
+        email_provider=emails.provider,
+        email_templates=emails.templates,
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,
@@ -260,6 +273,29 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
     )
     return Running(services, origins, jobs, journal, sandbox)
+
+
+@dataclass(frozen=True)
+class Emails:
+    """The provider and templates (Management API) and the composer the flows mail with."""
+
+    provider: EmailProviderService
+    templates: EmailTemplateService
+    composer: MailComposer
+
+    @classmethod
+    def build(cls, database: Database, settings: Settings, clock: Clock, key: bytes) -> Emails:
+        liquid = Liquid()
+        provider = EmailProviderService(SqlEmailProviderRepository(database, Sealer(key)), clock)
+        templates = EmailTemplateService(SqlEmailTemplateRepository(database), liquid, clock)
+        tenant = Tenant(
+            name=settings.tenant,
+            friendly_name=settings.tenant_friendly_name or settings.tenant,
+            support_email=settings.tenant_support_email,
+            support_url=settings.tenant_support_url,
+            from_address=settings.email_from_address,
+        )
+        return cls(provider, templates, MailComposer(templates, provider, liquid, tenant))
 
 
 def job_queue(

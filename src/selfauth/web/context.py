@@ -18,6 +18,8 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.emails.provider import EmailProviderService
+from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.keys.model import PublishedKeys
 from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
@@ -58,6 +60,8 @@ class Services:
     executions: ExecutionJournal
     jobs: JobQueue
     signing_keys: PublishedKeys  # the JWKS
+    email_provider: EmailProviderService  # /api/v2/emails/provider; the sender's SMTP settings
+    email_templates: EmailTemplateService
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

@@ -9,6 +9,7 @@ from selfauth.web.management import (
     client_grants,
     clients,
     connections,
+    emails,
     executions,
     jobs,
     resource_servers,
@@ -35,4 +36,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     actions.router,
     jobs.router,
     tickets.router,
+    emails.router,
 )
