@@ -21,6 +21,7 @@ from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
 from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.emails.liquid import Liquid
+from selfauth.domain.emails.outbox import RetryPolicy
 from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.sealing import Sealer
 from selfauth.domain.emails.templates import EmailTemplateService
@@ -39,6 +40,8 @@ from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.mail_composer import MailComposer, Tenant
+from selfauth.flows.mail_outbox import MailOutbox
+from selfauth.flows.mail_sender import MailSender, SenderSettings
 from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
@@ -63,6 +66,7 @@ from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
 from selfauth.storage.migrate import upgrade
+from selfauth.storage.outbox import SqlOutbox
 from selfauth.storage.resource_servers import SqlResourceServerRepository
 from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
 from selfauth.storage.sessions import (
@@ -108,21 +112,24 @@ async def prepare(database: Database, settings: Settings, clock: Clock) -> Boots
 @dataclass(frozen=True)
 class Running:
     """What the server runs beside its handlers: the sandbox's workers, the executions
-    journal's writer and the job queue's tasks, started together and stopped in reverse
-    (each stop is safe on a part that never started)."""
+    journal's writer, the job queue's tasks and the outbox's sender, started together and
+    stopped in reverse (each stop is safe on a part that never started)."""
 
     services: Services
     origins: OriginRegistry
     jobs: JobQueue
     journal: ExecutionJournal
     sandbox: QuickJsSandbox
+    mail_sender: MailSender
 
     async def start(self) -> None:
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
         await self.jobs.start()
+        await self.mail_sender.start()
 
     async def stop(self) -> None:
+        await self.mail_sender.stop()
         await self.jobs.stop()
         await self.journal.close()
         await self.sandbox.pool.close()
@@ -235,6 +242,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         signing_keys=keys,
         email_provider=emails.provider,
         email_templates=emails.templates,
+        mail_outbox=emails.outbox,
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,
@@ -272,16 +280,19 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             settings.issuer_url,
         ),
     )
-    return Running(services, origins, jobs, journal, sandbox)
+    return Running(services, origins, jobs, journal, sandbox, emails.sender)
 
 
 @dataclass(frozen=True)
 class Emails:
-    """The provider and templates (Management API) and the composer the flows mail with."""
+    """The provider and templates (Management API), the composer the flows mail with, and
+    the outbox's sender (docs/emails.md)."""
 
     provider: EmailProviderService
     templates: EmailTemplateService
     composer: MailComposer
+    sender: MailSender
+    outbox: MailOutbox
 
     @classmethod
     def build(cls, database: Database, settings: Settings, clock: Clock, key: bytes) -> Emails:
@@ -295,7 +306,24 @@ class Emails:
             support_url=settings.tenant_support_url,
             from_address=settings.email_from_address,
         )
-        return cls(provider, templates, MailComposer(templates, provider, liquid, tenant))
+        sender = MailSender(SqlOutbox(database), provider, sender_settings(settings), clock)
+        outbox = MailOutbox(SqlOutbox(database), sender, clock)
+        composer = MailComposer(templates, provider, liquid, tenant)
+        return cls(provider, templates, composer, sender, outbox)
+
+
+def sender_settings(settings: Settings) -> SenderSettings:
+    return SenderSettings(
+        poll_seconds=settings.mail_poll_seconds,
+        timeout_seconds=settings.mail_timeout_seconds,
+        lease_seconds=settings.mail_lease_seconds,
+        retry=RetryPolicy(
+            max_attempts=settings.mail_max_attempts,
+            first_delay=timedelta(seconds=settings.mail_retry_seconds),
+            cap=timedelta(seconds=settings.mail_retry_max_seconds),
+        ),
+        tls_ca_file=settings.mail_tls_ca_file,
+    )
 
 
 def job_queue(

@@ -39,6 +39,8 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "read:email_templates",
     "create:email_templates",
     "update:email_templates",
+    # Ours: GET /api/v2/emails/outbox (the queued mails, their links included).
+    "read:email_outbox",
     "read:logs",
     "create:user_tickets",
     "read:users_app_metadata",

@@ -31,6 +31,7 @@ from selfauth.flows.cross_origin import CrossOriginLogin
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue
+from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
@@ -62,6 +63,7 @@ class Services:
     signing_keys: PublishedKeys  # the JWKS
     email_provider: EmailProviderService  # /api/v2/emails/provider; the sender's SMTP settings
     email_templates: EmailTemplateService
+    mail_outbox: MailOutbox  # queued mails: their listing (ours), and waking the sender
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

@@ -8,8 +8,13 @@ its bodies, for a developer to read through `GET /api/v2/emails/outbox`, and nev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from selfauth.domain.clock import iso
+from selfauth.domain.emails.message import OutgoingMail
 
 QUEUED = "queued"
 SENDING = "sending"
@@ -56,3 +61,49 @@ class RetryPolicy:
             return None
         exponent = min(max(attempts - 1, 0), 40)  # past 2**40 the cap has long applied
         return now + min(self.cap, self.first_delay * (1 << exponent))
+
+
+def mail_view(mail: StoredMail) -> dict[str, Any]:
+    """A mail as `GET /api/v2/emails/outbox` shows it, bodies included: with no provider, a
+    developer reads verification and reset links there."""
+    return {
+        "id": mail.id,
+        "template": mail.template,
+        "user_id": mail.user_id,
+        "recipient": mail.recipient,
+        "from": mail.from_address,
+        "subject": mail.subject,
+        "status": mail.status,
+        "attempts": mail.attempts,
+        "last_error": mail.last_error,
+        "created_at": iso(mail.created_at),
+        "next_attempt_at": iso(mail.next_attempt_at),
+        "sent_at": iso(mail.sent_at) if mail.sent_at else None,
+        "text": mail.text,
+        "html": mail.html,
+    }
+
+
+class OutboxStore(Protocol):
+    """The outbox's storage as the sender and the listing use it (storage/outbox.py)."""
+
+    async def queue(self, mail: OutgoingMail, now: datetime) -> str: ...
+    async def claim(
+        self, owner: str, now: datetime, until: datetime, limit: int
+    ) -> list[StoredMail]: ...
+    async def renew(self, ids: Sequence[str], owner: str, until: datetime) -> set[str]: ...
+    async def mark_sent(self, mail_id: str, now: datetime) -> bool: ...
+    async def mark_failed(
+        self, mail_id: str, owner: str, error: str, retry_at: datetime | None
+    ) -> bool: ...
+    async def release(self, mail_id: str, owner: str) -> bool: ...
+    async def hold_due(self, reason: str, now: datetime) -> int: ...
+    async def next_due(self) -> datetime | None: ...
+    async def listing(
+        self,
+        *,
+        status: str | None = None,
+        recipient: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[StoredMail], int]: ...

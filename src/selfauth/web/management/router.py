@@ -9,6 +9,7 @@ from selfauth.web.management import (
     client_grants,
     clients,
     connections,
+    email_outbox,
     emails,
     executions,
     jobs,
@@ -37,4 +38,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     jobs.router,
     tickets.router,
     emails.router,
+    email_outbox.router,
 )
