@@ -125,6 +125,7 @@ def test_an_unknown_template_name_is_400(admin: Api) -> None:
         ("body", "<p>Hello</p>\n{% if user.email %}\n<p>unclosed</p>", 3),
         ("body", "<p>\n\n{{ user.name | nope }}</p>", 3),
         ("subject", "Hi {{ user.name ", 1),
+        ("from", "{% if x %}a@b.example", 1),
     ],
 )
 def test_liquid_that_does_not_parse_is_refused_with_its_line(

@@ -100,8 +100,8 @@ class EmailTemplateStore(Protocol):
 
 
 class EmailTemplateService:
-    """Bodies and subjects are Liquid, checked before they are stored; `fields` use the
-    model's column names (`from_address`, `result_url`, ...)."""
+    """Bodies, subjects and From addresses are Liquid, checked before they are stored;
+    `fields` use the model's column names (`from_address`, `result_url`, ...)."""
 
     def __init__(self, store: EmailTemplateStore, liquid: Liquid, clock: Clock) -> None:
         self._store = store
@@ -150,7 +150,7 @@ class EmailTemplateService:
         return await self._store.replace(template)
 
     def _check(self, fields: dict[str, Any]) -> None:
-        for prop, column in (("body", "body"), ("subject", "subject")):
+        for prop, column in (("body", "body"), ("subject", "subject"), ("from", "from_address")):
             source = fields.get(column)
             if source is not None:
                 self._liquid.check(source, prop)
