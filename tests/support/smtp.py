@@ -15,6 +15,7 @@ import email.policy
 import ssl
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from tests.api.test_tls import write_self_signed
 from tests.support.server import free_port
 
 Tls = Literal["none", "starttls", "implicit"]
+# Under implicit TLS AUTH is allowed without STARTTLS (see `start`), which aiosmtpd warns of on
+# every connection; the connection is encrypted all the same.
+warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ class _Handler:
 
 class SmtpServer:
     """`tls`: "starttls" (required before MAIL), "implicit" (TLS from the first byte) or
-    "none"; `credentials`: the AUTH login and password it requires, if any."""
+    "none", with `certificate` (cert and key files) or a self-signed one made in `directory`;
+    `credentials`: the AUTH login and password it requires, if any."""
 
     def __init__(
         self,
@@ -84,6 +89,7 @@ class SmtpServer:
         tls: Tls = "none",
         credentials: tuple[str, str] | None = None,
         port: int | None = None,
+        certificate: tuple[Path, Path] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.tls = tls
@@ -91,7 +97,7 @@ class SmtpServer:
         self.cert_file: Path | None = None
         self._server_context: ssl.SSLContext | None = None
         if tls != "none":
-            self.cert_file, key_file = write_self_signed(directory)
+            self.cert_file, key_file = certificate or write_self_signed(directory)
             self._server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._server_context.load_cert_chain(self.cert_file, key_file)
         self.refusals: dict[str, str] = {}  # recipient -> the answer to its RCPT
@@ -112,7 +118,9 @@ class SmtpServer:
         if self.credentials is not None:
             kwargs.update(
                 auth_required=True,
-                auth_require_tls=self.tls != "none",
+                # aiosmtpd counts only STARTTLS as TLS; under implicit TLS AUTH is offered anyway
+                # (the whole connection is encrypted), and refused before STARTTLS.
+                auth_require_tls=self.tls == "starttls",
                 authenticator=self._authenticate,
             )
         self._controller = Controller(
@@ -146,7 +154,7 @@ class SmtpServer:
             )
             == self.credentials
         )
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
     # --- stalling deliveries -----------------------------------------------------------
 
