@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     mail_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     mail_lease_seconds: float = Field(default=120.0, gt=0, le=86_400)
-    mail_max_attempts: int = Field(default=12, ge=1, le=100)
+    mail_max_attempts: int = Field(default=15, ge=1, le=100)
     mail_retry_seconds: float = Field(default=10.0, gt=0, le=86_400)
     mail_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
     mail_tls_ca_file: str | None = None

@@ -51,7 +51,7 @@ class RetryPolicy:
     after `max_attempts` failed tries the mail is given up. The defaults retry for about six
     hours (10 s, 20 s, ... then hourly), so an SMTP relay down for a morning loses nothing."""
 
-    max_attempts: int = 12
+    max_attempts: int = 15
     first_delay: timedelta = timedelta(seconds=10)
     cap: timedelta = timedelta(hours=1)
 
