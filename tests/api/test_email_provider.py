@@ -131,6 +131,7 @@ def test_patch_with_none_is_404(admin: Api) -> None:
         {**SMTP, "credentials": {"smtp_host": "h", "smtp_port": 70000}},
         {**SMTP, "enabled": "yes"},
         {**SMTP, "unknown": 1},
+        {**SMTP, "credentials": {"smtp_host": "h", "smtp_port": 25, "api_key": "k"}},
     ],
 )
 def test_bad_bodies_are_refused(admin: Api, body: dict[str, Any]) -> None:

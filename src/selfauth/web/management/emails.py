@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StrictInt, StrictStr
 from starlette.responses import Response
 
-from selfauth.domain.body_models import Closed, Open, optional
+from selfauth.domain.body_models import Closed, optional
 from selfauth.domain.emails.provider import provider_view
 from selfauth.domain.emails.templates import WIRE_TO_COLUMN, template_view
 from selfauth.errors import InvalidBody
@@ -24,9 +24,8 @@ TEMPLATES = "/email-templates"
 _NO_FIELDS = {"name", "enabled"}  # what a GET without `fields` answers, as Auth0 does
 
 
-class Credentials(Open):
-    """SMTP's four; other providers' keys (`api_key`, ...) pass the shape check and are then
-    refused with the provider's name."""
+class Credentials(Closed):
+    """SMTP's four: another provider's keys (`api_key`, ...) are refused rather than stored."""
 
     smtp_host: StrictStr = optional(min_length=1, max_length=255)
     smtp_port: StrictInt = optional(ge=1, le=65535)
