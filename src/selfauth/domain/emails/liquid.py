@@ -12,7 +12,8 @@ templates and a user's data.
 - Every render is bounded: loop iterations (nested loops multiply), bytes written, the size of
   assigned variables, and a wall-clock deadline checked on every write and every loop entry.
   Rendering is synchronous on the event loop, so these bounds are what keeps one template from
-  stalling the server; the defaults render the worst accepted template in well under 100 ms.
+  stalling the server: a built-in mail renders in about 0.1 ms, and no template runs past the
+  deadline (bench/email_render.py).
 """
 
 from __future__ import annotations
