@@ -24,6 +24,7 @@ from selfauth.storage.tables import UTCDateTime, email_outbox
 _T = email_outbox.c
 # Due and not held by a live lease: what a claim (or a hold) may take.
 _CLAIMABLE = (QUEUED, SENDING)
+_INSERT = email_outbox.insert()
 
 
 def new_mail_id() -> str:
@@ -34,25 +35,27 @@ async def queue_in(conn: Conn, mail: OutgoingMail, now: datetime) -> str:
     """Queue `mail` inside the caller's write transaction (`async with database.write() as
     conn`): it is kept exactly when the change that causes it commits. Returns its id."""
     mail_id = new_mail_id()
+    # One statement object and parameters apart: SQLAlchemy compiles it once per process.
     await conn.execute(
-        email_outbox.insert().values(
-            id=mail_id,
-            template=mail.template,
-            user_id=mail.user_id,
-            recipient=mail.recipient,
-            from_address=mail.from_address,
-            subject=mail.subject,
-            html=mail.html,
-            text=mail.text,
-            status=QUEUED,
-            attempts=0,
-            next_attempt_at=now,
-            last_error=None,
-            lease_owner=None,
-            lease_until=None,
-            created_at=now,
-            sent_at=None,
-        )
+        _INSERT,
+        {
+            "id": mail_id,
+            "template": mail.template,
+            "user_id": mail.user_id,
+            "recipient": mail.recipient,
+            "from_address": mail.from_address,
+            "subject": mail.subject,
+            "html": mail.html,
+            "text": mail.text,
+            "status": QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "lease_owner": None,
+            "lease_until": None,
+            "created_at": now,
+            "sent_at": None,
+        },
     )
     return mail_id
 
