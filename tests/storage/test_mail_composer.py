@@ -195,6 +195,17 @@ async def test_the_from_address_is_the_templates_then_the_providers_then_the_set
     assert mail is not None and mail.from_address == "x@acme.ex"
 
 
+async def test_a_subject_or_from_failing_at_render_time_falls_back(parts: Parts) -> None:
+    await parts.set_template(
+        "reset_email_by_code",
+        subject="{{ 1 | divided_by: 0 }}",
+        from_address="{{ 1 | modulo: 0 }}",
+    )
+    mail = await parts.composer.compose("reset_email_by_code", user=ada(), variables={"code": "9"})
+    assert mail is not None
+    assert (mail.subject, mail.from_address) == ("Your Acme Inc password reset code", "x@acme.ex")
+
+
 async def test_a_tenant_body_failing_at_render_time_sends_the_built_in(parts: Parts) -> None:
     await parts.set_template(
         "reset_email_by_code",

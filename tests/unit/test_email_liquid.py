@@ -141,6 +141,21 @@ def test_templates_past_the_limits_stop_quickly(liquid: Liquid, source: str, lim
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 1 | divided_by: 0 }}",
+        "{{ 'x' | replace }}",
+        # a product with more digits than Python will print: its ValueError, not Liquid's
+        "{% assign x = 9999999999 %}{% for i in (1..12) %}{% assign x = x | times: x %}"
+        "{% endfor %}{{ x }}",
+    ],
+)
+def test_any_failure_at_render_time_is_a_render_error(liquid: Liquid, source: str) -> None:
+    with pytest.raises(RenderError):
+        liquid.render_html(source, {})
+
+
 def test_a_slow_template_is_stopped_at_the_deadline() -> None:
     liquid = Liquid(RenderLimits(seconds=0.05))
     source = (

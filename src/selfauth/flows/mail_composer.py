@@ -101,14 +101,11 @@ class MailComposer:
             return None
         values = self.variables(user, variables, client, connection_name)
         html, text = self._bodies(template_name, stored, built_in, values)
-        subject_source = (stored.subject if stored else None) or (
-            built_in.subject if built_in else template_name
-        )
         return OutgoingMail(
             template=template_name,
             recipient=user.email,
             from_address=await self._from_address(stored, values),
-            subject=_one_line(self._liquid.render_text(subject_source, values))[:_MAX_SUBJECT],
+            subject=self._subject(template_name, stored, built_in, values),
             html=html,
             text=text,
             user_id=user.user_id,
@@ -163,9 +160,28 @@ class MailComposer:
             self._liquid.render_text(built_in.text, values),
         )
 
+    def _subject(
+        self,
+        name: str,
+        stored: EmailTemplate | None,
+        built_in: BuiltIn | None,
+        values: dict[str, Any],
+    ) -> str:
+        fallback = built_in.subject if built_in else name
+        source = (stored.subject if stored else None) or fallback
+        try:
+            subject = self._liquid.render_text(source, values)
+        except RenderError as exc:
+            log.error("the %s subject failed to render (%s); sent the built-in", name, exc)
+            subject = self._liquid.render_text(fallback, values) if built_in else name
+        return _one_line(subject)[:_MAX_SUBJECT]
+
     async def _from_address(self, stored: EmailTemplate | None, values: dict[str, Any]) -> str:
         if stored is not None and stored.from_address:
-            return _one_line(self._liquid.render_text(stored.from_address, values))
+            try:
+                return _one_line(self._liquid.render_text(stored.from_address, values))
+            except RenderError as exc:
+                log.error("a template's from failed to render (%s); used the default", exc)
         settings = await self._provider.for_sending()
         if settings is not None and settings.from_address:
             return settings.from_address

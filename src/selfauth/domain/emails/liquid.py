@@ -246,8 +246,13 @@ class Liquid:
         buffer = _DeadlineBuffer(self.limits.output_bytes, deadline)
         try:
             template.render_with_context(context, buffer)
-        except LiquidError as exc:
-            raise RenderError(_first_line(str(exc))) from exc
+        except RenderError:
+            raise
+        except Exception as exc:
+            # Not only LiquidError: a filter may let Python's own error out (a product too
+            # long to print is a ValueError). Whatever a tenant's template does, the caller
+            # gets one error to handle, never a failed request.
+            raise RenderError(_first_line(str(exc)) or type(exc).__name__) from exc
         return buffer.getvalue()
 
 
