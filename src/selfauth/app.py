@@ -30,6 +30,7 @@ from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.service import UserService
+from selfauth.flows.account_mails import AccountMails
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
@@ -60,7 +61,7 @@ from selfauth.storage.email_settings import (
     SqlEmailProviderRepository,
     SqlEmailTemplateRepository,
 )
-from selfauth.storage.email_tickets import SqlEmailTicketRepository
+from selfauth.storage.email_tickets import SqlEmailTicketRepository, SqlMailQueue
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
@@ -78,6 +79,7 @@ from selfauth.storage.sessions import (
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import (
+    change_password,
     client_script,
     cross_origin,
     signup,
@@ -214,6 +216,24 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
     jobs = job_queue(database, connections, secrets, settings, clock)
     emails = Emails.build(database, settings, clock, server_key)
+    links = EmailLinks(
+        SqlEmailTicketRepository(database),
+        user_service,
+        connections,
+        hasher,
+        secrets,
+        clock,
+        settings.issuer_url,
+    )
+    account_mails = AccountMails(
+        emails.composer,
+        emails.templates,
+        links,
+        SqlMailQueue(database),
+        clients,
+        clock,
+        emails.sender.wake,
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -260,7 +280,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             login_hooks,
             user_tokens,
         ),
-        signup=Signup(user_service, clients, hook_runner),
+        signup=Signup(user_service, clients, hook_runner, account_mails),
         cross_origin=CrossOriginLogin(
             clients,
             users,
@@ -270,15 +290,8 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             clock,
             timedelta(seconds=settings.login_ticket_ttl_seconds),
         ),
-        email_links=EmailLinks(
-            SqlEmailTicketRepository(database),
-            user_service,
-            connections,
-            hasher,
-            secrets,
-            clock,
-            settings.issuer_url,
-        ),
+        email_links=links,
+        account_mails=account_mails,
     )
     return Running(services, origins, jobs, journal, sandbox, emails.sender)
 
@@ -401,6 +414,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(wellknown.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
+    app.include_router(change_password.router)
     app.include_router(cross_origin.router)
     app.include_router(client_script.router)
     app.include_router(pages.router)

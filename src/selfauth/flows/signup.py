@@ -16,6 +16,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.metadata import MetadataChange
 from selfauth.domain.users.model import User
+from selfauth.domain.users.service import MailsFor
 from selfauth.domain.users.views import profile_view
 from selfauth.errors import SelfauthError
 from selfauth.hooks.outcome import Denial
@@ -43,6 +44,7 @@ class SignupUsers(Protocol):
         client_id: str,
         fields: dict[str, Any],
         hook_changes: tuple[MetadataChange, MetadataChange] | None = None,
+        mails: MailsFor | None = None,
     ) -> User: ...
 
 
@@ -50,16 +52,23 @@ class ClientFinder(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
 
 
+class SignupMails(Protocol):
+    def for_signup(self, client_id: str | None) -> MailsFor: ...
+    def wake(self) -> None: ...
+
+
 @dataclass
 class Signup:
     users: SignupUsers
     clients: ClientFinder
     hooks: HookRunner | None = None
+    mails: SignupMails | None = None  # the verification mail, queued with the new user
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def register(self, client_id: str, fields: dict[str, Any], request: RequestFacts) -> User:
+        mails = self.mails.for_signup(client_id) if self.mails else None
         if self.hooks is None:
-            return await self.users.signup(client_id, fields)
+            return self._woken(await self.users.signup(client_id, fields, mails=mails))
         connection = await self.users.signup_connection(client_id, fields)
         client = await self.clients.get(client_id)
         preview = {name: fields[name] for name in (*_PROFILE, *_PROFILE_MORE) if fields.get(name)}
@@ -73,13 +82,19 @@ class Signup:
         changes = None
         if outcome.changes_metadata:
             changes = (outcome.user_metadata, outcome.app_metadata)
-        user = await self.users.signup(client_id, fields, changes)
+        user = self._woken(await self.users.signup(client_id, fields, changes, mails))
         facts = SignupFacts(
             user=profile_view(user), client=client, connection=connection, request=request
         )
         task = asyncio.get_running_loop().create_task(self._after(facts))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return user
+
+    def _woken(self, user: User) -> User:
+        """The mail sender is told a mail waits (it was queued with the user)."""
+        if self.mails is not None:
+            self.mails.wake()
         return user
 
     async def _after(self, facts: SignupFacts) -> None:

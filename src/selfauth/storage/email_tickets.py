@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.emails.tickets import EmailTicket, TicketKind
 from selfauth.storage._rows import to_values
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.outbox import queue_in
 from selfauth.storage.sessions import end_sessions_in, revoke_refresh_tokens_in
 from selfauth.storage.tables import email_tickets, users
 
@@ -133,3 +136,18 @@ async def _spend_in(
         )
     ).first()
     return None if row is None else _ticket(row)
+
+
+class SqlMailQueue:
+    """Mails with their links' tickets, queued together when no other change carries them
+    (a password-reset request, a resent verification)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def queue(self, mails: Sequence[PendingMail], now: datetime) -> None:
+        async with self._db.write() as conn:
+            for pending in mails:
+                if pending.ticket is not None:
+                    await add_ticket_in(conn, pending.ticket)
+                await queue_in(conn, pending.mail, now)

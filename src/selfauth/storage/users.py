@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.search import Query
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Database
+from selfauth.storage.email_tickets import add_ticket_in
 from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.outbox import queue_in
 from selfauth.storage.tables import users
 
 USER_EXISTS = "The user already exists."
@@ -44,11 +47,17 @@ class SqlUserRepository:
         found = await _BY_ID.one(self._db, user_id=user_id)
         return None if found is None else User(**found)
 
-    async def insert(self, user: User) -> None:
+    async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None:
+        """The user, and the mails their creation sends (with their links' tickets), in one
+        transaction: no user without their verification mail, no mail for a user not kept."""
         try:
             async with self._db.write() as conn:
                 await conn.execute(users.insert().values(_values(user)))
                 await user_search.write_terms(conn, user, replace=False)
+                for pending in mails:
+                    if pending.ticket is not None:
+                        await add_ticket_in(conn, pending.ticket)
+                    await queue_in(conn, pending.mail, user.created_at)
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 

@@ -25,6 +25,7 @@ from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.users.service import UserService
+from selfauth.flows.account_mails import AccountMails
 from selfauth.flows.authorize import Authorizer
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.cross_origin import CrossOriginLogin
@@ -74,6 +75,7 @@ class Services:
     signup: Signup
     cross_origin: CrossOriginLogin  # /co/authenticate and the tickets /authorize redeems
     email_links: EmailLinks  # verification and password-change links, made and followed
+    account_mails: AccountMails  # verification, reset and welcome mails, queued and sent
 
 
 def services_of(request: Request) -> Services:

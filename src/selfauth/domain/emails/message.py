@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from selfauth.domain.emails.tickets import EmailTicket
+
 
 @dataclass(frozen=True)
 class OutgoingMail:
@@ -15,3 +17,12 @@ class OutgoingMail:
     html: str
     text: str  # the plain-text part, sent beside the HTML one
     user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingMail:
+    """A mail to queue with the change that causes it, and the link's ticket it carries (stored
+    in the same transaction, so a mail never points at a ticket that was not kept)."""
+
+    mail: OutgoingMail
+    ticket: EmailTicket | None = None

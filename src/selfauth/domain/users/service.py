@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, metadata
@@ -19,12 +20,14 @@ from selfauth.domain.users.views import default_picture
 from selfauth.errors import Forbidden, InvalidBody, OperationNotSupported
 
 SYNCED_ATTRIBUTES = ("name", "nickname", "given_name", "family_name", "picture")
+# The mails a new user is sent, made once the user exists (their links name the user).
+MailsFor = Callable[[User, Connection], Awaitable[Sequence[PendingMail]]]
 _ID_PREFIX = "auth0|"
 
 
 class UserRepository(Protocol):
     async def get(self, user_id: str) -> User | None: ...
-    async def insert(self, user: User) -> None: ...
+    async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None: ...
     async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
     async def delete(self, user_id: str) -> bool: ...
     async def by_email(self, email: str) -> list[User]: ...
@@ -116,9 +119,11 @@ class UserService:
         client_id: str,
         fields: dict[str, Any],
         hook_changes: tuple[metadata.MetadataChange, metadata.MetadataChange] | None = None,
+        mails: MailsFor | None = None,
     ) -> User:
         """A user signing themselves up: the connection must allow it for this client.
-        `hook_changes` are the pre-user-registration hooks' metadata, checked as any other."""
+        `hook_changes` are the pre-user-registration hooks' metadata, checked as any other;
+        `mails` as for `create`."""
         await self.signup_connection(client_id, fields)
         metadata.check_signup_metadata(fields.get("user_metadata") or {})
         if hook_changes is not None:
@@ -128,7 +133,7 @@ class UserService:
                 "user_metadata": user_change.applied_to(fields.get("user_metadata") or {}),
                 "app_metadata": app_change.applied_to({}),
             }
-        return await self.create(fields)
+        return await self.create(fields, mails)
 
     async def signup_connection(self, client_id: str, fields: dict[str, Any]) -> Connection:
         """The database connection a sign-up goes to, if it takes sign-ups from this client."""
@@ -144,8 +149,9 @@ class UserService:
             )
         return connection
 
-    async def create(self, fields: dict[str, Any]) -> User:
-        """POST /users: database connections only; the password obeys the connection policy."""
+    async def create(self, fields: dict[str, Any], mails: MailsFor | None = None) -> User:
+        """POST /users: database connections only; the password obeys the connection policy.
+        `mails` makes the mails the new user is sent (verification), queued with the user."""
         connection = await self._connections.get_by_name(fields["connection"])
         if connection is None:
             raise InvalidBody("The connection does not exist.", error_code="inexistent_connection")
@@ -197,7 +203,7 @@ class UserService:
             user_metadata=user_metadata,
             app_metadata=app_metadata,
         )
-        await self._users.insert(user)
+        await self._users.insert(user, await mails(user, connection) if mails else ())
         return user
 
     async def update(self, user_id: str, fields: dict[str, Any]) -> User:

@@ -104,7 +104,13 @@ async def create_user(
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(CreateUser, data)
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "verify_email"}
-    user = await found.users.create(fields)
+    # As on Auth0: a user whose email is not verified is sent the verification mail, unless
+    # the body says `verify_email: false`.
+    verify = body.verify_email if "verify_email" in body.model_fields_set else True
+    mails = found.account_mails.for_signup(fields.get("client_id")) if verify else None
+    user = await found.users.create(fields, mails)
+    if mails is not None:
+        found.account_mails.wake()
     return JSONResponse(management_view(user), status_code=201)
 
 

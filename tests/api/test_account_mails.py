@@ -1,0 +1,255 @@
+"""The mails a user's account sends, end to end through a real SMTP server (aiosmtpd, started
+by the test) on a server of this module's own (the provider is tenant-wide): the verification
+mail of a sign-up and of `POST /users`, whose link verifies the email; the reset mail of
+`/dbconnections/change_password` (also through auth0-python's `Database.change_password`),
+whose link changes the password; the seed's `user_metadata.lang` template; and markup a user
+typed into their metadata arriving inert."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from auth0.authentication import Database
+
+from tests.support.api import PASSWORD, Api, unique_email, user_path
+from tests.support.browser_client import browser_client
+from tests.support.sdk import domain_of
+from tests.support.server import RunningServer, serving
+from tests.support.signin import App, login, new_app, tokens
+from tests.support.smtp import Received, SmtpServer
+
+pytestmark = pytest.mark.sqlite_only
+
+FROM = "accounts@selfauth.test"
+NEW_PASSWORD = "An0ther!Passw0rd"
+_LINK = re.compile(
+    r"(https?://[^\s\"<>]+/u/(?:email-verification|reset-password)\?ticket=[^\s\"<>#]+#?)"
+)
+_HIDDEN = re.compile(r'<input type="hidden" name="(ticket|csrf)" value="([^"]*)">')
+SENT = "We've just sent you an email to reset your password."
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
+    with SmtpServer(tmp_path_factory.mktemp("smtp")).running() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[RunningServer]:
+    env = {"SELFAUTH_MAIL_POLL_SECONDS": "0.2"}
+    with serving("sqlite", tmp_path_factory.mktemp("mailing"), env) as running:
+        admin = Api(running, running.admin_token())
+        provider = admin.post(
+            "/api/v2/emails/provider",
+            {
+                "name": "smtp",
+                "enabled": True,
+                "default_from_address": FROM,
+                "credentials": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+                "settings": {"tls": "none"},
+            },
+        )
+        assert provider.status_code == 201, provider.text
+        admin.http.close()
+        yield running
+
+
+@pytest.fixture(scope="module")
+def admin(mailing: RunningServer) -> Iterator[Api]:
+    api = Api(mailing, mailing.admin_token())
+    yield api
+    api.http.close()
+
+
+@pytest.fixture(scope="module")
+def app(admin: Api) -> App:
+    return new_app(admin)
+
+
+@pytest.fixture
+def browser(mailing: RunningServer) -> Iterator[httpx.Client]:
+    with browser_client(base_url=mailing.base_url, timeout=30, follow_redirects=False) as client:
+        yield client
+
+
+def mail_to(smtp: SmtpServer, recipient: str, count: int = 1) -> list[Received]:
+    """The `count` mails `recipient` got (waiting up to 30 s for them to arrive)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = smtp.to(recipient)
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{recipient} got {len(smtp.to(recipient))} of {count} mails")
+
+
+def link_in(mail: Received) -> str:
+    found = _LINK.search(mail.part("plain"))
+    assert found is not None, mail.part("plain")
+    assert found.group(1).rstrip("#") in mail.part("html")
+    return found.group(1)
+
+
+def follow(browser: httpx.Client, link: str, path: str, **form: str) -> httpx.Response:
+    page = browser.get(link)
+    assert page.status_code == 200, page.text
+    fields = dict(_HIDDEN.findall(page.text))
+    return browser.post(path, data={**fields, **form})
+
+
+def test_a_sign_up_is_sent_the_verification_mail_whose_link_verifies(
+    mailing: RunningServer, admin: Api, app: App, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    email = unique_email("signup-mail")
+    signed_up = httpx.post(
+        f"{mailing.base_url}/dbconnections/signup",
+        json={
+            "client_id": app.client_id,
+            "connection": app.connection,
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert signed_up.status_code == 200, signed_up.text
+    (mail,) = mail_to(smtp, email)
+    assert mail.message["From"] == FROM
+    assert mail.mail_from == FROM
+    user_id = "auth0|" + signed_up.json()["_id"]
+    assert admin.user(user_id)["email_verified"] is False
+    done = follow(browser, link_in(mail), "/u/email-verification")
+    assert done.status_code == 200, done.text
+    assert admin.user(user_id)["email_verified"] is True
+
+
+def test_post_users_sends_it_unless_told_not_to(admin: Api, app: App, smtp: SmtpServer) -> None:
+    sent = admin.create_user(connection=app.connection, email=unique_email("post-users"))
+    assert len(mail_to(smtp, sent["email"])) == 1
+    quiet = admin.create_user(
+        connection=app.connection, email=unique_email("quiet"), verify_email=False
+    )
+    verified = admin.create_user(
+        connection=app.connection, email=unique_email("verified"), email_verified=True
+    )
+    marker = admin.create_user(connection=app.connection, email=unique_email("marker"))
+    mail_to(smtp, marker["email"])  # mails go out in order: the two above would be here by now
+    assert smtp.to(quiet["email"]) == []
+    assert smtp.to(verified["email"]) == []
+
+
+def test_change_password_mails_a_reset_link_that_changes_the_password(
+    mailing: RunningServer, admin: Api, app: App, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    user = admin.create_user(
+        connection=app.connection, email=unique_email("reset"), verify_email=False
+    )
+    answer = Database(domain_of(mailing), app.client_id, protocol="http").change_password(
+        email=user["email"], connection=app.connection
+    )
+    assert answer == SENT
+    (mail,) = mail_to(smtp, user["email"])
+    done = follow(
+        browser, link_in(mail), "/u/reset-password", password=NEW_PASSWORD, confirm=NEW_PASSWORD
+    )
+    assert done.status_code == 200, done.text
+    assert tokens(login(mailing, app, user["email"], NEW_PASSWORD))
+    assert login(mailing, app, user["email"], PASSWORD).status_code == 403
+
+
+def test_change_password_answers_the_same_for_an_unknown_address(
+    mailing: RunningServer, app: App, smtp: SmtpServer
+) -> None:
+    nobody = unique_email("nobody")
+    answer = httpx.post(
+        f"{mailing.base_url}/dbconnections/change_password",
+        json={"client_id": app.client_id, "email": nobody, "connection": app.connection},
+    )
+    assert answer.status_code == 200
+    assert answer.text == SENT
+    assert answer.headers["content-type"].startswith("text/html")
+    assert smtp.to(nobody) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"email": "a@example.com", "connection": "x"}, 400),
+        ({"client_id": "nope", "email": "a@example.com", "connection": "x"}, 400),
+    ],
+)
+def test_change_password_refuses_bad_requests(
+    mailing: RunningServer, body: dict[str, Any], status: int
+) -> None:
+    answer = httpx.post(f"{mailing.base_url}/dbconnections/change_password", json=body)
+    assert answer.status_code == status, answer.text
+    assert answer.json()["code"] == "invalid_request"
+
+
+LANGUAGES = (
+    "{% if user.user_metadata.lang == 'es' %}Hola {{ user.name }}"
+    "{% elsif user.user_metadata.lang == 'fr' %}Bonjour {{ user.name }}"
+    "{% else %}Hello {{ user.name }}{% endif %}"
+    ' <a href="{{ url }}">verify</a>'
+)
+
+
+def test_the_seeds_language_template_greets_each_user_in_their_language(
+    admin: Api, app: App, smtp: SmtpServer
+) -> None:
+    created = admin.post(
+        "/api/v2/email-templates",
+        {
+            "template": "verify_email",
+            "body": LANGUAGES,
+            "subject": "{{ friendly_name }}",
+            "from": FROM,
+            "enabled": True,
+            "syntax": "liquid",
+        },
+    )
+    assert created.status_code in (200, 201), created.text
+    try:
+        spanish = admin.create_user(
+            connection=app.connection,
+            email=unique_email("es"),
+            name="Ana",
+            user_metadata={"lang": "es"},
+        )
+        french = admin.create_user(
+            connection=app.connection,
+            email=unique_email("fr"),
+            name="Luc",
+            user_metadata={"lang": "fr"},
+        )
+        (to_ana,) = mail_to(smtp, spanish["email"])
+        (to_luc,) = mail_to(smtp, french["email"])
+        assert "Hola Ana" in to_ana.part("html") and "Bonjour" not in to_ana.part("html")
+        assert "Bonjour Luc" in to_luc.part("html") and "Hola" not in to_luc.part("html")
+        assert "Hola Ana" in to_ana.part("plain")
+        link_in(to_ana)
+    finally:
+        admin.patch("/api/v2/email-templates/verify_email", {"enabled": False})
+
+
+def test_markup_in_user_metadata_arrives_inert(admin: Api, app: App, smtp: SmtpServer) -> None:
+    admin.patch("/api/v2/email-templates/verify_email", {"enabled": True})
+    try:
+        attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+        user = admin.create_user(
+            connection=app.connection,
+            email=unique_email("inject"),
+            name=attack,
+            user_metadata={"lang": "en"},
+        )
+        (mail,) = mail_to(smtp, user["email"])
+        html = mail.part("html")
+        assert "<script>" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html
+    finally:
+        admin.patch("/api/v2/email-templates/verify_email", {"enabled": False})
+    assert admin.get(user_path(user["user_id"])).status_code == 200
