@@ -105,7 +105,7 @@ def test_the_script_calls_set_client_with_the_shape_lock_reads(
         "name": plain["name"],
         "requires_username": False,
         "showSignup": True,
-        "showForgot": False,  # until /dbconnections/change_password exists
+        "showForgot": True,  # /dbconnections/change_password mails a reset link
         "passwordPolicy": "good",
         "password_complexity_options": {"min_length": 8},
         "validation": {"username": {"min": 1, "max": 15}},
@@ -115,7 +115,7 @@ def test_the_script_calls_set_client_with_the_shape_lock_reads(
         "display_name": "Staff",
         "requires_username": True,
         "showSignup": False,
-        "showForgot": False,
+        "showForgot": True,
         "passwordPolicy": "excellent",
         "password_complexity_options": {"min_length": 12},
         "validation": {"username": {"min": 3, "max": 20}},

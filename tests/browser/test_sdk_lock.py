@@ -11,7 +11,9 @@ tests/storage (test_users.py, test_clients.py)."""
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -149,12 +151,45 @@ def test_lock_renders_the_database_connection_from_the_client_script(
     assert events(page, "signin ready") == [None]
     assert events(page, "unrecoverable_error") == []
     assert page.get_by_text("Something went wrong").count() == 0
-    # Log In and Sign Up tabs (`showSignup`), and no forgot-password link (`showForgot` is
-    # false until /dbconnections/change_password exists).
+    # Log In and Sign Up tabs (`showSignup`), and the forgot-password link (`showForgot`).
     assert page.locator("#app .auth0-lock-tabs li").all_inner_texts() == ["Log In", "Sign Up"]
-    assert page.locator("#app .auth0-lock-alternative-link").count() == 0
-    assert page.get_by_text("Don't remember your password?").count() == 0
+    assert page.get_by_text("Don't remember your password?").count() == 1
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_forgot_password_mails_a_link_whose_page_changes_the_password(
+    sdk: SdkSetup, page: Page, api: Api
+) -> None:
+    """Lock's "Don't remember your password?" posts to /dbconnections/change_password (over
+    CORS); the reset mail waits in the outbox (this server has no SMTP provider), and its link
+    opens selfauth's reset page, where the new password is set; Lock then logs in with it."""
+    user = api.create_user(email=unique_email("lock-forgot"), verify_email=False)
+    open_lock(page, sdk)
+    page.get_by_text("Don't remember your password?").click()
+    # Lock slides the forgot-password screen in over the login one: wait until it is alone.
+    page.wait_for_function("() => document.querySelectorAll('#app input[name=email]').length === 1")
+    page.locator("#app input[name=email]").fill(user["email"])
+    with page.expect_response(f"{sdk.domain}/dbconnections/change_password") as answered:
+        page.locator("#app button.auth0-lock-submit").click()
+    assert answered.value.status == 200
+    success = page.locator("#app .auth0-global-message-success")
+    success.wait_for()
+    assert "We've just sent you an email to reset your password." in (success.text_content() or "")
+    listing = api.get("/api/v2/emails/outbox", recipient=user["email"]).json()
+    mails = listing["mails"] if isinstance(listing, dict) else listing
+    (mail,) = [m for m in mails if m["template"] == "reset_email"]
+    link = re.search(r'href="([^"]+/u/reset-password\?ticket=[^"]+)"', mail["html"])
+    assert link is not None, mail["html"]
+
+    page.goto(html.unescape(link.group(1)))
+    page.get_by_label("New password").fill("N3w!Passw0rd-from-Lock")
+    page.get_by_label("Type it again").fill("N3w!Passw0rd-from-Lock")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Your password has been changed successfully.").wait_for()
+
+    open_lock(page, sdk)
+    fill_login(page, user["email"], "N3w!Passw0rd-from-Lock")
+    assert wait_for_event(page, "authenticated")["idTokenPayload"]["email"] == user["email"]
 
 
 SIGN_UP_FIELDS = """{

@@ -31,6 +31,7 @@ PATHS: dict[str, Policy] = {
     "/oauth/token": _CLIENT_POST,
     "/oauth/revoke": _CLIENT_POST,
     "/dbconnections/signup": _CLIENT_POST,
+    "/dbconnections/change_password": _CLIENT_POST,
     "/co/authenticate": Policy(("POST",), names_client=True, credentials=True),
     "/userinfo": Policy(("GET",), token_names_client=True),
     "/.well-known/jwks.json": _PUBLIC,

@@ -61,9 +61,8 @@ def _database(options: dict[str, Any], *, requires_username: bool) -> dict[str, 
     return {
         "requires_username": requires_username,
         "showSignup": not options.get("disable_signup", False),
-        # Lock's "Don't remember your password?" needs /dbconnections/change_password, which
-        # selfauth does not serve until it sends email (issue 13): no link that ends in an error.
-        "showForgot": False,
+        # Lock's "Don't remember your password?" posts to /dbconnections/change_password.
+        "showForgot": True,
         "passwordPolicy": level,
         "password_complexity_options": {"min_length": policy.effective_min_length},
         "validation": {"username": {"min": low, "max": high}},
