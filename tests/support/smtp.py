@@ -30,9 +30,15 @@ from tests.api.test_tls import write_self_signed
 from tests.support.server import free_port
 
 Tls = Literal["none", "starttls", "implicit"]
-# Under implicit TLS AUTH is allowed without STARTTLS (see `start`), which aiosmtpd warns of on
-# every connection; the connection is encrypted all the same.
-warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+
+
+class _Controller(Controller):
+    def factory(self) -> Any:
+        # Under implicit TLS AUTH is allowed without STARTTLS (see `SmtpServer.start`), which
+        # aiosmtpd warns of on every connection; the connection is encrypted all the same.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return super().factory()
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class SmtpServer:
         self.refusals: dict[str, str] = {}  # recipient -> the answer to its RCPT
         self._messages: list[Received] = []
         self._lock = threading.Lock()
-        self._controller: Controller | None = None
+        self._controller: _Controller | None = None
         self._gate_open = 1_000_000  # RCPTs let through before the gate closes
         self._waiting = threading.Event()  # set while an RCPT waits at the closed gate
 
@@ -123,7 +129,7 @@ class SmtpServer:
                 auth_require_tls=self.tls == "starttls",
                 authenticator=self._authenticate,
             )
-        self._controller = Controller(
+        self._controller = _Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10, **kwargs
         )
         self._controller.start()
