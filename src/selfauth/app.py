@@ -231,6 +231,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         links,
         SqlMailQueue(database),
         clients,
+        connections,
         clock,
         emails.sender.wake,
     )

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from auth0.authentication import Database
 
-from tests.support.api import PASSWORD, Api, unique_email, user_path
+from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.browser_client import browser_client
 from tests.support.sdk import domain_of
 from tests.support.server import RunningServer, serving
@@ -198,12 +198,13 @@ LANGUAGES = (
 )
 
 
-def test_the_seeds_language_template_greets_each_user_in_their_language(
-    admin: Api, app: App, smtp: SmtpServer
-) -> None:
-    created = admin.post(
-        "/api/v2/email-templates",
-        {
+@pytest.fixture(scope="module")
+def language_template(admin: Api) -> None:
+    """The seed's template for verify_email (PUT creates it), left on for the rest of the
+    module: it carries the link too."""
+    put = admin.http.put(
+        "/api/v2/email-templates/verify_email",
+        json={
             "template": "verify_email",
             "body": LANGUAGES,
             "subject": "{{ friendly_name }}",
@@ -212,44 +213,64 @@ def test_the_seeds_language_template_greets_each_user_in_their_language(
             "syntax": "liquid",
         },
     )
-    assert created.status_code in (200, 201), created.text
-    try:
-        spanish = admin.create_user(
-            connection=app.connection,
-            email=unique_email("es"),
-            name="Ana",
-            user_metadata={"lang": "es"},
-        )
-        french = admin.create_user(
-            connection=app.connection,
-            email=unique_email("fr"),
-            name="Luc",
-            user_metadata={"lang": "fr"},
-        )
-        (to_ana,) = mail_to(smtp, spanish["email"])
-        (to_luc,) = mail_to(smtp, french["email"])
-        assert "Hola Ana" in to_ana.part("html") and "Bonjour" not in to_ana.part("html")
-        assert "Bonjour Luc" in to_luc.part("html") and "Hola" not in to_luc.part("html")
-        assert "Hola Ana" in to_ana.part("plain")
-        link_in(to_ana)
-    finally:
-        admin.patch("/api/v2/email-templates/verify_email", {"enabled": False})
+    assert put.status_code in (200, 201), put.text
 
 
-def test_markup_in_user_metadata_arrives_inert(admin: Api, app: App, smtp: SmtpServer) -> None:
-    admin.patch("/api/v2/email-templates/verify_email", {"enabled": True})
+@pytest.mark.usefixtures("language_template")
+def test_the_seeds_language_template_greets_each_user_in_their_language(
+    admin: Api, app: App, smtp: SmtpServer
+) -> None:
+    spanish = admin.create_user(
+        connection=app.connection,
+        email=unique_email("es"),
+        name="Ana",
+        user_metadata={"lang": "es"},
+    )
+    french = admin.create_user(
+        connection=app.connection,
+        email=unique_email("fr"),
+        name="Luc",
+        user_metadata={"lang": "fr"},
+    )
+    (to_ana,) = mail_to(smtp, spanish["email"])
+    (to_luc,) = mail_to(smtp, french["email"])
+    assert "Hola Ana" in to_ana.part("html") and "Bonjour" not in to_ana.part("html")
+    assert "Bonjour Luc" in to_luc.part("html") and "Hola" not in to_luc.part("html")
+    assert "Hola Ana" in to_ana.part("plain")
+    link_in(to_ana)
+
+
+@pytest.mark.usefixtures("language_template")
+def test_markup_in_a_users_name_arrives_inert(admin: Api, app: App, smtp: SmtpServer) -> None:
+    attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    user = admin.create_user(
+        connection=app.connection,
+        email=unique_email("inject"),
+        name=attack,
+        user_metadata={"lang": "en"},
+    )
+    (mail,) = mail_to(smtp, user["email"])
+    html = mail.part("html")
+    assert "Hello" in html
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_welcome_mail_follows_verification_once_a_tenant_enables_it(
+    admin: Api, app: App, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    off = admin.create_user(connection=app.connection, email=unique_email("no-welcome"))
+    follow(browser, link_in(mail_to(smtp, off["email"])[0]), "/u/email-verification")
+    enabled = admin.post("/api/v2/email-templates", {"template": "welcome_email", "enabled": True})
+    assert enabled.status_code == 201, enabled.text
     try:
-        attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-        user = admin.create_user(
-            connection=app.connection,
-            email=unique_email("inject"),
-            name=attack,
-            user_metadata={"lang": "en"},
-        )
-        (mail,) = mail_to(smtp, user["email"])
-        html = mail.part("html")
-        assert "<script>" not in html and "<img src=x" not in html
-        assert "&lt;script&gt;" in html
+        user = admin.create_user(connection=app.connection, email=unique_email("welcome"))
+        (verification,) = mail_to(smtp, user["email"])
+        done = follow(browser, link_in(verification), "/u/email-verification")
+        assert done.status_code == 200
+        welcome = mail_to(smtp, user["email"], 2)[1]
+        assert welcome.subject != verification.subject
+        assert "ticket=" not in welcome.part("plain")
     finally:
-        admin.patch("/api/v2/email-templates/verify_email", {"enabled": False})
-    assert admin.get(user_path(user["user_id"])).status_code == 200
+        admin.patch("/api/v2/email-templates/welcome_email", {"enabled": False})
+    assert len(smtp.to(off["email"])) == 1  # verified while the welcome mail was off

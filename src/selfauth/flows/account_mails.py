@@ -50,6 +50,10 @@ class ClientFinder(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
 
 
+class ConnectionFinder(Protocol):
+    async def get(self, connection_id: str) -> Connection | None: ...
+
+
 @dataclass
 class AccountMails:
     composer: Composer
@@ -57,6 +61,7 @@ class AccountMails:
     links: EmailLinks
     queue: MailQueue
     clients: ClientFinder
+    connections: ConnectionFinder
     clock: Clock
     wake_sender: Callable[[], None]
 
@@ -129,11 +134,15 @@ class AccountMails:
             )
         )
 
-    async def welcome(self, user: User, connection: Connection) -> None:
+    async def welcome(self, user: User) -> None:
         """After the email is verified (the welcome template is off until a tenant turns it
         on: the composer then answers None)."""
+        connection = await self.connections.get(user.connection_id)
         mail = await self.composer.compose(
-            WELCOME_EMAIL, user=user, variables={}, connection_name=connection.name
+            WELCOME_EMAIL,
+            user=user,
+            variables={},
+            connection_name=connection.name if connection else None,
         )
         if mail is not None:
             await self.send([PendingMail(mail)])

@@ -94,6 +94,8 @@ async def verify(request: Request, found: Services = Depends(services)) -> Respo
     followed = await found.email_links.verify_email(form["ticket"])
     if not followed.ok:
         return _expired(TicketKind.EMAIL_VERIFICATION)
+    if followed.user is not None:
+        await found.account_mails.welcome(followed.user)
     return _finished(followed, "Email verified")
 
 
