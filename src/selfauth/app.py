@@ -232,6 +232,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         SqlMailQueue(database),
         clients,
         connections,
+        SqlJobRepository(database),
         clock,
         emails.sender.wake,
     )

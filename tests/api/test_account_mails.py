@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from auth0.authentication import Database
+from auth0.management import Jobs
 
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.browser_client import browser_client
@@ -274,3 +275,27 @@ def test_the_welcome_mail_follows_verification_once_a_tenant_enables_it(
     finally:
         admin.patch("/api/v2/email-templates/welcome_email", {"enabled": False})
     assert len(smtp.to(off["email"])) == 1  # verified while the welcome mail was off
+
+
+def test_a_verification_email_job_sends_the_mail_again(
+    mailing: RunningServer, admin: Api, app: App, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    """`POST /api/v2/jobs/verification-email`, through auth0-python's `Jobs`: the job is
+    done once its mail is queued; the mail's link verifies."""
+    user = admin.create_user(
+        connection=app.connection, email=unique_email("job"), verify_email=False
+    )
+    jobs = Jobs(domain_of(mailing), mailing.admin_token(), protocol="http")
+    job = jobs.send_verification_email({"user_id": user["user_id"]})
+    assert job["type"] == "verification_email"
+    assert job["id"].startswith("job_")
+    assert admin.get(f"/api/v2/jobs/{job['id']}").json()["status"] == "completed"
+    (mail,) = mail_to(smtp, user["email"])
+    assert follow(browser, link_in(mail), "/u/email-verification").status_code == 200
+    assert admin.user(user["user_id"])["email_verified"] is True
+    missing = admin.post("/api/v2/jobs/verification-email", {"user_id": "auth0|nobody"})
+    assert missing.status_code == 404
+    scoped = admin.with_scopes("read:users").post(
+        "/api/v2/jobs/verification-email", {"user_id": user["user_id"]}
+    )
+    assert scoped.status_code == 403

@@ -17,9 +17,11 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.emails.message import OutgoingMail, PendingMail
 from selfauth.domain.emails.templates import EmailTemplate
 from selfauth.domain.emails.tickets import TicketKind
+from selfauth.domain.jobs.model import COMPLETED, FAILED, VERIFICATION_EMAIL, Job
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import MailsFor
 from selfauth.flows.email_links import EmailLinks
+from selfauth.flows.jobs.queue import new_job_id
 
 VERIFY_EMAIL = "verify_email"
 RESET_EMAIL = "reset_email"
@@ -54,6 +56,10 @@ class ConnectionFinder(Protocol):
     async def get(self, connection_id: str) -> Connection | None: ...
 
 
+class JobRecorder(Protocol):
+    async def create_with_mails(self, job: Job, mails: Sequence[PendingMail]) -> None: ...
+
+
 @dataclass
 class AccountMails:
     composer: Composer
@@ -62,6 +68,7 @@ class AccountMails:
     queue: MailQueue
     clients: ClientFinder
     connections: ConnectionFinder
+    jobs: JobRecorder
     clock: Clock
     wake_sender: Callable[[], None]
 
@@ -124,6 +131,32 @@ class AccountMails:
         if mails:
             await self.queue.queue(mails, self.clock())
             self.wake_sender()
+
+    async def verification_job(self, user: User, client_id: str | None) -> Job:
+        """`POST /api/v2/jobs/verification-email`: a job whose work, queueing the mail, is done
+        in the transaction that records it (the mail then goes out as any other)."""
+        connection = await self.connections.get(user.connection_id)
+        mails = (
+            []
+            if connection is None
+            else await self._link_mail(
+                VERIFY_EMAIL, TicketKind.EMAIL_VERIFICATION, user, connection, client_id
+            )
+        )
+        now = self.clock()
+        job = Job(
+            id=new_job_id(),
+            type=VERIFICATION_EMAIL,
+            status=COMPLETED if mails else FAILED,
+            connection_id=user.connection_id,
+            created_at=now,
+            updated_at=now,
+            completed_at=now,
+            status_details=None if mails else "The verification email template is disabled.",
+        )
+        await self.jobs.create_with_mails(job, mails)
+        self.wake_sender()
+        return job
 
     async def password_reset(
         self, user: User, connection: Connection, client_id: str | None

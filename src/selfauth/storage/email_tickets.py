@@ -138,6 +138,14 @@ async def _spend_in(
     return None if row is None else _ticket(row)
 
 
+async def queue_pending_in(conn: Conn, mails: Sequence[PendingMail], now: datetime) -> None:
+    """Queue the mails, and keep the tickets of their links, in the caller's transaction."""
+    for pending in mails:
+        if pending.ticket is not None:
+            await add_ticket_in(conn, pending.ticket)
+        await queue_in(conn, pending.mail, now)
+
+
 class SqlMailQueue:
     """Mails with their links' tickets, queued together when no other change carries them
     (a password-reset request, a resent verification)."""
@@ -147,7 +155,4 @@ class SqlMailQueue:
 
     async def queue(self, mails: Sequence[PendingMail], now: datetime) -> None:
         async with self._db.write() as conn:
-            for pending in mails:
-                if pending.ticket is not None:
-                    await add_ticket_in(conn, pending.ticket)
-                await queue_in(conn, pending.mail, now)
+            await queue_pending_in(conn, mails, now)

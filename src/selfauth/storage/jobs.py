@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.jobs.import_plan import Existing, Plan
 from selfauth.domain.jobs.model import (
     IMPORT,
@@ -32,6 +33,7 @@ from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.storage import search_terms_bulk
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.email_tickets import queue_pending_in
 from selfauth.storage.search import write_terms_of
 from selfauth.storage.tables import Json, UTCDateTime, job_errors, jobs, users
 
@@ -128,6 +130,13 @@ class SqlJobRepository:
                         f"{max_unfinished_imports} may run at once. Try again when one ends."
                     )
             await conn.execute(jobs.insert().values(_values(job)))
+
+    async def create_with_mails(self, job: Job, mails: Sequence[PendingMail]) -> None:
+        """A job whose work is to queue mails (`verification_email`): both in one
+        transaction, so the job is never told done without its mail kept."""
+        async with self._db.write() as conn:
+            await conn.execute(jobs.insert().values(_values(job)))
+            await queue_pending_in(conn, mails, job.created_at)
 
     async def get(self, job_id: str) -> Job | None:
         async with self._db.read() as conn:

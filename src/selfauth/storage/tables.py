@@ -358,7 +358,7 @@ jobs = sa.Table(
     "jobs",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("connection_id", sa.String(32), nullable=True),
     sa.Column("connection_name", sa.String(128), nullable=True),

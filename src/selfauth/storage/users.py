@@ -15,9 +15,8 @@ from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Database
-from selfauth.storage.email_tickets import add_ticket_in
+from selfauth.storage.email_tickets import queue_pending_in
 from selfauth.storage.lookup import KeyLookup
-from selfauth.storage.outbox import queue_in
 from selfauth.storage.tables import users
 
 USER_EXISTS = "The user already exists."
@@ -54,10 +53,7 @@ class SqlUserRepository:
             async with self._db.write() as conn:
                 await conn.execute(users.insert().values(_values(user)))
                 await user_search.write_terms(conn, user, replace=False)
-                for pending in mails:
-                    if pending.ticket is not None:
-                        await add_ticket_in(conn, pending.ticket)
-                    await queue_in(conn, pending.mail, user.created_at)
+                await queue_pending_in(conn, mails, user.created_at)
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 

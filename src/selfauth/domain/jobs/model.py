@@ -8,6 +8,7 @@ from typing import Any
 
 IMPORT = "users_import"
 EXPORT = "users_export"
+VERIFICATION_EMAIL = "verification_email"  # done when its mail is queued
 PENDING = "pending"
 PROCESSING = "processing"
 COMPLETED = "completed"

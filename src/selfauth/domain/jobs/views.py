@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from selfauth.domain.clock import iso
-from selfauth.domain.jobs.model import IMPORT, PENDING, PROCESSING, Job
+from selfauth.domain.jobs.model import EXPORT, IMPORT, PENDING, PROCESSING, Job
 
 
 def job_view(job: Job, now: datetime, location: str | None = None) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def job_view(job: Job, now: datetime, location: str | None = None) -> dict[str, 
                 "inserted": job.inserted,
                 "total": job.rows_done,
             }
-    else:
+    elif job.type == EXPORT:
         view["format"] = job.format
         if job.limit is not None:
             view["limit"] = job.limit

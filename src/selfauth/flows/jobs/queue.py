@@ -132,7 +132,7 @@ class JobQueue:
             raise InvalidBody(str(exc)) from exc
         now = self._clock()
         job = Job(
-            id=_job_id(),
+            id=new_job_id(),
             type=IMPORT,
             status=PENDING,
             connection_id=connection.id,
@@ -163,7 +163,7 @@ class JobQueue:
         export_fields.parse_fields(fields, fmt)  # refuse bad fields now, not in the job
         now = self._clock()
         job = Job(
-            id=_job_id(),
+            id=new_job_id(),
             type=EXPORT,
             status=PENDING,
             connection_id=connection.id if connection else None,
@@ -353,5 +353,5 @@ async def remove(path: Path) -> None:
     await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
-def _job_id() -> str:
+def new_job_id() -> str:
     return "job_" + "".join(secrets.choice(_ALNUM) for _ in range(16))

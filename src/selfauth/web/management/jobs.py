@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response
 
 from selfauth.domain.jobs.model import COMPLETED, EXPORT, IMPORT
 from selfauth.domain.jobs.views import job_view
-from selfauth.errors import InvalidBody
+from selfauth.errors import InvalidBody, OperationNotSupported
 from selfauth.flows.jobs.queue import JobQueue, job_not_found
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import services_of
@@ -143,3 +143,31 @@ async def download(request: Request, job_id: str, expires: int = 0, sig: str = "
         filename=f"selfauth-users.{extension}.gz",
         headers={"cache-control": "no-store"},
     )
+
+
+class VerificationEmailJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1)
+    client_id: str | None = Field(default=None, min_length=1)
+    organization_id: str | None = None
+    identity: dict[str, str] | None = None
+
+
+# Auth0 answers 201; the job is done once its mail is queued (the outbox sends it).
+@router.post("/jobs/verification-email", status_code=201)
+async def create_verification_email(
+    request: Request, caller: Caller = Depends(require("update:users"))
+) -> Response:
+    found = caller.services
+    body = validate(
+        VerificationEmailJob, await read_json_object(request, found.settings.max_body_bytes)
+    )
+    if body.organization_id is not None:
+        raise OperationNotSupported("Organizations are not supported.")
+    if body.client_id is not None:
+        await found.clients.get(body.client_id)  # 404 inexistent_client
+    user = await found.users.get(body.user_id)  # 404 inexistent_user
+    if not user.email:
+        raise InvalidBody("The user does not have an email address.")
+    job = await found.account_mails.verification_job(user, body.client_id)
+    return JSONResponse(job_view(job, found.clock()), status_code=201)
