@@ -26,7 +26,7 @@ async def outbox(database: Database) -> SqlOutbox:
     """The outbox with nothing waiting: earlier tests' mails are marked sent."""
     found = SqlOutbox(database)
     for mail in await found.claim("cleaner", PAST_EVERY_LEASE, PAST_EVERY_LEASE, 100_000):
-        await found.mark_sent(mail.id, now())
+        await found.mark_sent(mail.id, "cleaner", now())
     return found
 
 
@@ -124,13 +124,15 @@ async def test_sent_failed_retried_and_given_up(outbox: SqlOutbox) -> None:
     until = moment + timedelta(minutes=1)
     assert {m.id for m in await outbox.claim("s", moment, until, 10)} == {first, second}
 
-    assert await outbox.mark_sent(first, moment + timedelta(seconds=1))
-    assert not await outbox.mark_sent(first, moment + timedelta(seconds=2))  # already sent
+    assert await outbox.mark_sent(first, "s", moment + timedelta(seconds=1))
+    assert not await outbox.mark_sent(first, "t", moment + timedelta(seconds=2))  # already sent
     sent = await outbox.get(first)
     assert sent is not None
-    assert (sent.status, sent.sent_at, sent.lease_owner) == (
+    # Sent, and by whom: the first sender's mark stands.
+    assert (sent.status, sent.sent_at, sent.lease_owner, sent.lease_until) == (
         SENT,
         moment + timedelta(seconds=1),
+        "s",
         None,
     )
 
@@ -160,7 +162,7 @@ async def test_renew_and_release(outbox: SqlOutbox) -> None:
     ids = [await outbox.queue(mail(), moment) for _ in range(3)]
     claimed = await outbox.claim("s", moment, moment + timedelta(seconds=5), 10)
     assert {m.id for m in claimed} == set(ids)
-    assert await outbox.mark_sent(ids[0], moment)
+    assert await outbox.mark_sent(ids[0], "s", moment)
     later = moment + timedelta(minutes=5)
     assert await outbox.renew(ids, "s", later) == {ids[1], ids[2]}
     assert await outbox.renew(ids, "other", later) == set()
@@ -217,7 +219,7 @@ async def test_the_listing_pages_newest_first_and_filters(outbox: SqlOutbox) -> 
 
     claimed = await outbox.claim("s", moment + timedelta(seconds=2), FAR_FUTURE, 100)
     assert {m.id for m in claimed} == set(ids[:3])
-    await outbox.mark_sent(ids[1], moment)
+    await outbox.mark_sent(ids[1], "s", moment)
     sent, sent_total = await outbox.listing(status=SENT, recipient=person)
     assert ([m.id for m in sent], sent_total) == ([ids[1]], 1)
     queued, _ = await outbox.listing(status=QUEUED, recipient=person)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from typing import Any
 
 from selfauth.config import parse_database_url
 from selfauth.domain.clock import utc_now
 from selfauth.domain.emails.message import OutgoingMail
 from selfauth.storage.database import Database
-from selfauth.storage.outbox import queue_in
+from selfauth.storage.outbox import SqlOutbox, queue_in
 from tests.support.api import Api
 from tests.support.polling import eventually
 
@@ -69,3 +70,18 @@ def wait_status(
         shown = {k: v for k, v in (last[0] or {}).items() if k not in ("html", "text")}
         raise AssertionError(f"mail {mail_id} not {'/'.join(statuses)} in {seconds}s: {shown}")
     return found
+
+
+def senders(database_url: str) -> Counter[str]:
+    """How many sent mails each sender (a server process's id) delivered, from the database:
+    a sent mail keeps the id of the sender that handed it over."""
+
+    async def run() -> Counter[str]:
+        database = Database(parse_database_url(database_url))
+        try:
+            mails, _ = await SqlOutbox(database).listing(status="sent", limit=100_000)
+        finally:
+            await database.dispose()
+        return Counter(mail.lease_owner or "" for mail in mails)
+
+    return asyncio.run(run())

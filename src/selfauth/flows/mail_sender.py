@@ -176,7 +176,7 @@ class MailSender:
                         await self._failed(mail, failure)
                         continue
                     # Accepted: record it before anything else (the at-least-once window).
-                    await self._outbox.mark_sent(mail.id, self._clock())
+                    await self._outbox.mark_sent(mail.id, self._owner, self._clock())
                     log.info("mail %s (%s) sent to %s", mail.id, mail.template, mail.recipient)
         except DeliveryFailure as failure:  # no connection: every mail of the batch failed
             for mail in pending:

@@ -127,13 +127,14 @@ class SqlOutbox:
         async with self._db.write() as conn:
             return set((await conn.execute(statement)).scalars())
 
-    async def mark_sent(self, mail_id: str, now: datetime) -> bool:
-        """The SMTP server accepted the mail. Recorded whoever holds the lease (it was sent,
-        whatever happened to the lease); False if it was already marked sent."""
+    async def mark_sent(self, mail_id: str, owner: str, now: datetime) -> bool:
+        """The SMTP server accepted the mail, handed over by `owner`. Recorded whoever holds the
+        lease (it was sent, whatever happened to the lease); `lease_owner` then names the
+        sender that delivered it. False if it was already marked sent."""
         statement = (
             email_outbox.update()
             .where(_T.id == mail_id, _T.status != SENT)
-            .values(status=SENT, sent_at=now, lease_owner=None, lease_until=None)
+            .values(status=SENT, sent_at=now, lease_owner=owner, lease_until=None)
         )
         async with self._db.write() as conn:
             return bool((await conn.execute(statement)).rowcount)  # type: ignore[attr-defined]
