@@ -61,11 +61,12 @@ from selfauth.storage.email_settings import (
     SqlEmailProviderRepository,
     SqlEmailTemplateRepository,
 )
-from selfauth.storage.email_tickets import SqlEmailTicketRepository, SqlMailQueue
+from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
+from selfauth.storage.mail_queue import SqlMailQueue
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
 from selfauth.storage.resource_servers import SqlResourceServerRepository
@@ -202,19 +203,6 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         settings.management_audience,
         hook_runner,
     )
-    password_login = PasswordLogin(
-        connections,
-        users,
-        failures,
-        hasher,
-        user_tokens,
-        settings.default_directory,
-        clock,
-        login_hooks,
-    )
-    refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
-    code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
-    jobs = job_queue(database, connections, secrets, settings, clock)
     emails = Emails.build(database, settings, clock, server_key)
     links = EmailLinks(
         SqlEmailTicketRepository(database),
@@ -236,6 +224,20 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         clock,
         emails.sender.wake,
     )
+    password_login = PasswordLogin(
+        connections,
+        users,
+        failures,
+        hasher,
+        user_tokens,
+        settings.default_directory,
+        clock,
+        login_hooks,
+        account_mails,  # a brute-force block mails the user an unblock link
+    )
+    refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
+    code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
+    jobs = job_queue(database, connections, secrets, settings, clock)
     services = Services(
         settings=settings,
         clock=clock,

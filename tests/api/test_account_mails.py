@@ -299,3 +299,29 @@ def test_a_verification_email_job_sends_the_mail_again(
         "/api/v2/jobs/verification-email", {"user_id": user["user_id"]}
     )
     assert scoped.status_code == 403
+
+
+def test_a_brute_force_block_mails_an_unblock_link_that_lifts_it(
+    mailing: RunningServer, admin: Api, app: App, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    """The tenth wrong password blocks the address and queues blocked_account, with its
+    source IP, in the same transaction; the mail's link lifts the block."""
+    user = admin.create_user(
+        connection=app.connection, email=unique_email("blocked"), verify_email=False
+    )
+    for _ in range(10):
+        assert login(mailing, app, user["email"], "wrong").status_code == 403
+    blocked = login(mailing, app, user["email"])
+    assert blocked.status_code == 429, blocked.text
+    (mail,) = mail_to(smtp, user["email"])
+    assert "127.0.0.1" in mail.part("plain")
+    found = re.search(r"(https?://[^\s\"<>]+/u/unblock\?ticket=[^\s\"<>#]+)", mail.part("plain"))
+    assert found is not None, mail.part("plain")
+    page = browser.get(found.group(1))
+    assert page.status_code == 200
+    assert login(mailing, app, user["email"]).status_code == 429  # a GET lifts nothing
+    fields = dict(_HIDDEN.findall(page.text))
+    done = browser.post("/u/unblock", data=fields)
+    assert done.status_code == 200 and "unblocked" in done.text
+    assert tokens(login(mailing, app, user["email"]))
+    assert browser.post("/u/unblock", data=fields).status_code == 400

@@ -23,6 +23,7 @@ from selfauth.domain.users.service import MailsFor
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.jobs.queue import new_job_id
 
+BLOCKED_ACCOUNT = "blocked_account"
 VERIFY_EMAIL = "verify_email"
 RESET_EMAIL = "reset_email"
 WELCOME_EMAIL = "welcome_email"
@@ -79,6 +80,7 @@ class AccountMails:
         user: User,
         connection: Connection,
         client_id: str | None,
+        extra: dict[str, Any] | None = None,
         **ticket_options: Any,
     ) -> list[PendingMail]:
         """The mail and its link's ticket (lifetime and result URL from the tenant's template),
@@ -99,7 +101,7 @@ class AccountMails:
         mail = await self.composer.compose(
             template_name,
             user=user,
-            variables={"url": link.url},
+            variables={"url": link.url, **(extra or {})},
             client=client,
             connection_name=connection.name,
         )
@@ -157,6 +159,21 @@ class AccountMails:
         await self.jobs.create_with_mails(job, mails)
         self.wake_sender()
         return job
+
+    async def blocked_account(self, user: User, ip: str) -> list[PendingMail]:
+        """The mail telling a user brute-force protection blocked an address, with a link that
+        lifts the block (queued by the block itself, in its transaction)."""
+        connection = await self.connections.get(user.connection_id)
+        if connection is None:
+            return []
+        return await self._link_mail(
+            BLOCKED_ACCOUNT,
+            TicketKind.ACCOUNT_UNBLOCK,
+            user,
+            connection,
+            None,
+            {"user": {"source_ip": ip}},
+        )
 
     async def password_reset(
         self, user: User, connection: Connection, client_id: str | None

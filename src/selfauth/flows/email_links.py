@@ -26,12 +26,14 @@ from selfauth.domain.users.model import User
 _PATHS = {
     TicketKind.EMAIL_VERIFICATION: "u/email-verification",
     TicketKind.PASSWORD_CHANGE: "u/reset-password",
+    TicketKind.ACCOUNT_UNBLOCK: "u/unblock",
 }
 # Auth0's words for the result URL's `message`.
 VERIFIED = "Your email was verified. You can continue using the application."
 PASSWORD_CHANGED = "Your password has been changed successfully."  # noqa: S105
 EXPIRED = "Access expired."
 USED = "This URL can be used only once"
+UNBLOCKED = "Your account has been unblocked."
 
 
 class TicketStore(Protocol):
@@ -43,6 +45,7 @@ class TicketStore(Protocol):
     async def reset_password(
         self, ticket_hash: str, password_hash: str, now: datetime
     ) -> EmailTicket | None: ...
+    async def unblock(self, ticket_hash: str, now: datetime) -> EmailTicket | None: ...
 
 
 class UserFinder(Protocol):
@@ -129,6 +132,13 @@ class EmailLinks:
             return Followed(False, EXPIRED, None, None)
         user = await self.users.get_or_none(ticket.user_id)
         return Followed(True, VERIFIED, user, _result(ticket, user, True, VERIFIED))
+
+    async def unblock(self, value: str) -> Followed:
+        ticket = await self.tickets.unblock(self.secrets.digest(value), self.clock())
+        if ticket is None:
+            return Followed(False, EXPIRED, None, None)
+        user = await self.users.get_or_none(ticket.user_id)
+        return Followed(True, UNBLOCKED, user, _result(ticket, user, True, UNBLOCKED))
 
     async def reset_password(self, value: str, password: str) -> Followed:
         """Raises `PasswordStrengthError` when the password breaks the connection's policy

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection, not_for_sign_in
+from selfauth.domain.emails.message import MailsIfNeeded, PendingMail
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.model import User
@@ -47,8 +48,22 @@ class LoginUsers(Protocol):
 class FailureCounter(Protocol):
     async def attempt(self, user_id: str, ip: str, limit: int, now: datetime) -> Attempt: ...
     async def settle(
-        self, user_id: str, ip: str, *, succeeded: bool, limit: int, now: datetime
-    ) -> None: ...
+        self,
+        user_id: str,
+        ip: str,
+        *,
+        succeeded: bool,
+        limit: int,
+        now: datetime,
+        mails_if_blocked: MailsIfNeeded | None = None,
+    ) -> bool: ...
+
+
+class BlockMails(Protocol):
+    """The blocked_account mail (with its unblock link), and waking the sender."""
+
+    async def blocked_account(self, user: User, ip: str) -> list[PendingMail]: ...
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -61,6 +76,7 @@ class PasswordLogin:
     default_connection: str
     clock: Clock
     hooks: LoginHooks
+    mails: BlockMails | None = None
 
     grant_types = frozenset({PASSWORD, PASSWORD_REALM})
     public_clients = True
@@ -109,6 +125,23 @@ class PasswordLogin:
             raise UnauthorizedClient(f"The connection {name} is not enabled for this client.")
         return connection
 
+    async def _settle(self, user: User, ip: str, valid: bool) -> None:
+        mails = self.mails
+
+        async def blocked_mails() -> list[PendingMail]:
+            return [] if mails is None else await mails.blocked_account(user, ip)
+
+        blocked = await self.failures.settle(
+            user.user_id,
+            ip,
+            succeeded=valid,
+            limit=BRUTE_FORCE_LIMIT,
+            now=self.clock(),
+            mails_if_blocked=blocked_mails,
+        )
+        if blocked and mails is not None:
+            mails.wake()
+
     async def check_password(
         self, connection: Connection, identifier: str, password: str, ip: str
     ) -> User:
@@ -131,9 +164,7 @@ class PasswordLogin:
                 await self.users.replace_password_hash(user.user_id, stored, rehashed)
         finally:
             if guarded and user is not None:
-                await self.failures.settle(
-                    user.user_id, ip, succeeded=valid, limit=BRUTE_FORCE_LIMIT, now=self.clock()
-                )
+                await self._settle(user, ip, valid)
         if user is None or not valid:
             raise InvalidGrant(WRONG_CREDENTIALS)
         if user.blocked:

@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.emails.tickets import EmailTicket, TicketKind
-from selfauth.storage._rows import to_values
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.outbox import queue_in
+from selfauth.storage.mail_queue import add_ticket_in
 from selfauth.storage.sessions import end_sessions_in, revoke_refresh_tokens_in
-from selfauth.storage.tables import email_tickets, users
-
-# Spent and expired tickets are kept this long, then dropped by a later insert.
-_KEEP = timedelta(days=7)
+from selfauth.storage.tables import email_tickets, login_failures, users
 
 
 def _ticket(row: sa.Row[Any]) -> EmailTicket:
     values = dict(row._mapping)
     values["kind"] = TicketKind(values["kind"])
     return EmailTicket(**values)
-
-
-async def add_ticket_in(conn: Conn, ticket: EmailTicket) -> None:
-    """Store the ticket in the caller's transaction (with the mail that carries it)."""
-    await conn.execute(
-        email_tickets.delete().where(email_tickets.c.expires_at < ticket.created_at - _KEEP)
-    )
-    values = to_values(ticket, email_tickets)
-    values["kind"] = ticket.kind.value
-    await conn.execute(email_tickets.insert().values(values))
 
 
 class SqlEmailTicketRepository:
@@ -114,6 +98,17 @@ class SqlEmailTicketRepository:
             await revoke_refresh_tokens_in(conn, ticket.user_id, now)
         return ticket
 
+    async def unblock(self, ticket_hash: str, now: datetime) -> EmailTicket | None:
+        """Spend an unblock ticket and lift every brute-force block of its user, in one
+        transaction; None when the ticket is not good."""
+        async with self._db.write() as conn:
+            ticket = await _spend_in(conn, ticket_hash, TicketKind.ACCOUNT_UNBLOCK, now)
+            if ticket is not None:
+                await conn.execute(
+                    login_failures.delete().where(login_failures.c.user_id == ticket.user_id)
+                )
+        return ticket
+
 
 async def _spend_in(
     conn: Conn, ticket_hash: str, kind: TicketKind, now: datetime
@@ -136,23 +131,3 @@ async def _spend_in(
         )
     ).first()
     return None if row is None else _ticket(row)
-
-
-async def queue_pending_in(conn: Conn, mails: Sequence[PendingMail], now: datetime) -> None:
-    """Queue the mails, and keep the tickets of their links, in the caller's transaction."""
-    for pending in mails:
-        if pending.ticket is not None:
-            await add_ticket_in(conn, pending.ticket)
-        await queue_in(conn, pending.mail, now)
-
-
-class SqlMailQueue:
-    """Mails with their links' tickets, queued together when no other change carries them
-    (a password-reset request, a resent verification)."""
-
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
-    async def queue(self, mails: Sequence[PendingMail], now: datetime) -> None:
-        async with self._db.write() as conn:
-            await queue_pending_in(conn, mails, now)

@@ -33,7 +33,7 @@ from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.storage import search_terms_bulk
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.email_tickets import queue_pending_in
+from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.search import write_terms_of
 from selfauth.storage.tables import Json, UTCDateTime, job_errors, jobs, users
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from selfauth.domain.emails.message import MailsIfNeeded
 from selfauth.domain.logins import (
     Attempt,
     AuthorizationCode,
@@ -21,6 +22,7 @@ from selfauth.storage._locks import serialize
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.tables import (
     authorization_codes,
     connections,
@@ -115,17 +117,26 @@ class SqlLoginFailureRepository:
         return Attempt.GRANTED
 
     async def settle(
-        self, user_id: str, ip: str, *, succeeded: bool, limit: int, now: datetime
-    ) -> None:
+        self,
+        user_id: str,
+        ip: str,
+        *,
+        succeeded: bool,
+        limit: int,
+        now: datetime,
+        mails_if_blocked: MailsIfNeeded | None = None,
+    ) -> bool:
         """Give the slot back: a success clears the failures, a failure counts one more and
-        blocks the address when it reaches `limit`."""
+        blocks the address when it reaches `limit`. The block's mails (`blocked_account`)
+        are queued in the same transaction; True when this call blocked the address."""
         async with self._db.write() as conn:
             # attempt() made the row; an administrator's unblock may have deleted it since.
             row = await _COUNTER.locked(conn, user_id=user_id, ip=ip)
             if row is None:
-                return
+                return False
             failures = 0 if succeeded else row["failures"] + 1
-            blocked = row["blocked_at"] or (now if failures >= limit else None)
+            newly = row["blocked_at"] is None and failures >= limit
+            blocked = row["blocked_at"] or (now if newly else None)
             await conn.execute(
                 login_failures.update()
                 .where(login_failures.c.user_id == user_id, login_failures.c.ip == ip)
@@ -136,6 +147,9 @@ class SqlLoginFailureRepository:
                     updated_at=now,
                 )
             )
+            if newly and mails_if_blocked is not None:
+                await queue_pending_in(conn, await mails_if_blocked(), now)
+        return newly
 
     async def _locked_row(self, conn: Conn, user_id: str, ip: str, now: datetime) -> dict[str, Any]:
         insert = _upsert(self._db.dialect)(login_failures).values(

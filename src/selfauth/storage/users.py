@@ -15,8 +15,8 @@ from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Database
-from selfauth.storage.email_tickets import queue_pending_in
 from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.tables import users
 
 USER_EXISTS = "The user already exists."

@@ -3,6 +3,7 @@ in the transaction of the change that causes it (see storage/outbox.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from selfauth.domain.emails.tickets import EmailTicket
@@ -26,3 +27,8 @@ class PendingMail:
 
     mail: OutgoingMail
     ticket: EmailTicket | None = None
+
+
+# Mails made only if a change turns out to need them (a brute-force block), inside its
+# transaction.
+MailsIfNeeded = Callable[[], Awaitable[Sequence[PendingMail]]]

@@ -15,6 +15,7 @@ DEFAULT_LIFETIME_SECONDS = 432_000
 class TicketKind(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     PASSWORD_CHANGE = "password_change"  # noqa: S105 (a kind, not a secret)
+    ACCOUNT_UNBLOCK = "account_unblock"  # the link of the blocked_account mail
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,15 @@ def _ticket_of(request: Request) -> str:
     return value if 0 < len(value) <= 128 else ""
 
 
+_WHAT = {
+    TicketKind.EMAIL_VERIFICATION: "verification",
+    TicketKind.PASSWORD_CHANGE: "password change",
+    TicketKind.ACCOUNT_UNBLOCK: "unblock",
+}
+
+
 def _expired(kind: TicketKind) -> Response:
-    what = "verification" if kind is TicketKind.EMAIL_VERIFICATION else "password change"
+    what = _WHAT[kind]
     return message_page(
         "This link has expired",
         f"{EXPIRED} The {what} link is no longer valid: it was used already or is too old.",
@@ -142,3 +149,23 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
     if not followed.ok:
         return _expired(TicketKind.PASSWORD_CHANGE)
     return _finished(followed, "Password changed")
+
+
+@router.get("/u/unblock")
+async def unblock_page(request: Request, found: Services = Depends(services)) -> Response:
+    """A form, not the unblock itself: a mail scanner's GET must not lift a block."""
+    ticket = _ticket_of(request)
+    if not ticket or await found.email_links.pending(TicketKind.ACCOUNT_UNBLOCK, ticket) is None:
+        return _expired(TicketKind.ACCOUNT_UNBLOCK)
+    return _with_csrf(found, request, "unblock.html", ticket, title="Unblock your account")
+
+
+@router.post("/u/unblock")
+async def unblock(request: Request, found: Services = Depends(services)) -> Response:
+    form = await _form(request, found)
+    if form is None:
+        return message_page("This form has expired", "Open the link in the mail again.", 400)
+    followed = await found.email_links.unblock(form["ticket"])
+    if not followed.ok:
+        return _expired(TicketKind.ACCOUNT_UNBLOCK)
+    return _finished(followed, "Account unblocked")
