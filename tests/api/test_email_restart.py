@@ -105,3 +105,68 @@ def test_the_restarted_server_records_each_mail_sent(restart: Restart) -> None:
     assert attempts[2:6] == [2, 2, 2, 2]
     assert attempts[6:] == [1, 1]  # queued while no server ran
     assert all(restart.listed[r]["status"] == "sent" for r in restart.recipients)
+
+
+@dataclass
+class GracefulStop:
+    recipients: list[str]
+    before_restart: Counter[str]
+    soon_after: dict[str, dict[str, Any]]  # each mail shortly after the restart, by recipient
+    delivered: Counter[str]
+
+
+def graceful_scenario(backend: str, directory: Path) -> GracefulStop:
+    """SIGTERM while the third of six mails is stalled at RCPT: the server lets that delivery
+    run to its timeout (a failed try, retried later) and gives the three untried mails back at
+    once, so a restart sends them without waiting for their (long) lease."""
+    smtp = SmtpServer(directory)
+    env = {**FAST_SENDER, "SELFAUTH_MAIL_LEASE_SECONDS": "15"}
+    with smtp.running(), fresh_database(backend, directory) as url:
+        first = start(url, directory / "first.log", backend, extra_env=env)
+        try:
+            api = Api(first, first.admin_token())
+            provider = {
+                "name": "smtp",
+                "enabled": True,
+                "credentials": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+                "settings": {"tls": "none"},
+            }
+            assert api.post("/api/v2/emails/provider", provider).status_code == 201
+            smtp.close_gate_after(2)
+            mails = [outgoing() for _ in range(6)]
+            queue(url, *mails)
+            smtp.wait_at_gate()
+        finally:
+            stop(first)  # SIGTERM: the lifespan's shutdown stops the sender
+        smtp.open_gate()
+        before = Counter(r for m in smtp.messages for r in m.rcpt_tos)
+        second = start(url, directory / "second.log", backend, extra_env=env)
+        try:
+            api = Api(second, second.admin_token())
+            ids = _ids(api, mails)
+            # Well within the 15 s lease the stopped server's claim took.
+            soon = {
+                mail.recipient: wait_status(api, mail_id, mail.recipient, "sent", seconds=8)
+                for mail, mail_id in zip(mails, ids, strict=True)
+            }
+        finally:
+            stop(second)
+        delivered = Counter(r for m in smtp.messages for r in m.rcpt_tos)
+    return GracefulStop([m.recipient for m in mails], before, soon, delivered)
+
+
+@pytest.fixture(scope="module", params=backends())
+def graceful(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> GracefulStop:
+    return graceful_scenario(request.param, tmp_path_factory.mktemp(f"mail-stop-{request.param}"))
+
+
+def test_a_stopping_server_gives_untried_mails_back_at_once(graceful: GracefulStop) -> None:
+    assert sorted(graceful.before_restart.elements()) == sorted(graceful.recipients[:2])
+    mails = [graceful.soon_after[r] for r in graceful.recipients]
+    # Sent before the stop; timed out at the stop, then retried; given back untried (their
+    # attempt taken back) and sent by the restarted server at once.
+    assert [m["attempts"] for m in mails] == [1, 1, 2, 1, 1, 1]
+    assert mails[2]["last_error"] is None or "timed out" in mails[2]["last_error"]
+    assert graceful.delivered == Counter(graceful.recipients)

@@ -179,11 +179,15 @@ class MailSender:
                     await self._outbox.mark_sent(mail.id, self._owner, self._clock())
                     log.info("mail %s (%s) sent to %s", mail.id, mail.template, mail.recipient)
         except DeliveryFailure as failure:  # no connection: every mail of the batch failed
-            for mail in pending:
+            failed, pending = pending, []
+            for mail in failed:
                 await self._failed(mail, failure)
-            pending = []
-        for mail in pending:  # stopping, or the connection ended: untried, give them back
-            await self._outbox.release(mail.id, self._owner)
+        finally:
+            # Untried mails go back at once (stopping, the connection ended, or the delivery
+            # under way was cut off); the one cut off keeps its lease, since the SMTP server
+            # may have accepted it, and is tried again when the lease runs out.
+            for mail in pending:
+                await self._outbox.release(mail.id, self._owner)
 
     async def _failed(self, mail: StoredMail, failure: DeliveryFailure) -> None:
         now = self._clock()
