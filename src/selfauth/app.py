@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,7 +38,8 @@ from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.cross_origin import CrossOriginLogin
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
-from selfauth.flows.jobs.queue import JobQueue, JobSettings
+from selfauth.flows.jobs.completion import CompletionMails
+from selfauth.flows.jobs.queue import CompletionNotice, JobQueue, JobSettings
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.mail_composer import MailComposer, Tenant
 from selfauth.flows.mail_outbox import MailOutbox
@@ -237,7 +238,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     )
     refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
-    jobs = job_queue(database, connections, secrets, settings, clock)
+    jobs = job_queue(database, connections, secrets, settings, clock, emails.sender.wake)
     services = Services(
         settings=settings,
         clock=clock,
@@ -349,7 +350,10 @@ def job_queue(
     secrets: SecretHasher,
     settings: Settings,
     clock: Clock,
+    wake_sender: Callable[[], None] | None = None,
 ) -> JobQueue:
+    """`wake_sender` wakes the server's mail sender for an import's completion mail; the CLI's
+    imports have none, and their mail waits for a running server's sender to look."""
     job_settings = JobSettings(
         directory=Path(settings.jobs_path),
         max_concurrent=settings.max_concurrent_jobs,
@@ -357,7 +361,19 @@ def job_queue(
         metadata=metadata_limits(settings),
     )
     repo = SqlJobRepository(database)
-    return JobQueue(repo, connections, secrets, job_settings, settings.issuer_url, clock)
+    completion = None
+    if settings.tenant_admin_email:
+        mails = CompletionMails(
+            settings.tenant_admin_email, settings.email_from_address, settings.tenant
+        )
+        completion = CompletionNotice(mails, wake_sender or _nothing)
+    return JobQueue(
+        repo, connections, secrets, job_settings, settings.issuer_url, clock, completion
+    )
+
+
+def _nothing() -> None:
+    pass
 
 
 def metadata_limits(settings: Settings) -> MetadataLimits:

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     tenant_name: str | None = Field(default=None, max_length=255)
     tenant_friendly_name: str | None = Field(default=None, max_length=255)
     tenant_support_email: str | None = Field(default=None, max_length=320)
+    # Where import jobs with `send_completion_email` report (Auth0 mails the tenant's admins).
+    tenant_admin_email: str | None = Field(default=None, max_length=320)
     tenant_support_url: str | None = Field(default=None, max_length=2048)
     email_from: str | None = Field(default=None, max_length=320)
     # Email delivery (docs/emails.md): how often the sender looks for mails another process

@@ -19,6 +19,7 @@ from auth0.management import Jobs
 
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.browser_client import browser_client
+from tests.support.jobs import run_import
 from tests.support.sdk import domain_of
 from tests.support.server import RunningServer, serving
 from tests.support.signin import App, login, new_app, tokens
@@ -27,6 +28,7 @@ from tests.support.smtp import Received, SmtpServer
 pytestmark = pytest.mark.sqlite_only
 
 FROM = "accounts@selfauth.test"
+ADMIN_EMAIL = "admins@selfauth.test"
 NEW_PASSWORD = "An0ther!Passw0rd"
 _LINK = re.compile(
     r"(https?://[^\s\"<>]+/u/(?:email-verification|reset-password)\?ticket=[^\s\"<>#]+#?)"
@@ -43,7 +45,7 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[RunningServer]:
-    env = {"SELFAUTH_MAIL_POLL_SECONDS": "0.2"}
+    env = {"SELFAUTH_MAIL_POLL_SECONDS": "0.2", "SELFAUTH_TENANT_ADMIN_EMAIL": ADMIN_EMAIL}
     with serving("sqlite", tmp_path_factory.mktemp("mailing"), env) as running:
         admin = Api(running, running.admin_token())
         provider = admin.post(
@@ -325,3 +327,23 @@ def test_a_brute_force_block_mails_an_unblock_link_that_lifts_it(
     assert done.status_code == 200 and "unblocked" in done.text
     assert tokens(login(mailing, app, user["email"]))
     assert browser.post("/u/unblock", data=fields).status_code == 400
+
+
+def test_an_import_with_send_completion_email_reports_to_the_administrator(
+    admin: Api, app: App, smtp: SmtpServer
+) -> None:
+    rows = [
+        {"email": unique_email("imported"), "email_verified": True},
+        {"email": "not an email"},
+    ]
+    job = run_import(admin, rows, connection_id=app.connection_id, send_completion_email="true")
+    quiet = run_import(
+        admin,
+        [{"email": unique_email("quiet-import"), "email_verified": True}],
+        connection_id=app.connection_id,
+    )
+    (report,) = [m for m in mail_to(smtp, ADMIN_EMAIL) if job["id"] in m.subject]
+    assert report.subject == f"Users import {job['id']} completed"
+    assert "Inserted: 1, updated: 0, failed: 1." in report.part("plain")
+    assert f"/api/v2/jobs/{job['id']}/errors" in report.part("plain")
+    assert not [m for m in smtp.to(ADMIN_EMAIL) if quiet["id"] in m.subject]

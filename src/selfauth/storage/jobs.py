@@ -37,6 +37,9 @@ from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.search import write_terms_of
 from selfauth.storage.tables import Json, UTCDateTime, job_errors, jobs, users
 
+# The mails a job sends once ended, made from the ended job.
+JobMails = Callable[[Job], Sequence[PendingMail]]
+
 _USER_COLUMNS = tuple(column.name for column in users.columns)
 _USER_VALUES = operator.attrgetter(*_USER_COLUMNS)
 _JSON = [i for i, c in enumerate(users.columns) if c.type is Json]
@@ -187,11 +190,24 @@ class SqlJobRepository:
             await _renew(conn, job_id, owner, until, values)
 
     async def finish(
-        self, job_id: str, owner: str, status: str, now: datetime, **values: Any
+        self,
+        job_id: str,
+        owner: str,
+        status: str,
+        now: datetime,
+        *,
+        mails: JobMails | None = None,
+        **values: Any,
     ) -> None:
+        """Record how the job ended; `mails` (given the ended job) are queued in the same
+        transaction (an import's completion mail)."""
         values.update(status=status, completed_at=now, updated_at=now)
         async with self._db.write() as conn:
             await _renew(conn, job_id, owner, None, values)
+            if mails is not None:
+                row = (await conn.execute(jobs.select().where(jobs.c.id == job_id))).first()
+                if row is not None:
+                    await queue_pending_in(conn, mails(_job(row)), now)
 
     async def commit_batch(
         self,

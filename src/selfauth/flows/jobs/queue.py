@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.jobs import export_fields
 from selfauth.domain.jobs.import_rows import RowRules
 from selfauth.domain.jobs.model import (
@@ -37,6 +39,7 @@ from selfauth.domain.jobs.model import (
 )
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
+from selfauth.flows.jobs.completion import CompletionMails, completion_mail
 from selfauth.flows.jobs.exports import run_export
 from selfauth.flows.jobs.imports import Progress, run_import
 from selfauth.flows.jobs.reader import UnreadableFile, check_array
@@ -69,6 +72,14 @@ def job_not_found() -> NotFound:
     return NotFound(JOB_NOT_FOUND, error_code="inexistent_job")
 
 
+@dataclass(frozen=True)
+class CompletionNotice:
+    """Where an import's completion mail goes, and how the mail sender is woken for it."""
+
+    mails: CompletionMails
+    wake: Callable[[], None]
+
+
 class JobQueue:
     def __init__(
         self,
@@ -78,8 +89,10 @@ class JobQueue:
         settings: JobSettings,
         issuer: str,
         clock: Clock,
+        completion: CompletionNotice | None = None,
     ) -> None:
         self.repo = repo
+        self._completion = completion
         self.settings = settings
         self._connections = connections
         self._signer = signer
@@ -287,7 +300,10 @@ class JobQueue:
                     file_path=str(self.export_path(job)),
                 )
                 return
-            await self.repo.finish(job.id, self._owner, COMPLETED, self._clock())
+            await self.repo.finish(
+                job.id, self._owner, COMPLETED, self._clock(), mails=self._completion_mails(job)
+            )
+            self._wake_sender(job)
             await self._remove_upload(job)
         except LeaseLost:
             log.warning("job %s was taken over by another worker", job.id)
@@ -320,8 +336,25 @@ class JobQueue:
     async def _fail(self, job: Job, details: str) -> None:
         with contextlib.suppress(LeaseLost):
             await self.repo.finish(
-                job.id, self._owner, FAILED, self._clock(), status_details=details
+                job.id,
+                self._owner,
+                FAILED,
+                self._clock(),
+                mails=self._completion_mails(job),
+                status_details=details,
             )
+            self._wake_sender(job)
+
+    def _completion_mails(self, job: Job) -> Callable[[Job], list[PendingMail]] | None:
+        """An import asked for `send_completion_email`: its mail, made from the ended job."""
+        notice = self._completion
+        if notice is None or job.type != IMPORT or not job.send_completion_email:
+            return None
+        return lambda ended: [PendingMail(completion_mail(ended, notice.mails))]
+
+    def _wake_sender(self, job: Job) -> None:
+        if self._completion is not None and self._completion_mails(job) is not None:
+            self._completion.wake()
 
     async def _remove_upload(self, job: Job) -> None:
         """An uploaded file is the job's own; a file the CLI imports is the user's."""

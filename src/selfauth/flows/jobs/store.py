@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.jobs.import_plan import Existing, Plan
 from selfauth.domain.jobs.model import BatchResult, Job
 from selfauth.domain.users.model import User
@@ -21,7 +22,14 @@ class JobStore(Protocol):
     ) -> Job | None: ...
     async def progress(self, job_id: str, owner: str, until: datetime, **values: Any) -> None: ...
     async def finish(
-        self, job_id: str, owner: str, status: str, now: datetime, **values: Any
+        self,
+        job_id: str,
+        owner: str,
+        status: str,
+        now: datetime,
+        *,
+        mails: Callable[[Job], Sequence[PendingMail]] | None = None,
+        **values: Any,
     ) -> None: ...
     async def expired(self, before: datetime) -> list[Job]: ...
     async def delete(self, job_id: str) -> None: ...
