@@ -9,6 +9,7 @@ provider it needs; mails are told apart by their recipients."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email.utils import parseaddr
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 
 from tests.api.test_tls import write_self_signed
 from tests.support.api import Api, assert_error
+from tests.support.browser_client import browser_client
 from tests.support.outbox import OUTBOX, outgoing, queue, wait_status
-from tests.support.polling import eventually
+from tests.support.polling import eventually, wait_for
 from tests.support.server import RunningServer, backends, serving
 from tests.support.smtp import SmtpServer
 
@@ -220,3 +222,34 @@ def test_the_listing_pages_filters_and_needs_its_scope(setup: Setup) -> None:
     assert_error(setup.api.with_scopes("read:email_provider").get(OUTBOX), 403)
     assert setup.api.with_scopes("read:email_outbox").get(OUTBOX).status_code == 200
     assert_error(Api(setup.server, None).get(OUTBOX), 401)
+
+
+_VERIFY_LINK = re.compile(r"(https?://[^\s\"<>]+/u/email-verification\?ticket=[^\s\"<>#]+)")
+_HIDDEN = re.compile(r'<input type="hidden" name="(ticket|csrf)" value="([^"]*)">')
+
+
+def test_with_no_smtp_a_developer_follows_the_verification_link_read_from_the_outbox(
+    setup: Setup,
+) -> None:
+    setup.no_provider()
+    user = setup.api.create_user()
+    assert user["email_verified"] is False
+    job = setup.api.post("/api/v2/jobs/verification-email", {"user_id": user["user_id"]})
+    assert job.status_code == 201, job.text
+
+    def held() -> Any:
+        found = setup.api.get(OUTBOX, recipient=user["email"], status="held").json()
+        return found[0] if found else None
+
+    mail = wait_for(held, "the verification mail held", 30)
+    assert mail["template"] == "verify_email"
+    assert mail["user_id"] == user["user_id"]
+    link = _VERIFY_LINK.search(mail["text"])
+    assert link is not None, mail["text"]
+    with browser_client(base_url=setup.server.base_url, timeout=30) as browser:
+        page = browser.get(link.group(1))
+        assert page.status_code == 200, page.text
+        done = browser.post("/u/email-verification", data=dict(_HIDDEN.findall(page.text)))
+        assert done.status_code in (200, 302, 303), done.text
+    assert setup.api.user(user["user_id"])["email_verified"] is True
+    assert setup.starttls.to(user["email"]) == [] and setup.implicit.to(user["email"]) == []
