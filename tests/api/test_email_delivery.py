@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_tls import write_self_signed
 from tests.support.api import Api, assert_error
 from tests.support.browser_client import browser_client
+from tests.support.certificates import write_self_signed
 from tests.support.outbox import OUTBOX, outgoing, queue, wait_status
 from tests.support.polling import eventually, wait_for
 from tests.support.server import RunningServer, backends, serving

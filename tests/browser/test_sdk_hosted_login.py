@@ -21,10 +21,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.api.test_tls import write_self_signed
 from tests.browser.sdk_app import SDKS, AppOrigin, watched
 from tests.browser.test_login_page import TIMEOUT_MS
 from tests.support.api import DB, PASSWORD, unique_email
+from tests.support.certificates import write_self_signed
 from tests.support.server import RunningServer, start, stop
 
 pytestmark = pytest.mark.sqlite_only

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.api.test_tls import write_self_signed
+from tests.support.certificates import write_self_signed
 from tests.support.server import free_port
 
 Tls = Literal["none", "starttls", "implicit"]
