@@ -18,11 +18,12 @@ from auth0.authentication import Database
 from auth0.management import Jobs
 
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.authorize import code_client, flow, form_to, login_page
 from tests.support.browser_client import browser_client
 from tests.support.jobs import run_import
 from tests.support.sdk import domain_of
 from tests.support.server import RunningServer, serving
-from tests.support.signin import App, login, new_app, tokens
+from tests.support.signin import App, login, new_app, new_connection, tokens
 from tests.support.smtp import Received, SmtpServer
 
 pytestmark = pytest.mark.sqlite_only
@@ -347,3 +348,25 @@ def test_an_import_with_send_completion_email_reports_to_the_administrator(
     assert "Inserted: 1, updated: 0, failed: 1." in report.part("plain")
     assert f"/api/v2/jobs/{job['id']}/errors" in report.part("plain")
     assert not [m for m in smtp.to(ADMIN_EMAIL) if quiet["id"] in m.subject]
+
+
+def test_the_login_pages_forgot_password_form_mails_a_reset_link(
+    admin: Api, smtp: SmtpServer, browser: httpx.Client
+) -> None:
+    client = code_client(admin, "spa")
+    connection = new_connection(admin, client.client_id)["name"]
+    user = admin.create_user(
+        connection=connection, email=unique_email("page-forgot"), verify_email=False
+    )
+    page = login_page(browser, flow(client, connection))
+    form = form_to(page, "/u/forgot-password")
+    fields = {"tx": form.value("tx") or "", "csrf": form.value("csrf") or ""}
+    sent = browser.post("/u/forgot-password", data={**fields, "email": user["email"].upper()})
+    assert sent.status_code == 200 and "reset your password" in sent.text
+    (mail,) = mail_to(smtp, user["email"])
+    assert "/u/reset-password?ticket=" in link_in(mail)
+    nobody = browser.post("/u/forgot-password", data={**fields, "email": "x@nowhere.invalid"})
+    assert nobody.status_code == 200
+    assert nobody.text.split("</style>")[1] == sent.text.split("</style>")[1]  # but the nonce
+    forged = browser.post("/u/forgot-password", data={**fields, "csrf": "x", "email": "a@b.c"})
+    assert forged.status_code == 400

@@ -15,11 +15,12 @@ from selfauth.errors import InvalidBody
 from selfauth.web.authentication.signup import SignupRefused
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
+from selfauth.web.pages.authorize import RESET_SENT
 from selfauth.web.ratelimit import per_address
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
-SENT = "We've just sent you an email to reset your password."
+SENT = RESET_SENT
 
 
 class ChangePasswordBody(BaseModel):

@@ -46,6 +46,7 @@ from selfauth.web.request_facts import request_facts
 router = APIRouter()
 
 _FORM_LIMIT = 64 * 1024  # a login form is a few hundred bytes
+RESET_SENT = "We've just sent you an email to reset your password."
 CSRF_COOKIE = "selfauth_csrf"
 
 
@@ -157,6 +158,7 @@ def _login_page(
         csrf=csrf_token(browser_key, tx, found.secrets),
         login_action="/u/login",
         signup_action="/u/signup",
+        forgot_action="/u/forgot-password",
         signup_allowed=not connection.options.get("disable_signup"),
         requires_username=connection.requires_username,
         policy="Passwords need " + PasswordPolicy.from_options(connection.options).describe() + ".",
@@ -408,6 +410,25 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     return _login_page(
         found, request, checked, 400, signup_error=message, signup_email=fields["email"]
     )
+
+
+@router.post("/u/forgot-password")
+async def forgot_password(request: Request, found: Services = Depends(services)) -> Response:
+    """The login page's "Forgot your password?": as `/dbconnections/change_password`, the
+    same answer whether or not the address has an account on this connection."""
+    try:
+        checked, form = await _resume(request, found)
+    except AuthorizeError as exc:
+        return message_page("This form has expired", exc.description, 400)
+    connection = checked.connection
+    assert connection is not None
+    email = form.get("email", "").strip().lower()
+    if email:
+        for user in await found.users.by_email(email):
+            if user.connection_id == connection.id:
+                client_id = checked.checked_client().client_id
+                await found.account_mails.password_reset(user, connection, client_id)
+    return message_page("Check your email", RESET_SENT, 200, error=False)
 
 
 def _clear_session(response: Response, found: Services) -> Response:
