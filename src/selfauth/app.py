@@ -341,6 +341,7 @@ def sender_settings(settings: Settings) -> SenderSettings:
             cap=timedelta(seconds=settings.mail_retry_max_seconds),
         ),
         tls_ca_file=settings.mail_tls_ca_file,
+        keep=timedelta(days=settings.mail_keep_days) if settings.mail_keep_days else None,
     )
 
 

@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=10.0, gt=0, le=86_400)
     mail_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
     mail_tls_ca_file: str | None = None
+    # Days a sent, failed or held mail is kept (bodies and all) before the sender deletes it;
+    # 0 keeps every mail.
+    mail_keep_days: int = Field(default=30, ge=0, le=36_500)
 
     @model_validator(mode="after")
     def _mail_claim_outlasts_a_delivery(self) -> Settings:

@@ -224,3 +224,23 @@ async def test_the_listing_pages_newest_first_and_filters(outbox: SqlOutbox) -> 
     assert ([m.id for m in sent], sent_total) == ([ids[1]], 1)
     queued, _ = await outbox.listing(status=QUEUED, recipient=person)
     assert [m.id for m in queued] == [ids[4], ids[3]]
+
+
+async def test_purge_deletes_only_finished_mails_past_the_retention(outbox: SqlOutbox) -> None:
+    moment = now()
+    old = moment - timedelta(days=40)
+    sent, failed, held, waiting = [await outbox.queue(mail(), old) for _ in range(4)]
+    recent = await outbox.queue(mail(), moment - timedelta(days=1))
+    claimed = {m.id for m in await outbox.claim("s", moment, FAR_FUTURE, 100)}
+    assert claimed == {sent, failed, held, waiting, recent}
+    await outbox.mark_sent(sent, "s", old)
+    await outbox.mark_sent(recent, "s", moment)
+    await outbox.mark_failed(failed, "s", "550 5.1.1 No such user", None)
+    await outbox.mark_failed(waiting, "s", "451 later", moment + timedelta(hours=1))
+    await outbox.release(held, "s")
+    assert await outbox.hold_due(NO_PROVIDER, moment) == 1  # `held` (`waiting` is not due)
+
+    assert await outbox.purge(moment - timedelta(days=30)) == 3
+    assert [await outbox.get(i) for i in (sent, failed, held)] == [None] * 3
+    kept = [await outbox.get(i) for i in (waiting, recent)]
+    assert [m.status if m else None for m in kept] == [QUEUED, SENT]  # still to send; recent

@@ -30,7 +30,7 @@ import logging
 import secrets
 import ssl
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from selfauth.domain.clock import Clock
@@ -39,6 +39,7 @@ from selfauth.flows.smtp_delivery import DeliveryFailure, SmtpSession, SmtpSetti
 
 log = logging.getLogger("selfauth.mail")
 OUTBOX_PATH = "/api/v2/emails/outbox"
+_PURGE_EVERY = timedelta(hours=1)
 
 
 class ProviderSource(Protocol):
@@ -55,6 +56,7 @@ class SenderSettings:
     batch: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     tls_ca_file: str | None = None
+    keep: timedelta | None = timedelta(days=30)  # finished mails older than this are deleted
 
 
 class MailSender:
@@ -79,6 +81,7 @@ class MailSender:
         self._task: asyncio.Task[None] | None = None
         self._tls: ssl.SSLContext | None = None
         self._held_logged = False
+        self._purged_at: datetime | None = None
 
     def wake(self) -> None:
         """A mail was queued (its transaction committed): look for due mails now."""
@@ -128,8 +131,20 @@ class MailSender:
             async with asyncio.timeout(delay):
                 await self._wake.wait()
 
+    async def _purge(self) -> None:
+        """At most hourly: delete finished mails past the retention (the outbox keeps bodies)."""
+        now = self._clock()
+        keep = self._settings.keep
+        if keep is None or (self._purged_at and now - self._purged_at < _PURGE_EVERY):
+            return
+        self._purged_at = now
+        deleted = await self._outbox.purge(now - keep)
+        if deleted:
+            log.info("deleted %d finished mail(s) older than %s", deleted, keep)
+
     async def deliver_due(self) -> None:
         """One round: hold or deliver every mail due now, a batch at a time."""
+        await self._purge()
         provider = await self._providers.for_sending()
         if provider is None:
             held = await self._outbox.hold_due(NO_PROVIDER, self._clock())

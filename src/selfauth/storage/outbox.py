@@ -24,6 +24,7 @@ from selfauth.storage.tables import UTCDateTime, email_outbox
 _T = email_outbox.c
 # Due and not held by a live lease: what a claim (or a hold) may take.
 _CLAIMABLE = (QUEUED, SENDING)
+_FINISHED = (SENT, FAILED, HELD)
 _INSERT = email_outbox.insert()
 
 
@@ -176,6 +177,12 @@ class SqlOutbox:
             .where(_T.status.in_(_CLAIMABLE), _T.next_attempt_at <= now, _lease_free(now))
             .values(status=HELD, last_error=reason, lease_owner=None, lease_until=None)
         )
+        async with self._db.write() as conn:
+            return int((await conn.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+    async def purge(self, before: datetime) -> int:
+        """Delete the finished mails (sent, failed, held) created before `before`."""
+        statement = email_outbox.delete().where(_T.status.in_(_FINISHED), _T.created_at < before)
         async with self._db.write() as conn:
             return int((await conn.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
