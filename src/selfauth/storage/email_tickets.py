@@ -14,6 +14,16 @@ from selfauth.storage.sessions import end_sessions_in, revoke_refresh_tokens_in
 from selfauth.storage.tables import email_tickets, login_failures, users
 
 
+def _good(ticket_hash: str, kind: TicketKind, now: datetime) -> sa.ColumnElement[bool]:
+    """The ticket, of this kind, neither used nor expired."""
+    return sa.and_(
+        email_tickets.c.ticket_hash == ticket_hash,
+        email_tickets.c.kind == kind.value,
+        email_tickets.c.used_at.is_(None),
+        email_tickets.c.expires_at > now,
+    )
+
+
 def _ticket(row: sa.Row[Any]) -> EmailTicket:
     values = dict(row._mapping)
     values["kind"] = TicketKind(values["kind"])
@@ -34,14 +44,7 @@ class SqlEmailTicketRepository:
         """The ticket when it is still good (unused, unexpired); nothing is spent."""
         async with self._db.read() as conn:
             row = (
-                await conn.execute(
-                    sa.select(email_tickets).where(
-                        email_tickets.c.ticket_hash == ticket_hash,
-                        email_tickets.c.kind == kind.value,
-                        email_tickets.c.used_at.is_(None),
-                        email_tickets.c.expires_at > now,
-                    )
-                )
+                await conn.execute(sa.select(email_tickets).where(_good(ticket_hash, kind, now)))
             ).first()
         return None if row is None else _ticket(row)
 
@@ -50,14 +53,7 @@ class SqlEmailTicketRepository:
         racing uses, one wins)."""
         async with self._db.write() as conn:
             result = await conn.execute(
-                email_tickets.update()
-                .where(
-                    email_tickets.c.ticket_hash == ticket_hash,
-                    email_tickets.c.kind == kind.value,
-                    email_tickets.c.used_at.is_(None),
-                    email_tickets.c.expires_at > now,
-                )
-                .values(used_at=now)
+                email_tickets.update().where(_good(ticket_hash, kind, now)).values(used_at=now)
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -114,14 +110,7 @@ async def _spend_in(
     conn: Conn, ticket_hash: str, kind: TicketKind, now: datetime
 ) -> EmailTicket | None:
     result = await conn.execute(
-        email_tickets.update()
-        .where(
-            email_tickets.c.ticket_hash == ticket_hash,
-            email_tickets.c.kind == kind.value,
-            email_tickets.c.used_at.is_(None),
-            email_tickets.c.expires_at > now,
-        )
-        .values(used_at=now)
+        email_tickets.update().where(_good(ticket_hash, kind, now)).values(used_at=now)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return None

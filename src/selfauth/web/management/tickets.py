@@ -17,21 +17,17 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 
-def _no_organizations(organization_id: str | None) -> None:
-    if organization_id is not None:
+async def _checked(caller: Caller, body: EmailVerificationTicket | PasswordChangeTicket) -> None:
+    """What both tickets refuse: organizations (none here), `result_url` beside `client_id`
+    (Auth0's rule), an unknown client (404 inexistent_client)."""
+    if body.organization_id is not None:
         raise OperationNotSupported("Organizations are not supported.")
-
-
-def _result_url_alone(result_url: str | None, client_id: str | None) -> None:
-    if result_url is not None and client_id is not None:
+    if body.result_url is not None and body.client_id is not None:
         raise InvalidBody(
             "The result_url parameter cannot be used together with client_id or organization_id."
         )
-
-
-async def _client_checked(caller: Caller, client_id: str | None) -> None:
-    if client_id is not None:
-        await caller.services.clients.get(client_id)  # 404 inexistent_client
+    if body.client_id is not None:
+        await caller.services.clients.get(body.client_id)
 
 
 @router.post("/tickets/email-verification", status_code=201)
@@ -42,9 +38,7 @@ async def email_verification(
     body = validate(
         EmailVerificationTicket, await read_json_object(request, found.settings.max_body_bytes)
     )
-    _no_organizations(body.organization_id)
-    _result_url_alone(body.result_url, body.client_id)
-    await _client_checked(caller, body.client_id)
+    await _checked(caller, body)
     user = await found.users.get(body.user_id)  # 404 inexistent_user
     if not user.email:
         raise InvalidBody("The user does not have an email address.")
@@ -85,9 +79,7 @@ async def password_change(
     body = validate(
         PasswordChangeTicket, await read_json_object(request, found.settings.max_body_bytes)
     )
-    _no_organizations(body.organization_id)
-    _result_url_alone(body.result_url, body.client_id)
-    await _client_checked(caller, body.client_id)
+    await _checked(caller, body)
     user = await _password_change_user(caller, body)
     connection = await found.connections.get(user.connection_id)
     if not connection.is_database:

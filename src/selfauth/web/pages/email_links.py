@@ -6,6 +6,8 @@ happened."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -26,6 +28,7 @@ from selfauth.web.ratelimit import per_address
 router = APIRouter(dependencies=[Depends(per_address)])
 
 _FORM_LIMIT = 16 * 1024
+Follow = Callable[[str], Awaitable[Followed]]
 
 
 def _ticket_of(request: Request) -> str:
@@ -85,22 +88,44 @@ def _with_csrf(
     return page
 
 
+async def _confirm_page(
+    found: Services, request: Request, kind: TicketKind, template: str, title: str
+) -> Response:
+    """A link's page: its form, while the ticket is good (the GET spends nothing)."""
+    ticket = _ticket_of(request)
+    if not ticket or await found.email_links.pending(kind, ticket) is None:
+        return _expired(kind)
+    return _with_csrf(found, request, template, ticket, title=title)
+
+
+async def _followed(
+    found: Services, request: Request, kind: TicketKind, follow: Follow
+) -> Followed | Response:
+    """The form's POST: what following its link did, or the page saying why nothing was."""
+    form = await _form(request, found)
+    if form is None:
+        return message_page("This form has expired", "Open the link in the mail again.", 400)
+    followed = await follow(form["ticket"])
+    return followed if followed.ok else _expired(kind)
+
+
 @router.get("/u/email-verification")
 async def verification_page(request: Request, found: Services = Depends(services)) -> Response:
-    ticket = _ticket_of(request)
-    if not ticket or await found.email_links.pending(TicketKind.EMAIL_VERIFICATION, ticket) is None:
-        return _expired(TicketKind.EMAIL_VERIFICATION)
-    return _with_csrf(found, request, "email_verification.html", ticket, title="Verify your email")
+    return await _confirm_page(
+        found,
+        request,
+        TicketKind.EMAIL_VERIFICATION,
+        "email_verification.html",
+        "Verify your email",
+    )
 
 
 @router.post("/u/email-verification")
 async def verify(request: Request, found: Services = Depends(services)) -> Response:
-    form = await _form(request, found)
-    if form is None:
-        return message_page("This form has expired", "Open the link in the mail again.", 400)
-    followed = await found.email_links.verify_email(form["ticket"])
-    if not followed.ok:
-        return _expired(TicketKind.EMAIL_VERIFICATION)
+    links = found.email_links
+    followed = await _followed(found, request, TicketKind.EMAIL_VERIFICATION, links.verify_email)
+    if not isinstance(followed, Followed):
+        return followed
     if followed.user is not None:
         await found.account_mails.welcome(followed.user)
     return _finished(followed, "Email verified")
@@ -153,19 +178,15 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
 
 @router.get("/u/unblock")
 async def unblock_page(request: Request, found: Services = Depends(services)) -> Response:
-    """A form, not the unblock itself: a mail scanner's GET must not lift a block."""
-    ticket = _ticket_of(request)
-    if not ticket or await found.email_links.pending(TicketKind.ACCOUNT_UNBLOCK, ticket) is None:
-        return _expired(TicketKind.ACCOUNT_UNBLOCK)
-    return _with_csrf(found, request, "unblock.html", ticket, title="Unblock your account")
+    return await _confirm_page(
+        found, request, TicketKind.ACCOUNT_UNBLOCK, "unblock.html", "Unblock your account"
+    )
 
 
 @router.post("/u/unblock")
 async def unblock(request: Request, found: Services = Depends(services)) -> Response:
-    form = await _form(request, found)
-    if form is None:
-        return message_page("This form has expired", "Open the link in the mail again.", 400)
-    followed = await found.email_links.unblock(form["ticket"])
-    if not followed.ok:
-        return _expired(TicketKind.ACCOUNT_UNBLOCK)
+    links = found.email_links
+    followed = await _followed(found, request, TicketKind.ACCOUNT_UNBLOCK, links.unblock)
+    if not isinstance(followed, Followed):
+        return followed
     return _finished(followed, "Account unblocked")

@@ -79,19 +79,7 @@ def set_ticket_binding(
     redirect to `/authorize`, with third-party cookies allowed) and once `Partitioned` to the
     application's site, which browsers that block third-party cookies still keep for the
     application's hidden iframe (popup mode)."""
-    secure, samesite = _attributes(issuer_url)
-    for partitioned in (False, True) if secure else (False,):
-        response.set_cookie(
-            _ticket_cookie(co_id, partitioned),
-            verifier,
-            max_age=max_age,
-            path="/authorize",
-            httponly=True,
-            secure=secure,
-            samesite=samesite,
-        )
-        if partitioned:
-            _mark_partitioned(response)
+    _write_binding(response, issuer_url, co_id, verifier, max_age)
 
 
 def ticket_binding(cookies: dict[str, str], co_id: str) -> str | None:
@@ -99,10 +87,18 @@ def ticket_binding(cookies: dict[str, str], co_id: str) -> str | None:
 
 
 def clear_ticket_binding(response: Response, issuer_url: str, co_id: str) -> None:
+    _write_binding(response, issuer_url, co_id, "", 0)  # max-age 0: the browser drops them
+
+
+def _write_binding(
+    response: Response, issuer_url: str, co_id: str, value: str, max_age: int
+) -> None:
     secure, samesite = _attributes(issuer_url)
     for partitioned in (False, True) if secure else (False,):
-        response.delete_cookie(
+        response.set_cookie(
             _ticket_cookie(co_id, partitioned),
+            value,
+            max_age=max_age,
             path="/authorize",
             httponly=True,
             secure=secure,
