@@ -1,8 +1,9 @@
-"""The mails a user's account sends, and when: the verification mail on sign-up and on request
-(`verify_email`), the password-reset mail (`reset_email`, `/dbconnections/change_password`),
-and the welcome mail once the email is verified (`welcome_email`, off until a tenant enables
-it). Each carries its link's ticket, queued in one transaction with it; the background sender
-is woken once the mail is kept."""
+"""The mails a user's account sends, and when: the verification mail on sign-up, on `POST
+/users` and as a job (`verify_email`), the password-reset mail (`reset_email`,
+`/dbconnections/change_password` and the login page), the welcome mail once the email is
+verified (`welcome_email`, off until a tenant enables it), and the brute-force block's mail
+(`blocked_account`, made inside the block's transaction). Each link's ticket is queued in one
+transaction with its mail; the background sender is woken once the mail is kept."""
 
 from __future__ import annotations
 
