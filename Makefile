@@ -30,8 +30,10 @@ chromium:
 	scripts/ensure-chromium
 
 # The browser SDK tests load Auth0's SDKs from npm, bundled by Node 22 (tests/browser/sdks).
+# The upstream-connection tests run node oidc-provider from npm on the same Node 22 (tests/upstream).
 sdks:
 	scripts/ensure-sdk-bundles
+	scripts/ensure-upstream-oidc
 
 # Two workers, each given whole modules (their module-scoped servers and fixtures start once);
 # tests/README.md says why two and how to run one test alone.
