@@ -48,6 +48,7 @@ from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
+from selfauth.flows.upstream_oidc import UpstreamOidc
 from selfauth.flows.user_tokens import UserTokens
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
@@ -297,6 +298,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         email_links=links,
         account_mails=account_mails,
+        upstream=UpstreamOidc(settings.upstream_timeout_seconds),
     )
     return Running(services, origins, jobs, journal, sandbox, emails.sender)
 

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     tenant_name: str | None = Field(default=None, max_length=255)
     tenant_friendly_name: str | None = Field(default=None, max_length=255)
     tenant_support_email: str | None = Field(default=None, max_length=320)
+    # How long a call to an upstream identity provider (discovery, JWKS, token) may take.
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Where import jobs with `send_completion_email` report (Auth0 mails the tenant's admins).
     tenant_admin_email: str | None = Field(default=None, max_length=320)
     tenant_support_url: str | None = Field(default=None, max_length=2048)

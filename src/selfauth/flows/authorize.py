@@ -16,6 +16,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.web_origins import is_allowed, origin_of
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection, not_for_sign_in
+from selfauth.domain.connections.upstream_oidc import NotReady, oidc_settings
 from selfauth.domain.logins import AuthorizationCode, LoginSession
 from selfauth.domain.users.model import User
 from selfauth.flows.login_hooks import LoginHooks, TokenAdditions
@@ -222,16 +223,22 @@ async def check_max_age(_auth: Authorizer, request: AuthorizeRequest) -> None:
 
 
 async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
-    """`connection=` picks the database connection the login page signs in with; auth0.js
-    names it `realm` when it redeems a cross-origin login ticket."""
+    """`connection=` picks the database connection the login page signs in with, or an `oidc`
+    connection whose provider the browser is sent to; auth0.js names it `realm` when it
+    redeems a cross-origin login ticket."""
     params = request.params
     name = params.get("connection") or params.get("realm") or auth.default_connection
     connection = await auth.connections.get_by_name(name)
     client = request.checked_client()
     if connection is None:
         raise AuthorizeError("invalid_request", f"Unknown database connection: {name}")
-    if not connection.signs_in:
+    if not (connection.signs_in or connection.is_upstream_oidc):
         raise AuthorizeError("invalid_request", not_for_sign_in(connection))
+    if connection.is_upstream_oidc:
+        try:
+            oidc_settings(connection)
+        except NotReady as exc:
+            raise AuthorizeError("invalid_request", str(exc)) from exc
     if client.client_id not in connection.enabled_clients:
         raise AuthorizeError(
             "unauthorized_client", f"The connection {name} is not enabled for this client."

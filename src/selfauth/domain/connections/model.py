@@ -13,6 +13,7 @@ from selfauth.errors import InvalidBody
 
 DATABASE_STRATEGY = "auth0"
 OAUTH2_STRATEGY = "oauth2"
+OIDC_STRATEGY = "oidc"  # an upstream OpenID Provider (authorization code + PKCE, back channel)
 # Auth0's whole strategy enum (NA-req `ConnectionIdentityProviderEnum`). selfauth signs in with
 # database connections only; it validates `oauth2` options for the sign-in a later issue brings,
 # and stores every other strategy's connection as given, without using it (`signs_in`).
@@ -47,7 +48,7 @@ STRATEGIES = (
     "oauth1",
     OAUTH2_STRATEGY,
     "office365",
-    "oidc",
+    OIDC_STRATEGY,
     "okta",
     "paypal",
     "paypal-sandbox",
@@ -116,8 +117,14 @@ class Connection:
 
     @property
     def signs_in(self) -> bool:
-        """Whether selfauth can sign users in with this connection (database ones only, yet)."""
+        """Whether selfauth checks passwords for this connection (database ones)."""
         return self.is_database
+
+    @property
+    def is_upstream_oidc(self) -> bool:
+        """Sign-in happens at an upstream OpenID Provider (`/authorize` sends the browser
+        there; `/login/callback` finishes)."""
+        return self.strategy == OIDC_STRATEGY
 
     @property
     def root_attributes_editable(self) -> bool:
@@ -140,7 +147,7 @@ def not_for_sign_in(connection: Connection) -> str:
     """What a sign-in naming a connection selfauth cannot sign in with is told."""
     return (
         f"The connection {connection.name} uses the {connection.strategy} strategy, which "
-        "selfauth does not support for sign-in yet (only database connections sign in)."
+        "selfauth does not support for sign-in yet (database and oidc connections sign in)."
     )
 
 

@@ -16,8 +16,9 @@ from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, metadata
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
+from selfauth.domain.users.upstream import new_upstream_user, synced, upstream_ids
 from selfauth.domain.users.views import default_picture
-from selfauth.errors import Forbidden, InvalidBody, OperationNotSupported
+from selfauth.errors import Conflict, Forbidden, InvalidBody, OperationNotSupported
 
 SYNCED_ATTRIBUTES = ("name", "nickname", "given_name", "family_name", "picture")
 # The mails a new user is sent, made once the user exists (their links name the user).
@@ -205,6 +206,29 @@ class UserService:
         )
         await self._users.insert(user, await mails(user, connection) if mails else ())
         return user
+
+    async def sign_in_upstream(self, connection: Connection, claims: dict[str, Any]) -> User:
+        """The user an upstream provider vouched for (`claims`, its checked ID token): made at
+        the first sign-in, their profile synced by the connection's policy after
+        (`users/upstream.py`)."""
+        user_id, _ = upstream_ids(connection, str(claims["sub"]))
+        now = self._clock()
+        found = await self._users.get(user_id)
+        if found is None:
+            try:
+                created = new_upstream_user(connection, claims, now)
+                await self._users.insert(created)
+                return created
+            except Conflict:  # the same first sign-in twice at once: the other one made it
+                found = await self._users.get(user_id)
+                if found is None:
+                    raise
+        after = synced(found, connection, claims, now)
+        if after is found:
+            return found
+        return await self._users.update(
+            user_id, lambda current: synced(current, connection, claims, now)
+        )
 
     async def update(self, user_id: str, fields: dict[str, Any]) -> User:
         """PATCH /users/{id}: root attributes replace, metadata merges at the first level."""

@@ -15,10 +15,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.domain.connections.upstream_oidc import NotReady, oidc_settings
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeRequest
 from selfauth.flows.signup import SignupDenied
+from selfauth.flows.upstream_oidc import UpstreamError
 from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
@@ -40,6 +42,8 @@ from selfauth.web.pages.transaction import (
     open_sealed,
     seal,
 )
+from selfauth.web.pages.upstream import COOKIE as UPSTREAM_COOKIE
+from selfauth.web.pages.upstream import forget_transaction, keep_transaction, transaction
 from selfauth.web.pages.web_message import web_message_page
 from selfauth.web.request_facts import request_facts
 
@@ -125,7 +129,7 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def _error(request: AuthorizeRequest, exc: OAuthError) -> Response:
+def answer_error(request: AuthorizeRequest, exc: OAuthError) -> Response:
     if not exc.redirect or not request.redirect_uri:
         return message_page("Something is wrong with this sign-in link", exc.description, 400)
     return _respond(request, {"error": exc.error, "error_description": exc.description})
@@ -194,7 +198,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     try:
         await found.authorizer.check(checked)
     except OAuthError as exc:
-        return _error(checked, exc)
+        return answer_error(checked, exc)
     if params.get("login_ticket"):
         return await _ticket_login(found, request, checked, params["login_ticket"])
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
@@ -210,9 +214,103 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         try:
             fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
         except OAuthError as exc:
-            return _error(checked, exc)
+            return answer_error(checked, exc)
         return _respond(checked, fields)
+    if checked.connection is not None and checked.connection.is_upstream_oidc:
+        return await _to_upstream(found, checked, checked.connection)
     return _login_page(found, request, checked)
+
+
+def _upstream_redirect_uri(found: Services) -> str:
+    return f"{found.settings.issuer_url}login/callback"
+
+
+async def _to_upstream(
+    found: Services, checked: AuthorizeRequest, connection: Connection
+) -> Response:
+    """`connection=` names an upstream OpenID Provider: the browser goes straight there, with
+    this transaction kept in its sealed cookie (web/pages/upstream.py)."""
+    try:
+        started = await found.upstream.start(
+            oidc_settings(connection), _upstream_redirect_uri(found)
+        )
+    except UpstreamError as exc:
+        return answer_error(checked, AuthorizeError(exc.error, exc.description))
+    response = RedirectResponse(started.url, status_code=302, headers={"Cache-Control": "no-store"})
+    keep_transaction(
+        response,
+        found.settings.issuer_url,
+        found.secrets,
+        found.clock(),
+        params=dict(checked.params),
+        state=started.state,
+        nonce=started.nonce,
+        verifier=started.verifier,
+    )
+    return response
+
+
+# The errors a provider's callback may carry that the application is told as they are.
+_UPSTREAM_ERRORS = frozenset(
+    {"access_denied", "login_required", "consent_required", "interaction_required"}
+)
+
+
+@router.get("/login/callback")
+async def upstream_callback(request: Request, found: Services = Depends(services)) -> Response:
+    """The provider sends the browser back here: the transaction must be this browser's (its
+    cookie and `state`), then the code is exchanged and the ID token checked; whatever fails
+    goes to the application as an error, or, with no transaction to trust, to a 400 page."""
+    query = request.query_params
+    kept = transaction(
+        request.cookies.get(UPSTREAM_COOKIE), query.get("state", ""), found.secrets, found.clock()
+    )
+    if kept is None:  # the browser's own transaction, if any, stays for its real callback
+        return message_page(
+            "This sign-in cannot be finished",
+            "It was started in another browser, has expired, or was finished already. Start "
+            "again from the application.",
+            400,
+        )
+    params, nonce, verifier = kept
+    response = await _finish_upstream(found, request, params, nonce, verifier)
+    forget_transaction(response, found.settings.issuer_url)
+    return response
+
+
+async def _finish_upstream(
+    found: Services, request: Request, params: dict[str, str], nonce: str, verifier: str
+) -> Response:
+    try:
+        checked = await found.authorizer.validate(params)
+    except AuthorizeError as exc:
+        return message_page("This sign-in cannot be finished", exc.description, 400)
+    connection = checked.connection
+    if connection is None or not connection.is_upstream_oidc:
+        return message_page("This sign-in cannot be finished", "The connection changed.", 400)
+    query = request.query_params
+    if query.get("error"):
+        error = query["error"] if query["error"] in _UPSTREAM_ERRORS else "access_denied"
+        description = query.get("error_description") or "The identity provider refused."
+        return answer_error(checked, AuthorizeError(error, description[:500]))
+    code = query.get("code", "")
+    if not code:
+        return answer_error(checked, AuthorizeError("access_denied", "No code came back."))
+    try:
+        claims = await found.upstream.finish(
+            oidc_settings(connection), code, _upstream_redirect_uri(found), nonce, verifier
+        )
+        user = await found.users.sign_in_upstream(connection, claims)
+    except UpstreamError as exc:
+        return answer_error(checked, AuthorizeError(exc.error, exc.description))
+    except NotReady as exc:
+        return answer_error(checked, AuthorizeError("invalid_request", str(exc)))
+    except Conflict:
+        refused = "Another user of this connection already has this email address."
+        return answer_error(checked, AuthorizeError("access_denied", refused))
+    if user.blocked:
+        return answer_error(checked, AuthorizeError("unauthorized", "user is blocked"))
+    return await signed_in(found, request, checked, user)
 
 
 async def _ticket_login(
@@ -225,13 +323,13 @@ async def _ticket_login(
     client = checked.checked_client()
     pending = await found.cross_origin.pending(ticket, client.client_id)
     if pending is None:
-        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
     verifier = ticket_binding(dict(request.cookies), pending.co_id)
     if verifier is None:
         return _verify_elsewhere(found, checked, ticket, pending.co_id)
     user = await found.cross_origin.redeem(ticket, client.client_id, verifier)
     if user is None:
-        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
     response = await signed_in(found, request, checked, user)
     clear_ticket_binding(response, found.settings.issuer_url, pending.co_id)
     return response
@@ -266,7 +364,7 @@ def _verify_elsewhere(
         )
     if page is not None:
         return page
-    return _error(
+    return answer_error(
         checked,
         AuthorizeError(
             "access_denied",
@@ -302,10 +400,10 @@ async def co_verify(request: Request, found: Services = Depends(services)) -> Re
         return message_page("This sign-in has expired", exc.description, 400)
     verifier = form.get("verifier", "")
     if not verifier:
-        return _error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
+        return answer_error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
     user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id, verifier)
     if user is None:
-        return _error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
     return await signed_in(found, request, checked, user)
 
 
@@ -337,7 +435,7 @@ async def signed_in(
     except OAuthError as exc:
         # A hook refused the login: no session survives it, and the application is told.
         await found.authorizer.end_session(cookie)
-        return _error(checked, exc)
+        return answer_error(checked, exc)
     response = _respond(checked, fields)
     set_session(response, found.settings.issuer_url, cookie, int(SESSION_LIFETIME.total_seconds()))
     return response

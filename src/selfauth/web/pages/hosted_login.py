@@ -85,7 +85,7 @@ async def usernamepassword_login(request: Request, found: Services = Depends(ser
         checked = await found.authorizer.validate(params)
     except AuthorizeError as exc:
         return _refusal(400, "BadRequestError", exc.error, exc.description)
-    if checked.connection is None:
+    if checked.connection is None or not checked.connection.signs_in:
         return _refusal(400, "BadRequestError", "invalid_request", "No database connection.")
     try:
         user = await found.password_login.check_password(

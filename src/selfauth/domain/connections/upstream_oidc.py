@@ -1,0 +1,64 @@
+"""What an `oidc` connection needs to sign users in at its provider, read from its options.
+
+Auth0 stores any options an `oidc` connection is given (the recordings create some without a
+client), so they are checked when a sign-in starts, not when saved: a connection that cannot
+sign in is refused at `/authorize` with a message naming what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from selfauth.domain.connections.model import Connection
+
+DEFAULT_SCOPE = "openid profile email"
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    discovery_url: str
+    client_id: str
+    client_secret: str | None = field(repr=False)
+    scope: str
+
+
+class NotReady(ValueError):
+    """The connection's options do not say enough to sign in."""
+
+
+def _http_url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def oidc_settings(connection: Connection) -> OidcSettings:
+    options = connection.options
+    discovery = _http_url(options.get("discovery_url"))
+    issuer = _http_url(options.get("issuer"))
+    if discovery is None and issuer is not None:
+        discovery = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    if discovery is None:
+        raise NotReady(f"The connection {connection.name} names no discovery_url or issuer.")
+    client_id = options.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise NotReady(f"The connection {connection.name} has no client_id.")
+    if options.get("type", "back_channel") != "back_channel":
+        raise NotReady(
+            f"The connection {connection.name} uses type {options.get('type')}: only "
+            "back_channel (the authorization code flow) is supported."
+        )
+    secret = options.get("client_secret")
+    scope = options.get("scope")
+    words = set(scope.split()) if isinstance(scope, str) else set()
+    return OidcSettings(
+        discovery_url=discovery,
+        client_id=client_id,
+        client_secret=secret if isinstance(secret, str) and secret else None,
+        scope=" ".join(sorted(words | {"openid"})) if words else DEFAULT_SCOPE,
+    )

@@ -1,0 +1,229 @@
+"""Sign-in at an upstream OpenID Provider (an `oidc` connection, `type: back_channel`).
+
+`/authorize?connection=NAME` sends the browser to the provider's authorization endpoint with
+the authorization code flow, PKCE (S256), a `state` and a `nonce` of this transaction; the
+transaction itself (the application's authorize request, the nonce, the PKCE verifier) stays in
+a sealed cookie of this browser, so a callback is good once, in the browser that started it.
+`/login/callback` exchanges the code at the provider's token endpoint with the connection's
+client secret and checks the ID token: signature against the provider's JWKS (one of the
+asymmetric algorithms it publishes), `iss`, `aud` (and `azp` when there are several), `nonce`,
+`exp` and `iat`. Discovery and the JWKS are fetched with a timeout and cached; an unknown `kid`
+fetches the JWKS again (a key rotation), at most once a minute per provider."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+
+from selfauth.domain.connections.upstream_oidc import OidcSettings
+
+# RSA and EC signatures only: `none` and HMAC (the client secret as a key) are never accepted.
+SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+_CACHE_SECONDS = 3600
+_REFETCH_SECONDS = 60
+_LEEWAY_SECONDS = 60
+_MAX_DOCUMENT_BYTES = 256 * 1024
+
+
+class UpstreamError(Exception):
+    """The provider could not be reached, answered badly, or its ID token failed a check:
+    `error` and `description` go to the application as Auth0 words them."""
+
+    def __init__(self, description: str, error: str = "access_denied") -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+@dataclass
+class _Provider:
+    metadata: dict[str, Any]
+    keys: dict[str, jwt.PyJWK]
+    fetched_at: float
+    keys_fetched_at: float
+
+
+@dataclass(frozen=True)
+class Started:
+    """Where to send the browser, and what to keep in its sealed cookie."""
+
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+
+
+@dataclass
+class UpstreamOidc:
+    timeout_seconds: float = 10.0
+    _providers: dict[str, _Provider] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
+
+    async def _json(self, url: str) -> dict[str, Any]:
+        try:
+            async with self._client() as client:
+                response = await client.get(url, headers={"accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
+        if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
+            raise UpstreamError(f"The identity provider answered {response.status_code} at {url}.")
+        try:
+            found = response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"The identity provider's {url} is not JSON.") from exc
+        if not isinstance(found, dict):
+            raise UpstreamError(f"The identity provider's {url} is not a JSON object.")
+        return found
+
+    async def _provider(self, settings: OidcSettings) -> _Provider:
+        key = settings.discovery_url
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            found = self._providers.get(key)
+            if found is not None and time.monotonic() - found.fetched_at < _CACHE_SECONDS:
+                return found
+            metadata = await self._json(settings.discovery_url)
+            for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
+                if not isinstance(metadata.get(name), str):
+                    raise UpstreamError(f"The identity provider's discovery lacks {name}.")
+            keys = await self._keys(metadata["jwks_uri"])
+            now = time.monotonic()
+            found = _Provider(metadata, keys, now, now)
+            self._providers[key] = found
+            return found
+
+    async def _keys(self, jwks_uri: str) -> dict[str, jwt.PyJWK]:
+        document = await self._json(jwks_uri)
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in document.get("keys", []):
+            if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+                continue
+            try:
+                keys[str(entry.get("kid", ""))] = jwt.PyJWK(entry)
+            except jwt.PyJWTError:
+                continue  # a key type or algorithm PyJWT does not take: not one to trust
+        return keys
+
+    async def _key_for(self, settings: OidcSettings, kid: str) -> jwt.PyJWK:
+        """The provider's key `kid`; an unknown one fetches the JWKS again (a rotation), at
+        most once a minute, so forged `kid`s cannot make us hammer the provider."""
+        provider = await self._provider(settings)
+        found = provider.keys.get(kid)
+        if found is None and time.monotonic() - provider.keys_fetched_at >= _REFETCH_SECONDS:
+            async with self._locks.setdefault(settings.discovery_url, asyncio.Lock()):
+                if kid not in provider.keys:
+                    provider.keys = await self._keys(provider.metadata["jwks_uri"])
+                    provider.keys_fetched_at = time.monotonic()
+            found = provider.keys.get(kid)
+        if found is None:
+            raise UpstreamError("The identity provider's ID token is signed with an unknown key.")
+        return found
+
+    async def start(self, settings: OidcSettings, redirect_uri: str) -> Started:
+        provider = await self._provider(settings)
+        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        query = httpx.QueryParams(
+            {
+                "client_id": settings.client_id,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": settings.scope,
+                "state": state,
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        endpoint = provider.metadata["authorization_endpoint"]
+        separator = "&" if "?" in endpoint else "?"
+        return Started(f"{endpoint}{separator}{query}", state, nonce, verifier)
+
+    async def finish(
+        self, settings: OidcSettings, code: str, redirect_uri: str, nonce: str, verifier: str
+    ) -> dict[str, Any]:
+        """The ID token's claims (checked), merged over the userinfo endpoint's answer where
+        the provider has one (the ID token wins)."""
+        provider = await self._provider(settings)
+        body = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+            "client_id": settings.client_id,
+        }
+        if settings.client_secret:
+            body["client_secret"] = settings.client_secret
+        try:
+            async with self._client() as client:
+                answer = await client.post(
+                    provider.metadata["token_endpoint"],
+                    data=body,
+                    headers={"accept": "application/json"},
+                )
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
+        try:
+            tokens = answer.json()
+        except ValueError:
+            tokens = {}
+        if answer.status_code != 200 or not isinstance(tokens, dict):
+            detail = tokens.get("error_description") if isinstance(tokens, dict) else None
+            raise UpstreamError(
+                f"The identity provider refused the code: {detail or answer.status_code}."
+            )
+        id_token = tokens.get("id_token")
+        if not isinstance(id_token, str):
+            raise UpstreamError("The identity provider answered no ID token.")
+        claims = await self._checked(settings, provider, id_token, nonce)
+        return claims
+
+    async def _checked(
+        self, settings: OidcSettings, provider: _Provider, id_token: str, nonce: str
+    ) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(id_token)
+        except jwt.PyJWTError as exc:
+            raise UpstreamError("The identity provider's ID token is malformed.") from exc
+        algorithm = header.get("alg")
+        if algorithm not in SIGNING_ALGORITHMS:
+            raise UpstreamError(f"The ID token's algorithm {algorithm} is not accepted.")
+        key = await self._key_for(settings, str(header.get("kid", "")))
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                id_token,
+                key.key,
+                algorithms=[algorithm],
+                audience=settings.client_id,
+                issuer=provider.metadata["issuer"],
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["iss", "aud", "sub", "exp", "iat"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise UpstreamError(f"The identity provider's ID token failed a check: {exc}.") from exc
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != settings.client_id:
+            raise UpstreamError("The ID token's azp is not this connection's client.")
+        if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(
+            claims["nonce"], nonce
+        ):
+            raise UpstreamError("The ID token's nonce is not this sign-in's.")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise UpstreamError("The ID token names no subject.")
+        return claims
