@@ -1,0 +1,243 @@
+"""An `oidc` connection to node's `oidc-provider` (the certified OpenID Provider, from npm,
+started by tests/support/upstream_oidc.py): the whole redirect dance over HTTP, the user and
+identity a first sign-in makes, the sync policy at the next one, and every way the upstream can
+be wrong (an ID token with another `aud`, `iss` or `nonce`, a bad signature, an unknown key, a
+stopped or slow provider) ending at the application with `access_denied`, never a 500 or a
+hang. The connection is made with auth0-python's `Connections`. A server of the module's own,
+with a 2-second upstream timeout."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from auth0.management import Connections
+
+from tests.support.api import Api, user_path
+from tests.support.authorize import (
+    CALLBACK,
+    Client,
+    code_client,
+    code_from,
+    exchange,
+    flow,
+    redirected,
+    verified,
+)
+from tests.support.browser_client import browser_client
+from tests.support.sdk import domain_of
+from tests.support.server import RunningServer, serving
+from tests.support.signin import tokens
+from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc, log_in
+
+pytestmark = pytest.mark.sqlite_only
+
+ALICE = {
+    "sub": "alice",
+    "email": "alice@upstream.example",
+    "email_verified": True,
+    "name": "Alice Liddell",
+    "given_name": "Alice",
+    "family_name": "Liddell",
+    "nickname": "ali",
+    "picture": "https://upstream.example/alice.png",
+}
+SECRET = "upstream-client-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def selfauth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    env = {"SELFAUTH_UPSTREAM_TIMEOUT_SECONDS": "2"}
+    with serving("sqlite", tmp_path_factory.mktemp("downstream"), env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def provider(
+    selfauth: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[UpstreamOidc]:
+    client = UpstreamClient("selfauth", SECRET, [f"{selfauth.issuer}login/callback"])
+    with UpstreamOidc(
+        tmp_path_factory.mktemp("upstream-op"), clients=[client], accounts=[ALICE]
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def admin(selfauth: RunningServer) -> Iterator[Api]:
+    api = Api(selfauth, selfauth.admin_token())
+    yield api
+    api.http.close()
+
+
+def connect(
+    selfauth: RunningServer, provider: UpstreamOidc, admin: Api, **options: Any
+) -> tuple[Client, str]:
+    app = code_client(admin, "regular_web")
+    connections = Connections(domain_of(selfauth), selfauth.admin_token(), protocol="http")
+    created = connections.create(
+        {
+            "name": f"op-{uuid.uuid4().hex[:10]}",
+            "strategy": "oidc",
+            "enabled_clients": [app.client_id],
+            "options": {
+                "discovery_url": provider.discovery_url,
+                "client_id": "selfauth",
+                "client_secret": SECRET,
+                "scope": "openid profile email",
+                "type": "back_channel",
+                **options,
+            },
+        }
+    )
+    return app, created["name"]
+
+
+def sign_in(
+    selfauth: RunningServer, app: Client, connection: str, sub: str = "alice"
+) -> tuple[httpx.Response, Any]:
+    """The browser's whole dance; selfauth's last answer (to the application) and the flow."""
+    with browser_client(timeout=30, follow_redirects=False) as browser:
+        f = flow(app, connection)
+        start = browser.get(f"{selfauth.base_url}/authorize", params=f.params)
+        back = log_in(browser, start, sub)
+        return browser.get(back), f
+
+
+@pytest.fixture
+def normal(provider: UpstreamOidc) -> Iterator[UpstreamOidc]:
+    provider.set_mode(id_token="normal", token_delay_ms=0)
+    provider.set_accounts([ALICE])
+    yield provider
+    provider.set_mode(id_token="normal", token_delay_ms=0)
+
+
+def test_first_sign_in_creates_the_user_with_its_identity(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    answered, f = sign_in(selfauth, app, connection)
+    body = tokens(exchange(selfauth, app, code_from(answered, f), f))
+    claims = verified(selfauth, body["id_token"], app.client_id)
+    user_id = f"oidc|{connection}|alice"
+    assert claims["sub"] == user_id
+    assert claims["email"] == ALICE["email"] and claims["name"] == ALICE["name"]
+    user = admin.user(user_id)
+    assert user["identities"] == [
+        {
+            "connection": connection,
+            "provider": "oidc",
+            "user_id": f"{connection}|alice",
+            "isSocial": False,
+        }
+    ]
+    assert (user["given_name"], user["family_name"], user["picture"]) == (
+        "Alice",
+        "Liddell",
+        ALICE["picture"],
+    )
+    assert user["email_verified"] is True
+    assert "password_hash" not in user
+
+
+def test_the_next_sign_in_follows_the_sync_policy(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    each, each_connection = connect(selfauth, normal, admin)
+    first, first_connection = connect(
+        selfauth, normal, admin, set_user_root_attributes="on_first_login"
+    )
+    for app, connection in ((each, each_connection), (first, first_connection)):
+        code_from(*sign_in(selfauth, app, connection))
+    normal.set_accounts([{**ALICE, "name": "Alice P. Liddell"}])
+    for app, connection in ((each, each_connection), (first, first_connection)):
+        code_from(*sign_in(selfauth, app, connection))
+    assert admin.user(f"oidc|{each_connection}|alice")["name"] == "Alice P. Liddell"
+    assert admin.user(f"oidc|{first_connection}|alice")["name"] == "Alice Liddell"
+    refused = admin.patch(user_path(f"oidc|{each_connection}|alice"), {"name": "X"})
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "The following user attributes cannot be updated: name. The connection "
+        f"({each_connection}) must either be a database connection or have "
+        "options.set_user_root_attributes set to on_first_login or never_on_login."
+    )
+    editable = admin.patch(user_path(f"oidc|{first_connection}|alice"), {"name": "Mine"})
+    assert editable.status_code == 200
+    assert (
+        admin.patch(
+            user_path(f"oidc|{each_connection}|alice"), {"user_metadata": {"kept": True}}
+        ).status_code
+        == 200
+    )
+    code_from(*sign_in(selfauth, each, each_connection))
+    assert admin.user(f"oidc|{each_connection}|alice")["user_metadata"] == {"kept": True}
+
+
+@pytest.mark.parametrize(
+    ("mode", "words"),
+    [
+        ("wrong_aud", "audience"),
+        ("wrong_iss", "issuer"),
+        ("wrong_nonce", "nonce"),
+        ("no_nonce", "nonce"),
+        ("expired", "expired"),
+        ("bad_signature", "Signature"),
+        ("unknown_kid", "unknown key"),
+    ],
+)
+def test_an_id_token_that_fails_a_check_is_refused(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api, mode: str, words: str
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    normal.set_mode(id_token=mode)
+    answered, f = sign_in(selfauth, app, connection)
+    answer = redirected(answered, CALLBACK)
+    assert answer["error"] == "access_denied", answer
+    assert words.lower() in answer["error_description"].lower(), answer
+    assert answer["state"] == f.state
+    assert admin.get(user_path(f"oidc|{connection}|alice")).status_code == 404
+
+
+def test_a_slow_provider_ends_in_a_clean_error_within_the_timeout(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    normal.set_mode(token_delay_ms=6000)
+    started = time.monotonic()
+    answered, _ = sign_in(selfauth, app, connection)
+    assert time.monotonic() - started < 5.5
+    answer = redirected(answered, CALLBACK)
+    assert answer["error"] == "access_denied"
+    assert "could not be reached" in answer["error_description"]
+
+
+def test_a_provider_stopped_mid_flow_ends_in_a_clean_error(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    with browser_client(timeout=30, follow_redirects=False) as browser:
+        f = flow(app, connection)
+        start = browser.get(f"{selfauth.base_url}/authorize", params=f.params)
+        back = log_in(browser, start, "alice")
+        normal.stop()
+        try:
+            answered = browser.get(back)
+        finally:
+            normal.start()
+    answer = redirected(answered, CALLBACK)
+    assert answer["error"] == "access_denied"
+    assert answer["state"] == f.state
+
+
+def test_a_rotated_key_is_fetched_when_an_id_token_names_it(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    code_from(*sign_in(selfauth, app, connection))
+    normal.rotate_key()
+    time.sleep(5.1)  # selfauth fetches a provider's keys again at most every 5 seconds
+    code_from(*sign_in(selfauth, app, connection))
