@@ -69,6 +69,17 @@ class ConnectionService:
             if connection.signs_in and client_id in connection.enabled_clients
         ]
 
+    async def buttons_for(self, client_id: str) -> list[Connection]:
+        """The upstream connections enabled for a client that the login page offers as buttons
+        (`show_as_button`), by name."""
+        return [
+            connection
+            for connection in await self._store.list()
+            if connection.is_upstream_oidc
+            and client_id in connection.enabled_clients
+            and connection.extra_properties.get("show_as_button") is True
+        ]
+
     async def create(self, fields: dict[str, Any]) -> Connection:
         name = check_name(fields.pop("name"))
         strategy = check_strategy(fields.pop("strategy"))

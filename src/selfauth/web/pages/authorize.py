@@ -139,7 +139,7 @@ def _secure(found: Services) -> bool:
     return found.settings.issuer_url.startswith("https://")
 
 
-def _login_page(
+async def _login_page(
     found: Services,
     request: Request,
     authorize: AuthorizeRequest,
@@ -147,6 +147,14 @@ def _login_page(
     **context: Any,
 ) -> Response:
     browser_key = browser_key_of(found, request)
+    client_id = authorize.checked_client().client_id
+    buttons = [
+        {
+            "label": f"Sign in with {upstream.display_name or upstream.name}",
+            "href": "/authorize?" + urlencode({**authorize.params, "connection": upstream.name}),
+        }
+        for upstream in await found.connections.buttons_for(client_id)
+    ]
     tx = seal(authorize.params, found.secrets, found.clock())
     connection = authorize.connection
     assert connection is not None
@@ -168,6 +176,7 @@ def _login_page(
         policy="Passwords need " + PasswordPolicy.from_options(connection.options).describe() + ".",
         username=context.pop("username", ""),
         signup_email=context.pop("signup_email", ""),
+        buttons=buttons,
         **context,
     )
     keep_browser_key(page, found, browser_key)
@@ -218,7 +227,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         return _respond(checked, fields)
     if checked.connection is not None and checked.connection.is_upstream_oidc:
         return await _to_upstream(found, checked, checked.connection)
-    return _login_page(found, request, checked)
+    return await _login_page(found, request, checked)
 
 
 def _upstream_redirect_uri(found: Services) -> str:
@@ -465,7 +474,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     try:
         user = await _check_password(found, request, checked.connection, username, form)
     except OAuthError as exc:  # wrong password ("Wrong email or password."), blocked, busy
-        return _login_page(
+        return await _login_page(
             found,
             request,
             checked,
@@ -505,7 +514,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
         message = exc.description
     else:
         return await signed_in(found, request, checked, user)
-    return _login_page(
+    return await _login_page(
         found, request, checked, 400, signup_error=message, signup_email=fields["email"]
     )
 
