@@ -29,6 +29,7 @@ from tests.support.authorize import (
     verified,
 )
 from tests.support.browser_client import browser_client
+from tests.support.hooks import guarded, guarded_rule, hook_kit
 from tests.support.sdk import domain_of
 from tests.support.server import RunningServer, serving
 from tests.support.signin import tokens
@@ -241,3 +242,32 @@ def test_a_rotated_key_is_fetched_when_an_id_token_names_it(
     normal.rotate_key()
     time.sleep(5.1)  # selfauth fetches a provider's keys again at most every 5 seconds
     code_from(*sign_in(selfauth, app, connection))
+
+
+def test_rules_and_actions_see_the_upstream_connection(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    with hook_kit(admin) as kit:
+        kit.action(
+            guarded(
+                app.client_id,
+                "  api.idToken.setCustomClaim('https://ns.example.com/strategy', "
+                "event.connection.strategy);\n"
+                "  api.idToken.setCustomClaim('https://ns.example.com/connection', "
+                "event.connection.name);",
+            )
+        )
+        kit.rule(
+            guarded_rule(
+                app.client_id,
+                "  context.idToken['https://ns.example.com/rule'] = context.connectionStrategy;\n"
+                "  callback(null, user, context);",
+            )
+        )
+        answered, f = sign_in(selfauth, app, connection)
+        body = tokens(exchange(selfauth, app, code_from(answered, f), f))
+    claims = verified(selfauth, body["id_token"], app.client_id)
+    assert claims["https://ns.example.com/strategy"] == "oidc"
+    assert claims["https://ns.example.com/connection"] == connection
+    assert claims["https://ns.example.com/rule"] == "oidc"
