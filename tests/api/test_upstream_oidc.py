@@ -142,6 +142,7 @@ def test_first_sign_in_creates_the_user_with_its_identity(
         ALICE["picture"],
     )
     assert user["email_verified"] is True
+    assert user["logins_count"] == 1 and user["last_ip"] == "127.0.0.1"
     assert "password_hash" not in user
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from selfauth.domain import ids
@@ -31,6 +32,7 @@ class UserRepository(Protocol):
     async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None: ...
     async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
     async def delete(self, user_id: str) -> bool: ...
+    async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
     async def by_email(self, email: str) -> list[User]: ...
     async def page(
         self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
@@ -207,7 +209,9 @@ class UserService:
         await self._users.insert(user, await mails(user, connection) if mails else ())
         return user
 
-    async def sign_in_upstream(self, connection: Connection, claims: dict[str, Any]) -> User:
+    async def sign_in_upstream(
+        self, connection: Connection, claims: dict[str, Any], ip: str
+    ) -> User:
         """The user an upstream provider vouched for (`claims`, its checked ID token): made at
         the first sign-in, their profile synced by the connection's policy after
         (`users/upstream.py`)."""
@@ -216,19 +220,19 @@ class UserService:
         found = await self._users.get(user_id)
         if found is None:
             try:
-                created = new_upstream_user(connection, claims, now)
-                await self._users.insert(created)
-                return created
+                await self._users.insert(new_upstream_user(connection, claims, now))
             except Conflict:  # the same first sign-in twice at once: the other one made it
-                found = await self._users.get(user_id)
-                if found is None:
+                if await self._users.get(user_id) is None:
                     raise
-        after = synced(found, connection, claims, now)
-        if after is found:
-            return found
-        return await self._users.update(
-            user_id, lambda current: synced(current, connection, claims, now)
-        )
+        elif synced(found, connection, claims, now) is not found:
+            await self._users.update(
+                user_id, lambda current: synced(current, connection, claims, now)
+            )
+        # A sign-in, as a password login counts one (logins_count, last_login, last_ip).
+        signed_in = await self._users.record_login(user_id, ip, now)
+        if signed_in is None:  # deleted in between
+            raise inexistent_user()
+        return signed_in
 
     async def update(self, user_id: str, fields: dict[str, Any]) -> User:
         """PATCH /users/{id}: root attributes replace, metadata merges at the first level."""

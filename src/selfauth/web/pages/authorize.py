@@ -309,7 +309,8 @@ async def _finish_upstream(
         claims = await found.upstream.finish(
             oidc_settings(connection), code, _upstream_redirect_uri(found), nonce, verifier
         )
-        user = await found.users.sign_in_upstream(connection, claims)
+        ip = client_ip(request, trust_forwarded=False)
+        user = await found.users.sign_in_upstream(connection, claims, ip)
     except UpstreamError as exc:
         return answer_error(checked, AuthorizeError(exc.error, exc.description))
     except NotReady as exc:
