@@ -14,7 +14,8 @@ Both figures are browser dances, driven by `--concurrency` asyncio tasks in this
 an httpx.AsyncClient whose cookie jar is emptied before every flow (a new browser each time,
 so neither selfauth's nor the provider's session ever short-cuts a flow). wrk cannot follow a
 multi-step dance that reads cookies and forms, hence Python clients; their CPU is counted and
-printed beside the servers'.
+printed beside the servers'. Each process's CPU seconds per completed flow (read from /proc, so
+Linux only) hold up better than flows/s on a shared machine, where other work takes cores.
 
 - upstream login: GET selfauth /authorize?connection=... (302) -> the provider's /auth (303) ->
   its interaction form (GET 200, POST 303) -> /auth/:uid (303) -> selfauth /login/callback
@@ -465,10 +466,14 @@ def prepare(tenant: Tenant, provider_issuer: str, workers: int, exchange: bool) 
 
 
 def _row(m: Measured, label: str) -> str:
+    per_flow = [
+        1000 * cpu / max(m.flows, 1) for cpu in (m.cpu.selfauth, m.cpu.provider, m.cpu.client)
+    ]
     return (
         f"| {label} | {m.rate:,.1f} | {m.percentile_ms(0.5):.0f} / {m.percentile_ms(0.99):.0f} "
-        f"| {m.errors} | {m.cpu.selfauth / m.seconds:.2f} / {m.cpu.provider / m.seconds:.2f} / "
-        f"{m.cpu.client / m.seconds:.2f} |"
+        f"| {m.errors} | {m.cpu.selfauth / m.seconds:.2f} | "
+        + " / ".join(f"{ms:.0f}" for ms in per_flow)
+        + " |"
     )
 
 
@@ -487,8 +492,11 @@ def report(
         f"{busy_text}"
     )
     print()
-    print("| run | flows/s | p50 / p99 ms | errors | CPU cores: selfauth / provider / client |")
-    print("|---|---|---|---|---|")
+    print(
+        "| run | flows/s | p50 / p99 ms | errors | selfauth CPU cores "
+        "| CPU ms per flow: selfauth / provider / client |"
+    )
+    print("|---|---|---|---|---|---|")
     for n, (password, upstream) in enumerate(pairs, 1):
         print(_row(password, f"{n}. password login (local)"))
         print(_row(upstream, f"{n}. upstream login (oidc-provider)"))
