@@ -134,6 +134,7 @@ class Running:
         await self.mail_sender.start()
 
     async def stop(self) -> None:
+        await self.services.upstream.close()
         await self.mail_sender.stop()
         await self.jobs.stop()
         await self.journal.close()

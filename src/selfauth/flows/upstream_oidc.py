@@ -66,14 +66,23 @@ class UpstreamOidc:
     timeout_seconds: float = 10.0
     _providers: dict[str, _Provider] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _http: httpx.AsyncClient | None = None
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
+        """One client for every call: a new one builds a TLS context each time (about 22 ms
+        of CPU, measured by bench/upstream_logins.py) and keeps no connection alive."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def _json(self, url: str) -> dict[str, Any]:
         try:
-            async with self._client() as client:
-                response = await client.get(url, headers={"accept": "application/json"})
+            response = await self._client().get(url, headers={"accept": "application/json"})
         except httpx.HTTPError as exc:
             raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
         if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
@@ -171,12 +180,11 @@ class UpstreamOidc:
         if settings.client_secret:
             body["client_secret"] = settings.client_secret
         try:
-            async with self._client() as client:
-                answer = await client.post(
-                    provider.metadata["token_endpoint"],
-                    data=body,
-                    headers={"accept": "application/json"},
-                )
+            answer = await self._client().post(
+                provider.metadata["token_endpoint"],
+                data=body,
+                headers={"accept": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
         try:
@@ -202,14 +210,10 @@ class UpstreamOidc:
         """The provider's userinfo (many providers put the profile there, not in the ID
         token); it must be about the ID token's subject (OIDC Core 5.3.2)."""
         try:
-            async with self._client() as client:
-                answer = await client.get(
-                    endpoint,
-                    headers={
-                        "authorization": f"Bearer {access_token}",
-                        "accept": "application/json",
-                    },
-                )
+            answer = await self._client().get(
+                endpoint,
+                headers={"authorization": f"Bearer {access_token}", "accept": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
         try:
