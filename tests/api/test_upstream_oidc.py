@@ -272,3 +272,21 @@ def test_rules_and_actions_see_the_upstream_connection(
     assert claims["https://ns.example.com/strategy"] == "oidc"
     assert claims["https://ns.example.com/connection"] == connection
     assert claims["https://ns.example.com/rule"] == "oidc"
+
+
+def test_a_callback_naming_another_issuer_is_refused(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    """RFC 9207: oidc-provider sends `iss` with its callback; a code said to come from another
+    provider (a mix-up) is never redeemed at this one."""
+    app, connection = connect(selfauth, normal, admin)
+    with browser_client(timeout=30, follow_redirects=False) as browser:
+        f = flow(app, connection)
+        start = browser.get(f"{selfauth.base_url}/authorize", params=f.params)
+        back = log_in(browser, start, "alice")
+        assert "iss=" in back
+        mixed = back.replace("iss=", "iss=https%3A%2F%2Fattacker.invalid&was=")
+        answer = redirected(browser.get(mixed), CALLBACK)
+    assert answer["error"] == "access_denied"
+    assert "iss" in answer["error_description"]
+    assert admin.get(user_path(f"oidc|{connection}|alice")).status_code == 404

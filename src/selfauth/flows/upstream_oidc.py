@@ -165,11 +165,23 @@ class UpstreamOidc:
         return Started(f"{endpoint}{separator}{query}", state, nonce, verifier)
 
     async def finish(
-        self, settings: OidcSettings, code: str, redirect_uri: str, nonce: str, verifier: str
+        self,
+        settings: OidcSettings,
+        code: str,
+        redirect_uri: str,
+        nonce: str,
+        verifier: str,
+        callback_iss: str | None = None,
     ) -> dict[str, Any]:
         """The ID token's claims (checked), merged over the userinfo endpoint's answer where
-        the provider has one (the ID token wins)."""
+        the provider has one (the ID token wins). `callback_iss` is the callback's `iss`
+        (RFC 9207): where the provider sends it, or says it does, it must be its issuer, so a
+        code from another provider is never sent to this one's token endpoint."""
         provider = await self._provider(settings)
+        metadata = provider.metadata
+        sends_iss = metadata.get("authorization_response_iss_parameter_supported") is True
+        if (sends_iss or callback_iss is not None) and callback_iss != metadata["issuer"]:
+            raise UpstreamError("The callback's iss is not this connection's provider.")
         body = {
             "grant_type": "authorization_code",
             "code": code,

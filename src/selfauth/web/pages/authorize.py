@@ -307,7 +307,12 @@ async def _finish_upstream(
         return answer_error(checked, AuthorizeError("access_denied", "No code came back."))
     try:
         claims = await found.upstream.finish(
-            oidc_settings(connection), code, _upstream_redirect_uri(found), nonce, verifier
+            oidc_settings(connection),
+            code,
+            _upstream_redirect_uri(found),
+            nonce,
+            verifier,
+            query.get("iss"),
         )
         ip = client_ip(request, trust_forwarded=False)
         user = await found.users.sign_in_upstream(connection, claims, ip)
