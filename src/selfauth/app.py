@@ -223,6 +223,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         SqlMailQueue(database),
         clients,
         connections,
+        user_service,
         SqlJobRepository(database),
         clock,
         emails.sender.wake,

@@ -58,6 +58,10 @@ class ConnectionFinder(Protocol):
     async def get(self, connection_id: str) -> Connection | None: ...
 
 
+class UsersByEmail(Protocol):
+    async def by_email_in(self, connection_id: str, email: str) -> list[User]: ...
+
+
 class JobRecorder(Protocol):
     async def create_with_mails(self, job: Job, mails: Sequence[PendingMail]) -> None: ...
 
@@ -70,6 +74,7 @@ class AccountMails:
     queue: MailQueue
     clients: ClientFinder
     connections: ConnectionFinder
+    users: UsersByEmail
     jobs: JobRecorder
     clock: Clock
     wake_sender: Callable[[], None]
@@ -175,6 +180,15 @@ class AccountMails:
             None,
             {"user": {"source_ip": ip}},
         )
+
+    async def password_reset_requested(
+        self, email: str, connection: Connection, client_id: str
+    ) -> None:
+        """A forgotten password (`/dbconnections/change_password`, the login page): the reset
+        mail goes to the connection's user with that email, if there is one; the caller answers
+        the same either way, so no one learns who has an account."""
+        for user in await self.users.by_email_in(connection.id, email):
+            await self.password_reset(user, connection, client_id)
 
     async def password_reset(
         self, user: User, connection: Connection, client_id: str | None

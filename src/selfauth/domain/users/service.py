@@ -88,6 +88,12 @@ class UserService:
     async def by_email(self, email: str) -> list[User]:
         return await self._users.by_email(email)
 
+    async def by_email_in(self, connection_id: str, email: str) -> list[User]:
+        """The users of one connection with this email (case-insensitive, surrounding spaces
+        ignored): at most one, as an email is unique per connection."""
+        found = await self._users.by_email(email.strip().lower())
+        return [user for user in found if user.connection_id == connection_id]
+
     async def page(
         self, *, offset: int, limit: int, sort: str, descending: bool, with_total: bool
     ) -> tuple[list[User], int | None]:

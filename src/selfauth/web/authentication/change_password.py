@@ -50,8 +50,5 @@ async def change_password(request: Request, found: Services = Depends(services))
             "unauthorized_client",
             status=403,
         )
-    lowered = body.email.strip().lower()
-    for user in await found.users.by_email(lowered):
-        if user.connection_id == connection.id:
-            await found.account_mails.password_reset(user, connection, client.client_id)
+    await found.account_mails.password_reset_requested(body.email, connection, client.client_id)
     return HTMLResponse(SENT, headers={"Cache-Control": "no-store"})

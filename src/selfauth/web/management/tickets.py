@@ -61,11 +61,7 @@ async def _password_change_user(caller: Caller, body: PasswordChangeTicket) -> U
         return await found.users.get(body.user_id)
     if body.connection_id is None or body.email is None:
         raise InvalidBody("Either user_id, or connection_id and email, are required.")
-    matching = [
-        user
-        for user in await found.users.by_email(body.email)
-        if user.connection_id == body.connection_id
-    ]
+    matching = await found.users.by_email_in(body.connection_id, body.email)
     if not matching:
         raise NotFound("The user does not exist.", error_code="inexistent_user")
     return matching[0]

@@ -535,12 +535,10 @@ async def forgot_password(request: Request, found: Services = Depends(services))
         return message_page("This form has expired", exc.description, 400)
     connection = checked.connection
     assert connection is not None
-    email = form.get("email", "").strip().lower()
-    if email:
-        for user in await found.users.by_email(email):
-            if user.connection_id == connection.id:
-                client_id = checked.checked_client().client_id
-                await found.account_mails.password_reset(user, connection, client_id)
+    email = form.get("email", "")
+    if email.strip():
+        client_id = checked.checked_client().client_id
+        await found.account_mails.password_reset_requested(email, connection, client_id)
     return message_page("Check your email", RESET_SENT, 200, error=False)
 
 
