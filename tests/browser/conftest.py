@@ -1,5 +1,7 @@
-"""Fixtures of the browser SDK tests (test_sdk_*.py); what they share is in sdk_app.py.
-Modules that define a fixture of the same name (test_login_page.py's `browser`) keep their own."""
+"""Fixtures of the browser tests: Chromium (`browser`, one per module, on the SQLite server
+only), and for the SDK tests (test_sdk_*.py) the application's origin and its SPA; what they
+share is in sdk_app.py. A module that defines a fixture of the same name (test_login_page.py's
+`page`) keeps its own."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.browser.sdk_app import AppOrigin, SdkSetup, register_spa, watched
-from tests.browser.test_login_page import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.support.api import DB, Api, unique_email
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, launch, require_chromium
 from tests.support.server import RunningServer
 
 
@@ -41,15 +43,14 @@ def sdk(sqlite_server: RunningServer, api: Api, app_origin: AppOrigin) -> SdkSet
 
 @pytest.fixture(scope="module")
 def chromium(sqlite_server: RunningServer) -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium (as root)")
+    require_chromium()
     with sync_playwright() as playwright:
         yield playwright
 
 
 @pytest.fixture(scope="module")
 def browser(chromium: Playwright) -> Iterator[Browser]:
-    launched = chromium.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    launched = launch(chromium)
     yield launched
     launched.close()
 

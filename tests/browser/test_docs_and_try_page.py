@@ -7,23 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.browser.test_login_page import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.chromium import TIMEOUT_MS
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.sqlite_only
-
-
-@pytest.fixture(scope="module")
-def browser(server: RunningServer) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium (as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -22,24 +22,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.chromium import TIMEOUT_MS
 from tests.support.server import RunningServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path("/tmp/selfauth-login.png")
 SCOPE = "openid profile email"  # `email` so that the ID token carries the email claim
 STATE = "xyz"
-TIMEOUT_MS = 10_000
 
 
 # --- the application: a callback that records what it is sent ------------------------------
@@ -135,13 +126,6 @@ class Setup:
 
 
 @pytest.fixture(scope="module")
-def sqlite_server(server: RunningServer) -> RunningServer:
-    if server.backend != "sqlite":
-        pytest.skip("the browser tests run on the SQLite server only")
-    return server
-
-
-@pytest.fixture(scope="module")
 def application() -> Iterator[Application]:
     app = Application()
     yield app
@@ -179,16 +163,6 @@ def setup(sqlite_server: RunningServer, api: Api, application: Application) -> S
     connection = response.json()["name"]
     user = api.create_user(connection=connection)
     return Setup(sqlite_server, application, a, b, connection, user["email"])
-
-
-@pytest.fixture(scope="module")
-def browser(sqlite_server: RunningServer) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium (as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

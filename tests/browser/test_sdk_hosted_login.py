@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from tests.browser.sdk_app import SDKS, AppOrigin, watched
-from tests.browser.test_login_page import TIMEOUT_MS
 from tests.support.api import DB, PASSWORD, unique_email
 from tests.support.certificates import write_self_signed
+from tests.support.chromium import TIMEOUT_MS
 from tests.support.server import RunningServer, start, stop
 
 pytestmark = pytest.mark.sqlite_only

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from tests.browser.test_login_page import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.support.chromium import TIMEOUT_MS, launch
 from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc
 
 CALLBACK = "http://127.0.0.1:9/callback"  # answered by the page's route, never reached
@@ -32,10 +32,8 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpstreamOidc]
 
 @pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium (as root)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
