@@ -348,12 +348,12 @@ class JobQueue:
     def _completion_mails(self, job: Job) -> Callable[[Job], list[PendingMail]] | None:
         """An import asked for `send_completion_email`: its mail, made from the ended job."""
         notice = self._completion
-        if notice is None or job.type != IMPORT or not job.send_completion_email:
+        if notice is None or not _reports(job):
             return None
         return lambda ended: [PendingMail(completion_mail(ended, notice.mails))]
 
     def _wake_sender(self, job: Job) -> None:
-        if self._completion is not None and self._completion_mails(job) is not None:
+        if self._completion is not None and _reports(job):
             self._completion.wake()
 
     async def _remove_upload(self, job: Job) -> None:
@@ -384,6 +384,11 @@ def _checked_size(upload: Path) -> int:
 
 async def remove(path: Path) -> None:
     await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def _reports(job: Job) -> bool:
+    """Whether the job mails the administrator when it ends."""
+    return job.type == IMPORT and job.send_completion_email
 
 
 def new_job_id() -> str:
