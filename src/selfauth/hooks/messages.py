@@ -46,17 +46,28 @@ class Limits(TypedDict):
     log_chars: int  # console output kept per script
 
 
+class Network(TypedDict):
+    """What a connection script may reach (hooks/http_facility.py)."""
+
+    allowed: list[str]  # `host:port`, lower-case, IPv6 in brackets
+    timeout_seconds: float  # one request, at most
+    max_bytes: int  # one response body, at most
+
+
 class RunJob(TypedDict):
     """One trigger's scripts, in order, and what they see: Rules get `user`, `context` and
-    `configuration`; Actions get `event`."""
+    `configuration`; Actions get `event`; a connection script (`kind` "script", one script)
+    gets `args` and then a callback, `configuration`, and the `network` its connection names."""
 
-    kind: Literal["rules", "actions"]
+    kind: Literal["rules", "actions", "script"]
     trigger: str
     scripts: list[Script]
     user: NotRequired[JsonObject]
     context: NotRequired[JsonObject]
     configuration: NotRequired[dict[str, str]]
     event: NotRequired[JsonObject]
+    args: NotRequired[list[Any]]
+    network: NotRequired[Network]
 
 
 class RunRequest(RunJob):
@@ -105,11 +116,24 @@ class Failed(TypedDict):
     message: str | None
 
 
+class ScriptResult(TypedDict):
+    """What a connection script's callback was given: `{ok: true, value}`, or `{ok: false,
+    error, kind, code}` with `kind` one of Auth0's error types (WrongUsernameOrPasswordError,
+    ValidationError, UnauthorizedError) or "Error"."""
+
+    ok: bool
+    value: NotRequired[Any]
+    error: NotRequired[str]
+    kind: NotRequired[str]
+    code: NotRequired[str | None]
+
+
 class RunAnswer(TypedDict):
     executions: list[Execution]
     commands: list[JsonObject]  # what the scripts asked for, in call order (hooks/outcome.py)
     denied: Denied | None
     failed: Failed | None
+    result: NotRequired[ScriptResult | None]  # a connection script's; None: it never answered
 
 
 class Crash(TypedDict):
@@ -125,3 +149,4 @@ class Report(TypedDict):
     logs: list[LogLine]
     denied: Denied | None
     pendingTimers: int
+    pendingRequests: int

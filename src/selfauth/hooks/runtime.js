@@ -78,6 +78,7 @@
     log: null, // {lines, budget} of the script that runs now
     current: "", // the running script's name, for attribution
     run: 0, // counts scripts, so a stale settlement cannot set a later script's outcome
+    result: "null", // JSON text of the value a connection script's callback was given
     outcome: null, // the running script's settlement: {ok} | {ok: false, error, unauthorized}
     denied: null, // {reason, userMessage, by, error}
     timers: list(), // {id, due, callback, args}, ordered by due time then id
@@ -265,14 +266,21 @@
     timers.length = kept;
   }
 
-  // No module can be loaded: an Action's `dependencies` are recorded, never installed. The
-  // error is Node's for a missing module (its `code` too), saying why.
+  // Rules and Actions load no module: an Action's `dependencies` are recorded, never installed.
+  // Connection scripts get the few modules selfauth provides (`scriptModules`). The error is
+  // Node's for a missing module (its `code` too), saying why.
   function require(name) {
+    if (scriptGlobals !== null) {
+      const found = getOwnPropertyDescriptor(scriptGlobals.modules, toString(name));
+      if (found !== undefined) return setPrototypeOf(found, null).value;
+    }
     const error = new NativeError(
       "Cannot find module '" +
         toString(name) +
-        "': selfauth's Actions runtime does not install npm dependencies, " +
-        "and Rules and Actions run without modules"
+        (scriptGlobals !== null
+          ? "': connection scripts may require only " + joinArray(keys(scriptGlobals.modules), ", ")
+          : "': selfauth's Actions runtime does not install npm dependencies, " +
+            "and Rules and Actions run without modules")
     );
     defineProperty(error, "code", dataProperty("MODULE_NOT_FOUND", true));
     throw error;
@@ -487,6 +495,312 @@
     finish(run, OK);
   }
 
+  // --- Connection scripts (an oauth2 connection's fetchUserProfile, custom database scripts) ----
+  // One function, called with its arguments and a callback `(error, value)`. These scripts alone
+  // may reach the network, and only through `request` and `axios` below: a request is queued
+  // here as JSON, the worker performs it (hooks/http_facility.py) if its host is one the
+  // connection names, and its answer comes back through `deliver`.
+  let scriptGlobals = null; // {configuration, modules} while a connection script runs
+  const http = { __proto__: null, queued: list(), waiting: { __proto__: null }, seq: 0 };
+
+  // Auth0's error types for these scripts; the server reads an own `name` (and `code`).
+  function errorType(name, messageOf, fieldName) {
+    function ScriptError(first, second) {
+      const error = construct(NativeError, [messageOf(first, second)], new.target || ScriptError);
+      defineProperty(error, "name", dataProperty(name, true));
+      if (fieldName !== null) {
+        defineProperty(error, fieldName, dataProperty(first === undefined ? null : first, true));
+      }
+      return error;
+    }
+    ScriptError.prototype = { __proto__: NativeError.prototype };
+    defineProperty(ScriptError.prototype, "constructor", dataProperty(ScriptError, false));
+    defineProperty(ScriptError, "prototype", { __proto__: null, writable: false });
+    setPrototypeOf(ScriptError, NativeError);
+    return ScriptError;
+  }
+  const WrongUsernameOrPasswordError = errorType(
+    "WrongUsernameOrPasswordError",
+    (user, message) => (message === undefined ? "Wrong email or password." : toString(message)),
+    "user"
+  );
+  const ValidationError = errorType(
+    "ValidationError",
+    (code, message) => toString(message === undefined ? code : message),
+    "code"
+  );
+  const SCRIPT_ERRORS = {
+    __proto__: null,
+    WrongUsernameOrPasswordError: true,
+    ValidationError: true,
+    UnauthorizedError: true,
+  };
+
+  function ownValue(object, name) {
+    const found = getOwnPropertyDescriptor(object, name);
+    return found === undefined ? undefined : setPrototypeOf(found, null).value;
+  }
+
+  // Never throws; `kind` is one of Auth0's error types, or "Error".
+  function scriptFailure(error) {
+    const outcome = failure(error);
+    outcome.kind = "Error";
+    outcome.code = null;
+    try {
+      if (isObject(error)) {
+        const name = ownValue(error, "name");
+        if (typeof name === "string" && SCRIPT_ERRORS[name] === true) outcome.kind = name;
+        const code = ownValue(error, "code");
+        if (outcome.kind === "ValidationError" && typeof code === "string") outcome.code = code;
+      }
+    } catch (_) {}
+    return outcome;
+  }
+
+  function beginScript(configurationJson) {
+    scriptGlobals = {
+      __proto__: null,
+      configuration: freeze(parse(configurationJson)),
+      modules: freeze({ __proto__: null, request: request, axios: axios }),
+    };
+  }
+
+  function startScript(fn, argsJson) {
+    const run = state.run;
+    let called = false;
+    function callback(error, value) {
+      if (called) return;
+      called = true;
+      if (error) {
+        finish(run, scriptFailure(error));
+        return;
+      }
+      try {
+        state.result = value === undefined ? "null" : encode(value);
+      } catch (failed) {
+        finish(run, scriptFailure(failed));
+        return;
+      }
+      finish(run, OK);
+    }
+    try {
+      if (typeof fn !== "function") throw new NativeTypeError("The script must be a function");
+      const args = parse(argsJson);
+      defineProperty(args, args.length, dataProperty(callback, true));
+      apply(fn, undefined, args);
+    } catch (error) {
+      finish(run, scriptFailure(error));
+    }
+  }
+
+  function scriptResult() {
+    const outcome = state.outcome;
+    if (outcome === null) return "null";
+    if (!outcome.ok) return stringify(outcome);
+    return '{"ok":true,"value":' + state.result + "}";
+  }
+
+  // A request, queued as JSON text: each option the script gave, encoded as it was at the call.
+  // The worker builds the real request from it (query string, form, JSON body, basic auth).
+  function enqueue(fields, settle) {
+    const id = ++http.seq;
+    let text = '{"id":' + id;
+    const names = keys(fields);
+    for (let i = 0; i < names.length; i++) {
+      text += "," + stringify(names[i]) + ":" + encode(fields[names[i]]);
+    }
+    append(http.queued, text + "}");
+    http.waiting[id] = { __proto__: null, settle: settle, run: state.run };
+  }
+
+  function networkError(failed) {
+    const error = new NativeError(toString(failed.message));
+    defineProperty(error, "code", dataProperty(toString(failed.code), true));
+    return error;
+  }
+
+  function parsedOr(body) {
+    try {
+      return parse(body);
+    } catch (_) {
+      return body;
+    }
+  }
+
+  function option(options, name) {
+    return isObject(options) ? options[name] : undefined;
+  }
+
+  // The npm `request` package's calling forms: (url, callback), (url, options, callback),
+  // (options, callback); `callback(error, response, body)`.
+  function sendRequest(method, first, second, third) {
+    let options = first;
+    let callback = second;
+    let url;
+    if (typeof first === "string") {
+      url = first;
+      options = typeof second === "function" ? undefined : second;
+      callback = typeof second === "function" ? second : third;
+    } else {
+      url = option(options, "url");
+      if (url === undefined) url = option(options, "uri");
+    }
+    const json = option(options, "json");
+    const fields = {
+      __proto__: null,
+      method: method || option(options, "method") || "GET",
+      url: url === undefined ? null : toString(url),
+      headers: option(options, "headers"),
+      qs: option(options, "qs"),
+      form: option(options, "form"),
+      json: json,
+      body: option(options, "body"),
+      auth: option(options, "auth"),
+      timeout: option(options, "timeout"),
+      followRedirect: option(options, "followRedirect"),
+    };
+    enqueue(fields, function (answer) {
+      if (typeof callback !== "function") return;
+      if (answer.error) {
+        apply(callback, undefined, [networkError(answer.error)]);
+        return;
+      }
+      const body = json ? parsedOr(answer.body) : answer.body;
+      const response = {
+        statusCode: answer.status,
+        statusMessage: answer.reason,
+        headers: answer.headers,
+        body: body,
+      };
+      apply(callback, undefined, [null, response, body]);
+    });
+  }
+
+  function request(first, second, third) {
+    sendRequest(null, first, second, third);
+  }
+  defineProperty(request, "get", dataProperty((a, b, c) => sendRequest("GET", a, b, c), true));
+  defineProperty(request, "post", dataProperty((a, b, c) => sendRequest("POST", a, b, c), true));
+  defineProperty(request, "put", dataProperty((a, b, c) => sendRequest("PUT", a, b, c), true));
+  defineProperty(request, "patch", dataProperty((a, b, c) => sendRequest("PATCH", a, b, c), true));
+  defineProperty(request, "del", dataProperty((a, b, c) => sendRequest("DELETE", a, b, c), true));
+  defineProperty(request, "delete", dataProperty((a, b, c) => sendRequest("DELETE", a, b, c), true));
+  defineProperty(request, "head", dataProperty((a, b, c) => sendRequest("HEAD", a, b, c), true));
+
+  // A promise-based subset of axios: `axios(config)`, `axios(url, config)`, the method helpers;
+  // the answer is `{data, status, statusText, headers, config}`, and a status outside 2xx
+  // rejects with an error carrying `response`, as axios does.
+  function axiosError(message, code, config, response) {
+    const error = new NativeError(message);
+    defineProperty(error, "code", dataProperty(code, true));
+    defineProperty(error, "config", dataProperty(config, true));
+    defineProperty(error, "response", dataProperty(response, true));
+    defineProperty(error, "isAxiosError", dataProperty(true, true));
+    return error;
+  }
+
+  function axiosSend(config) {
+    return new NativePromise(function (resolve, reject) {
+      const url = option(config, "url");
+      const base = option(config, "baseURL");
+      const data = option(config, "data");
+      const auth = option(config, "auth");
+      const fields = {
+        __proto__: null,
+        method: option(config, "method") || "GET",
+        url: url === undefined ? null : (base === undefined ? "" : toString(base)) + toString(url),
+        headers: option(config, "headers"),
+        qs: option(config, "params"),
+        json: typeof data === "string" ? undefined : data,
+        body: typeof data === "string" ? data : undefined,
+        auth: isObject(auth)
+          ? { __proto__: null, user: auth.username, pass: auth.password }
+          : undefined,
+        timeout: option(config, "timeout"),
+      };
+      enqueue(fields, function (answer) {
+        if (answer.error) {
+          reject(axiosError(answer.error.message, answer.error.code, config, undefined));
+          return;
+        }
+        const response = {
+          data: parsedOr(answer.body),
+          status: answer.status,
+          statusText: answer.reason,
+          headers: answer.headers,
+          config: config,
+        };
+        if (answer.status >= 200 && answer.status < 300) {
+          resolve(response);
+          return;
+        }
+        const code = answer.status >= 500 ? "ERR_BAD_RESPONSE" : "ERR_BAD_REQUEST";
+        reject(
+          axiosError("Request failed with status code " + answer.status, code, config, response)
+        );
+      });
+    });
+  }
+
+  function withConfig(config, fields) {
+    const merged = {};
+    if (isObject(config)) {
+      const names = keys(config);
+      for (let i = 0; i < names.length; i++) {
+        defineProperty(merged, names[i], dataProperty(config[names[i]], true));
+      }
+    }
+    const names = keys(fields);
+    for (let i = 0; i < names.length; i++) {
+      if (fields[names[i]] !== undefined) {
+        defineProperty(merged, names[i], dataProperty(fields[names[i]], true));
+      }
+    }
+    return merged;
+  }
+
+  function axios(first, second) {
+    if (typeof first === "string") {
+      return axiosSend(withConfig(second, { __proto__: null, url: first }));
+    }
+    return axiosSend(first);
+  }
+  function axiosWithout(method) {
+    return (url, config) => axiosSend(withConfig(config, { __proto__: null, url, method }));
+  }
+  function axiosWith(method) {
+    return (url, data, config) =>
+      axiosSend(withConfig(config, { __proto__: null, url, method, data }));
+  }
+  defineProperty(axios, "request", dataProperty(axiosSend, true));
+  defineProperty(axios, "get", dataProperty(axiosWithout("GET"), true));
+  defineProperty(axios, "delete", dataProperty(axiosWithout("DELETE"), true));
+  defineProperty(axios, "head", dataProperty(axiosWithout("HEAD"), true));
+  defineProperty(axios, "post", dataProperty(axiosWith("POST"), true));
+  defineProperty(axios, "put", dataProperty(axiosWith("PUT"), true));
+  defineProperty(axios, "patch", dataProperty(axiosWith("PATCH"), true));
+  defineProperty(axios, "default", dataProperty(axios, true));
+
+  function takeRequests() {
+    const text = joinArray(["[", joinArray(http.queued, ","), "]"], "");
+    http.queued.length = 0;
+    return text;
+  }
+
+  // The worker's answer to request `id`: `{status, reason, headers, body}` or `{error}`. A
+  // callback that throws fails the script, as an uncaught exception would in Node.
+  function deliver(id, answerJson) {
+    const waiting = http.waiting[id];
+    if (waiting === undefined) return;
+    deleteProperty(http.waiting, id);
+    if (waiting.run !== state.run) return; // an earlier script's request
+    try {
+      waiting.settle(parse(answerJson));
+    } catch (error) {
+      finish(waiting.run, scriptFailure(error));
+    }
+  }
+
   // --- Each script -----------------------------------------------------------------------------
   let rulesGlobals = null; // auth0 and configuration, during Rules
 
@@ -509,6 +823,12 @@
     if (rulesGlobals !== null) {
       defineProperty(global, "configuration", dataProperty(rulesGlobals.configuration, true));
       defineProperty(global, "auth0", dataProperty(rulesGlobals.auth0, true));
+    }
+    if (scriptGlobals !== null) {
+      defineProperty(global, "configuration", dataProperty(scriptGlobals.configuration, true));
+      defineProperty(global, "request", dataProperty(request, true));
+      defineProperty(global, "WrongUsernameOrPasswordError", dataProperty(WrongUsernameOrPasswordError, false));
+      defineProperty(global, "ValidationError", dataProperty(ValidationError, false));
     }
   }
 
@@ -678,6 +998,7 @@
       logs: state.log === null ? list() : state.log.lines,
       denied: state.denied,
       pendingTimers: state.timers.length,
+      pendingRequests: http.queued.length,
     });
   }
 
@@ -705,6 +1026,16 @@
         return report();
       case "commands":
         return commands();
+      case "beginScript":
+        return beginScript(a);
+      case "startScript":
+        return startScript(a, b);
+      case "scriptResult":
+        return scriptResult();
+      case "takeRequests":
+        return takeRequests();
+      case "deliver":
+        return deliver(a, b);
     }
     throw new NativeError("unknown entry point " + entry);
   };

@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 import orjson
 import quickjs
 
+from selfauth.hooks.http_facility import HttpFacility
 from selfauth.hooks.messages import (
     CheckAnswer,
     CheckRequest,
@@ -48,6 +49,7 @@ from selfauth.hooks.messages import (
     Report,
     RunAnswer,
     RunRequest,
+    ScriptResult,
     Started,
     Status,
 )
@@ -157,11 +159,17 @@ def run(
     failed: Failed | None = None
     denied: Denied | None = None
     rules = request["kind"] == "rules"
+    actions = request["kind"] == "actions"
+    script_kind = request["kind"] == "script"
     log_chars = int(limits["log_chars"])
-    event = "" if rules else _json(request["event"])
+    event = _json(request["event"]) if actions else ""
+    network = request.get("network")
+    facility = HttpFacility(network) if script_kind and network is not None else None
     if rules:
         user, rules_context = _json(request["user"]), _json(request["context"])
         host("beginRules", user, rules_context, _json(request["configuration"]))
+    if script_kind:
+        host("beginScript", _json(request.get("configuration", {})))
     for script in request["scripts"]:
         name = script["name"]
         announce(name)
@@ -173,23 +181,25 @@ def run(
         try:
             # `begin` first: whatever the script's code does as it is evaluated is its own.
             _enter(context, call_end, _entry(host, "begin", name, log_chars))
-            code = wrapped("rule" if rules else "action", script["code"])
+            code = wrapped("action" if actions else "rule", script["code"])
             function = _enter(context, call_end, _evaluator(context, code))
             if rules:
                 start = _entry(host, "startRule", function)
+            elif script_kind:
+                start = _entry(host, "startScript", function, _json(request.get("args", [])))
             else:
                 secrets = _json(script.get("secrets", {}))
                 start = _entry(host, "startAction", function, request["trigger"], event, secrets)
             _enter(context, call_end, start)
-            report = _settle(context, host, call_end)
+            report = _settle(context, host, call_end, facility)
             denied = report["denied"]
             outcome = report["outcome"]
             if outcome is None:
                 status = "error"
                 error = (
-                    "The rule never called its callback"
-                    if rules
-                    else "The action's promise never settled"
+                    "The action's promise never settled"
+                    if actions
+                    else f"The {'rule' if rules else 'script'} never called its callback"
                 )
             elif not outcome["ok"]:
                 status, error = _classify_message(outcome["error"])
@@ -226,14 +236,25 @@ def run(
     # After a failed script the commands are still read: metadata recorded before it persists,
     # as a deny's does (the login fails, so nothing else is applied).
     commands: list[JsonObject] = []
+    result: ScriptResult | None = None
     try:
         if rules and failed is None:
             _enter(context, total_end, _entry(host, "finishRules"))
         commands = orjson.loads(_enter(context, total_end, _entry(host, "commands")))
+        if script_kind:
+            result = orjson.loads(_enter(context, total_end, _entry(host, "scriptResult")))
     except (Deadline, quickjs.JSException, quickjs.StackOverflow) as exception:
         if failed is None:
             failed = {"name": request["kind"], "reason": "error", "message": str(exception)}
-    return {"executions": executions, "commands": commands, "denied": denied, "failed": failed}
+    answer: RunAnswer = {
+        "executions": executions,
+        "commands": commands,
+        "denied": denied,
+        "failed": failed,
+    }
+    if script_kind:
+        answer["result"] = result
+    return answer
 
 
 def _json(value: Any) -> str:
@@ -284,15 +305,39 @@ def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
         raise
 
 
-def _settle(context: quickjs.Context, host: quickjs.Object, end: float) -> Report:
-    """Run promise jobs, then virtual timers, until the script settles or nothing is left."""
+def _settle(
+    context: quickjs.Context, host: quickjs.Object, end: float, network: HttpFacility | None
+) -> Report:
+    """Run promise jobs, then the script's queued requests, then virtual timers, until the
+    script settles or nothing is left."""
     while True:
         while _enter(context, end, context.execute_pending_job):
             pass
         report: Report = orjson.loads(_enter(context, end, _entry(host, "report")))
-        if report["outcome"] is not None or not report["pendingTimers"]:
+        if report["outcome"] is not None:
+            return report
+        if report["pendingRequests"]:
+            _answer_requests(context, host, end, network)
+            continue
+        if not report["pendingTimers"]:
             return report
         _enter(context, end, _entry(host, "fireTimer"))
+
+
+def _answer_requests(
+    context: quickjs.Context, host: quickjs.Object, end: float, network: HttpFacility | None
+) -> None:
+    """Each queued request, made now (one at a time: a script waits for them in any case),
+    and its answer handed back to the script."""
+    specs: list[JsonObject] = orjson.loads(_enter(context, end, _entry(host, "takeRequests")))
+    for spec in specs:
+        if network is None:
+            answer: JsonObject = {
+                "error": {"code": "ENOTALLOWED", "message": "This script has no network access"}
+            }
+        else:
+            answer = network.perform(spec, end)
+        _enter(context, end, _entry(host, "deliver", spec["id"], _json(answer)))
 
 
 def _limit_process() -> None:

@@ -1,0 +1,273 @@
+"""Connection scripts (an oauth2 connection's fetchUserProfile, custom database scripts) driven
+directly on the sandbox's worker processes, against a real HTTP server on this machine: the
+callback's value and Auth0's error types come back; `request` (the npm package's callback
+API) and `axios` reach only the hosts the call allows, with timeouts and a size cap; Rules
+and Actions still have no network."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from selfauth.hooks.connection_scripts import (
+    MAX_RESPONSE_BYTES,
+    ConnectionScripts,
+    ScriptCall,
+    ScriptFailed,
+)
+from selfauth.hooks.pool import QuickJsSandbox
+from tests.support.sandbox import run_action
+from tests.support.sandbox import sandbox as sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Echoes what it was sent as JSON; `/big` answers too much, `/slow` never answers in
+    time, `/redirect?to=URL` redirects, `/text` answers plain text, `/status/N` answers N."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("content-type", kind)
+        self.send_header("content-length", str(len(body)))
+        self.send_header("x-echo", "yes")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == "/big":
+            self._answer(200, b"x" * (MAX_RESPONSE_BYTES + 10), "text/plain")
+            return
+        if parts.path == "/slow":
+            threading.Event().wait(3)
+            self._answer(200, b"{}")
+            return
+        if parts.path == "/redirect":
+            self.send_response(302)
+            self.send_header("location", parse_qs(parts.query)["to"][0])
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        if parts.path == "/text":
+            self._answer(200, b"plain words", "text/plain")
+            return
+        if parts.path.startswith("/status/"):
+            self._answer(int(parts.path.rsplit("/", 1)[1]), b'{"error":"no"}')
+            return
+        length = int(self.headers.get("content-length") or 0)
+        echo = {
+            "method": self.command,
+            "path": parts.path,
+            "query": parse_qs(parts.query),
+            "authorization": self.headers.get("authorization"),
+            "content_type": self.headers.get("content-type"),
+            "accept": self.headers.get("accept"),
+            "body": self.rfile.read(length).decode() if length else None,
+        }
+        self._answer(200, json.dumps(echo).encode())
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _call(code: str, args: list[Any], allowed: set[str], **configuration: str) -> ScriptCall:
+    return ScriptCall("fetchUserProfile", code, args, configuration, frozenset(allowed))
+
+
+async def _run(sandbox: QuickJsSandbox, code: str, args: list[Any], allowed: set[str]) -> Any:
+    return await ConnectionScripts(sandbox, 2.0).call(_call(code, args, allowed))
+
+
+async def test_the_callback_value_comes_back(sandbox: QuickJsSandbox) -> None:
+    code = """function fetchUserProfile(accessToken, context, callback) {
+      callback(null, {user_id: accessToken + '-id', given: context.id_token, nested: {a: [1]}});
+    }"""
+    value = await _run(sandbox, code, ["tok", {"id_token": "jwt"}], set())
+    assert value == {"user_id": "tok-id", "given": "jwt", "nested": {"a": [1]}}
+
+
+@pytest.mark.parametrize(
+    ("throwing", "kind", "message", "code"),
+    [
+        (
+            "new WrongUsernameOrPasswordError('a@b.c', 'bad password')",
+            "WrongUsernameOrPasswordError",
+            "bad password",
+            None,
+        ),
+        ("new ValidationError('user_exists', 'taken')", "ValidationError", "taken", "user_exists"),
+        ("new UnauthorizedError('go away')", "UnauthorizedError", "go away", None),
+        ("new Error('plain')", "Error", "plain", None),
+    ],
+)
+async def test_auth0_error_types_come_back(
+    sandbox: QuickJsSandbox, throwing: str, kind: str, message: str, code: str | None
+) -> None:
+    script = f"function login(email, password, callback) {{ callback({throwing}); }}"
+    with pytest.raises(ScriptFailed) as failed:
+        await _run(sandbox, script, ["a@b.c", "pw"], set())
+    assert (failed.value.kind, failed.value.message, failed.value.code) == (kind, message, code)
+
+
+async def test_a_script_that_never_calls_back_or_throws_fails(sandbox: QuickJsSandbox) -> None:
+    with pytest.raises(ScriptFailed, match="never called its callback"):
+        await _run(sandbox, "function f(a, callback) { }", [1], set())
+    with pytest.raises(ScriptFailed) as thrown:
+        await _run(sandbox, "function f(a, callback) { throw new TypeError('oops'); }", [1], set())
+    assert thrown.value.kind == "Error" and "oops" in thrown.value.message
+    with pytest.raises(ScriptFailed, match="time"):
+        await _run(sandbox, "function f(a, callback) { for (;;) {} }", [1], set())
+
+
+async def test_request_with_the_npm_packages_callback_api(
+    sandbox: QuickJsSandbox, echo: str
+) -> None:
+    code = f"""function fetchUserProfile(accessToken, context, callback) {{
+      request.get({{
+        url: 'http://{echo}/userinfo',
+        headers: {{ Authorization: 'Bearer ' + accessToken }},
+        qs: {{ fields: 'id,name' }},
+        json: true,
+      }}, function (err, response, body) {{
+        if (err) return callback(err);
+        callback(null, {{status: response.statusCode, echoed: response.headers['x-echo'], body}});
+      }});
+    }}"""
+    value = await _run(sandbox, code, ["abc", {}], {echo})
+    assert value["status"] == 200 and value["echoed"] == "yes"
+    body = value["body"]
+    assert body["method"] == "GET" and body["path"] == "/userinfo"
+    assert body["query"] == {"fields": ["id,name"]}
+    assert body["authorization"] == "Bearer abc" and body["accept"] == "application/json"
+
+
+async def test_request_bodies_and_auth(sandbox: QuickJsSandbox, echo: str) -> None:
+    code = f"""function f(callback) {{
+      const request = require('request');
+      const base = 'http://{echo}';
+      const out = {{}};
+      request.post({{url: base + '/form', form: {{a: '1', b: 'two words'}},
+                     auth: {{user: 'u', pass: 'p'}}}}, function (e, r, body) {{
+        out.form = JSON.parse(body);
+        request.put(base + '/json', {{json: {{x: 1}}}}, function (e, r, body) {{
+          out.json = body;
+          request({{method: 'PATCH', uri: base + '/text-body', body: 'raw'}}, function (e, r, b) {{
+            out.raw = JSON.parse(b);
+            request.del(base + '/gone', function (e, r, b) {{
+              out.del = JSON.parse(b).method;
+              callback(null, out);
+            }});
+          }});
+        }});
+      }});
+    }}"""
+    value = await _run(sandbox, code, [], {echo})
+    form = value["form"]
+    assert form["method"] == "POST" and form["body"] == "a=1&b=two+words"
+    assert form["content_type"] == "application/x-www-form-urlencoded"
+    assert form["authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
+    assert value["json"]["method"] == "PUT" and json.loads(value["json"]["body"]) == {"x": 1}
+    assert value["json"]["content_type"] == "application/json"
+    assert value["raw"]["method"] == "PATCH" and value["raw"]["body"] == "raw"
+    assert value["del"] == "DELETE"
+
+
+async def test_axios_promises(sandbox: QuickJsSandbox, echo: str) -> None:
+    code = f"""async function f(callback) {{
+      const axios = require('axios');
+      const got = await axios.get('http://{echo}/me', {{headers: {{authorization: 'Bearer t'}},
+                                                        params: {{q: 'x'}}}});
+      const posted = await axios.post('http://{echo}/items', {{name: 'n'}});
+      let refused;
+      try {{ await axios.get('http://{echo}/status/404'); }}
+      catch (e) {{ refused = {{status: e.response.status, data: e.response.data,
+                               axios: e.isAxiosError, message: e.message}}; }}
+      const text = await axios({{url: 'http://{echo}/text'}});
+      callback(null, {{got: got.data, status: got.status, posted: posted.data, refused,
+                       text: text.data}});
+    }}"""
+    value = await _run(sandbox, code, [], {echo})
+    assert value["status"] == 200 and value["got"]["authorization"] == "Bearer t"
+    assert value["got"]["query"] == {"q": ["x"]}
+    assert json.loads(value["posted"]["body"]) == {"name": "n"}
+    assert value["refused"] == {
+        "status": 404,
+        "data": {"error": "no"},
+        "axios": True,
+        "message": "Request failed with status code 404",
+    }
+    assert value["text"] == "plain words"
+
+
+async def test_a_host_the_connection_does_not_name_is_refused(
+    sandbox: QuickJsSandbox, echo: str
+) -> None:
+    port = echo.rsplit(":", 1)[1]
+    code = f"""function f(callback) {{
+      request.get('http://localhost:{port}/userinfo', function (err, response, body) {{
+        callback(null, {{code: err && err.code, message: err && err.message,
+                         response: response === undefined}});
+      }});
+    }}"""
+    value = await _run(sandbox, code, [], {echo})
+    assert value["code"] == "ENOTALLOWED" and value["response"] is True
+    assert f"localhost:{port} is not one of them" in value["message"]
+    # A redirect from an allowed host to another one is refused the same way.
+    redirect = f"""function f(callback) {{
+      request.get('http://{echo}/redirect?to=http://localhost:{port}/x', function (err) {{
+        callback(null, err && err.code);
+      }});
+    }}"""
+    assert await _run(sandbox, redirect, [], {echo}) == "ENOTALLOWED"
+
+
+async def test_timeouts_and_size_caps(sandbox: QuickJsSandbox, echo: str) -> None:
+    slow = f"""function f(callback) {{
+      request.get({{url: 'http://{echo}/slow', timeout: 200}}, function (err) {{
+        callback(null, err && err.code);
+      }});
+    }}"""
+    assert await _run(sandbox, slow, [], {echo}) == "ETIMEDOUT"
+    big = f"""function f(callback) {{
+      request.get('http://{echo}/big', function (err) {{ callback(null, err && err.code); }});
+    }}"""
+    assert await _run(sandbox, big, [], {echo}) == "ERESPONSETOOLARGE"
+
+
+async def test_only_the_modules_provided_load(sandbox: QuickJsSandbox) -> None:
+    code = """function f(callback) {
+      try { require('fs'); callback(null, 'loaded'); }
+      catch (e) { callback(null, [e.code, e.message]); }
+    }"""
+    code_name, message = await _run(sandbox, code, [], set())
+    assert code_name == "MODULE_NOT_FOUND"
+    assert "connection scripts may require only request, axios" in message
+
+
+async def test_rules_and_actions_still_have_no_network(sandbox: QuickJsSandbox) -> None:
+    answer = await run_action(
+        sandbox,
+        "api.idToken.setCustomClaim('request', typeof request);"
+        "try { require('request'); } catch (e) { api.idToken.setCustomClaim('req', e.code); }",
+    )
+    values = {c["key"]: c["value"] for c in answer["commands"] if c["type"] == "claim"}
+    assert values == {"request": "undefined", "req": "MODULE_NOT_FOUND"}
