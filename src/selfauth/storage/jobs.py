@@ -266,7 +266,8 @@ class SqlJobRepository:
         return [{"user": row.user, "errors": row.errors} for row in rows]
 
     async def count_users(self, connection_id: str | None) -> int:
-        query = sa.select(sa.func.count()).select_from(users)
+        # Linked secondary accounts are no users of their own (account linking): not exported.
+        query = sa.select(sa.func.count()).select_from(users).where(users.c.linked_to.is_(None))
         if connection_id is not None:
             query = query.where(users.c.connection_id == connection_id)
         async with self._db.read() as conn:
@@ -276,7 +277,9 @@ class SqlJobRepository:
         self, connection_id: str | None, after: str | None, limit: int
     ) -> list[User]:
         """A page of users in `user_id` order, for exports (keyset paging: no OFFSET)."""
-        query = users.select().order_by(users.c.user_id).limit(limit)
+        query = (
+            users.select().where(users.c.linked_to.is_(None)).order_by(users.c.user_id).limit(limit)
+        )
         if connection_id is not None:
             query = query.where(users.c.connection_id == connection_id)
         if after is not None:

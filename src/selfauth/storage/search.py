@@ -55,6 +55,10 @@ SEARCH_DEADLINE_SECONDS = 10.0
 # SQLite's unary `+` keeps a column out of index selection: the (path, value) indexes, which
 # both start with the path, are then not used for a per-user check.
 _UNINDEXED_PATH: sa.ColumnElement[str] = sa.literal_column("+user_search_terms.path", sa.String)
+# Linked secondary accounts (account linking) are no users of their own: no search finds them.
+# Their primary matches their identity instead (it is in the primary's `identities`). The index
+# on linked_to is partial (IS NOT NULL), so this never steers a plan.
+_OWN_USERS: Condition = users.c.linked_to.is_(None)
 # The largest code point: every string starting with p sorts before p + this.
 _AFTER_ALL = "\U0010ffff"
 
@@ -420,7 +424,7 @@ async def page(
     matches, so a query matching millions costs no more than the window it may show."""
     async with _reading(db) as conn:
         driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
-        where = condition(query, conn.dialect, driving)
+        where = sa.and_(_OWN_USERS, condition(query, conn.dialect, driving))
         column = _unindexed(sort) if driving else users.c[sort]
         order = column.desc() if descending else column.asc()
         tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
@@ -447,7 +451,7 @@ async def walk(
     """The next `take` matches in (created_at, user_id) order, after the checkpoint `after`."""
     async with _reading(db) as conn:
         driving = await _driving(conn, query) if conn.dialect == "sqlite" else {}
-        statement = users.select().where(condition(query, conn.dialect, driving))
+        statement = users.select().where(_OWN_USERS, condition(query, conn.dialect, driving))
         created = _unindexed("created_at") if driving else users.c.created_at
         if after is not None:
             created_at, user_id = after

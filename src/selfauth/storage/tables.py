@@ -189,10 +189,27 @@ users = sa.Table(
     sa.Column("last_ip", sa.String(64), nullable=True),
     sa.Column("logins_count", sa.Integer, nullable=False),
     sa.Column("last_password_reset", UTCDateTime, nullable=True),
+    # Account linking (migration 0012): a secondary's row keeps its credentials and its email's
+    # uniqueness, points at its primary, and goes when the primary goes.
+    sa.Column(
+        "linked_to",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=True,
+    ),
     sa.UniqueConstraint("connection_id", "email"),
     sa.UniqueConstraint("connection_id", "username"),
     sa.Index(None, "email"),
     sa.Index(None, "created_at"),
+    # Partial: most users are no one's secondary, and a `linked_to IS NULL` filter (every
+    # listing has one) must never be planned through this index. The cascade from a deleted
+    # primary (`linked_to = ?`) still uses it.
+    sa.Index(
+        None,
+        "linked_to",
+        sqlite_where=sa.text("linked_to IS NOT NULL"),
+        postgresql_where=sa.text("linked_to IS NOT NULL"),
+    ),
 )
 
 # User search (storage/search.py). Case-insensitive fields are compared lower-cased.

@@ -14,7 +14,7 @@ from selfauth.domain.search import Query
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
-from selfauth.storage.database import Database
+from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.tables import users
@@ -38,11 +38,30 @@ def user_exists() -> Conflict:
     return Conflict(USER_EXISTS, error_code="auth0_idp_error")
 
 
+async def _write_changes(conn: Conn, current: User, updated: User) -> None:
+    """The columns `updated` changed, and (SQLite) the search terms of changed metadata."""
+    changed = {
+        name: getattr(updated, name)
+        for name in _FIELDS
+        if getattr(updated, name) != getattr(current, name)
+    }
+    if changed:
+        await conn.execute(users.update().where(users.c.user_id == current.user_id).values(changed))
+    if "user_metadata" in changed or "app_metadata" in changed:
+        await user_search.write_term_changes(conn, current, updated)
+
+
 class SqlUserRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
     async def get(self, user_id: str) -> User | None:
+        """A user of their own: a linked secondary account is no user (account linking)."""
+        found = await _BY_ID.one(self._db, user_id=user_id)
+        return None if found is None or found["linked_to"] is not None else User(**found)
+
+    async def get_any(self, user_id: str) -> User | None:
+        """The row, whether a user of their own or a linked secondary (sign-in resolves it)."""
         found = await _BY_ID.one(self._db, user_id=user_id)
         return None if found is None else User(**found)
 
@@ -66,24 +85,43 @@ class SqlUserRepository:
                     raise inexistent_user()
                 current = User(**found)
                 updated = change(current)
-                changed = {
-                    name: getattr(updated, name)
-                    for name in _FIELDS
-                    if getattr(updated, name) != getattr(current, name)
-                }
-                if changed:
-                    await conn.execute(
-                        users.update().where(users.c.user_id == user_id).values(changed)
-                    )
-                if "user_metadata" in changed or "app_metadata" in changed:
-                    await user_search.write_term_changes(conn, current, updated)
+                await _write_changes(conn, current, updated)
                 return updated
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 
+    async def update_pair(
+        self,
+        first_id: str,
+        second_id: str,
+        change: Callable[[User | None, User | None], tuple[User, User]],
+    ) -> tuple[User, User]:
+        """Read-modify-write of two users (linked or not) under both row locks, in one
+        transaction: account linking changes the primary's identities and the secondary's
+        `linked_to` together. The rows are locked in user_id order, so two such changes of the
+        same pair never wait on each other in a cycle. `change` gets None for a row that is not
+        there, and raises to refuse."""
+        try:
+            async with self._db.write() as conn:
+                found: dict[str, User | None] = {}
+                for user_id in sorted({first_id, second_id}):
+                    row = await _BY_ID.locked(conn, user_id=user_id)
+                    found[user_id] = None if row is None else User(**row)
+                before = (found[first_id], found[second_id])
+                after = change(*before)
+                for old, new in zip(before, after, strict=True):
+                    assert old is not None, "change refuses a missing user"
+                    await _write_changes(conn, old, new)
+                return after
+        except sa.exc.IntegrityError as exc:
+            raise user_exists() from exc
+
     async def delete(self, user_id: str) -> bool:
+        """A user and (by the foreign key's cascade) their linked secondary accounts. A linked
+        secondary is no user of its own: deleting it by its id deletes nothing."""
+        statement = users.delete().where(users.c.user_id == user_id, users.c.linked_to.is_(None))
         async with self._db.write() as conn:
-            result = await conn.execute(users.delete().where(users.c.user_id == user_id))
+            result = await conn.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def find_login(self, connection_id: str, identifier: str) -> User | None:
@@ -121,7 +159,12 @@ class SqlUserRepository:
             await conn.execute(statement)
 
     async def by_email(self, email: str) -> list[User]:
-        query = users.select().where(users.c.email == email).order_by(users.c.user_id)
+        """Users of their own with this email (linked secondary accounts are not)."""
+        query = (
+            users.select()
+            .where(users.c.email == email, users.c.linked_to.is_(None))
+            .order_by(users.c.user_id)
+        )
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_user(row) for row in rows]
@@ -157,12 +200,13 @@ class SqlUserRepository:
         column = users.c[sort]
         order = column.desc() if descending else column.asc()
         tie = users.c.user_id.desc() if descending else users.c.user_id.asc()
-        query = users.select().order_by(order, tie).offset(offset).limit(limit)
+        own = users.c.linked_to.is_(None)
+        query = users.select().where(own).order_by(order, tie).offset(offset).limit(limit)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
             total = None
             if with_total:
                 total = (
-                    await conn.execute(sa.select(sa.func.count()).select_from(users))
+                    await conn.execute(sa.select(sa.func.count()).select_from(users).where(own))
                 ).scalar_one()
         return [_user(row) for row in rows], total

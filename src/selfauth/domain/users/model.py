@@ -59,3 +59,7 @@ class User:
     last_ip: str | None = None
     logins_count: int = 0
     last_password_reset: datetime | None = None
+    # Set on a secondary account linked to another user (domain/users/linking.py): the
+    # primary's user_id. Such a user is hidden from the Management API; signing in through
+    # it signs the primary in.
+    linked_to: str | None = None
