@@ -40,6 +40,7 @@ class ConnectionFinder(Protocol):
 
 
 class LoginUsers(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
     async def find_login(self, connection_id: str, identifier: str) -> User | None: ...
     async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
     async def replace_password_hash(self, user_id: str, old: str, new: str) -> None: ...
@@ -169,5 +170,15 @@ class PasswordLogin:
             raise InvalidGrant(WRONG_CREDENTIALS)
         if user.blocked:
             raise BlockedUser("user is blocked")
+        if user.linked_to is not None:
+            # A secondary account (account linking): its password signs its primary in.
+            primary = await self.users.get(user.linked_to)
+            if primary is None:  # unlinked in between (then it is theirs), or deleted
+                primary = await self.users.get(user.user_id)
+            if primary is None:
+                raise InvalidGrant(WRONG_CREDENTIALS)
+            if primary.blocked:
+                raise BlockedUser("user is blocked")
+            user = primary
         updated = await self.users.record_login(user.user_id, ip, self.clock())
         return updated or user

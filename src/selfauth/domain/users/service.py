@@ -14,7 +14,7 @@ from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
-from selfauth.domain.users import attributes, metadata
+from selfauth.domain.users import attributes, linking, metadata
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.domain.users.upstream import new_upstream_user, synced, upstream_ids
@@ -29,6 +29,13 @@ _ID_PREFIX = "auth0|"
 
 class UserRepository(Protocol):
     async def get(self, user_id: str) -> User | None: ...
+    async def get_any(self, user_id: str) -> User | None: ...
+    async def update_pair(
+        self,
+        first_id: str,
+        second_id: str,
+        change: Callable[[User | None, User | None], tuple[User, User]],
+    ) -> tuple[User, User]: ...
     async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None: ...
     async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
     async def delete(self, user_id: str) -> bool: ...
@@ -220,25 +227,77 @@ class UserService:
     ) -> User:
         """The user an upstream provider vouched for (`claims`, its checked ID token): made at
         the first sign-in, their profile synced by the connection's policy after
-        (`users/upstream.py`)."""
+        (`users/upstream.py`). An identity linked to another user signs that user (the
+        primary) in, its profile synced into the primary's `profileData`."""
         user_id, _ = upstream_ids(connection, str(claims["sub"]))
         now = self._clock()
-        found = await self._users.get(user_id)
+        found = await self._users.get_any(user_id)
         if found is None:
             try:
                 await self._users.insert(new_upstream_user(connection, claims, now))
             except Conflict:  # the same first sign-in twice at once: the other one made it
-                if await self._users.get(user_id) is None:
+                found = await self._users.get_any(user_id)
+                if found is None:
                     raise
         elif synced(found, connection, claims, now) is not found:
-            await self._users.update(
+            found = await self._users.update(
                 user_id, lambda current: synced(current, connection, claims, now)
             )
+        primary_id = found.linked_to if found is not None else None
+        if primary_id is not None and found is not None:
+            secondary = found
+            primary = await self._users.get(primary_id)
+            if (
+                primary is not None
+                and linking.with_profile_data(primary, secondary, now) != primary
+            ):
+                await self._users.update(
+                    primary_id,
+                    lambda current: linking.with_profile_data(current, secondary, now),
+                )
         # A sign-in, as a password login counts one (logins_count, last_login, last_ip).
-        signed_in = await self._users.record_login(user_id, ip, now)
+        signed_in = await self._users.record_login(primary_id or user_id, ip, now)
         if signed_in is None:  # deleted in between
             raise inexistent_user()
         return signed_in
+
+    async def link(
+        self, primary_id: str, provider: str, identity_user_id: str, connection_id: str | None
+    ) -> User:
+        """POST /users/{id}/identities: the secondary (`{provider}|{identity_user_id}`) becomes
+        an identity of the primary, in one transaction on both locked rows, so concurrent links
+        to one primary all land and one secondary is never linked twice."""
+        secondary_id = linking.secondary_user_id(provider, identity_user_id)
+        return await self.link_user(primary_id, secondary_id, connection_id)
+
+    async def link_user(
+        self, primary_id: str, secondary_id: str, connection_id: str | None = None
+    ) -> User:
+        """As `link`, the secondary named by its user_id (a verified ID token's `sub`)."""
+        now = self._clock()
+
+        def change(primary: User | None, secondary: User | None) -> tuple[User, User]:
+            return linking.linked(*linking.check_link(primary, secondary, connection_id), now)
+
+        if primary_id == secondary_id:
+            linking.check_link(await self.get(primary_id), await self.get(secondary_id), None)
+        primary, _ = await self._users.update_pair(primary_id, secondary_id, change)
+        return primary
+
+    async def unlink(self, primary_id: str, provider: str, identity_user_id: str) -> User:
+        """DELETE /users/{id}/identities/{provider}/{user_id}: the secondary a user of its own
+        again, with its `profileData` as its profile and no metadata."""
+        secondary_id = linking.secondary_user_id(provider, identity_user_id)
+        now = self._clock()
+
+        def change(primary: User | None, secondary: User | None) -> tuple[User, User]:
+            checked = linking.check_unlink(primary, secondary, provider, identity_user_id)
+            return linking.unlinked(*checked, provider, identity_user_id, now)
+
+        if primary_id == secondary_id:  # the primary's own identity: refused
+            linking.check_unlink(await self.get(primary_id), None, provider, identity_user_id)
+        primary, _ = await self._users.update_pair(primary_id, secondary_id, change)
+        return primary
 
     async def update(self, user_id: str, fields: dict[str, Any]) -> User:
         """PATCH /users/{id}: root attributes replace, metadata merges at the first level."""

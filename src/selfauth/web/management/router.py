@@ -18,6 +18,7 @@ from selfauth.web.management import (
     rules_configs,
     tickets,
     user_blocks,
+    user_identities,
     users,
 )
 
@@ -26,6 +27,7 @@ PREFIX = "/api/v2"
 # level, which cost a hot request more than its database lookup.
 ROUTERS: tuple[APIRouter, ...] = (
     users.router,
+    user_identities.router,
     clients.router,
     client_grants.router,
     resource_servers.router,
