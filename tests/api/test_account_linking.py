@@ -24,6 +24,8 @@ import pytest
 from tests.support.api import Api, assert_error, unique_email, user_path
 from tests.support.authorize import code_client, code_from, exchange, flow
 from tests.support.browser_client import browser_client
+from tests.support.hooks import Hooks, guarded, hook_app
+from tests.support.hooks import hooks as hooks
 from tests.support.jobs import run_export
 from tests.support.keys import current_signing_key
 from tests.support.server import RunningServer
@@ -188,6 +190,31 @@ def test_the_secondary_password_signs_the_primary_in(
     assert_oauth_error(
         login(server, app, secondary["email"], "Wr0ng!Passw0rd"), 403, "invalid_grant"
     )
+
+
+def test_post_login_actions_see_and_change_the_primary(
+    server: RunningServer, api: Api, hooks: Hooks
+) -> None:
+    app = hook_app(api)
+    hooks.action(
+        guarded(
+            app.client_id,
+            """
+  api.idToken.setCustomClaim('https://ns.example.com/seen', {
+    user_id: event.user.user_id,
+    identities: event.user.identities.length,
+    connection: event.connection.name,
+  });
+  api.user.setAppMetadata('signed_in_through', event.connection.name);
+""",
+        )
+    )
+    primary, secondary = pair(api, app)
+    assert link(api, primary, secondary).status_code == 201
+    body = tokens(login(server, app, secondary["email"], scope="openid"))
+    seen = claims(body["id_token"])["https://ns.example.com/seen"]
+    assert seen == {"user_id": primary["user_id"], "identities": 2, "connection": app.connection}
+    assert api.user(primary["user_id"])["app_metadata"]["signed_in_through"] == app.connection
 
 
 def test_unlink_makes_the_secondary_a_user_of_its_own_again(
