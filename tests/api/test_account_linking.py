@@ -21,8 +21,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.support.api import Api, assert_error, unique_email, user_path
-from tests.support.authorize import code_client, code_from, exchange, flow
+from tests.support.api import DB, Api, assert_error, unique_email, user_path
+from tests.support.authorize import code_client, code_from, exchange, flow, sign_in
 from tests.support.browser_client import browser_client
 from tests.support.hooks import Hooks, guarded, hook_app
 from tests.support.hooks import hooks as hooks
@@ -190,6 +190,25 @@ def test_the_secondary_password_signs_the_primary_in(
     assert_oauth_error(
         login(server, app, secondary["email"], "Wr0ng!Passw0rd"), 403, "invalid_grant"
     )
+
+
+@pytest.mark.sqlite_only
+def test_the_login_page_with_the_secondary_password_signs_the_primary_in(
+    server: RunningServer, api: Api
+) -> None:
+    client = code_client(api, "regular_web")
+    primary, secondary = api.create_user(), api.create_user()
+    assert link(api, primary, secondary).status_code == 201
+    with browser_client(base_url=server.base_url, timeout=30, follow_redirects=False) as browser:
+        f = flow(client, DB)
+        answered = sign_in(browser, f, secondary["email"])
+        body = tokens(exchange(server, client, code_from(answered, f), f))
+        assert claims(body["id_token"])["sub"] == primary["user_id"]
+        # The session is the primary's: single sign-on answers for the primary too.
+        again = flow(client, DB, prompt="none")
+        silent = browser.get("/authorize", params=again.params)
+        body = tokens(exchange(server, client, code_from(silent, again), again))
+        assert claims(body["id_token"])["sub"] == primary["user_id"]
 
 
 def test_post_login_actions_see_and_change_the_primary(

@@ -246,6 +246,8 @@ class UserService:
         primary_id = found.linked_to if found is not None else None
         if primary_id is not None and found is not None:
             secondary = found
+            if secondary.blocked:  # blocked before it was linked: the caller refuses it
+                return secondary
             primary = await self._users.get(primary_id)
             if (
                 primary is not None
