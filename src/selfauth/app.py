@@ -49,7 +49,9 @@ from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
 from selfauth.flows.upstream_oidc import UpstreamOidc
+from selfauth.flows.upstream_signin import UpstreamSignIn
 from selfauth.flows.user_tokens import UserTokens
+from selfauth.hooks.connection_scripts import ConnectionScripts
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
 from selfauth.hooks.runner import HookRunner
@@ -300,7 +302,11 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         email_links=links,
         account_mails=account_mails,
-        upstream=UpstreamOidc(settings.upstream_timeout_seconds),
+        upstream=UpstreamSignIn(
+            UpstreamOidc(settings.upstream_timeout_seconds),
+            ConnectionScripts(sandbox, settings.upstream_timeout_seconds),
+            clock,
+        ),
     )
     return Running(services, origins, jobs, journal, sandbox, emails.sender)
 

@@ -702,13 +702,13 @@ def test_authorize_refuses_a_connection_selfauth_does_not_sign_in_with(
     server: RunningServer, api: Api
 ) -> None:
     client = code_client(api, "spa")
-    created = create_connection(api, "google-oauth2", enabled_clients=[client.client_id])
+    created = create_connection(api, "samlp", enabled_clients=[client.client_id])
     with browser_client(base_url=server.base_url, timeout=30) as browser:
         f = flow(client, created["name"])
         response = authorize(browser, f)
     assert_redirected_error(response, f, "invalid_request")
     description = redirected(response)["error_description"]
-    assert "google-oauth2" in description and "not support" in description
+    assert "samlp" in description and "not support" in description
 
 
 # --- database options Auth0 refuses together ------------------------------------------------

@@ -16,7 +16,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.web_origins import is_allowed, origin_of
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection, not_for_sign_in
-from selfauth.domain.connections.upstream_oidc import NotReady, oidc_settings
+from selfauth.domain.connections.upstream import NotReady, upstream_settings
 from selfauth.domain.logins import AuthorizationCode, LoginSession
 from selfauth.domain.users.model import User
 from selfauth.flows.login_hooks import LoginHooks, TokenAdditions
@@ -232,11 +232,11 @@ async def check_connection(auth: Authorizer, request: AuthorizeRequest) -> None:
     client = request.checked_client()
     if connection is None:
         raise AuthorizeError("invalid_request", f"Unknown database connection: {name}")
-    if not (connection.signs_in or connection.is_upstream_oidc):
+    if not (connection.signs_in or connection.is_upstream):
         raise AuthorizeError("invalid_request", not_for_sign_in(connection))
-    if connection.is_upstream_oidc:
+    if connection.is_upstream:
         try:
-            oidc_settings(connection)
+            upstream_settings(connection)
         except NotReady as exc:
             raise AuthorizeError("invalid_request", str(exc)) from exc
     if client.client_id not in connection.enabled_clients:

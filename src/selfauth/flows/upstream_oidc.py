@@ -61,6 +61,17 @@ class Started:
     verifier: str
 
 
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE verifier (RFC 7636)."""
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def joined(endpoint: str, query: httpx.QueryParams) -> str:
+    """`endpoint` with `query` added to any it has."""
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+
 @dataclass
 class UpstreamOidc:
     timeout_seconds: float = 10.0
@@ -68,7 +79,7 @@ class UpstreamOidc:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _http: httpx.AsyncClient | None = None
 
-    def _client(self) -> httpx.AsyncClient:
+    def client(self) -> httpx.AsyncClient:
         """One client for every call: a new one builds a TLS context each time (about 22 ms
         of CPU, measured by bench/upstream_logins.py) and keeps no connection alive."""
         if self._http is None:
@@ -82,7 +93,7 @@ class UpstreamOidc:
 
     async def _json(self, url: str) -> dict[str, Any]:
         try:
-            response = await self._client().get(url, headers={"accept": "application/json"})
+            response = await self.client().get(url, headers={"accept": "application/json"})
         except httpx.HTTPError as exc:
             raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
         if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
@@ -143,13 +154,10 @@ class UpstreamOidc:
         provider = await self._provider(settings)
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
+        challenge = pkce_challenge(verifier)
         query = httpx.QueryParams(
             {
+                **settings.params,
                 "client_id": settings.client_id,
                 "redirect_uri": redirect_uri,
                 "response_type": "code",
@@ -160,9 +168,9 @@ class UpstreamOidc:
                 "code_challenge_method": "S256",
             }
         )
-        endpoint = provider.metadata["authorization_endpoint"]
-        separator = "&" if "?" in endpoint else "?"
-        return Started(f"{endpoint}{separator}{query}", state, nonce, verifier)
+        return Started(
+            joined(provider.metadata["authorization_endpoint"], query), state, nonce, verifier
+        )
 
     async def finish(
         self,
@@ -192,7 +200,7 @@ class UpstreamOidc:
         if settings.client_secret:
             body["client_secret"] = settings.client_secret
         try:
-            answer = await self._client().post(
+            answer = await self.client().post(
                 provider.metadata["token_endpoint"],
                 data=body,
                 headers={"accept": "application/json"},
@@ -222,7 +230,7 @@ class UpstreamOidc:
         """The provider's userinfo (many providers put the profile there, not in the ID
         token); it must be about the ID token's subject (OIDC Core 5.3.2)."""
         try:
-            answer = await self._client().get(
+            answer = await self.client().get(
                 endpoint,
                 headers={"authorization": f"Bearer {access_token}", "accept": "application/json"},
             )

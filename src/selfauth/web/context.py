@@ -36,7 +36,7 @@ from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
-from selfauth.flows.upstream_oidc import UpstreamOidc
+from selfauth.flows.upstream_signin import UpstreamSignIn
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.oauth.jwt import TokenVerifier
 
@@ -77,7 +77,7 @@ class Services:
     cross_origin: CrossOriginLogin  # /co/authenticate and the tickets /authorize redeems
     email_links: EmailLinks  # verification and password-change links, made and followed
     account_mails: AccountMails  # verification, reset and welcome mails, queued and sent
-    upstream: UpstreamOidc  # sign-in at upstream OpenID Providers (oidc connections)
+    upstream: UpstreamSignIn  # sign-in at upstream providers (oidc, oauth2, social presets)
 
 
 def services_of(request: Request) -> Services:

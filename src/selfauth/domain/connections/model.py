@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from selfauth.domain.connections.allowed_hosts import BadHost, check_allowed_hosts
 from selfauth.domain.connections.password_policy import LEVELS, MAX_PASSWORD_BYTES
+from selfauth.domain.connections.social_presets import SOCIAL_STRATEGIES
 from selfauth.errors import InvalidBody
 
 DATABASE_STRATEGY = "auth0"
@@ -91,6 +93,8 @@ ENTERPRISE_STRATEGIES = frozenset(
         "waad",
     }
 )
+# Strategies whose users sign in at another provider (flows/upstream_signin.py).
+UPSTREAM_STRATEGIES = frozenset({OIDC_STRATEGY, OAUTH2_STRATEGY, *SOCIAL_STRATEGIES})
 ROOT_ATTRIBUTE_POLICIES = ("on_each_login", "on_first_login", "never_on_login")
 DEFAULT_DATABASE_CONNECTION = "Username-Password-Authentication"
 _NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9]|-(?=[a-zA-Z0-9])){0,127}$")
@@ -121,10 +125,16 @@ class Connection:
         return self.is_database
 
     @property
-    def is_upstream_oidc(self) -> bool:
-        """Sign-in happens at an upstream OpenID Provider (`/authorize` sends the browser
-        there; `/login/callback` finishes)."""
-        return self.strategy == OIDC_STRATEGY
+    def is_upstream(self) -> bool:
+        """Sign-in happens at an upstream provider (`/authorize` sends the browser there;
+        `/login/callback` finishes): an `oidc` or `oauth2` connection, or a social preset."""
+        return self.strategy in UPSTREAM_STRATEGIES
+
+    @property
+    def is_social(self) -> bool:
+        """Auth0 calls custom OAuth2 connections and the social providers social (the
+        identity's `isSocial`); `oidc` ones are enterprise."""
+        return self.strategy in UPSTREAM_STRATEGIES and self.strategy != OIDC_STRATEGY
 
     @property
     def root_attributes_editable(self) -> bool:
@@ -147,7 +157,8 @@ def not_for_sign_in(connection: Connection) -> str:
     """What a sign-in naming a connection selfauth cannot sign in with is told."""
     return (
         f"The connection {connection.name} uses the {connection.strategy} strategy, which "
-        "selfauth does not support for sign-in yet (database and oidc connections sign in)."
+        "selfauth does not support for sign-in yet (database, oidc, oauth2, google-oauth2, "
+        "github, windowslive and apple connections sign in)."
     )
 
 
@@ -189,6 +200,7 @@ def check_options(strategy: str, options: dict[str, Any]) -> dict[str, Any]:
         raise _bad(f"No enum match for: {policy}", "options.set_user_root_attributes")
     if strategy == DATABASE_STRATEGY:
         _check_database_options(options)
+        _check_allowed_hosts(options)
     elif strategy == OAUTH2_STRATEGY:
         _check_oauth2_options(options)
     return options
@@ -253,7 +265,21 @@ def _check_attributes(options: dict[str, Any]) -> None:
             raise InvalidBody(f"attribute {name} must also be required on signup")
 
 
+def _check_allowed_hosts(options: dict[str, Any]) -> None:
+    if "allowed_hosts" in options:
+        try:
+            check_allowed_hosts(options["allowed_hosts"])
+        except BadHost as exc:
+            raise _bad(str(exc), "options.allowed_hosts") from exc
+
+
 def _check_oauth2_options(options: dict[str, Any]) -> None:
+    _check_allowed_hosts(options)
+    scripts = options.get("scripts")
+    if scripts is not None and not (
+        isinstance(scripts, dict) and all(isinstance(v, str) for v in scripts.values())
+    ):
+        raise _bad("Expected an object of script sources", "options.scripts")
     for key in ("authorizationURL", "tokenURL"):
         if not _is_http_url(options.get(key)):
             raise _bad("Missing or invalid absolute URL", f"options.{key}")

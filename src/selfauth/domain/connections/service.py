@@ -75,7 +75,7 @@ class ConnectionService:
         return [
             connection
             for connection in await self._store.list()
-            if connection.is_upstream_oidc
+            if connection.is_upstream
             and client_id in connection.enabled_clients
             and connection.extra_properties.get("show_as_button") is True
         ]

@@ -6,11 +6,19 @@ sign in is refused at `/authorize` with a message naming what is missing."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.connections.social_presets import (
+    APPLE,
+    apple_client_secret,
+    authorize_params,
+    preset_for,
+    preset_options_problem,
+)
 
 DEFAULT_SCOPE = "openid profile email"
 
@@ -21,6 +29,8 @@ class OidcSettings:
     client_id: str
     client_secret: str | None = field(repr=False)
     scope: str
+    # The authorization request's query beyond the flow's own (a social preset's needs).
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class NotReady(ValueError):
@@ -37,7 +47,39 @@ def _http_url(value: Any) -> str | None:
     return value if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def oidc_settings(connection: Connection) -> OidcSettings:
+def _preset_settings(connection: Connection, now: int) -> OidcSettings:
+    """A social preset that is OpenID Connect (`google-oauth2`, `apple`)."""
+    preset = preset_for(connection.strategy)
+    if preset is None or preset.discovery_url is None:
+        raise NotReady(f"The connection {connection.name} does not sign in with OpenID Connect.")
+    options = connection.options
+    problem = preset_options_problem(connection.strategy, options, connection.name)
+    if problem is not None:
+        raise NotReady(problem)
+    params = authorize_params(connection.strategy, options)
+    scope = params.pop("scope", "")
+    params.pop("response_type", None)
+    if connection.strategy == APPLE:
+        try:
+            secret: str | None = apple_client_secret(options, now)
+        except ValueError as exc:
+            raise NotReady(str(exc)) from exc
+    else:
+        secret = options["client_secret"]
+    return OidcSettings(
+        discovery_url=preset.discovery_url,
+        client_id=options["client_id"],
+        client_secret=secret,
+        scope=scope,
+        params=params,
+    )
+
+
+def oidc_settings(connection: Connection, now: int | None = None) -> OidcSettings:
+    """Settings of an `oidc` connection, or of an OpenID Connect social preset (`now`, the
+    time in seconds, dates Apple's client secret)."""
+    if preset_for(connection.strategy) is not None:
+        return _preset_settings(connection, int(time.time()) if now is None else now)
     options = connection.options
     discovery = _http_url(options.get("discovery_url"))
     issuer = _http_url(options.get("issuer"))

@@ -1,9 +1,13 @@
-"""A user who signs in at an upstream identity provider (an `oidc` connection): who they are
-here, and what of their profile the provider sets, by the connection's sync policy.
+"""A user who signs in at an upstream identity provider (an `oidc` or `oauth2` connection, a
+social preset): who they are here, and what of their profile the provider sets, by the
+connection's sync policy.
 
 The `user_id` is `{strategy}|{connection}|{sub}` and the identity `{connection, provider:
-strategy, user_id: "{connection}|{sub}", isSocial: false}`, as Auth0 shapes enterprise users,
-so two providers that hand out the same `sub` never meet. `set_user_root_attributes`:
+strategy, user_id: "{connection}|{sub}", isSocial}`, as Auth0 shapes enterprise and custom
+social users, so two providers that hand out the same `sub` never meet; a social preset's are
+`{strategy}|{id}` and `{id}` (`google-oauth2|1035...`), as Auth0 names them.
+
+`set_user_root_attributes`:
 - `on_each_login` (the default): the profile is set from the provider at every sign-in, and a
   Management API PATCH of those attributes is refused (`users/service.py`);
 - `on_first_login`: set when the user is created, then theirs to edit;
@@ -17,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.connections.social_presets import preset_for, social_user_ids
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
 
@@ -32,7 +37,10 @@ _EMAIL_LIMIT = 254
 
 
 def upstream_ids(connection: Connection, sub: str) -> tuple[str, str]:
-    """(the user's `user_id`, the identity's `user_id`)."""
+    """(the user's `user_id`, the identity's `user_id`): a social preset's users are named by
+    strategy (`github|1234`), as Auth0 names them; others by connection too."""
+    if preset_for(connection.strategy) is not None:
+        return social_user_ids(connection.strategy, sub)
     identity = f"{connection.name}|{sub}"
     return f"{connection.strategy}|{identity}", identity
 
@@ -78,7 +86,7 @@ def new_upstream_user(connection: Connection, claims: dict[str, Any], now: datet
                 "connection": connection.name,
                 "provider": connection.strategy,
                 "user_id": identity_id,
-                "isSocial": False,
+                "isSocial": connection.is_social,
             }
         ],
     )

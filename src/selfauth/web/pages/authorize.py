@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
-from selfauth.domain.connections.upstream_oidc import NotReady, oidc_settings
+from selfauth.domain.connections.upstream import NotReady
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeRequest
@@ -225,7 +225,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         except OAuthError as exc:
             return answer_error(checked, exc)
         return _respond(checked, fields)
-    if checked.connection is not None and checked.connection.is_upstream_oidc:
+    if checked.connection is not None and checked.connection.is_upstream:
         return await _to_upstream(found, checked, checked.connection)
     return await _login_page(found, request, checked)
 
@@ -237,14 +237,14 @@ def _upstream_redirect_uri(found: Services) -> str:
 async def _to_upstream(
     found: Services, checked: AuthorizeRequest, connection: Connection
 ) -> Response:
-    """`connection=` names an upstream OpenID Provider: the browser goes straight there, with
-    this transaction kept in its sealed cookie (web/pages/upstream.py)."""
+    """`connection=` names an upstream provider: the browser goes straight there, with this
+    transaction kept in its sealed cookie (web/pages/upstream.py)."""
     try:
-        started = await found.upstream.start(
-            oidc_settings(connection), _upstream_redirect_uri(found)
-        )
+        started = await found.upstream.start(connection, _upstream_redirect_uri(found))
     except UpstreamError as exc:
         return answer_error(checked, AuthorizeError(exc.error, exc.description))
+    except NotReady as exc:
+        return answer_error(checked, AuthorizeError("invalid_request", str(exc)))
     response = RedirectResponse(started.url, status_code=302, headers={"Cache-Control": "no-store"})
     keep_transaction(
         response,
@@ -295,7 +295,7 @@ async def _finish_upstream(
     except AuthorizeError as exc:
         return message_page("This sign-in cannot be finished", exc.description, 400)
     connection = checked.connection
-    if connection is None or not connection.is_upstream_oidc:
+    if connection is None or not connection.is_upstream:
         return message_page("This sign-in cannot be finished", "The connection changed.", 400)
     query = request.query_params
     if query.get("error"):
@@ -307,7 +307,7 @@ async def _finish_upstream(
         return answer_error(checked, AuthorizeError("access_denied", "No code came back."))
     try:
         claims = await found.upstream.finish(
-            oidc_settings(connection),
+            connection,
             code,
             _upstream_redirect_uri(found),
             nonce,
