@@ -1,6 +1,12 @@
 """`GET /client/{client_id}.js`: the script Lock loads (JSONP) to learn an application's
 connections; it calls `Auth0.setClient({...})` (reference 8.4 e).
 
+It lists the application's enabled connections that sign in: database ones, and the upstream
+ones (`oidc`, `oauth2`, the social presets) whether or not their settings are complete yet, as
+Auth0 lists every enabled connection: a click on one that cannot sign in reaches `/authorize`,
+whose `invalid_request` names what the connection lacks, where a missing button would say
+nothing (the login page's buttons do the same).
+
 Lock adds a cache-buster query (`?t1733480000000`), which is ignored. The script is loaded by
 a `<script src>` from the application's origin: no CORS, but a resource policy that lets other
 origins embed it.
@@ -47,7 +53,12 @@ async def client_script(client_id: str, found: Services = Depends(services)) -> 
             media_type=MEDIA_TYPE,
             headers={**_COMMON, "Cache-Control": "no-store"},
         )
-    connections = await found.connections.signing_in_for(client.client_id)
+    connections = [
+        connection
+        for connection in await found.connections.all()  # by name
+        if (connection.signs_in or connection.is_upstream)
+        and client.client_id in connection.enabled_clients
+    ]
     settings = client_settings(client, connections, found.settings.issuer_url)
     return Response(
         f"Auth0.setClient({embedded_json(settings)});\n",
