@@ -192,11 +192,15 @@ def fresh_database(backend: str, directory: Path) -> Iterator[str]:
 
 @contextmanager
 def serving(
-    backend: str, directory: Path, extra_env: dict[str, str] | None = None
+    backend: str,
+    directory: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[RunningServer]:
     """A server on a fresh database, stopped (and its database dropped) afterwards."""
     with fresh_database(backend, directory) as url:
-        running = start(url, directory / "server.log", backend, extra_env=extra_env)
+        running = start(url, directory / "server.log", backend, extra_env=extra_env, tls=tls)
         try:
             yield running
         finally:

@@ -58,12 +58,15 @@ IdTokenMode = Literal[
 @dataclass(frozen=True)
 class UpstreamClient:
     """A confidential client registered at the upstream. `token_endpoint_auth_method` None
-    accepts both client_secret_basic and client_secret_post; a value accepts only that one."""
+    accepts both client_secret_basic and client_secret_post; a value accepts only that one.
+    `implicit`: it may also ask for an ID token alone (`response_type=id_token`, as a
+    front-channel connection does; oidc-provider wants https redirect URIs for it)."""
 
     client_id: str
     client_secret: str
     redirect_uris: list[str]
     token_endpoint_auth_method: str | None = None
+    implicit: bool = False
 
     def as_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -73,6 +76,8 @@ class UpstreamClient:
         }
         if self.token_endpoint_auth_method is not None:
             found["token_endpoint_auth_method"] = self.token_endpoint_auth_method
+        if self.implicit:
+            found["implicit"] = True
         return found
 
 
@@ -231,6 +236,31 @@ def log_in(
     (with `http`'s cookies), and returns the first URL that leaves the upstream: the relying
     party's redirect_uri with `code` and `state` (or `error`). `start` is the authorization URL
     or a response that redirects to it (e.g. selfauth's `/authorize` answer)."""
+    left = _drive(http, start, sub, deny, max_redirects)
+    assert isinstance(left, str), f"the upstream answered with a form, not a redirect: {left}"
+    return left
+
+
+def log_in_form_post(
+    http: httpx.Client, start: httpx.Response | str, sub: str, *, deny: bool = False
+) -> tuple[str, dict[str, str]]:
+    """As `log_in`, for a `response_mode=form_post` answer: the form the upstream's page
+    would submit (its action, the relying party's redirect_uri, and its hidden fields)."""
+    left = _drive(http, start, sub, deny, 20)
+    assert not isinstance(left, str), f"the upstream redirected instead of posting: {left}"
+    return left
+
+
+_HIDDEN = re.compile(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', re.IGNORECASE)
+
+
+def _drive(
+    http: httpx.Client,
+    start: httpx.Response | str,
+    sub: str,
+    deny: bool,
+    max_redirects: int,
+) -> str | tuple[str, dict[str, str]]:
     if isinstance(start, httpx.Response):
         assert start.is_redirect, f"expected a redirect, got {start.status_code}: {start.text}"
         url = urljoin(str(start.url), start.headers["location"])
@@ -254,7 +284,9 @@ def log_in(
         )
         action = _FORM_ACTION.search(response.text)
         assert action, f"no sign-in form at {url}: {response.text[:500]}"
-        assert not submitted, f"the upstream asked again after the form was sent: {url}"
+        if submitted:  # the upstream's form_post page: a form to the relying party
+            fields = {unescape(k): unescape(v) for k, v in _HIDDEN.findall(response.text)}
+            return unescape(action.group(1)), fields
         submitted = True
         form = {"login": sub, "action": "deny" if deny else "login"}
         posted = http.post(urljoin(url, unescape(action.group(1))), data=form)

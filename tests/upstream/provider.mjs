@@ -6,7 +6,8 @@
 //   port        where to listen on 127.0.0.1; the issuer is http://127.0.0.1:PORT
 //   key_file    the signing key (a private RSA JWK): read when it exists, else made and written,
 //               so a restart on the same file publishes the same key
-//   clients     [{client_id, client_secret, redirect_uris, token_endpoint_auth_method?}]; without
+//   clients     [{client_id, client_secret, redirect_uris, token_endpoint_auth_method?, implicit?}];
+//               implicit adds response_type id_token (a front-channel relying party); without
 //               token_endpoint_auth_method both client_secret_basic and client_secret_post are
 //               accepted (see "client authentication" below), with it only that one
 //   accounts    [{sub, email, email_verified, name, given_name, family_name, nickname, picture}]
@@ -149,8 +150,10 @@ const clients = (config.clients ?? []).map((client) => ({
   client_id: client.client_id,
   client_secret: client.client_secret,
   redirect_uris: client.redirect_uris,
-  grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
+  grant_types: client.implicit
+    ? ['authorization_code', 'implicit', 'refresh_token']
+    : ['authorization_code', 'refresh_token'],
+  response_types: client.implicit ? ['code', 'id_token'] : ['code'],
   token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_basic',
 }));
 // Clients that registered no method: client_secret_post is turned into client_secret_basic.
@@ -357,6 +360,14 @@ provider.use(async (ctx, next) => {
   }
 
   await next();
+  // A form_post answer carrying an ID token (a front-channel relying party): the same
+  // misbehaviour as at the token endpoint.
+  if (typeof ctx.body === 'string' && ctx.body.includes('name="id_token"')) {
+    ctx.body = ctx.body.replace(
+      /(name="id_token" value=")([^"]+)(")/,
+      (whole, before, token, after) => `${before}${misbehave(token)}${after}`,
+    );
+  }
 });
 
 const server = provider.listen(port, '127.0.0.1', () => {

@@ -59,6 +59,7 @@ class Started:
     state: str
     nonce: str
     verifier: str
+    form_post: bool = False  # the provider will POST its answer to the callback, cross-site
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -153,24 +154,48 @@ class UpstreamOidc:
     async def start(self, settings: OidcSettings, redirect_uri: str) -> Started:
         provider = await self._provider(settings)
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        verifier = secrets.token_urlsafe(48)
-        challenge = pkce_challenge(verifier)
-        query = httpx.QueryParams(
-            {
-                **settings.params,
-                "client_id": settings.client_id,
-                "redirect_uri": redirect_uri,
+        query: dict[str, str] = {
+            **settings.params,
+            "client_id": settings.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": settings.scope,
+            "state": state,
+            "nonce": nonce,
+        }
+        verifier = ""
+        if settings.front_channel:
+            query |= {"response_type": "id_token", "response_mode": "form_post"}
+        else:
+            verifier = secrets.token_urlsafe(48)
+            query |= {
                 "response_type": "code",
-                "scope": settings.scope,
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": challenge,
+                "code_challenge": pkce_challenge(verifier),
                 "code_challenge_method": "S256",
             }
-        )
-        return Started(
-            joined(provider.metadata["authorization_endpoint"], query), state, nonce, verifier
-        )
+        url = joined(provider.metadata["authorization_endpoint"], httpx.QueryParams(query))
+        return Started(url, state, nonce, verifier, settings.form_post)
+
+    def _check_callback_iss(
+        self, provider: _Provider, callback_iss: str | None, *, with_id_token: bool = False
+    ) -> None:
+        """RFC 9207: where the provider sends `iss` with its answer, or says it does, it
+        must be its issuer, so a code or token from another provider is never taken here.
+        An answer that carries the ID token itself may leave `iss` out (the token's own `iss`
+        is checked), as RFC 9207 allows."""
+        metadata = provider.metadata
+        sends_iss = metadata.get("authorization_response_iss_parameter_supported") is True
+        expected = sends_iss and not with_id_token
+        if (expected or callback_iss is not None) and callback_iss != metadata["issuer"]:
+            raise UpstreamError("The callback's iss is not this connection's provider.")
+
+    async def finish_front_channel(
+        self, settings: OidcSettings, id_token: str, nonce: str, callback_iss: str | None
+    ) -> dict[str, Any]:
+        """The claims of the ID token the provider posted (`type: front_channel`), checked
+        as a back-channel one is; there is no access token, so no userinfo."""
+        provider = await self._provider(settings)
+        self._check_callback_iss(provider, callback_iss, with_id_token=True)
+        return await self._checked(settings, provider, id_token, nonce)
 
     async def finish(
         self,
@@ -186,10 +211,7 @@ class UpstreamOidc:
         (RFC 9207): where the provider sends it, or says it does, it must be its issuer, so a
         code from another provider is never sent to this one's token endpoint."""
         provider = await self._provider(settings)
-        metadata = provider.metadata
-        sends_iss = metadata.get("authorization_response_iss_parameter_supported") is True
-        if (sends_iss or callback_iss is not None) and callback_iss != metadata["issuer"]:
-            raise UpstreamError("The callback's iss is not this connection's provider.")
+        self._check_callback_iss(provider, callback_iss)
         body = {
             "grant_type": "authorization_code",
             "code": code,

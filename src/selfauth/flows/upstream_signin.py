@@ -4,6 +4,7 @@ same way for the pages (web/pages/authorize.py), ending in claims with a `sub`."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from selfauth.domain.clock import Clock
@@ -37,24 +38,43 @@ class UpstreamSignIn:
     async def finish(
         self,
         connection: Connection,
-        code: str,
+        answer: Mapping[str, str],
         redirect_uri: str,
         nonce: str,
         verifier: str,
-        callback_iss: str | None,
     ) -> dict[str, Any]:
-        """Who signed in (claims with `sub`, normalized for a social preset)."""
+        """Who signed in (claims with `sub`, normalized for a social preset), from the
+        provider's answer at the callback (its query, or the form it posted)."""
         settings = self._settings(connection)
         if not isinstance(settings, OidcSettings):
             return await self.oauth2.finish(
-                settings, connection.strategy, code, redirect_uri, verifier
+                settings, connection.strategy, _code(answer), redirect_uri, verifier
             )
-        claims = await self.oidc.finish(settings, code, redirect_uri, nonce, verifier, callback_iss)
+        if settings.front_channel:
+            id_token = answer.get("id_token", "")
+            if not id_token:
+                raise UpstreamError("The identity provider posted no ID token.")
+            claims = await self.oidc.finish_front_channel(
+                settings, id_token, nonce, answer.get("iss")
+            )
+        else:
+            claims = await self.oidc.finish(
+                settings, _code(answer), redirect_uri, nonce, verifier, answer.get("iss")
+            )
         if preset_for(connection.strategy) is None:
             return claims
+        # Apple posts the user's name once, unsigned, beside the code (`user`).
+        extra = [answer["user"]] if "user" in answer else []
         try:
-            profile = profile_from(connection.strategy, [], claims)
+            profile = profile_from(connection.strategy, extra, claims)
         except ProfileRefused as exc:
             raise UpstreamError(str(exc)) from exc
         provider_id = str(profile.pop("user_id"))
         return {**profile, "sub": provider_id}
+
+
+def _code(answer: Mapping[str, str]) -> str:
+    code = answer.get("code", "")
+    if not code:
+        raise UpstreamError("No code came back.")
+    return code

@@ -31,6 +31,14 @@ class OidcSettings:
     scope: str
     # The authorization request's query beyond the flow's own (a social preset's needs).
     params: dict[str, str] = field(default_factory=dict)
+    # `type: front_channel`: the provider posts an ID token to the callback (no code, no
+    # secret); else the authorization code flow with PKCE.
+    front_channel: bool = False
+
+    @property
+    def form_post(self) -> bool:
+        """The provider answers with a cross-site POST to the callback."""
+        return self.front_channel or self.params.get("response_mode") == "form_post"
 
 
 class NotReady(ValueError):
@@ -90,10 +98,11 @@ def oidc_settings(connection: Connection, now: int | None = None) -> OidcSetting
     client_id = options.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise NotReady(f"The connection {connection.name} has no client_id.")
-    if options.get("type", "back_channel") != "back_channel":
+    kind = options.get("type", "back_channel")
+    if kind not in ("back_channel", "front_channel"):
         raise NotReady(
-            f"The connection {connection.name} uses type {options.get('type')}: only "
-            "back_channel (the authorization code flow) is supported."
+            f"The connection {connection.name} uses type {kind}: it must be back_channel (the "
+            "authorization code flow) or front_channel (an ID token posted to the callback)."
         )
     secret = options.get("client_secret")
     scope = options.get("scope")
@@ -103,4 +112,5 @@ def oidc_settings(connection: Connection, now: int | None = None) -> OidcSetting
         client_id=client_id,
         client_secret=secret if isinstance(secret, str) and secret else None,
         scope=" ".join(sorted(words | {"openid"})) if words else DEFAULT_SCOPE,
+        front_channel=kind == "front_channel",
     )

@@ -255,6 +255,7 @@ async def _to_upstream(
         state=started.state,
         nonce=started.nonce,
         verifier=started.verifier,
+        form_post=started.form_post,
     )
     return response
 
@@ -267,12 +268,16 @@ _UPSTREAM_ERRORS = frozenset(
 
 @router.get("/login/callback")
 async def upstream_callback(request: Request, found: Services = Depends(services)) -> Response:
-    """The provider sends the browser back here: the transaction must be this browser's (its
-    cookie and `state`), then the code is exchanged and the ID token checked; whatever fails
-    goes to the application as an error, or, with no transaction to trust, to a 400 page."""
-    query = request.query_params
+    return await upstream_answer(request, found, dict(request.query_params))
+
+
+async def upstream_answer(request: Request, found: Services, answer: dict[str, str]) -> Response:
+    """The provider sends the browser back here (a GET, or a POST for `form_post`): the
+    transaction must be this browser's (its cookie and `state`), then the code is exchanged
+    or the posted ID token checked; whatever fails goes to the application as an error, or,
+    with no transaction to trust, to a 400 page."""
     kept = transaction(
-        request.cookies.get(UPSTREAM_COOKIE), query.get("state", ""), found.secrets, found.clock()
+        request.cookies.get(UPSTREAM_COOKIE), answer.get("state", ""), found.secrets, found.clock()
     )
     if kept is None:  # the browser's own transaction, if any, stays for its real callback
         return message_page(
@@ -282,13 +287,18 @@ async def upstream_callback(request: Request, found: Services = Depends(services
             400,
         )
     params, nonce, verifier = kept
-    response = await _finish_upstream(found, request, params, nonce, verifier)
+    response = await _finish_upstream(found, request, answer, params, nonce, verifier)
     forget_transaction(response, found.settings.issuer_url)
     return response
 
 
 async def _finish_upstream(
-    found: Services, request: Request, params: dict[str, str], nonce: str, verifier: str
+    found: Services,
+    request: Request,
+    answer: dict[str, str],
+    params: dict[str, str],
+    nonce: str,
+    verifier: str,
 ) -> Response:
     try:
         checked = await found.authorizer.validate(params)
@@ -297,22 +307,13 @@ async def _finish_upstream(
     connection = checked.connection
     if connection is None or not connection.is_upstream:
         return message_page("This sign-in cannot be finished", "The connection changed.", 400)
-    query = request.query_params
-    if query.get("error"):
-        error = query["error"] if query["error"] in _UPSTREAM_ERRORS else "access_denied"
-        description = query.get("error_description") or "The identity provider refused."
+    if answer.get("error"):
+        error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
+        description = answer.get("error_description") or "The identity provider refused."
         return answer_error(checked, AuthorizeError(error, description[:500]))
-    code = query.get("code", "")
-    if not code:
-        return answer_error(checked, AuthorizeError("access_denied", "No code came back."))
     try:
         claims = await found.upstream.finish(
-            connection,
-            code,
-            _upstream_redirect_uri(found),
-            nonce,
-            verifier,
-            query.get("iss"),
+            connection, answer, _upstream_redirect_uri(found), nonce, verifier
         )
         ip = client_ip(request, trust_forwarded=False)
         user = await found.users.sign_in_upstream(connection, claims, ip)

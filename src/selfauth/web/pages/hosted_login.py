@@ -27,7 +27,7 @@ from selfauth.web.body import read_json_object
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.pages import sealed
-from selfauth.web.pages.authorize import message_page, signed_in
+from selfauth.web.pages.authorize import message_page, signed_in, upstream_answer
 from selfauth.web.pages.session_cookie import cross_site_capable
 from selfauth.web.ratelimit import per_address
 
@@ -134,6 +134,9 @@ async def usernamepassword_login(request: Request, found: Services = Depends(ser
 @router.post("/login/callback")
 async def login_callback(request: Request, found: Services = Depends(services)) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if "wresult" not in form and "state" in form:
+        # An upstream provider's `form_post` answer (web/pages/authorize.py).
+        return await upstream_answer(request, found, form)
     values = sealed.open_sealed(
         form.get("wresult", ""), found.secrets, found.clock(), purpose=_PURPOSE
     )

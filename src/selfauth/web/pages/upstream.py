@@ -4,7 +4,8 @@ the transaction kept in a sealed cookie between `/authorize` and `/login/callbac
 The cookie holds the application's authorize request, the `state`, the `nonce` and the PKCE
 verifier, signed under the server key; it is `HttpOnly`, for `/login/callback` only, and lives
 ten minutes. `SameSite=Lax`: the provider sends the browser back with a top-level GET, which
-carries it. The callback clears it, so a callback replayed later finds none."""
+carries it; `SameSite=None` when the provider will POST its answer (`form_post`). The callback
+clears it, so a callback replayed later finds none."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.responses import Response
 
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.web.pages import sealed
-from selfauth.web.pages.session_cookie import is_https
+from selfauth.web.pages.session_cookie import cross_site_capable, is_https
 
 COOKIE = "selfauth_upstream"
 PATH = "/login/callback"
@@ -34,7 +35,12 @@ def keep_transaction(
     state: str,
     nonce: str,
     verifier: str,
+    form_post: bool = False,
 ) -> None:
+    """`form_post`: the provider will POST its answer from its own site, which carries only a
+    `SameSite=None` cookie (and browsers take that only `Secure`: on https, or on a loopback
+    address as Chromium treats it)."""
+    cross_site = form_post and cross_site_capable(issuer_url)
     value = sealed.seal(
         {
             "params": orjson.dumps(params).decode(),
@@ -53,8 +59,8 @@ def keep_transaction(
         max_age=LIFETIME_SECONDS,
         path=PATH,
         httponly=True,
-        secure=is_https(issuer_url),
-        samesite="lax",
+        secure=cross_site or is_https(issuer_url),
+        samesite="none" if cross_site else "lax",
     )
 
 
@@ -76,6 +82,6 @@ def transaction(
 
 
 def forget_transaction(response: Response, issuer_url: str) -> None:
-    response.delete_cookie(
-        COOKIE, path=PATH, httponly=True, secure=is_https(issuer_url), samesite="lax"
-    )
+    # Secure where it may have been set Secure (form_post), so the browser lets it replace it.
+    secure = cross_site_capable(issuer_url)
+    response.delete_cookie(COOKIE, path=PATH, httponly=True, secure=secure)
