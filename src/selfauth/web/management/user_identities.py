@@ -8,10 +8,14 @@ secondary); a user's own token with `update:current_user_identities` links only 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from selfauth.domain.users.model import User
+from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidBody
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.web.body import read_json_object, validate
@@ -32,6 +36,13 @@ class LinkUser(BaseModel):
     connection_id: str = ""
     user_id: str | int = ""
     link_with: str = ""
+
+
+def _identities(primary: User) -> list[Any]:
+    """The primary's `identities` as `GET /users/{id}` shows them (its view decides what of an
+    identity a caller sees), never the stored array as it is."""
+    shown: list[Any] = management_view(primary)["identities"]
+    return shown
 
 
 def _check_caller(principal: Principal, user_id: str) -> bool:
@@ -99,7 +110,7 @@ async def link_identity(
                 "Payload validation error: 'String is too short (0 chars), minimum 1'."
             )
         primary = await found.users.link(user_id, body.provider, str(body.user_id), connection_id)
-    return JSONResponse(primary.identities, status_code=201)
+    return JSONResponse(_identities(primary), status_code=201)
 
 
 @router.delete("/users/{user_id}/identities/{provider}/{identity_user_id:path}")
@@ -111,4 +122,4 @@ async def unlink_identity(
 ) -> Response:
     _check_caller(caller.principal, user_id)
     primary = await caller.services.users.unlink(user_id, provider, identity_user_id)
-    return JSONResponse(primary.identities)
+    return JSONResponse(_identities(primary))
