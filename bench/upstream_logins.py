@@ -8,9 +8,10 @@ Needs node's oidc-provider as the tests run it: `tests/upstream/provider.mjs` on
 script starts it on 127.0.0.1 beside selfauth (started as a user starts it, by
 `_harness.selfauth_tenant`), registers selfauth at it as a client, and gives it one account per
 concurrent flow; in selfauth it makes a regular web application, an `oidc` connection to the
-provider (Management API) and one database user per concurrent flow.
+provider, an `oauth2` connection (Auth0's custom social connection) to the same provider, both
+through the Management API, and one database user per concurrent flow.
 
-Both figures are browser dances, driven by `--concurrency` asyncio tasks in this process, each
+All three figures are browser dances, driven by `--concurrency` asyncio tasks in this process, each
 an httpx.AsyncClient whose cookie jar is emptied before every flow (a new browser each time,
 so neither selfauth's nor the provider's session ever short-cuts a flow). wrk cannot follow a
 multi-step dance that reads cookies and forms, hence Python clients; their CPU is counted and
@@ -21,17 +22,29 @@ Linux only) hold up better than flows/s on a shared machine, where other work ta
   its interaction form (GET 200, POST 303) -> /auth/:uid (303) -> selfauth /login/callback
   (which exchanges the code at the provider, checks the ID token against the cached JWKS, reads
   userinfo, updates the user) -> 302 to the application with a code.
+- scripted upstream login: the same dance through the `oauth2` connection (`authorizationURL`
+  and `tokenURL` the provider's, `pkce_enabled`, scope `openid profile email`); its
+  /login/callback exchanges the code at the provider's token endpoint, then runs the
+  connection's `fetchUserProfile` (Auth0's documented shape: `request.get` of the provider's
+  userinfo with the access token, `json: true`) in a QuickJS sandbox worker process, which
+  makes that request itself after checking the host; no ID token is checked.
 - password login: GET selfauth /authorize (the login page, 200; tx and csrf read from it) ->
   POST /u/login (bcrypt verification) -> 303 to the application with a code.
-- Both then exchange the code at /oauth/token (PKCE + client secret; an access token and an ID
-  token signed), unless `--no-exchange`.
+- All three then exchange the code at /oauth/token (PKCE + client secret; an access token and
+  an ID token signed), unless `--no-exchange`.
 
-The server runs with the same bcrypt cost for both (10 by default: selfauth's default and
+The server runs with the same bcrypt cost for all (10 by default: selfauth's default and
 `bench/logins.py`'s, so the baseline is what a deployment's password login costs). The upstream
-dance verifies no password in selfauth; the provider's form checks none either (a real provider
-would spend its own hashing time on its own machine). The two are measured alternately
-(`--rounds` pairs on the same server), then the provider alone: the same client driving its
-share of one upstream login (authorize, form, resume, token, userinfo), for context.
+dances verify no password in selfauth; the provider's form checks none either (a real provider
+would spend its own hashing time on its own machine). The three are measured alternately
+(`--rounds` rounds of password, upstream, scripted on the same server), then the provider
+alone: the same client driving its share of one upstream login (authorize, form, resume,
+token, userinfo), for context.
+
+selfauth's CPU is that of its whole process group (selfauth is started in a new session), so it
+includes the sandbox worker processes (`python -m selfauth.hooks.worker`, children of the
+server in its group); their share is also counted apart, by command line, and printed in the
+summary. Only live processes are counted: a worker replaced during a run takes its CPU with it.
 """
 
 from __future__ import annotations
@@ -88,9 +101,13 @@ _FORM_ACTION = re.compile(r'<form[^>]*\baction="([^"]+)"', re.IGNORECASE)
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _group_cpu_seconds(pgid: int) -> float:
-    """user + system CPU seconds of the live processes of one process group."""
-    total = 0
+_SANDBOX_WORKER = b"selfauth.hooks.worker"
+
+
+def _group_cpu(pgid: int) -> tuple[float, float]:
+    """user + system CPU seconds of the live processes of one process group, and of those
+    among them that are selfauth's sandbox workers."""
+    total = sandbox = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -98,25 +115,35 @@ def _group_cpu_seconds(pgid: int) -> float:
             continue
         # After the command: state, ppid, pgrp, ..., utime (11th), stime (12th).
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
+            ticks = int(fields[11]) + int(fields[12])
+            total += ticks
+            try:
+                if _SANDBOX_WORKER in (stat.parent / "cmdline").read_bytes():
+                    sandbox += ticks
+            except OSError:
+                pass
+    return total / _TICKS, sandbox / _TICKS
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """user + system CPU seconds of the live processes of one process group."""
+    return _group_cpu(pgid)[0]
 
 
 @dataclass
 class Cpu:
-    """CPU seconds used by selfauth, the provider and this client over one measurement."""
+    """CPU seconds used by selfauth, the provider and this client over one measurement;
+    `sandbox` is the part of selfauth's that its sandbox worker processes used."""
 
     selfauth: float
     provider: float
     client: float
+    sandbox: float = 0.0
 
 
 def cpu_now(selfauth: Server, provider: Server) -> Cpu:
-    return Cpu(
-        _group_cpu_seconds(selfauth.process.pid),
-        _group_cpu_seconds(provider.process.pid),
-        time.process_time(),
-    )
+    group, sandbox = _group_cpu(selfauth.process.pid)
+    return Cpu(group, _group_cpu_seconds(provider.process.pid), time.process_time(), sandbox)
 
 
 # --- one flow of each kind -------------------------------------------------------
@@ -129,6 +156,7 @@ class Setup:
     client_id: str
     client_secret: str
     connection: str
+    scripted_connection: str
     emails: list[str]
     accounts: list[str]
     exchange: bool
@@ -210,11 +238,13 @@ async def _provider_form(http: httpx.AsyncClient, url: str, account: str) -> str
     return _location(resumed)
 
 
-async def upstream_login(http: httpx.AsyncClient, setup: Setup, worker: int) -> None:
+async def _upstream_dance(
+    http: httpx.AsyncClient, setup: Setup, worker: int, connection: str
+) -> None:
     http.cookies.clear()
     verifier, challenge = _pkce()
     state = secrets.token_urlsafe(12)
-    params = _authorize_params(setup, challenge, state) | {"connection": setup.connection}
+    params = _authorize_params(setup, challenge, state) | {"connection": connection}
     start = await http.get(f"{setup.selfauth}/authorize", params=params)
     _expect(start, (302,), "selfauth /authorize to the provider")
     back = await _provider_form(http, _location(start), setup.accounts[worker])
@@ -224,6 +254,16 @@ async def upstream_login(http: httpx.AsyncClient, setup: Setup, worker: int) -> 
     code = _code_at_callback(answered, state, "selfauth /login/callback")
     if setup.exchange:
         await _exchange(http, setup, code, verifier)
+
+
+async def upstream_login(http: httpx.AsyncClient, setup: Setup, worker: int) -> None:
+    await _upstream_dance(http, setup, worker, setup.connection)
+
+
+async def scripted_login(http: httpx.AsyncClient, setup: Setup, worker: int) -> None:
+    """The upstream dance through the `oauth2` connection: its callback runs
+    `fetchUserProfile` in the sandbox, which asks the provider's userinfo."""
+    await _upstream_dance(http, setup, worker, setup.scripted_connection)
 
 
 _HIDDEN = {name: re.compile(rf'name="{name}" value="([^"]+)"') for name in ("tx", "csrf")}
@@ -359,6 +399,7 @@ def measure(
         after.selfauth - before.selfauth,
         after.provider - before.provider,
         after.client - before.client,
+        after.sandbox - before.sandbox,
     )
     for server in servers:
         server.check_alive()
@@ -378,7 +419,7 @@ def warm_up(setup: Setup, concurrency: int) -> None:
     async def run() -> None:
         async with httpx.AsyncClient(timeout=30, follow_redirects=False) as http:
             for worker in range(concurrency):
-                for flow in (upstream_login, password_login, provider_alone):
+                for flow in (upstream_login, scripted_login, password_login, provider_alone):
                     await flow(http, setup, worker)
 
     asyncio.run(run())
@@ -419,8 +460,24 @@ def provider_command_and_env(
     return [str(NODE), str(PROVIDER)], env
 
 
+# Auth0's documented fetchUserProfile: the provider's userinfo with the access token.
+FETCH_USER_PROFILE = """function fetchUserProfile(accessToken, context, callback) {
+  request.get({
+    url: %(userinfo)s,
+    headers: { Authorization: 'Bearer ' + accessToken },
+    json: true
+  }, function (err, resp, body) {
+    if (err) return callback(err);
+    callback(null, { user_id: body.sub, email: body.email, name: body.name });
+  });
+}"""
+
+
 def prepare(tenant: Tenant, provider_issuer: str, workers: int, exchange: bool) -> Setup:
     tag = secrets.token_hex(4)
+    discovery = httpx.get(f"{provider_issuer}/.well-known/openid-configuration", timeout=30)
+    discovery.raise_for_status()
+    endpoints = discovery.json()
     with tenant.management() as http:
         client = client_on_database_connection(
             http,
@@ -447,6 +504,31 @@ def prepare(tenant: Tenant, provider_issuer: str, workers: int, exchange: bool) 
         )
         if created.status_code != 201:
             raise BenchError(f"creating the oidc connection: {created.status_code} {created.text}")
+        scripted = f"bench-oauth2-{tag}"
+        created = http.post(
+            "/api/v2/connections",
+            json={
+                "name": scripted,
+                "strategy": "oauth2",
+                "enabled_clients": [client["client_id"]],
+                "options": {
+                    "authorizationURL": endpoints["authorization_endpoint"],
+                    "tokenURL": endpoints["token_endpoint"],
+                    "client_id": UPSTREAM_CLIENT,
+                    "client_secret": UPSTREAM_SECRET,
+                    "scope": "openid profile email",
+                    "pkce_enabled": True,
+                    "scripts": {
+                        "fetchUserProfile": FETCH_USER_PROFILE
+                        % {"userinfo": json.dumps(endpoints["userinfo_endpoint"])}
+                    },
+                },
+            },
+        )
+        if created.status_code != 201:
+            raise BenchError(
+                f"creating the oauth2 connection: {created.status_code} {created.text}"
+            )
         emails = [f"bench.{tag}.{n}@example.com" for n in range(workers)]
         for email in emails:
             create_user(http, email, PASSWORD)
@@ -456,6 +538,7 @@ def prepare(tenant: Tenant, provider_issuer: str, workers: int, exchange: bool) 
         client_id=client["client_id"],
         client_secret=client["client_secret"],
         connection=connection,
+        scripted_connection=scripted,
         emails=emails,
         accounts=[f"bench{n}" for n in range(workers)],
         exchange=exchange,
@@ -477,9 +560,27 @@ def _row(m: Measured, label: str) -> str:
     )
 
 
+@dataclass
+class Round:
+    password: Measured
+    upstream: Measured
+    scripted: Measured
+
+
+def _pooled_ms(runs: list[Measured], fraction: float) -> float:
+    """A percentile over every flow of these runs."""
+    return Measured("", 0, 1, [x for m in runs for x in m.latencies], 0, None).percentile_ms(
+        fraction
+    )
+
+
+def _cpu_ms_per_flow(runs: list[Measured], part: Callable[[Cpu], float]) -> float:
+    return 1000 * sum(part(m.cpu) for m in runs) / max(sum(m.flows for m in runs), 1)
+
+
 def report(
     args: argparse.Namespace,
-    pairs: list[tuple[Measured, Measured]],
+    rounds: list[Round],
     alone: Measured,
     busy: float | None,
 ) -> None:
@@ -497,19 +598,44 @@ def report(
         "| CPU ms per flow: selfauth / provider / client |"
     )
     print("|---|---|---|---|---|---|")
-    for n, (password, upstream) in enumerate(pairs, 1):
-        print(_row(password, f"{n}. password login (local)"))
-        print(_row(upstream, f"{n}. upstream login (oidc-provider)"))
+    for n, r in enumerate(rounds, 1):
+        print(_row(r.password, f"{n}. password login (local)"))
+        print(_row(r.upstream, f"{n}. upstream login (oidc-provider)"))
+        print(_row(r.scripted, f"{n}. scripted upstream login (oauth2, fetchUserProfile)"))
     print(_row(alone, "provider alone (its share of one upstream login)"))
     print()
-    password_rate = statistics.mean(p.rate for p, _ in pairs)
-    upstream_rate = statistics.mean(u.rate for _, u in pairs)
+    password_rate = statistics.mean(r.password.rate for r in rounds)
+    upstream_rate = statistics.mean(r.upstream.rate for r in rounds)
+    scripted_rate = statistics.mean(r.scripted.rate for r in rounds)
     print("| figure | value |\n|---|---|")
-    print(f"| password logins/s (mean of {len(pairs)}) | {password_rate:,.1f} |")
-    print(f"| upstream logins/s (mean of {len(pairs)}) | {upstream_rate:,.1f} |")
+    print(f"| password logins/s (mean of {len(rounds)}) | {password_rate:,.1f} |")
+    print(f"| upstream logins/s (mean of {len(rounds)}) | {upstream_rate:,.1f} |")
     print(f"| ratio upstream / password | {upstream_rate / password_rate:.2f} |")
     print(f"| provider alone, flows/s | {alone.rate:,.1f} |")
     print(f"| upstream logins / provider alone | {upstream_rate / alone.rate:.2f} |")
+    print(f"| scripted upstream logins/s (mean of {len(rounds)}) | {scripted_rate:,.1f} |")
+    print(f"| ratio scripted / upstream (oidc) | {scripted_rate / upstream_rate:.2f} |")
+    print(f"| ratio scripted / password | {scripted_rate / password_rate:.2f} |")
+    print()
+    print(
+        f"| flow (all {len(rounds)} rounds) | flows/s (mean) | p50 / p95 ms "
+        "| selfauth CPU ms per flow | of which sandbox workers |"
+    )
+    print("|---|---|---|---|---|")
+    kinds = (
+        ("password login", password_rate, [r.password for r in rounds]),
+        ("upstream login (oidc)", upstream_rate, [r.upstream for r in rounds]),
+        ("scripted upstream login (oauth2)", scripted_rate, [r.scripted for r in rounds]),
+    )
+    per_flow: dict[str, float] = {}
+    for label, rate, runs in kinds:
+        per_flow[label] = _cpu_ms_per_flow(runs, lambda c: c.selfauth)
+        print(
+            f"| {label} | {rate:,.1f} | {_pooled_ms(runs, 0.5):.0f} / {_pooled_ms(runs, 0.95):.0f} "
+            f"| {per_flow[label]:.1f} | {_cpu_ms_per_flow(runs, lambda c: c.sandbox):.1f} |"
+        )
+    extra = per_flow[kinds[2][0]] - per_flow[kinds[1][0]]
+    print(f"| scripted minus oidc, selfauth CPU ms per login | {extra:+.1f} | | | |")
     if busy is not None and busy > 0.15:
         print(f"WARNING: other work used {busy:.0%} of the CPUs before the run")
 
@@ -550,16 +676,17 @@ def main() -> int:
                 print("warming up: every kind of flow once per worker", file=sys.stderr)
                 warm_up(setup, args.concurrency)
                 servers = (tenant.server, provider)
-                pairs = []
+                rounds = []
                 for n in range(args.rounds):
                     print(f"round {n + 1} of {args.rounds}", file=sys.stderr)
-                    password = measure(
-                        "password", password_login, setup, args.concurrency, args.duration, servers
+                    run = (args.concurrency, args.duration, servers)
+                    rounds.append(
+                        Round(
+                            measure("password", password_login, setup, *run),
+                            measure("upstream", upstream_login, setup, *run),
+                            measure("scripted", scripted_login, setup, *run),
+                        )
                     )
-                    upstream = measure(
-                        "upstream", upstream_login, setup, args.concurrency, args.duration, servers
-                    )
-                    pairs.append((password, upstream))
                 alone = measure(
                     "provider alone",
                     provider_alone,
@@ -571,8 +698,8 @@ def main() -> int:
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    report(args, pairs, alone, busy)
-    runs = [m for pair in pairs for m in pair] + [alone]
+    report(args, rounds, alone, busy)
+    runs = [m for r in rounds for m in (r.password, r.upstream, r.scripted)] + [alone]
     for m in runs:
         if m.first_error:
             print(f"WARNING: {m.name}: {m.errors} failed flows, the first: {m.first_error}")
