@@ -28,6 +28,7 @@ from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
+from selfauth.domain.users.idp_tokens import IdpTokenBox
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.service import UserService
 from selfauth.flows.account_mails import AccountMails
@@ -148,6 +149,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     published = await keys.published()
     server_key = await keys.hmac_key()
     secrets = SecretHasher(server_key)
+    idp_tokens = IdpTokenBox(server_key)
     users = SqlUserRepository(database)
     clients = SqlClientRepository(database)
     origins = OriginRegistry(clients)  # the CORS layer's; told of each change (watch)
@@ -305,8 +307,10 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         upstream=UpstreamSignIn(
             UpstreamOidc(settings.upstream_timeout_seconds),
             ConnectionScripts(sandbox, settings.upstream_timeout_seconds),
+            idp_tokens,
             clock,
         ),
+        idp_tokens=idp_tokens,
     )
     return Running(services, origins, jobs, journal, sandbox, emails.sender)
 

@@ -8,6 +8,7 @@ with a 2-second upstream timeout."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,9 +32,14 @@ from tests.support.authorize import (
 from tests.support.browser_client import browser_client
 from tests.support.hooks import guarded, guarded_rule, hook_kit
 from tests.support.sdk import domain_of
-from tests.support.server import RunningServer, serving
+from tests.support.server import RunningServer, client_token, serving
 from tests.support.signin import tokens
-from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc, log_in
+from tests.support.upstream_oidc import (
+    UpstreamClient,
+    UpstreamOidc,
+    log_in,
+    without_idp_tokens,
+)
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -128,7 +134,8 @@ def test_first_sign_in_creates_the_user_with_its_identity(
     assert claims["sub"] == user_id
     assert claims["email"] == ALICE["email"] and claims["name"] == ALICE["name"]
     user = admin.user(user_id)
-    assert user["identities"] == [
+    # The admin's token holds read:user_idp_tokens: the provider's token shows too.
+    assert [without_idp_tokens(i) for i in user["identities"]] == [
         {
             "connection": connection,
             "provider": "oidc",
@@ -290,3 +297,68 @@ def test_a_callback_naming_another_issuer_is_refused(
     assert answer["error"] == "access_denied"
     assert "iss" in answer["error_description"]
     assert admin.get(user_path(f"oidc|{connection}|alice")).status_code == 404
+
+
+def test_the_providers_tokens_are_kept_sealed_and_shown_only_with_read_user_idp_tokens(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    code_from(*sign_in(selfauth, app, connection))
+    user_id = f"oidc|{connection}|alice"
+    path = user_path(user_id)
+    plain = Api(
+        selfauth,
+        client_token(selfauth, selfauth.client_id, selfauth.client_secret, scope="read:users"),
+    )
+    try:
+        hidden = plain.get(path).json()["identities"][0]
+        listed = plain.get("/api/v2/users", q=f'user_id:"{user_id}"').json()
+    finally:
+        plain.http.close()
+    assert not {"access_token", "refresh_token", "expires_in"} & hidden.keys()
+    assert not {"access_token", "refresh_token"} & listed[0]["identities"][0].keys()
+    scoped = Api(
+        selfauth,
+        client_token(
+            selfauth, selfauth.client_id, selfauth.client_secret, scope="read:user_idp_tokens"
+        ),
+    )
+    try:
+        shown = scoped.get(path).json()["identities"][0]
+    finally:
+        scoped.http.close()
+    assert isinstance(shown["access_token"], str) and isinstance(shown["expires_in"], int)
+    # The provider's own token: its userinfo answers for it.
+    userinfo = httpx.get(
+        httpx.get(normal.discovery_url).json()["userinfo_endpoint"],
+        headers={"authorization": f"Bearer {shown['access_token']}"},
+    )
+    assert userinfo.status_code == 200 and userinfo.json()["sub"] == "alice"
+    # Stored sealed: the users table holds neither token.
+    with sqlite3.connect(selfauth.database_url.removeprefix("sqlite:///")) as db:
+        (stored,) = db.execute(
+            "SELECT identities FROM users WHERE user_id = ?", (user_id,)
+        ).fetchone()
+    assert shown["access_token"] not in stored
+    assert '"access_token": "v1.' in stored or '"access_token":"v1.' in stored
+
+
+def test_hooks_never_see_the_providers_tokens(
+    selfauth: RunningServer, normal: UpstreamOidc, admin: Api
+) -> None:
+    app, connection = connect(selfauth, normal, admin)
+    code_from(*sign_in(selfauth, app, connection))  # the identity now holds tokens
+    with hook_kit(admin) as kit:
+        kit.rule(
+            guarded_rule(
+                app.client_id,
+                "  context.idToken['https://ns.example.com/ids'] = "
+                "JSON.stringify(user.identities);\n"
+                "  callback(null, user, context);",
+            )
+        )
+        answered, f = sign_in(selfauth, app, connection)
+        body = tokens(exchange(selfauth, app, code_from(answered, f), f))
+    claims = verified(selfauth, body["id_token"], app.client_id)
+    seen = claims["https://ns.example.com/ids"]
+    assert connection in seen and "access_token" not in seen and "v1." not in seen

@@ -293,3 +293,13 @@ def _drive(
         assert posted.is_redirect, f"the sign-in form: {posted.status_code} {posted.text[:500]}"
         url = urljoin(url, posted.headers["location"])
     raise AssertionError(f"more than {max_redirects} redirects, at {url}")
+
+
+def without_idp_tokens(identity: dict[str, Any]) -> dict[str, Any]:
+    """An identity as a caller without `read:user_idp_tokens` sees it: without the provider's
+    tokens (the tests' admin token holds that scope)."""
+    return {
+        k: v
+        for k, v in identity.items()
+        if k not in ("access_token", "refresh_token", "expires_in")
+    }

@@ -8,6 +8,8 @@ USER_SCOPES = (
     "update:users",
     "delete:users",
     "update:users_app_metadata",
+    # The upstream providers' tokens kept in identities (domain/users/idp_tokens.py).
+    "read:user_idp_tokens",
 )
 CURRENT_USER_SCOPES = (
     "read:current_user",

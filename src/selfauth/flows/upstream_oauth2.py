@@ -20,7 +20,14 @@ import httpx
 
 from selfauth.domain.connections.social_presets import ProfileRefused, profile_from
 from selfauth.domain.connections.upstream_oauth2 import OAuth2Settings
-from selfauth.flows.upstream_oidc import Started, UpstreamError, joined, pkce_challenge
+from selfauth.flows.upstream_oidc import (
+    Answered,
+    Started,
+    UpstreamError,
+    joined,
+    kept_tokens,
+    pkce_challenge,
+)
 from selfauth.hooks.connection_scripts import ConnectionScripts, ScriptCall, ScriptFailed
 
 _MAX_ANSWER_BYTES = 256 * 1024
@@ -49,7 +56,7 @@ class UpstreamOAuth2:
 
     async def finish(
         self, settings: OAuth2Settings, strategy: str, code: str, redirect_uri: str, verifier: str
-    ) -> dict[str, Any]:
+    ) -> Answered:
         """Who signed in, as claims (`sub` and the profile), from the code."""
         tokens = await self._exchange(settings, code, redirect_uri, verifier)
         access_token = tokens.get("access_token")
@@ -67,7 +74,7 @@ class UpstreamOAuth2:
         if not isinstance(user_id, _ID_TYPES) or isinstance(user_id, bool) or user_id == "":
             raise UpstreamError("The user profile has no user_id.")
         claims = {key: value for key, value in profile.items() if key != "user_id"}
-        return {**claims, "sub": str(user_id)}
+        return Answered({**claims, "sub": str(user_id)}, kept_tokens(tokens))
 
     async def _exchange(
         self, settings: OAuth2Settings, code: str, redirect_uri: str, verifier: str

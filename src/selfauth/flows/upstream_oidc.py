@@ -62,6 +62,28 @@ class Started:
     form_post: bool = False  # the provider will POST its answer to the callback, cross-site
 
 
+@dataclass(frozen=True)
+class Answered:
+    """Who signed in (`claims`, with `sub`), and the provider's tokens worth keeping
+    (`access_token`, `refresh_token`, `expires_in`) for the identity."""
+
+    claims: dict[str, Any]
+    tokens: dict[str, Any] = field(default_factory=dict)
+
+
+def kept_tokens(response: dict[str, Any]) -> dict[str, Any]:
+    """What of a token response an identity keeps, of the right types."""
+    kept: dict[str, Any] = {
+        name: response[name]
+        for name in ("access_token", "refresh_token")
+        if isinstance(response.get(name), str) and response[name]
+    }
+    expires_in = response.get("expires_in")
+    if isinstance(expires_in, int) and not isinstance(expires_in, bool) and expires_in > 0:
+        kept["expires_in"] = expires_in
+    return kept
+
+
 def pkce_challenge(verifier: str) -> str:
     """The S256 code challenge of a PKCE verifier (RFC 7636)."""
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -205,7 +227,7 @@ class UpstreamOidc:
         nonce: str,
         verifier: str,
         callback_iss: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Answered:
         """The ID token's claims (checked), merged over the userinfo endpoint's answer where
         the provider has one (the ID token wins). `callback_iss` is the callback's `iss`
         (RFC 9207): where the provider sends it, or says it does, it must be its issuer, so a
@@ -245,8 +267,8 @@ class UpstreamOidc:
         access_token = tokens.get("access_token")
         endpoint = provider.metadata.get("userinfo_endpoint")
         if isinstance(access_token, str) and isinstance(endpoint, str):
-            return {**await self._userinfo(endpoint, access_token, claims["sub"]), **claims}
-        return claims
+            claims = {**await self._userinfo(endpoint, access_token, claims["sub"]), **claims}
+        return Answered(claims, kept_tokens(tokens))
 
     async def _userinfo(self, endpoint: str, access_token: str, sub: str) -> dict[str, Any]:
         """The provider's userinfo (many providers put the profile there, not in the ID

@@ -11,15 +11,19 @@ from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.social_presets import ProfileRefused, preset_for, profile_from
 from selfauth.domain.connections.upstream import OidcSettings, upstream_settings
+from selfauth.domain.users.idp_tokens import IdpTokenBox
 from selfauth.flows.upstream_oauth2 import UpstreamOAuth2
-from selfauth.flows.upstream_oidc import Started, UpstreamError, UpstreamOidc
+from selfauth.flows.upstream_oidc import Answered, Started, UpstreamError, UpstreamOidc
 from selfauth.hooks.connection_scripts import ConnectionScripts
 
 
 class UpstreamSignIn:
-    def __init__(self, oidc: UpstreamOidc, scripts: ConnectionScripts, clock: Clock) -> None:
+    def __init__(
+        self, oidc: UpstreamOidc, scripts: ConnectionScripts, tokens: IdpTokenBox, clock: Clock
+    ) -> None:
         self.oidc = oidc
         self.oauth2 = UpstreamOAuth2(oidc.client, scripts)
+        self._tokens = tokens
         self._clock = clock
 
     async def close(self) -> None:
@@ -42,9 +46,21 @@ class UpstreamSignIn:
         redirect_uri: str,
         nonce: str,
         verifier: str,
-    ) -> dict[str, Any]:
+    ) -> Answered:
         """Who signed in (claims with `sub`, normalized for a social preset), from the
-        provider's answer at the callback (its query, or the form it posted)."""
+        provider's answer at the callback (its query, or the form it posted), and the
+        provider's tokens, sealed for the identity (`idp_tokens`)."""
+        answered = await self._answered(connection, answer, redirect_uri, nonce, verifier)
+        return Answered(answered.claims, self._tokens.sealed(answered.tokens))
+
+    async def _answered(
+        self,
+        connection: Connection,
+        answer: Mapping[str, str],
+        redirect_uri: str,
+        nonce: str,
+        verifier: str,
+    ) -> Answered:
         settings = self._settings(connection)
         if not isinstance(settings, OidcSettings):
             return await self.oauth2.finish(
@@ -54,23 +70,23 @@ class UpstreamSignIn:
             id_token = answer.get("id_token", "")
             if not id_token:
                 raise UpstreamError("The identity provider posted no ID token.")
-            claims = await self.oidc.finish_front_channel(
-                settings, id_token, nonce, answer.get("iss")
+            answered = Answered(
+                await self.oidc.finish_front_channel(settings, id_token, nonce, answer.get("iss"))
             )
         else:
-            claims = await self.oidc.finish(
+            answered = await self.oidc.finish(
                 settings, _code(answer), redirect_uri, nonce, verifier, answer.get("iss")
             )
         if preset_for(connection.strategy) is None:
-            return claims
+            return answered
         # Apple posts the user's name once, unsigned, beside the code (`user`).
         extra = [answer["user"]] if "user" in answer else []
         try:
-            profile = profile_from(connection.strategy, extra, claims)
+            profile = profile_from(connection.strategy, extra, answered.claims)
         except ProfileRefused as exc:
             raise UpstreamError(str(exc)) from exc
         provider_id = str(profile.pop("user_id"))
-        return {**profile, "sub": provider_id}
+        return Answered({**profile, "sub": provider_id}, answered.tokens)
 
 
 def _code(answer: Mapping[str, str]) -> str:

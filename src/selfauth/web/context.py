@@ -24,6 +24,7 @@ from selfauth.domain.keys.model import PublishedKeys
 from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
+from selfauth.domain.users.idp_tokens import IdpTokenBox
 from selfauth.domain.users.service import UserService
 from selfauth.flows.account_mails import AccountMails
 from selfauth.flows.authorize import Authorizer
@@ -78,6 +79,7 @@ class Services:
     email_links: EmailLinks  # verification and password-change links, made and followed
     account_mails: AccountMails  # verification, reset and welcome mails, queued and sent
     upstream: UpstreamSignIn  # sign-in at upstream providers (oidc, oauth2, social presets)
+    idp_tokens: IdpTokenBox  # opens identities' provider tokens for read:user_idp_tokens
 
 
 def services_of(request: Request) -> Services:

@@ -34,8 +34,11 @@ class SealError(Exception):
 
 
 class Sealer:
-    def __init__(self, server_key: bytes) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(
+    """`label` names what the derived key seals (a key per use: the SMTP password's, the
+    upstream providers' tokens')."""
+
+    def __init__(self, server_key: bytes, label: bytes = _LABEL) -> None:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
             server_key
         )
         self._aead = AESGCM(derived)

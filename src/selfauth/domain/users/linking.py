@@ -17,6 +17,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from selfauth.domain.users.idp_tokens import TOKEN_NAMES
 from selfauth.domain.users.model import JsonObject, User, inexistent_user
 from selfauth.errors import Conflict, InvalidBody, NotFound
 
@@ -181,9 +182,10 @@ def with_profile_data(primary: User, secondary: User, now: datetime) -> User:
     index = _position(primary, str(own.get("provider")), str(own.get("user_id")))
     if index is None or index == 0:
         return primary
-    fresh = profile_data(secondary)
-    if primary.identities[index].get("profileData") == fresh:
+    tokens = {name: value for name, value in own.items() if name in TOKEN_NAMES}
+    entry = {**primary.identities[index], "profileData": profile_data(secondary), **tokens}
+    if primary.identities[index] == entry:
         return primary
     identities = list(primary.identities)
-    identities[index] = {**identities[index], "profileData": fresh}
+    identities[index] = entry
     return dataclasses.replace(primary, identities=identities, updated_at=now)

@@ -17,7 +17,12 @@ from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, linking, metadata
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
-from selfauth.domain.users.upstream import new_upstream_user, synced, upstream_ids
+from selfauth.domain.users.upstream import (
+    new_upstream_user,
+    synced,
+    upstream_ids,
+    with_sign_in_tokens,
+)
 from selfauth.domain.users.views import default_picture
 from selfauth.errors import Conflict, Forbidden, InvalidBody, OperationNotSupported
 
@@ -223,26 +228,34 @@ class UserService:
         return user
 
     async def sign_in_upstream(
-        self, connection: Connection, claims: dict[str, Any], ip: str
+        self,
+        connection: Connection,
+        claims: dict[str, Any],
+        ip: str,
+        tokens: dict[str, Any] | None = None,
     ) -> User:
         """The user an upstream provider vouched for (`claims`, its checked ID token): made at
         the first sign-in, their profile synced by the connection's policy after
-        (`users/upstream.py`). An identity linked to another user signs that user (the
-        primary) in, its profile synced into the primary's `profileData`."""
+        (`users/upstream.py`), the provider's `tokens` (sealed) kept in their identity. An
+        identity linked to another user signs that user (the primary) in, its profile synced
+        into the primary's `profileData`."""
         user_id, _ = upstream_ids(connection, str(claims["sub"]))
         now = self._clock()
+        kept = tokens or {}
+
+        def signed(current: User) -> User:
+            return with_sign_in_tokens(synced(current, connection, claims, now), kept, now)
+
         found = await self._users.get_any(user_id)
         if found is None:
             try:
-                await self._users.insert(new_upstream_user(connection, claims, now))
+                await self._users.insert(new_upstream_user(connection, claims, now, kept))
             except Conflict:  # the same first sign-in twice at once: the other one made it
                 found = await self._users.get_any(user_id)
                 if found is None:
                     raise
-        elif synced(found, connection, claims, now) is not found:
-            found = await self._users.update(
-                user_id, lambda current: synced(current, connection, claims, now)
-            )
+        elif signed(found) != found:
+            found = await self._users.update(user_id, signed)
         primary_id = found.linked_to if found is not None else None
         if primary_id is not None and found is not None:
             secondary = found

@@ -22,6 +22,7 @@ from typing import Any
 
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.social_presets import preset_for, social_user_ids
+from selfauth.domain.users.idp_tokens import with_tokens
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
 
@@ -63,7 +64,14 @@ def _email(claims: dict[str, Any]) -> tuple[str | None, bool]:
     return email.lower(), claims.get("email_verified") is True
 
 
-def new_upstream_user(connection: Connection, claims: dict[str, Any], now: datetime) -> User:
+def new_upstream_user(
+    connection: Connection,
+    claims: dict[str, Any],
+    now: datetime,
+    tokens: dict[str, Any] | None = None,
+) -> User:
+    """The user a first sign-in makes; `tokens`, the provider's (sealed), go to the identity
+    (domain/users/idp_tokens.py)."""
     user_id, identity_id = upstream_ids(connection, str(claims["sub"]))
     email, verified = _email(claims)
     policy = connection.options.get("set_user_root_attributes", "on_each_login")
@@ -82,14 +90,27 @@ def new_upstream_user(connection: Connection, claims: dict[str, Any], now: datet
         nickname=nickname,
         picture=profile.get("picture") or default_picture(email, nickname),
         identities=[
-            {
-                "connection": connection.name,
-                "provider": connection.strategy,
-                "user_id": identity_id,
-                "isSocial": connection.is_social,
-            }
+            with_tokens(
+                {
+                    "connection": connection.name,
+                    "provider": connection.strategy,
+                    "user_id": identity_id,
+                    "isSocial": connection.is_social,
+                },
+                tokens or {},
+            )
         ],
     )
+
+
+def with_sign_in_tokens(user: User, tokens: dict[str, Any], now: datetime) -> User:
+    """The user whose own identity (the first) holds the latest sign-in's provider tokens."""
+    if not tokens or not user.identities:
+        return user
+    own = with_tokens(user.identities[0], tokens)
+    if own == user.identities[0]:
+        return user
+    return dataclasses.replace(user, identities=[own, *user.identities[1:]], updated_at=now)
 
 
 def synced(user: User, connection: Connection, claims: dict[str, Any], now: datetime) -> User:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from hashlib import md5
 from typing import Any
 from urllib.parse import quote
 
 from selfauth.domain.clock import iso
+from selfauth.domain.users.idp_tokens import revealed, without_tokens
 from selfauth.domain.users.model import User
 
 _OPTIONAL_ROOT = (
@@ -35,7 +37,7 @@ def profile_view(user: User) -> dict[str, Any]:
     if user.phone_number is not None:
         view["phone_verified"] = user.phone_verified
     view["blocked"] = user.blocked
-    view["identities"] = user.identities
+    view["identities"] = without_tokens(user.identities)
     view["user_metadata"] = user.user_metadata
     view["app_metadata"] = user.app_metadata
     view["created_at"] = iso(user.created_at)
@@ -48,12 +50,17 @@ def profile_view(user: User) -> dict[str, Any]:
     return view
 
 
-def management_view(user: User) -> dict[str, Any]:
+def management_view(
+    user: User, open_idp_token: Callable[[str], str | None] | None = None
+) -> dict[str, Any]:
     """The Management API shape (`GET /api/v2/users/{id}`), as Auth0 answers it: empty
     metadata objects are left out (an empty PATCH removes them), and `logins_count` until the
     first login. `blocked` is always answered: Auth0 answers it once it was ever set, and
-    selfauth keeps no record of whether it was."""
+    selfauth keeps no record of whether it was. `open_idp_token`, given for a caller with
+    `read:user_idp_tokens`, shows the identities' provider tokens."""
     view = profile_view(user)
+    if open_idp_token is not None:
+        view["identities"] = revealed(user.identities, open_idp_token)
     for name in ("user_metadata", "app_metadata"):
         if not view[name]:
             del view[name]

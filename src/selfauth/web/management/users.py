@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -150,8 +150,16 @@ async def list_users(
             descending=descending,
             count_up_to=window if paging.include_totals else None,
         )
-    items = [selection.apply(management_view(u)) for u in users]
+    opener = _idp_token_opener(caller)
+    items = [selection.apply(management_view(u, opener)) for u in users]
     return JSONResponse(paging.wrap("users", items, total or 0, with_length=True))
+
+
+def _idp_token_opener(caller: Caller) -> Callable[[str], str | None] | None:
+    """Identities show their provider's tokens only to `read:user_idp_tokens`."""
+    if caller.principal.has_any("read:user_idp_tokens"):
+        return caller.services.idp_tokens.open
+    return None
 
 
 def _search(query: Mapping[str, str]) -> search.Query | None:
@@ -174,7 +182,8 @@ async def _walk(
     start = query.get("from")
     after = checkpoint.decode(start) if start else None
     users = await caller.services.users.walk(wanted, after=after, take=take)
-    body: dict[str, Any] = {"users": [selection.apply(management_view(u)) for u in users]}
+    opener = _idp_token_opener(caller)
+    body: dict[str, Any] = {"users": [selection.apply(management_view(u, opener)) for u in users]}
     if len(users) == take:
         body["next"] = checkpoint.encode(users[-1].created_at, users[-1].user_id)
     return JSONResponse(body)
@@ -202,7 +211,8 @@ async def get_user(
     principal = caller.principal
     _check_self(principal, user_id, ("read:users", "read:user_idp_tokens"), READ)
     user = await found.users.get(user_id)
-    return JSONResponse(FieldSelection.parse(request.query_params).apply(management_view(user)))
+    view = management_view(user, _idp_token_opener(caller))
+    return JSONResponse(FieldSelection.parse(request.query_params).apply(view))
 
 
 @router.patch("/users/{user_id}")

@@ -312,11 +312,11 @@ async def _finish_upstream(
         description = answer.get("error_description") or "The identity provider refused."
         return answer_error(checked, AuthorizeError(error, description[:500]))
     try:
-        claims = await found.upstream.finish(
+        answered = await found.upstream.finish(
             connection, answer, _upstream_redirect_uri(found), nonce, verifier
         )
         ip = client_ip(request, trust_forwarded=False)
-        user = await found.users.sign_in_upstream(connection, claims, ip)
+        user = await found.users.sign_in_upstream(connection, answered.claims, ip, answered.tokens)
     except UpstreamError as exc:
         return answer_error(checked, AuthorizeError(exc.error, exc.description))
     except NotReady as exc:
