@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import bcrypt as python_bcrypt
 import pytest
 
 from selfauth.hooks.connection_scripts import (
@@ -256,11 +257,82 @@ async def test_timeouts_and_size_caps(sandbox: QuickJsSandbox, echo: str) -> Non
 async def test_only_the_modules_provided_load(sandbox: QuickJsSandbox) -> None:
     code = """function f(callback) {
       try { require('fs'); callback(null, 'loaded'); }
-      catch (e) { callback(null, [e.code, e.message]); }
+      catch (e) { callback(null, [e.code, e.message, typeof __selfauth_host]); }
     }"""
-    code_name, message = await _run(sandbox, code, [], set())
+    code_name, message, host = await _run(sandbox, code, [], set())
     assert code_name == "MODULE_NOT_FOUND"
-    assert "connection scripts may require only request, axios" in message
+    assert "connection scripts may require only request, axios, bcrypt, crypto" in message
+    assert host == "undefined"
+
+
+async def test_crypto_answers_as_node_does(sandbox: QuickJsSandbox) -> None:
+    """Known answers (FIPS 180 for SHA-256 "abc", RFC 4231 case 2 for HMAC, RFC 6070 for
+    PBKDF2-HMAC-SHA1) and Buffer's encodings."""
+    code = """function f(callback) {
+      const crypto = require('crypto');
+      const out = {};
+      out.sha256 = crypto.createHash('sha256').update('abc').digest('hex');
+      out.md5b64 = crypto.createHash('md5').update('a').update('bc').digest('base64');
+      out.hmac = crypto.createHmac('sha256', 'Jefe')
+        .update('what do ya want for nothing?').digest('hex');
+      out.pbkdf2 = crypto.pbkdf2Sync('password', 'salt', 2, 20, 'sha1').toString('hex');
+      out.random = crypto.randomBytes(16).length;
+      out.same = crypto.timingSafeEqual(Buffer.from('abc'), Buffer.from('abc'));
+      out.differ = crypto.timingSafeEqual(Buffer.from('abc'), Buffer.from('abd'));
+      try { crypto.timingSafeEqual(Buffer.from('a'), Buffer.from('ab')); }
+      catch (e) { out.lengths = e.message; }
+      out.base64 = Buffer.from('héllo').toString('base64');
+      out.back = Buffer.from('aMOpbGxv', 'base64').toString();
+      out.hex = Buffer.from('ff00', 'hex').length + ':' + Buffer.isBuffer(Buffer.alloc(2));
+      out.basic = Buffer.from('user:pass').toString('base64');
+      crypto.pbkdf2('password', 'salt', 1, 20, 'sha1', function (err, key) {
+        out.async = err ? String(err) : key.toString('hex');
+        crypto.randomBytes(4, function (err, bytes) {
+          out.asyncRandom = bytes.length;
+          callback(null, out);
+        });
+      });
+    }"""
+    value = await _run(sandbox, code, [], set())
+    assert value["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert value["md5b64"] == "kAFQmDzST7DWlj99KOF/cg=="
+    assert value["hmac"] == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    assert value["pbkdf2"] == "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"
+    assert value["async"] == "0c60c80f961f0e71f3a9b524af6012062fe037a6"
+    assert (value["random"], value["asyncRandom"]) == (16, 4)
+    assert (value["same"], value["differ"]) == (True, False)
+    assert value["lengths"] == "Input buffers must have the same byte length"
+    assert (value["base64"], value["back"]) == ("aMOpbGxv", "héllo")
+    assert value["hex"] == "2:true" and value["basic"] == "dXNlcjpwYXNz"
+
+
+async def test_bcrypt_in_callback_and_promise_forms(sandbox: QuickJsSandbox) -> None:
+    legacy = python_bcrypt.hashpw(b"s3cret", python_bcrypt.gensalt(4)).decode()
+    code = """async function login(email, password, callback) {
+      const bcrypt = require('bcrypt');
+      bcrypt.compare(password, 'LEGACY', async function (err, isValid) {
+        if (err) return callback(err);
+        const wrong = await bcrypt.compare('nope', 'LEGACY');
+        const made = await bcrypt.hash(password, 4);
+        const again = bcrypt.compareSync(password, made);
+        const junk = await bcrypt.compare(password, 'not-a-hash');
+        callback(null, {isValid, wrong, again, junk, prefix: made.slice(0, 7),
+                        rounds: bcrypt.getRounds(made)});
+      });
+    }""".replace("LEGACY", legacy)
+    value = await _run(sandbox, code, ["a@b.c", "s3cret"], set())
+    assert value == {
+        "isValid": True,
+        "wrong": False,
+        "again": True,
+        "junk": False,
+        "prefix": "$2b$04$",
+        "rounds": 4,
+    }
+    refused = """function f(callback) {
+      require('bcrypt').hash('x', 40, function (err) { callback(null, String(err)); });
+    }"""
+    assert "rounds must be an integer from 4 to 15" in await _run(sandbox, refused, [], set())
 
 
 async def test_rules_and_actions_still_have_no_network(sandbox: QuickJsSandbox) -> None:

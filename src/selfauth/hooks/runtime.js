@@ -42,6 +42,13 @@
   const ArrayPrototype = Array.prototype;
   const BigIntPrototype = BigInt.prototype;
   const numberValueOf = uncurryThis(Number.prototype.valueOf);
+  const NativeUint8Array = Uint8Array;
+  const NativeRangeError = RangeError;
+  const parseInteger = parseInt;
+  // The worker's operations for the modules of connection scripts (hooks/script_modules.py):
+  // taken off the global object before any tenant code runs.
+  const hostOperation = global.__selfauth_host;
+  deleteProperty(global, "__selfauth_host");
   const stringValueOf = uncurryThis(String.prototype.valueOf);
   const booleanValueOf = uncurryThis(Boolean.prototype.valueOf);
   const bigintValueOf = uncurryThis(BigInt.prototype.valueOf);
@@ -557,11 +564,234 @@
     return outcome;
   }
 
+
+  // --- Buffer, crypto and bcrypt, for connection scripts ------------------------------------
+  // What Auth0's script templates use to check legacy hashes. The bytes are computed by the
+  // worker's Python (hooks/script_modules.py); bytes cross as hex text.
+  function hostCall(name, args) {
+    if (typeof hostOperation !== "function") throw new NativeError("No host operations");
+    const answer = hostOperation(name, stringify(args));
+    if (sliceString(answer, 0, 1) === "1") return sliceString(answer, 1);
+    throw new NativeError(sliceString(answer, 1));
+  }
+  function hostArgs(...values) {
+    const args = list();
+    for (let i = 0; i < values.length; i++) append(args, values[i]);
+    return args;
+  }
+
+  const HEX = "0123456789abcdef";
+  function toHex(bytes) {
+    let text = "";
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i];
+      text += HEX[byte >> 4] + HEX[byte & 15];
+    }
+    return text;
+  }
+
+  class Buffer extends NativeUint8Array {
+    toString(encoding, start, end) {
+      const from = start === undefined ? 0 : toNumber(start);
+      const to = end === undefined ? this.length : toNumber(end);
+      const name = encoding === undefined ? "utf8" : toString(encoding);
+      let hex = "";
+      for (let i = max(0, from); i < to && i < this.length; i++) {
+        hex += HEX[this[i] >> 4] + HEX[this[i] & 15];
+      }
+      return hostCall("text", hostArgs(hex, name));
+    }
+    equals(other) {
+      if (!hasInstance(NativeUint8Array, other)) {
+        throw new NativeTypeError("The argument must be a Buffer or Uint8Array");
+      }
+      return toHex(this) === toHex(other);
+    }
+    toJSON() {
+      const data = [];
+      for (let i = 0; i < this.length; i++) defineProperty(data, i, dataProperty(this[i], true));
+      return { type: "Buffer", data: data };
+    }
+    static from(value, encodingOrOffset) {
+      if (typeof value === "string") {
+        const encoding = encodingOrOffset === undefined ? "utf8" : toString(encodingOrOffset);
+        return fromHex(hostCall("bytes", hostArgs(value, encoding)));
+      }
+      if (isObject(value) && typeof value.length === "number") {
+        const copy = new Buffer(value.length);
+        for (let i = 0; i < value.length; i++) copy[i] = toNumber(value[i]) & 255;
+        return copy;
+      }
+      throw new NativeTypeError("Buffer.from takes a string, an array or a Buffer");
+    }
+    static alloc(size, fill) {
+      const made = new Buffer(toNumber(size));
+      if (fill !== undefined) for (let i = 0; i < made.length; i++) made[i] = toNumber(fill) & 255;
+      return made;
+    }
+    static isBuffer(value) {
+      return hasInstance(Buffer, value);
+    }
+    static byteLength(value, encoding) {
+      return typeof value === "string" ? Buffer.from(value, encoding).length : value.length;
+    }
+    static concat(buffers, total) {
+      let length = 0;
+      for (let i = 0; i < buffers.length; i++) length += buffers[i].length;
+      const joined = new Buffer(total === undefined ? length : toNumber(total));
+      let at = 0;
+      for (let i = 0; i < buffers.length && at < joined.length; i++) {
+        for (let j = 0; j < buffers[i].length && at < joined.length; j++) joined[at++] = buffers[i][j];
+      }
+      return joined;
+    }
+  }
+
+  function fromHex(hex) {
+    const bytes = new Buffer(hex.length >> 1);
+    for (let i = 0; i < bytes.length; i++) {
+      bytes[i] = parseInteger(sliceString(hex, 2 * i, 2 * i + 2), 16);
+    }
+    return bytes;
+  }
+
+  // Data given to a hash, HMAC or key derivation: a string in `encoding` (utf8), or bytes.
+  function hexOf(data, encoding) {
+    if (typeof data === "string") {
+      return hostCall("bytes", hostArgs(data, encoding === undefined ? "utf8" : toString(encoding)));
+    }
+    if (hasInstance(NativeUint8Array, data)) return toHex(data);
+    throw new NativeTypeError("The data must be a string, a Buffer or a Uint8Array");
+  }
+
+  function output(hex, encoding) {
+    if (encoding === undefined || encoding === "buffer") return fromHex(hex);
+    if (toString(encoding) === "hex") return hex;
+    return hostCall("text", hostArgs(hex, toString(encoding)));
+  }
+
+  function digester(operation, algorithm, key) {
+    const parts = list();
+    let done = false;
+    const digester = {
+      update(data, encoding) {
+        if (done) throw new NativeError("Digest already called");
+        append(parts, hexOf(data, encoding));
+        return digester;
+      },
+      digest(encoding) {
+        if (done) throw new NativeError("Digest already called");
+        done = true;
+        const data = joinArray(parts, "");
+        const args = key === null ? hostArgs(algorithm, data) : hostArgs(algorithm, key, data);
+        return output(hostCall(operation, args), encoding);
+      },
+    };
+    return digester;
+  }
+
+  // Node calls these callbacks later, never before the call returns.
+  function later(callback, compute) {
+    if (typeof callback !== "function") throw new NativeTypeError("The callback must be a function");
+    setImmediate(function () {
+      let value;
+      try {
+        value = compute();
+      } catch (error) {
+        callback(error);
+        return;
+      }
+      callback(null, value);
+    });
+  }
+
+  function promised(compute) {
+    return new NativePromise(function (resolve, reject) {
+      setImmediate(function () {
+        try {
+          resolve(compute());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  function pbkdf2Sync(password, salt, iterations, keylen, digest) {
+    const name = digest === undefined ? "sha1" : toString(digest);
+    const args = hostArgs(hexOf(password), hexOf(salt), toNumber(iterations), toNumber(keylen), name);
+    return fromHex(hostCall("pbkdf2", args));
+  }
+
+  function randomBytesNow(size) {
+    return fromHex(hostCall("random", hostArgs(toNumber(size))));
+  }
+
+  const crypto = freeze({
+    createHash: (algorithm) => digester("hash", toString(algorithm), null),
+    createHmac: (algorithm, key) => digester("hmac", toString(algorithm), hexOf(key)),
+    randomBytes(size, callback) {
+      if (callback === undefined) return randomBytesNow(size);
+      later(callback, () => randomBytesNow(size));
+    },
+    randomUUID: () => hostCall("uuid", list()),
+    timingSafeEqual(first, second) {
+      if (!hasInstance(NativeUint8Array, first) || !hasInstance(NativeUint8Array, second)) {
+        throw new NativeTypeError("The arguments must be Buffers or Uint8Arrays");
+      }
+      if (first.length !== second.length) {
+        throw new NativeRangeError("Input buffers must have the same byte length");
+      }
+      return hostCall("equal", hostArgs(toHex(first), toHex(second))) === "true";
+    },
+    pbkdf2(password, salt, iterations, keylen, digest, callback) {
+      later(callback, () => pbkdf2Sync(password, salt, iterations, keylen, digest));
+    },
+    pbkdf2Sync: pbkdf2Sync,
+  });
+
+  function bcryptCompare(plain, hashed) {
+    return hostCall("bcrypt_compare", hostArgs(toString(plain), toString(hashed))) === "true";
+  }
+  function bcryptHash(plain, roundsOrSalt) {
+    const given = typeof roundsOrSalt === "string" ? roundsOrSalt : toNumber(roundsOrSalt);
+    return hostCall("bcrypt_hash", hostArgs(toString(plain), given));
+  }
+  function bcryptSalt(rounds) {
+    return hostCall("bcrypt_salt", hostArgs(rounds === undefined ? 10 : toNumber(rounds)));
+  }
+  // Node's bcrypt (and bcryptjs): each call takes a callback, or answers a promise without one.
+  function callbackOrPromise(compute, callback) {
+    if (typeof callback === "function") {
+      later(callback, compute);
+      return undefined;
+    }
+    return promised(compute);
+  }
+  const bcrypt = freeze({
+    compare: (plain, hashed, callback) => callbackOrPromise(() => bcryptCompare(plain, hashed), callback),
+    hash: (plain, rounds, callback) => callbackOrPromise(() => bcryptHash(plain, rounds), callback),
+    genSalt(rounds, callback) {
+      if (typeof rounds === "function") return callbackOrPromise(() => bcryptSalt(), rounds);
+      return callbackOrPromise(() => bcryptSalt(rounds), callback);
+    },
+    compareSync: bcryptCompare,
+    hashSync: bcryptHash,
+    genSaltSync: bcryptSalt,
+    getRounds: (hashed) => toNumber(hostCall("bcrypt_rounds", hostArgs(toString(hashed)))),
+  });
+
   function beginScript(configurationJson) {
     scriptGlobals = {
       __proto__: null,
       configuration: freeze(parse(configurationJson)),
-      modules: freeze({ __proto__: null, request: request, axios: axios }),
+      modules: freeze({
+        __proto__: null,
+        request: request,
+        axios: axios,
+        bcrypt: bcrypt,
+        crypto: crypto,
+      }),
     };
   }
 
@@ -827,6 +1057,7 @@
     if (scriptGlobals !== null) {
       defineProperty(global, "configuration", dataProperty(scriptGlobals.configuration, true));
       defineProperty(global, "request", dataProperty(request, true));
+      defineProperty(global, "Buffer", dataProperty(Buffer, true));
       defineProperty(global, "WrongUsernameOrPasswordError", dataProperty(WrongUsernameOrPasswordError, false));
       defineProperty(global, "ValidationError", dataProperty(ValidationError, false));
     }

@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 import orjson
 import quickjs
 
+from selfauth.hooks import script_modules
 from selfauth.hooks.http_facility import HttpFacility
 from selfauth.hooks.messages import (
     CheckAnswer,
@@ -98,6 +99,8 @@ class Engine:
     def _prepare(self) -> Prepared:
         context = quickjs.Context()
         context.set_time_limit(CHECK_SECONDS)
+        # runtime.js takes it and removes it from the global object as it loads.
+        context.add_callable("__selfauth_host", script_modules.operation)
         return Prepared(context, context.eval(self._runtime))
 
 
@@ -161,6 +164,11 @@ def run(
     rules = request["kind"] == "rules"
     actions = request["kind"] == "actions"
     script_kind = request["kind"] == "script"
+    # The engine's time limit shuts Python out (the binding refuses calls into Python while
+    # one is set), and a connection script's modules are Python (hooks/script_modules.py):
+    # for those scripts the pool's wall-clock watchdog is the limit, and kills a worker whose
+    # script runs over (hooks/pool.py).
+    limited = not script_kind
     log_chars = int(limits["log_chars"])
     event = _json(request["event"]) if actions else ""
     network = request.get("network")
@@ -180,9 +188,9 @@ def run(
         report: Report | None = None
         try:
             # `begin` first: whatever the script's code does as it is evaluated is its own.
-            _enter(context, call_end, _entry(host, "begin", name, log_chars))
+            _enter(context, call_end, _entry(host, "begin", name, log_chars), limited)
             code = wrapped("action" if actions else "rule", script["code"])
-            function = _enter(context, call_end, _evaluator(context, code))
+            function = _enter(context, call_end, _evaluator(context, code), limited)
             if rules:
                 start = _entry(host, "startRule", function)
             elif script_kind:
@@ -190,8 +198,8 @@ def run(
             else:
                 secrets = _json(script.get("secrets", {}))
                 start = _entry(host, "startAction", function, request["trigger"], event, secrets)
-            _enter(context, call_end, start)
-            report = _settle(context, host, call_end, facility)
+            _enter(context, call_end, start, limited)
+            report = _settle(context, host, call_end, facility, limited)
             denied = report["denied"]
             outcome = report["outcome"]
             if outcome is None:
@@ -239,10 +247,10 @@ def run(
     result: ScriptResult | None = None
     try:
         if rules and failed is None:
-            _enter(context, total_end, _entry(host, "finishRules"))
-        commands = orjson.loads(_enter(context, total_end, _entry(host, "commands")))
+            _enter(context, total_end, _entry(host, "finishRules"), limited)
+        commands = orjson.loads(_enter(context, total_end, _entry(host, "commands"), limited))
         if script_kind:
-            result = orjson.loads(_enter(context, total_end, _entry(host, "scriptResult")))
+            result = orjson.loads(_enter(context, total_end, _entry(host, "scriptResult"), limited))
     except (Deadline, quickjs.JSException, quickjs.StackOverflow) as exception:
         if failed is None:
             failed = {"name": request["kind"], "reason": "error", "message": str(exception)}
@@ -292,11 +300,11 @@ def _classify_message(first: str) -> tuple[Status, str]:
     return "error", first
 
 
-def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
+def _enter(context: quickjs.Context, end: float, call: Any, limited: bool = True) -> Any:
     remaining = end - time.monotonic()
     if remaining <= 0:
         raise Deadline
-    context.set_time_limit(remaining)
+    context.set_time_limit(remaining if limited else -1)
     try:
         return call()
     except quickjs.JSException as exception:
@@ -306,30 +314,39 @@ def _enter(context: quickjs.Context, end: float, call: Any) -> Any:
 
 
 def _settle(
-    context: quickjs.Context, host: quickjs.Object, end: float, network: HttpFacility | None
+    context: quickjs.Context,
+    host: quickjs.Object,
+    end: float,
+    network: HttpFacility | None,
+    limited: bool,
 ) -> Report:
     """Run promise jobs, then the script's queued requests, then virtual timers, until the
     script settles or nothing is left."""
     while True:
-        while _enter(context, end, context.execute_pending_job):
+        while _enter(context, end, context.execute_pending_job, limited):
             pass
-        report: Report = orjson.loads(_enter(context, end, _entry(host, "report")))
+        report: Report = orjson.loads(_enter(context, end, _entry(host, "report"), limited))
         if report["outcome"] is not None:
             return report
         if report["pendingRequests"]:
-            _answer_requests(context, host, end, network)
+            _answer_requests(context, host, end, network, limited)
             continue
         if not report["pendingTimers"]:
             return report
-        _enter(context, end, _entry(host, "fireTimer"))
+        _enter(context, end, _entry(host, "fireTimer"), limited)
 
 
 def _answer_requests(
-    context: quickjs.Context, host: quickjs.Object, end: float, network: HttpFacility | None
+    context: quickjs.Context,
+    host: quickjs.Object,
+    end: float,
+    network: HttpFacility | None,
+    limited: bool,
 ) -> None:
     """Each queued request, made now (one at a time: a script waits for them in any case),
     and its answer handed back to the script."""
-    specs: list[JsonObject] = orjson.loads(_enter(context, end, _entry(host, "takeRequests")))
+    taken = _enter(context, end, _entry(host, "takeRequests"), limited)
+    specs: list[JsonObject] = orjson.loads(taken)
     for spec in specs:
         if network is None:
             answer: JsonObject = {
@@ -337,7 +354,7 @@ def _answer_requests(
             }
         else:
             answer = network.perform(spec, end)
-        _enter(context, end, _entry(host, "deliver", spec["id"], _json(answer)))
+        _enter(context, end, _entry(host, "deliver", spec["id"], _json(answer)), limited)
 
 
 def _limit_process() -> None:
