@@ -24,6 +24,7 @@ from selfauth.flows.upstream_oidc import (
     Answered,
     Started,
     UpstreamError,
+    get_json,
     joined,
     kept_tokens,
     pkce_challenge,
@@ -65,7 +66,9 @@ class UpstreamOAuth2:
         if settings.script is not None:
             profile = await self._scripted_profile(settings, access_token, tokens)
         else:
-            answers = [await self._get(url, access_token) for url in settings.profile_urls]
+            answers = [
+                await get_json(self._client(), url, access_token) for url in settings.profile_urls
+            ]
             try:
                 profile = profile_from(strategy, answers)
             except ProfileRefused as exc:
@@ -116,21 +119,6 @@ class UpstreamOAuth2:
         if not isinstance(profile, dict):
             raise UpstreamError("fetchUserProfile answered no profile object.")
         return profile
-
-    async def _get(self, url: str, access_token: str) -> Any:
-        try:
-            answer = await self._client().get(
-                url,
-                headers={"authorization": f"Bearer {access_token}", "accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
-        if answer.status_code != 200 or len(answer.content) > _MAX_ANSWER_BYTES:
-            raise UpstreamError(f"The identity provider's {url} answered {answer.status_code}.")
-        try:
-            return answer.json()
-        except ValueError as exc:
-            raise UpstreamError(f"The identity provider's {url} is not JSON.") from exc
 
 
 def _token_answer(answer: httpx.Response) -> dict[str, Any] | None:

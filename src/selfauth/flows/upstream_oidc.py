@@ -84,6 +84,24 @@ def kept_tokens(response: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+async def get_json(client: httpx.AsyncClient, url: str, access_token: str | None = None) -> Any:
+    """The JSON answer of a GET at the provider (with its access token, for its APIs); an
+    UpstreamError for anything else, an answer too large included."""
+    headers = {"accept": "application/json"}
+    if access_token is not None:
+        headers["authorization"] = f"Bearer {access_token}"
+    try:
+        response = await client.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
+    if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
+        raise UpstreamError(f"The identity provider answered {response.status_code} at {url}.")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise UpstreamError(f"The identity provider's {url} is not JSON.") from exc
+
+
 def pkce_challenge(verifier: str) -> str:
     """The S256 code challenge of a PKCE verifier (RFC 7636)."""
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -115,16 +133,7 @@ class UpstreamOidc:
             self._http = None
 
     async def _json(self, url: str) -> dict[str, Any]:
-        try:
-            response = await self.client().get(url, headers={"accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
-        if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
-            raise UpstreamError(f"The identity provider answered {response.status_code} at {url}.")
-        try:
-            found = response.json()
-        except ValueError as exc:
-            raise UpstreamError(f"The identity provider's {url} is not JSON.") from exc
+        found = await get_json(self.client(), url)
         if not isinstance(found, dict):
             raise UpstreamError(f"The identity provider's {url} is not a JSON object.")
         return found
@@ -273,19 +282,9 @@ class UpstreamOidc:
     async def _userinfo(self, endpoint: str, access_token: str, sub: str) -> dict[str, Any]:
         """The provider's userinfo (many providers put the profile there, not in the ID
         token); it must be about the ID token's subject (OIDC Core 5.3.2)."""
-        try:
-            answer = await self.client().get(
-                endpoint,
-                headers={"authorization": f"Bearer {access_token}", "accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"The identity provider could not be reached ({exc}).") from exc
-        try:
-            found = answer.json() if len(answer.content) <= _MAX_DOCUMENT_BYTES else None
-        except ValueError:
-            found = None
-        if answer.status_code != 200 or not isinstance(found, dict):
-            raise UpstreamError(f"The identity provider's userinfo answered {answer.status_code}.")
+        found = await get_json(self.client(), endpoint, access_token)
+        if not isinstance(found, dict):
+            raise UpstreamError("The identity provider's userinfo is not a JSON object.")
         if found.get("sub") != sub:
             raise UpstreamError("The identity provider's userinfo is about another subject.")
         return found
