@@ -37,6 +37,7 @@ from tests.support.signin import tokens
 from tests.support.upstream_oidc import (
     UpstreamClient,
     UpstreamOidc,
+    fetch_user_profile,
     log_in,
     without_idp_tokens,
 )
@@ -52,27 +53,6 @@ ALICE = {
     "family_name": "Liddell",
 }
 SECRET = "oauth2-client-secret-0123456789"
-
-# Auth0's documented shape: ask the provider's userinfo endpoint with the access token.
-FETCH_WITH_REQUEST = """function fetchUserProfile(accessToken, context, callback) {
-  request.get({
-    url: '%(userinfo)s',
-    headers: { 'Authorization': 'Bearer ' + accessToken },
-    json: true
-  }, function (err, resp, body) {
-    if (err) return callback(err);
-    if (resp.statusCode !== 200) return callback(new Error('userinfo said ' + resp.statusCode));
-    callback(null, {
-      user_id: body.sub,
-      email: body.email,
-      email_verified: body.email_verified,
-      name: body.name,
-      given_name: body.given_name,
-      family_name: body.family_name,
-      token_type: context.token_type
-    });
-  });
-}"""
 
 FETCH_WITH_AXIOS = """async function fetchUserProfile(accessToken, context, callback) {
   const axios = require('axios');
@@ -126,7 +106,7 @@ def connect(
     selfauth: RunningServer,
     endpoints: dict[str, Any],
     admin: Api,
-    script: str = FETCH_WITH_REQUEST,
+    script: str | None = None,
     userinfo: str | None = None,
     **options: Any,
 ) -> tuple[Client, str]:
@@ -144,7 +124,7 @@ def connect(
                 "scope": "openid profile email",
                 "pkce_enabled": True,
                 "scripts": {
-                    "fetchUserProfile": script.replace(
+                    "fetchUserProfile": (script or fetch_user_profile("%(userinfo)s")).replace(
                         "%(userinfo)s", userinfo or endpoints["userinfo_endpoint"]
                     )
                 },

@@ -21,7 +21,7 @@ from playwright.sync_api import Page
 from tests.browser.sdk_app import SdkSetup, register_spa
 from tests.support.api import Api
 from tests.support.server import RunningServer
-from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc
+from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc, fetch_user_profile
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -29,20 +29,6 @@ SECRET = "lock-upstream-secret-0123456789"
 UPSTREAM_CLIENT = "selfauth-lock"
 GRACE = {"sub": "grace", "email": "grace@upstream.example", "name": "Grace Hopper"}
 LOGO = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
-
-# Auth0's documented shape of a custom social connection's script: ask the provider's userinfo
-# endpoint with the access token.
-FETCH_USER_PROFILE = """function fetchUserProfile(accessToken, context, callback) {
-  request.get({
-    url: '%(userinfo)s',
-    headers: { 'Authorization': 'Bearer ' + accessToken },
-    json: true
-  }, function (err, resp, body) {
-    if (err) return callback(err);
-    if (resp.statusCode !== 200) return callback(new Error('userinfo said ' + resp.statusCode));
-    callback(null, { user_id: body.sub, email: body.email, name: body.name });
-  });
-}"""
 
 # `new Auth0Lock(clientID, domain, options)` as docs/browser-sdks.md configures it for a
 # selfauth without TLS, inline in the page's <main id="app">, in redirect mode, offering only
@@ -148,11 +134,7 @@ def test_lock_shows_social_buttons_and_signs_in_through_an_oauth2_connection(
             "client_secret": SECRET,
             "scope": "openid profile email",
             "pkce_enabled": True,  # node's oidc-provider requires PKCE
-            "scripts": {
-                "fetchUserProfile": FETCH_USER_PROFILE.replace(
-                    "%(userinfo)s", endpoints["userinfo_endpoint"]
-                )
-            },
+            "scripts": {"fetchUserProfile": fetch_user_profile(endpoints["userinfo_endpoint"])},
         },
     )
     open_lock(page, sdk, client_id, [sdk.connection, github, acme])

@@ -303,3 +303,27 @@ def without_idp_tokens(identity: dict[str, Any]) -> dict[str, Any]:
         for k, v in identity.items()
         if k not in ("access_token", "refresh_token", "expires_in")
     }
+
+
+def fetch_user_profile(userinfo_url: str) -> str:
+    """An `oauth2` connection's `fetchUserProfile` in Auth0's documented shape: the provider's
+    userinfo asked with the access token through `request`, its answer as the profile."""
+    return """function fetchUserProfile(accessToken, context, callback) {
+  request.get({
+    url: 'USERINFO',
+    headers: { 'Authorization': 'Bearer ' + accessToken },
+    json: true
+  }, function (err, resp, body) {
+    if (err) return callback(err);
+    if (resp.statusCode !== 200) return callback(new Error('userinfo said ' + resp.statusCode));
+    callback(null, {
+      user_id: body.sub,
+      email: body.email,
+      email_verified: body.email_verified,
+      name: body.name,
+      given_name: body.given_name,
+      family_name: body.family_name,
+      token_type: context.token_type
+    });
+  });
+}""".replace("USERINFO", userinfo_url)
