@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.clock import Clock
+from selfauth.domain.connections.custom_database import ConfigurationBox
 from selfauth.domain.connections.defaults import with_database_defaults
 from selfauth.domain.connections.model import (
     DATABASE_STRATEGY,
@@ -45,9 +46,15 @@ def inexistent_connection() -> NotFound:
 
 
 class ConnectionService:
-    def __init__(self, store: ConnectionStore, clock: Clock) -> None:
+    def __init__(
+        self, store: ConnectionStore, clock: Clock, box: ConfigurationBox | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._box = box  # seals a custom database's `options.configuration`
+
+    def _sealed(self, options: dict[str, Any]) -> dict[str, Any]:
+        return options if self._box is None else self._box.sealed_options(options)
 
     async def get(self, connection_id: str) -> Connection:
         connection = await self._store.get(connection_id)
@@ -85,7 +92,7 @@ class ConnectionService:
         strategy = check_strategy(fields.pop("strategy"))
         options = check_options(strategy, fields.get("options") or {})
         if strategy == DATABASE_STRATEGY:
-            options = with_database_defaults(options, creating=True)
+            options = self._sealed(with_database_defaults(options, creating=True))
         fields["options"] = options
         if not fields.get("realms"):
             fields["realms"] = [name]
@@ -118,7 +125,7 @@ class ConnectionService:
         if "options" in fields:
             options = check_options(current.strategy, fields["options"])
             if current.is_database:
-                options = with_database_defaults(options, creating=False)
+                options = self._sealed(with_database_defaults(options, creating=False))
             fields["options"] = options
         if "realms" in fields and not fields["realms"]:
             fields["realms"] = [current.name]
