@@ -19,6 +19,7 @@ from selfauth.domain.actions.service import ActionService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
+from selfauth.domain.connections.custom_database import ConfigurationBox
 from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.emails.liquid import Liquid
 from selfauth.domain.emails.outbox import RetryPolicy
@@ -37,6 +38,7 @@ from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
 from selfauth.flows.cross_origin import CrossOriginLogin
+from selfauth.flows.custom_database import ScriptedDatabase
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.completion import CompletionMails
@@ -168,13 +170,6 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     rules = SqlRuleRepository(database)
     rule_configs = SqlRuleConfigRepository(database)
     actions = SqlActionRepository(database)
-    user_service = UserService(
-        users,
-        connections,
-        hasher,
-        metadata_limits(settings),
-        clock,
-    )
     sandbox = QuickJsSandbox(
         WorkerPool(
             settings.hook_workers,
@@ -185,6 +180,16 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
                 log_chars=settings.hook_log_chars,
             ),
         )
+    )
+    connection_scripts = ConnectionScripts(sandbox, settings.upstream_timeout_seconds)
+    configuration_box = ConfigurationBox(server_key)
+    user_service = UserService(
+        users,
+        connections,
+        hasher,
+        metadata_limits(settings),
+        clock,
+        ScriptedDatabase(connection_scripts, configuration_box),
     )
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
     hook_runner = HookRunner(
@@ -242,6 +247,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         clock,
         login_hooks,
         account_mails,  # a brute-force block mails the user an unblock link
+        user_service,  # custom database connections' login scripts
     )
     refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
@@ -264,7 +270,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             connections if settings.enable_client_connections else None,
         ),
         client_grants=ClientGrantService(grants, clients, resource_servers),
-        connections=ConnectionService(connections, clock),
+        connections=ConnectionService(connections, clock, configuration_box),
         resource_servers=ResourceServerService(resource_servers, clock),
         rules=RuleService(rules, sandbox, clock),
         rule_configs=RuleConfigService(rule_configs, clock),
@@ -306,7 +312,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         account_mails=account_mails,
         upstream=UpstreamSignIn(
             UpstreamOidc(settings.upstream_timeout_seconds),
-            ConnectionScripts(sandbox, settings.upstream_timeout_seconds),
+            connection_scripts,
             idp_tokens,
             clock,
         ),

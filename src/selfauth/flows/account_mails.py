@@ -60,6 +60,7 @@ class ConnectionFinder(Protocol):
 
 class UsersByEmail(Protocol):
     async def by_email_in(self, connection_id: str, email: str) -> list[User]: ...
+    async def reset_candidates(self, connection: Connection, email: str) -> list[User]: ...
 
 
 class JobRecorder(Protocol):
@@ -186,8 +187,9 @@ class AccountMails:
     ) -> None:
         """A forgotten password (`/dbconnections/change_password`, the login page): the reset
         mail goes to the connection's user with that email, if there is one; the caller answers
-        the same either way, so no one learns who has an account."""
-        for user in await self.users.by_email_in(connection.id, email):
+        the same either way, so no one learns who has an account. A custom database's user
+        not here yet is found by its `get_user` script."""
+        for user in await self.users.reset_candidates(connection, email):
             await self.password_reset(user, connection, client_id)
 
     async def password_reset(

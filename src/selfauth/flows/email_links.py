@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
+from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.tickets import DEFAULT_LIFETIME_SECONDS, EmailTicket, TicketKind
@@ -43,13 +44,16 @@ class TicketStore(Protocol):
     ) -> EmailTicket | None: ...
     async def verify_email(self, ticket_hash: str, now: datetime) -> EmailTicket | None: ...
     async def reset_password(
-        self, ticket_hash: str, password_hash: str, now: datetime
+        self, ticket_hash: str, password_hash: str | None, now: datetime
     ) -> EmailTicket | None: ...
     async def unblock(self, ticket_hash: str, now: datetime) -> EmailTicket | None: ...
 
 
 class UserFinder(Protocol):
     async def get_or_none(self, user_id: str) -> User | None: ...
+    # A custom database's scripts (change_password, verify); `ScriptRefused` when they fail.
+    async def legacy_password(self, connection: Connection, user: User, password: str) -> None: ...
+    async def legacy_verify(self, connection: Connection, user: User) -> None: ...
 
 
 class ConnectionFinder(Protocol):
@@ -126,7 +130,21 @@ class EmailLinks:
         connection = await self.connections.get(user.connection_id)
         return PasswordPolicy.from_options(connection.options if connection else {})
 
+    async def _scripted(self, ticket: EmailTicket, name: str) -> tuple[User, Connection] | None:
+        """The ticket's user and connection when `name` goes to a custom database's script."""
+        user = await self.users.get_or_none(ticket.user_id)
+        connection = None if user is None else await self.connections.get(user.connection_id)
+        if user is None or connection is None or not custom_database.scripted(connection, name):
+            return None
+        return user, connection
+
     async def verify_email(self, value: str) -> Followed:
+        """A custom database's `verify` script hears of it first (its failure leaves the
+        ticket good, and the page says why)."""
+        pending = await self.pending(TicketKind.EMAIL_VERIFICATION, value)
+        scripted = None if pending is None else await self._scripted(pending, "verify")
+        if scripted is not None:
+            await self.users.legacy_verify(scripted[1], scripted[0])
         ticket = await self.tickets.verify_email(self.secrets.digest(value), self.clock())
         if ticket is None:
             return Followed(False, EXPIRED, None, None)
@@ -148,7 +166,12 @@ class EmailLinks:
         if ticket is None or policy is None:
             return Followed(False, EXPIRED, None, None)
         policy.check(password)
-        hashed = await self.passwords.hash(password)
+        scripted = await self._scripted(ticket, "change_password")
+        hashed: str | None = None
+        if scripted is not None:  # the legacy store keeps the password, not selfauth
+            await self.users.legacy_password(scripted[1], scripted[0], password)
+        else:
+            hashed = await self.passwords.hash(password)
         spent = await self.tickets.reset_password(ticket.ticket_hash, hashed, self.clock())
         if spent is None:  # used or expired between the check and now
             return Followed(False, USED, None, None)

@@ -8,19 +8,23 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
+from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection, not_for_sign_in
 from selfauth.domain.emails.message import MailsIfNeeded, PendingMail
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
 from selfauth.domain.passwords import PasswordHasher
+from selfauth.domain.users.legacy import ScriptError
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth.errors import (
+    AccessDenied,
     BlockedUser,
     InvalidGrant,
     InvalidRequest,
+    OAuthError,
     TooManyAttempts,
     UnauthorizedClient,
 )
@@ -44,6 +48,23 @@ class LoginUsers(Protocol):
     async def find_login(self, connection_id: str, identifier: str) -> User | None: ...
     async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
     async def replace_password_hash(self, user_id: str, old: str, new: str) -> None: ...
+
+
+class LegacyLogins(Protocol):
+    """A custom database's `login` script (domain/users/service.py): the user it returned,
+    stored; None for wrong credentials; `ScriptError` otherwise."""
+
+    async def legacy_login(
+        self, connection: Connection, identifier: str, password: str
+    ) -> User | None: ...
+
+
+class ScriptUnauthorized(OAuthError):
+    """A login script's `UnauthorizedError(message)`: the user reads its message (401
+    `unauthorized`, as a blocked user's refusal)."""
+
+    status_code = 401
+    error_code = "unauthorized"
 
 
 class FailureCounter(Protocol):
@@ -78,6 +99,7 @@ class PasswordLogin:
     clock: Clock
     hooks: LoginHooks
     mails: BlockMails | None = None
+    legacy: LegacyLogins | None = None  # custom database connections' login scripts
 
     grant_types = frozenset({PASSWORD, PASSWORD_REALM})
     public_clients = True
@@ -143,6 +165,25 @@ class PasswordLogin:
         if blocked and mails is not None:
             mails.wake()
 
+    def _through_script(self, connection: Connection, user: User | None) -> bool:
+        """A custom database's login goes to its `login` script, unless import mode has
+        already moved the user here (a local user with a password is checked here)."""
+        if self.legacy is None or not custom_database.customized(connection):
+            return False
+        migrated = user is not None and user.password_hash is not None
+        return not (custom_database.import_mode(connection) and migrated)
+
+    async def _script_login(
+        self, connection: Connection, identifier: str, password: str
+    ) -> User | None:
+        assert self.legacy is not None
+        try:
+            return await self.legacy.legacy_login(connection, identifier, password)
+        except ScriptError as error:
+            if error.unauthorized:
+                raise ScriptUnauthorized(error.message) from error
+            raise AccessDenied(error.described()) from error
+
     async def check_password(
         self, connection: Connection, identifier: str, password: str, ip: str
     ) -> User:
@@ -156,16 +197,22 @@ class PasswordLogin:
             if attempt is Attempt.BUSY:
                 raise TooManyRequests(BUSY)
         valid = False
+        counted = user
         try:
-            stored = user.password_hash if user else None
-            valid = await self.hasher.verify(password, stored)
-            if valid and user is not None and stored and self.hasher.outdated(stored):
-                # An imported custom hash: bcrypt at our cost from now on.
-                rehashed = await self.hasher.hash(password)
-                await self.users.replace_password_hash(user.user_id, stored, rehashed)
+            if self._through_script(connection, user):
+                user = await self._script_login(connection, identifier, password)
+                valid = user is not None
+            else:
+                stored = user.password_hash if user else None
+                valid = await self.hasher.verify(password, stored)
+                if valid and user is not None and stored and self.hasher.outdated(stored):
+                    # An imported custom hash: bcrypt at our cost from now on.
+                    rehashed = await self.hasher.hash(password)
+                    await self.users.replace_password_hash(user.user_id, stored, rehashed)
         finally:
-            if guarded and user is not None:
-                await self._settle(user, ip, valid)
+            # A script's failure counts as a failed attempt too.
+            if guarded and counted is not None:
+                await self._settle(counted, ip, valid)
         if user is None or not valid:
             raise InvalidGrant(WRONG_CREDENTIALS)
         if user.blocked:

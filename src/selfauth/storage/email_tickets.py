@@ -71,11 +71,12 @@ class SqlEmailTicketRepository:
         return ticket
 
     async def reset_password(
-        self, ticket_hash: str, password_hash: str, now: datetime
+        self, ticket_hash: str, password_hash: str | None, now: datetime
     ) -> EmailTicket | None:
         """Spend a password-change ticket, set the new password's hash, and end the user's
         sessions and refresh tokens, all in one transaction (a failure leaves the ticket
-        good and the old password in place); None when the ticket is not good."""
+        good and the old password in place); None when the ticket is not good. No hash (a custom
+        database's script took the password) leaves the user without one."""
         async with self._db.write() as conn:
             ticket = await _spend_in(conn, ticket_hash, TicketKind.PASSWORD_CHANGE, now)
             if ticket is None:

@@ -9,12 +9,14 @@ from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.clock import Clock
+from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
-from selfauth.domain.users import attributes, linking, metadata
+from selfauth.domain.users import attributes, legacy, linking, metadata
+from selfauth.domain.users.legacy import LegacyStore, ScriptError, ScriptRefused
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.domain.users.upstream import (
@@ -77,12 +79,19 @@ class UserService:
         hasher: PasswordHasher,
         limits: MetadataLimits,
         clock: Clock,
+        legacy_store: LegacyStore | None = None,
     ) -> None:
         self._users = users
         self._connections = connections
         self._hasher = hasher
         self._limits = limits
         self._clock = clock
+        self._legacy = legacy_store
+
+    def _store(self) -> LegacyStore:
+        if self._legacy is None:  # app.py always gives one; tests of the domain may not
+            raise OperationNotSupported("Custom database scripts are not available here.")
+        return self._legacy
 
     async def get(self, user_id: str) -> User:
         user = await self._users.get(user_id)
@@ -94,7 +103,16 @@ class UserService:
         return await self._users.get(user_id)
 
     async def delete(self, user_id: str) -> None:
-        """Deleting a user that is not there (any more) is no error: Auth0 answers 204 too."""
+        """Deleting a user that is not there (any more) is no error: Auth0 answers 204 too.
+        A custom database's user (without import mode) is deleted by its `delete` script
+        first, with the id Auth0 gives it (no `auth0|`); a migrated user is ours alone."""
+        current = await self._users.get_any(user_id)
+        connection = None if current is None else await self._connections.get(current.connection_id)
+        if connection is not None and custom_database.scripted(connection, "delete"):
+            try:
+                await self._store().delete(connection, user_id.removeprefix(legacy.ID_PREFIX))
+            except ScriptError as error:
+                raise ScriptRefused.of(error) from error
         await self._users.delete(user_id)
 
     async def by_email(self, email: str) -> list[User]:
@@ -154,7 +172,7 @@ class UserService:
                 "user_metadata": user_change.applied_to(fields.get("user_metadata") or {}),
                 "app_metadata": app_change.applied_to({}),
             }
-        return await self.create(fields, mails)
+        return await self.create({**fields, "client_id": client_id}, mails)
 
     async def signup_connection(self, client_id: str, fields: dict[str, Any]) -> Connection:
         """The database connection a sign-up goes to, if it takes sign-ups from this client."""
@@ -197,6 +215,10 @@ class UserService:
         user_metadata = _without_nulls(given_user_metadata)
         app_metadata = _without_nulls(given_app_metadata)
         self._limits.validate_result(user_metadata, app_metadata)
+        if custom_database.customized(connection):
+            scripted = await self._create_in_legacy(connection, values, fields, mails)
+            if scripted is not None:
+                return scripted
         local_id = _local_id(fields.get("user_id"))
         now = self._clock()
         email = values.get("email")
@@ -226,6 +248,162 @@ class UserService:
         )
         await self._users.insert(user, await mails(user, connection) if mails else ())
         return user
+
+    async def _create_in_legacy(
+        self,
+        connection: Connection,
+        values: dict[str, Any],
+        fields: dict[str, Any],
+        mails: MailsFor | None,
+    ) -> User | None:
+        """A new user of a custom database. With import mode the user is ours (None: create it
+        here), unless the legacy store already has that email (`get_user`), as on Auth0.
+        Without, the `create` script makes the user there; the answer is the profile
+        `get_user` then gives (cached here), or, without a `get_user` script, the user as
+        given (not cached: the first login caches it)."""
+        store = self._store()
+        email = values.get("email")
+        if custom_database.import_mode(connection):
+            if email and custom_database.script(connection, "get_user"):
+                try:
+                    found = await store.get_user(connection, email)
+                except ScriptError as error:
+                    raise ScriptRefused.of(error) from error
+                if found is not None:
+                    raise Conflict("The user already exists.", error_code="auth0_idp_error")
+            return None
+        given: dict[str, Any] = {
+            "email": email,
+            "password": fields["password"],
+            "connection": connection.name,
+            "tenant": fields.get("tenant"),
+            "client_id": fields.get("client_id"),
+        }
+        for key in ("username", "phone_number", "given_name", "family_name", "name", "nickname"):
+            if values.get(key) is not None:
+                given[key] = values[key]
+        for key in ("user_metadata", "app_metadata"):
+            if fields.get(key):
+                given[key] = fields[key]
+        given = {key: value for key, value in given.items() if value is not None}
+        try:
+            await store.create(connection, given)
+        except ScriptError as error:
+            if error.user_exists:
+                raise Conflict("The user already exists.", error_code="auth0_idp_error") from error
+            raise ScriptRefused.of(error) from error
+        now = self._clock()
+        profile = None
+        if email and custom_database.script(connection, "get_user"):
+            try:
+                profile = await store.get_user(connection, email)
+            except ScriptError:
+                profile = None  # the user was made there; the first login caches them
+        if profile is None:
+            profile = {**given, "user_id": email or values.get("username") or ids.object_id()}
+            return legacy.new_legacy_user(connection, "create", profile, now, None)
+        try:
+            user = legacy.new_legacy_user(connection, "get_user", profile, now, None)
+            return await self._cache(connection, user, profile, now, None, mails)
+        except ScriptError as error:
+            raise ScriptRefused.of(error) from error
+
+    async def _cache(
+        self,
+        connection: Connection,
+        user: User,
+        profile: dict[str, Any],
+        now: datetime,
+        password_hash: str | None,
+        mails: MailsFor | None = None,
+    ) -> User:
+        """Store a legacy user's profile: inserted the first time, refreshed after."""
+        self._limits.validate_result(user.user_metadata, user.app_metadata)
+        current = await self._users.get_any(user.user_id)
+        if current is not None and current.connection_id != connection.id:
+            # Auth0's user_id is `auth0|{id}` whatever the connection: the script's ids must
+            # not meet another connection's users.
+            raise ScriptError(
+                "login", f"the user_id {user.user_id} belongs to a user of another connection"
+            )
+        if current is None:
+            try:
+                await self._users.insert(user, await mails(user, connection) if mails else ())
+            except Conflict:  # the same first login twice at once: the other one made it
+                if await self._users.get_any(user.user_id) is None:
+                    raise
+            else:
+                return user
+
+        def change(stored: User) -> User:
+            updated = legacy.refreshed(stored, profile, now, password_hash)
+            self._limits.validate_result(updated.user_metadata, updated.app_metadata)
+            return updated
+
+        return await self._users.update(user.user_id, change)
+
+    async def legacy_login(
+        self, connection: Connection, identifier: str, password: str
+    ) -> User | None:
+        """A login through a custom database's `login` script: the user it returns, stored
+        (import mode: with the password hashed by us, so later logins stay here; otherwise
+        as a cached profile without a password), or None for wrong credentials.
+        `ScriptError` for any other failure."""
+        store = self._store()
+        try:
+            profile = await store.login(connection, identifier, password)
+        except ScriptError as error:
+            if error.wrong_credentials:
+                return None
+            raise
+        if profile is None:
+            return None
+        now = self._clock()
+        migrating = custom_database.import_mode(connection)
+        password_hash = await self._hasher.hash(password) if migrating else None
+        user = legacy.new_legacy_user(connection, "login", profile, now, password_hash)
+        return await self._cache(connection, user, profile, now, password_hash)
+
+    async def reset_candidates(self, connection: Connection, email: str) -> list[User]:
+        """Who a forgotten-password request for `email` is for: the connection's user with
+        that email, or, on a custom database, the user its `get_user` script finds (then
+        stored here without a password: with import mode the reset moves them in)."""
+        found = await self.by_email_in(connection.id, email)
+        if found or not custom_database.customized(connection):
+            return found
+        if not custom_database.script(connection, "get_user"):
+            return []
+        try:
+            profile = await self._store().get_user(connection, email.strip().lower())
+            if profile is None:
+                return []
+            now = self._clock()
+            user = legacy.new_legacy_user(connection, "get_user", profile, now, None)
+            return [await self._cache(connection, user, profile, now, None)]
+        except ScriptError:
+            return []  # the caller answers the same either way
+
+    async def legacy_password(self, connection: Connection, user: User, password: str) -> None:
+        """A new password given to a custom database's `change_password` script."""
+        if not user.email:
+            raise ScriptRefused("Script change_password failed: the user has no email")
+        try:
+            changed = await self._store().change_password(connection, user.email, password)
+        except ScriptError as error:
+            raise ScriptRefused.of(error) from error
+        if changed is False:
+            raise ScriptRefused("Script change_password failed: the password was not changed")
+
+    async def legacy_verify(self, connection: Connection, user: User) -> None:
+        """An email verified, told to a custom database's `verify` script."""
+        if not user.email:
+            return
+        try:
+            verified = await self._store().verify(connection, user.email)
+        except ScriptError as error:
+            raise ScriptRefused.of(error) from error
+        if verified is False:
+            raise ScriptRefused("Script verify failed: the email was not verified")
 
     async def sign_in_upstream(
         self,
@@ -327,6 +505,7 @@ class UserService:
             raise OperationNotSupported(
                 f"Passwords are kept by the identity provider of {connection.name}, not here."
             )
+        scripted_password = False
         if "password" in fields:
             password = fields["password"]
             if not isinstance(password, str):
@@ -335,7 +514,18 @@ class UserService:
                     "property password."
                 )
             PasswordPolicy.from_options(connection.options).check(password)
-            password_hash = await self._hasher.hash(password)
+            if custom_database.scripted(connection, "change_password"):
+                await self.legacy_password(connection, current, password)
+                scripted_password = True
+            else:
+                password_hash = await self._hasher.hash(password)
+        new_email = root.get("email")
+        if (
+            "email" in root
+            and new_email != current.email
+            and custom_database.scripted(connection, "change_email")
+        ):
+            await self._legacy_email(connection, current, new_email, root)
         user_patch = fields.get("user_metadata")
         app_patch = fields.get("app_metadata")
         self._limits.validate_patch(user_patch, app_patch)
@@ -349,6 +539,8 @@ class UserService:
                 updated = dataclasses.replace(
                     updated, password_hash=password_hash, last_password_reset=now
                 )
+            elif scripted_password:
+                updated = dataclasses.replace(updated, last_password_reset=now)
             if user_patch is not None:
                 updated = dataclasses.replace(
                     updated, user_metadata=metadata.merge(user.user_metadata, user_patch)
@@ -362,6 +554,24 @@ class UserService:
             return updated
 
         return await self._users.update(user_id, change)
+
+    async def _legacy_email(
+        self, connection: Connection, current: User, new_email: Any, root: dict[str, Any]
+    ) -> None:
+        """A custom database user's new email, told to its `change_email` script first."""
+        if not current.email or not isinstance(new_email, str):
+            raise OperationNotSupported(
+                f"The email of a user of {connection.name} can only be changed, not set or removed."
+            )
+        verified = bool(root.get("email_verified", False))
+        try:
+            changed = await self._store().change_email(
+                connection, current.email, new_email, verified
+            )
+        except ScriptError as error:
+            raise ScriptRefused.of(error) from error
+        if changed is False:
+            raise ScriptRefused("Script change_email failed: the email was not changed")
 
     async def apply_hook_changes(
         self,

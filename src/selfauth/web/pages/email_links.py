@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from selfauth.domain.emails.tickets import TicketKind
+from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.errors import PasswordStrengthError
 from selfauth.flows.email_links import EXPIRED, Followed
 from selfauth.web.context import Services, services
@@ -123,7 +124,12 @@ async def verification_page(request: Request, found: Services = Depends(services
 @router.post("/u/email-verification")
 async def verify(request: Request, found: Services = Depends(services)) -> Response:
     links = found.email_links
-    followed = await _followed(found, request, TicketKind.EMAIL_VERIFICATION, links.verify_email)
+    try:
+        followed = await _followed(
+            found, request, TicketKind.EMAIL_VERIFICATION, links.verify_email
+        )
+    except ScriptRefused as exc:  # a custom database's verify script failed
+        return message_page("Your email was not verified", exc.message, 400)
     if not isinstance(followed, Followed):
         return followed
     if followed.user is not None:
@@ -171,6 +177,8 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
     except PasswordStrengthError as exc:
         message = exc.message.removeprefix("PasswordStrengthError: ")
         return await _reset_form(found, request, ticket, 400, message)
+    except ScriptRefused as exc:  # a custom database's change_password script failed
+        return await _reset_form(found, request, ticket, 400, exc.message)
     if not followed.ok:
         return _expired(TicketKind.PASSWORD_CHANGE)
     return _finished(followed, "Password changed")
