@@ -23,6 +23,7 @@ from auth0.exceptions import Auth0Error
 from auth0.management import Connections
 
 from tests.support.api import PASSWORD, Api, unique_email, user_path
+from tests.support.authorize import code_client, code_from, flow, login_page, post_login
 from tests.support.browser_client import browser_client
 from tests.support.legacy_users import LOGIN_WITH_BCRYPT, SCRIPTS, LegacyUsers, legacy_users
 from tests.support.sdk import domain_of, get_token
@@ -63,10 +64,12 @@ def custom_app(
     *,
     scripts: dict[str, str] | None = None,
     allowed: bool = True,
+    client: dict[str, Any] | None = None,
     **options: Any,
 ) -> App:
-    """A client and a custom database connection to `service`, made with auth0-python."""
-    client = new_client(api, grant_types=GRANTS)
+    """A client (unless given) and a custom database connection to `service` enabled for it,
+    made with auth0-python."""
+    client = client or new_client(api, grant_types=GRANTS)
     connections = Connections(domain_of(server), server.admin_token(), protocol="http")
     created = connections.create(
         {
@@ -201,6 +204,32 @@ def test_auth0s_bcrypt_template_checks_the_legacy_hash(
     assert login(server, app, email, WRONG_PASSWORD).json() == WRONG
 
 
+def test_the_login_page_signs_in_through_the_script_with_auth0s_messages(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    client = code_client(api, "regular_web")
+    app = custom_app(
+        server, api, legacy, client={"client_id": client.client_id, "client_secret": client.secret}
+    )
+    broken = custom_app(
+        server,
+        api,
+        legacy,
+        client={"client_id": client.client_id, "client_secret": client.secret},
+        scripts={**SCRIPTS, "login": "function login(e, p, cb) { cb(new Error('db down')); }"},
+    )
+    email = unique_email("page")
+    legacy.add(email, PASSWORD)
+    with browser_client(base_url=server.base_url, timeout=30, follow_redirects=False) as browser:
+        f = flow(client, app.connection)
+        wrong = post_login(browser, login_page(browser, f), email, WRONG_PASSWORD)
+        assert wrong.status_code in (400, 401, 403) and "Wrong email or password." in wrong.text
+        failed = post_login(browser, login_page(browser, flow(client, broken.connection)), email)
+        assert "Script login failed: db down" in failed.text
+        signed_in = post_login(browser, login_page(browser, f), email)
+        assert code_from(signed_in, f)
+
+
 def test_a_script_failure_counts_toward_the_brute_force_block(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
@@ -234,6 +263,21 @@ def test_sign_up_creates_the_user_in_the_legacy_store(
     with pytest.raises(Auth0Error) as again:
         database.signup(email=email, password=PASSWORD, connection=app.connection)
     assert again.value.status_code == 400 and again.value.error_code == "user_exists"
+
+
+def test_post_users_creates_the_user_through_the_script(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    app = custom_app(server, api, legacy)
+    email = unique_email("admin-made")
+    body = {"connection": app.connection, "email": email, "password": PASSWORD}
+    created = api.post("/api/v2/users", body)
+    assert created.status_code == 201, created.text
+    row = legacy.row(email)
+    assert row is not None and created.json()["user_id"] == f"auth0|{row['id']}"
+    again = api.post("/api/v2/users", body)
+    assert again.status_code == 409, again.text
+    assert again.json()["message"] == "The user already exists."
 
 
 def test_password_change_and_email_change_go_to_the_scripts(
