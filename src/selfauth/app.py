@@ -131,6 +131,7 @@ class Running:
     journal: ExecutionJournal
     sandbox: QuickJsSandbox
     mail_sender: MailSender
+    script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
 
     async def start(self) -> None:
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
@@ -144,6 +145,7 @@ class Running:
         await self.jobs.stop()
         await self.journal.close()
         await self.sandbox.pool.close()
+        await self.script_sandbox.pool.close()
 
 
 async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
@@ -170,18 +172,18 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     rules = SqlRuleRepository(database)
     rule_configs = SqlRuleConfigRepository(database)
     actions = SqlActionRepository(database)
-    sandbox = QuickJsSandbox(
-        WorkerPool(
-            settings.hook_workers,
-            SandboxLimits(
-                call_seconds=settings.hook_script_seconds,
-                total_seconds=settings.hook_trigger_seconds,
-                memory_bytes=settings.hook_memory_mb << 20,
-                log_chars=settings.hook_log_chars,
-            ),
-        )
+    limits = SandboxLimits(
+        call_seconds=settings.hook_script_seconds,
+        total_seconds=settings.hook_trigger_seconds,
+        memory_bytes=settings.hook_memory_mb << 20,
+        log_chars=settings.hook_log_chars,
     )
-    connection_scripts = ConnectionScripts(sandbox, settings.upstream_timeout_seconds)
+    sandbox = QuickJsSandbox(WorkerPool(settings.hook_workers, limits))
+    # Connection scripts hold their worker while their requests are out (bench/RESULTS.md: a
+    # pool of 2 caps logins at 2 / the provider's latency), so they get workers of their own,
+    # started on first use: a slow provider or legacy store never holds up Rules and Actions.
+    script_sandbox = QuickJsSandbox(WorkerPool(settings.connection_script_workers, limits))
+    connection_scripts = ConnectionScripts(script_sandbox, settings.upstream_timeout_seconds)
     configuration_box = ConfigurationBox(server_key)
     user_service = UserService(
         users,
@@ -318,7 +320,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         idp_tokens=idp_tokens,
     )
-    return Running(services, origins, jobs, journal, sandbox, emails.sender)
+    return Running(services, origins, jobs, journal, sandbox, emails.sender, script_sandbox)
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     hook_trigger_seconds: float = Field(default=20.0, gt=0, le=300)
     hook_memory_mb: int = Field(default=64, ge=8, le=1024)
     hook_log_chars: int = Field(default=4096, ge=0, le=1_048_576)
+    # Connection scripts (fetchUserProfile, custom databases): worker processes of their own,
+    # each held while its script's requests are out; same time and memory limits as hooks.
+    connection_script_workers: int = Field(default=4, ge=1, le=64)
     # Import and export jobs: where their files live (default: `jobs/` beside a SQLite file,
     # `./selfauth-jobs` with PostgreSQL), how many run at once, the largest import upload,
     # and how long an export's download link works.
