@@ -369,6 +369,27 @@ def test_a_script_error_fails_the_login_naming_the_script(
     assert "the legacy driver is missing" in body["error_description"]
 
 
+def test_a_profile_with_overlong_attributes_keeps_only_what_fits(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    """A script may answer anything: values longer than the users table holds are left out,
+    never a database error (PostgreSQL refuses them) and never cut."""
+    generous = """function login(email, password, callback) {
+      callback(null, {user_id: 'long-' + email, email: email, name: 'n'.repeat(5000),
+                      given_name: 'g'.repeat(151), nickname: 'nick', phone_number: '1'.repeat(40),
+                      user_metadata: {kept: true}});
+    }"""
+    app = custom_app(server, api, legacy, scripts={**SCRIPTS, "login": generous})
+    email = unique_email("long")
+    answer = login(server, app, email, PASSWORD)
+    assert answer.status_code == 200, answer.text
+    user = user_of(api, app, email)
+    assert user is not None
+    assert user["name"] == email and user["nickname"] == "nick"
+    assert "given_name" not in user and "phone_number" not in user
+    assert user["user_metadata"] == {"kept": True}
+
+
 def test_a_host_not_in_allowed_hosts_fails_cleanly(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:

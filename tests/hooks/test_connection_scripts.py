@@ -343,3 +343,11 @@ async def test_rules_and_actions_still_have_no_network(sandbox: QuickJsSandbox) 
     )
     values = {c["key"]: c["value"] for c in answer["commands"] if c["type"] == "claim"}
     assert values == {"request": "undefined", "req": "MODULE_NOT_FOUND"}
+
+
+async def test_a_long_value_comes_back_whole(sandbox: QuickJsSandbox) -> None:
+    """QuickJS keeps a long built string as a rope, which the binding cannot hand to Python:
+    the runtime flattens what it answers."""
+    code = "function f(callback) { callback(null, {name: 'n'.repeat(100000), id: 1}); }"
+    value = await _run(sandbox, code, [], set())
+    assert value == {"name": "n" * 100000, "id": 1}

@@ -827,7 +827,8 @@
     const outcome = state.outcome;
     if (outcome === null) return "null";
     if (!outcome.ok) return stringify(outcome);
-    return '{"ok":true,"value":' + state.result + "}";
+    // One flat string (as `commands`): the binding cannot hand Python a long concatenation.
+    return joinArray(['{"ok":true,"value":', state.result, "}"], "");
   }
 
   // A request, queued as JSON text: each option the script gave, encoded as it was at the call.
