@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +23,7 @@ from selfauth.hooks.connection_scripts import (
     ScriptCall,
     ScriptFailed,
 )
-from selfauth.hooks.pool import QuickJsSandbox
+from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
 from tests.support.sandbox import run_action
 from tests.support.sandbox import sandbox as sandbox
 
@@ -77,6 +77,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, json.dumps(echo).encode())
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+@pytest.fixture
+async def roomy() -> AsyncIterator[QuickJsSandbox]:
+    """Workers with room for real requests on a busy machine (tests/support/sandbox.py's
+    limits are tight, for runaway scripts): 5 s a script."""
+    pool = WorkerPool(2, SandboxLimits(call_seconds=5, total_seconds=10, memory_bytes=64 << 20))
+    await pool.start()
+    try:
+        yield QuickJsSandbox(pool)
+    finally:
+        await pool.close()
 
 
 @pytest.fixture(scope="module")
@@ -139,9 +151,7 @@ async def test_a_script_that_never_calls_back_or_throws_fails(sandbox: QuickJsSa
         await _run(sandbox, "function f(a, callback) { for (;;) {} }", [1], set())
 
 
-async def test_request_with_the_npm_packages_callback_api(
-    sandbox: QuickJsSandbox, echo: str
-) -> None:
+async def test_request_with_the_npm_packages_callback_api(roomy: QuickJsSandbox, echo: str) -> None:
     code = f"""function fetchUserProfile(accessToken, context, callback) {{
       request.get({{
         url: 'http://{echo}/userinfo',
@@ -153,7 +163,7 @@ async def test_request_with_the_npm_packages_callback_api(
         callback(null, {{status: response.statusCode, echoed: response.headers['x-echo'], body}});
       }});
     }}"""
-    value = await _run(sandbox, code, ["abc", {}], {echo})
+    value = await _run(roomy, code, ["abc", {}], {echo})
     assert value["status"] == 200 and value["echoed"] == "yes"
     body = value["body"]
     assert body["method"] == "GET" and body["path"] == "/userinfo"
@@ -161,7 +171,7 @@ async def test_request_with_the_npm_packages_callback_api(
     assert body["authorization"] == "Bearer abc" and body["accept"] == "application/json"
 
 
-async def test_request_bodies_and_auth(sandbox: QuickJsSandbox, echo: str) -> None:
+async def test_request_bodies_and_auth(roomy: QuickJsSandbox, echo: str) -> None:
     code = f"""function f(callback) {{
       const request = require('request');
       const base = 'http://{echo}';
@@ -181,7 +191,7 @@ async def test_request_bodies_and_auth(sandbox: QuickJsSandbox, echo: str) -> No
         }});
       }});
     }}"""
-    value = await _run(sandbox, code, [], {echo})
+    value = await _run(roomy, code, [], {echo})
     form = value["form"]
     assert form["method"] == "POST" and form["body"] == "a=1&b=two+words"
     assert form["content_type"] == "application/x-www-form-urlencoded"
@@ -192,7 +202,7 @@ async def test_request_bodies_and_auth(sandbox: QuickJsSandbox, echo: str) -> No
     assert value["del"] == "DELETE"
 
 
-async def test_axios_promises(sandbox: QuickJsSandbox, echo: str) -> None:
+async def test_axios_promises(roomy: QuickJsSandbox, echo: str) -> None:
     code = f"""async function f(callback) {{
       const axios = require('axios');
       const got = await axios.get('http://{echo}/me', {{headers: {{authorization: 'Bearer t'}},
@@ -206,7 +216,7 @@ async def test_axios_promises(sandbox: QuickJsSandbox, echo: str) -> None:
       callback(null, {{got: got.data, status: got.status, posted: posted.data, refused,
                        text: text.data}});
     }}"""
-    value = await _run(sandbox, code, [], {echo})
+    value = await _run(roomy, code, [], {echo})
     assert value["status"] == 200 and value["got"]["authorization"] == "Bearer t"
     assert value["got"]["query"] == {"q": ["x"]}
     assert json.loads(value["posted"]["body"]) == {"name": "n"}
@@ -220,7 +230,7 @@ async def test_axios_promises(sandbox: QuickJsSandbox, echo: str) -> None:
 
 
 async def test_a_host_the_connection_does_not_name_is_refused(
-    sandbox: QuickJsSandbox, echo: str
+    roomy: QuickJsSandbox, echo: str
 ) -> None:
     port = echo.rsplit(":", 1)[1]
     code = f"""function f(callback) {{
@@ -229,7 +239,7 @@ async def test_a_host_the_connection_does_not_name_is_refused(
                          response: response === undefined}});
       }});
     }}"""
-    value = await _run(sandbox, code, [], {echo})
+    value = await _run(roomy, code, [], {echo})
     assert value["code"] == "ENOTALLOWED" and value["response"] is True
     assert f"localhost:{port} is not one of them" in value["message"]
     # A redirect from an allowed host to another one is refused the same way.
@@ -238,20 +248,20 @@ async def test_a_host_the_connection_does_not_name_is_refused(
         callback(null, err && err.code);
       }});
     }}"""
-    assert await _run(sandbox, redirect, [], {echo}) == "ENOTALLOWED"
+    assert await _run(roomy, redirect, [], {echo}) == "ENOTALLOWED"
 
 
-async def test_timeouts_and_size_caps(sandbox: QuickJsSandbox, echo: str) -> None:
+async def test_timeouts_and_size_caps(roomy: QuickJsSandbox, echo: str) -> None:
     slow = f"""function f(callback) {{
       request.get({{url: 'http://{echo}/slow', timeout: 200}}, function (err) {{
         callback(null, err && err.code);
       }});
     }}"""
-    assert await _run(sandbox, slow, [], {echo}) == "ETIMEDOUT"
+    assert await _run(roomy, slow, [], {echo}) == "ETIMEDOUT"
     big = f"""function f(callback) {{
       request.get('http://{echo}/big', function (err) {{ callback(null, err && err.code); }});
     }}"""
-    assert await _run(sandbox, big, [], {echo}) == "ERESPONSETOOLARGE"
+    assert await _run(roomy, big, [], {echo}) == "ERESPONSETOOLARGE"
 
 
 async def test_only_the_modules_provided_load(sandbox: QuickJsSandbox) -> None:
@@ -265,7 +275,7 @@ async def test_only_the_modules_provided_load(sandbox: QuickJsSandbox) -> None:
     assert host == "undefined"
 
 
-async def test_crypto_answers_as_node_does(sandbox: QuickJsSandbox) -> None:
+async def test_crypto_answers_as_node_does(roomy: QuickJsSandbox) -> None:
     """Known answers (FIPS 180 for SHA-256 "abc", RFC 4231 case 2 for HMAC, RFC 6070 for
     PBKDF2-HMAC-SHA1) and Buffer's encodings."""
     code = """function f(callback) {
@@ -293,7 +303,7 @@ async def test_crypto_answers_as_node_does(sandbox: QuickJsSandbox) -> None:
         });
       });
     }"""
-    value = await _run(sandbox, code, [], set())
+    value = await _run(roomy, code, [], set())
     assert value["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert value["md5b64"] == "kAFQmDzST7DWlj99KOF/cg=="
     assert value["hmac"] == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
@@ -306,7 +316,7 @@ async def test_crypto_answers_as_node_does(sandbox: QuickJsSandbox) -> None:
     assert value["hex"] == "2:true" and value["basic"] == "dXNlcjpwYXNz"
 
 
-async def test_bcrypt_in_callback_and_promise_forms(sandbox: QuickJsSandbox) -> None:
+async def test_bcrypt_in_callback_and_promise_forms(roomy: QuickJsSandbox) -> None:
     legacy = python_bcrypt.hashpw(b"s3cret", python_bcrypt.gensalt(4)).decode()
     code = """async function login(email, password, callback) {
       const bcrypt = require('bcrypt');
@@ -320,7 +330,7 @@ async def test_bcrypt_in_callback_and_promise_forms(sandbox: QuickJsSandbox) -> 
                         rounds: bcrypt.getRounds(made)});
       });
     }""".replace("LEGACY", legacy)
-    value = await _run(sandbox, code, ["a@b.c", "s3cret"], set())
+    value = await _run(roomy, code, ["a@b.c", "s3cret"], set())
     assert value == {
         "isValid": True,
         "wrong": False,
@@ -332,7 +342,7 @@ async def test_bcrypt_in_callback_and_promise_forms(sandbox: QuickJsSandbox) -> 
     refused = """function f(callback) {
       require('bcrypt').hash('x', 40, function (err) { callback(null, String(err)); });
     }"""
-    assert "rounds must be an integer from 4 to 15" in await _run(sandbox, refused, [], set())
+    assert "rounds must be an integer from 4 to 15" in await _run(roomy, refused, [], set())
 
 
 async def test_rules_and_actions_still_have_no_network(sandbox: QuickJsSandbox) -> None:
@@ -345,9 +355,9 @@ async def test_rules_and_actions_still_have_no_network(sandbox: QuickJsSandbox) 
     assert values == {"request": "undefined", "req": "MODULE_NOT_FOUND"}
 
 
-async def test_a_long_value_comes_back_whole(sandbox: QuickJsSandbox) -> None:
+async def test_a_long_value_comes_back_whole(roomy: QuickJsSandbox) -> None:
     """QuickJS keeps a long built string as a rope, which the binding cannot hand to Python:
     the runtime flattens what it answers."""
     code = "function f(callback) { callback(null, {name: 'n'.repeat(100000), id: 1}); }"
-    value = await _run(sandbox, code, [], set())
+    value = await _run(roomy, code, [], set())
     assert value == {"name": "n" * 100000, "id": 1}
