@@ -599,3 +599,26 @@ email_tickets = sa.Table(
     sa.Column("used_at", UTCDateTime, nullable=True),
     sa.Index(None, "expires_at"),
 )
+
+# --- branding (migration 0013) ----------------------------------------------------------------
+
+# The tenant's branding (`/api/v2/branding`) and Universal Login page template: row id 1 or none.
+branding = sa.Table(
+    "branding",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # Auth0's wire object as set: colors, logo_url, favicon_url, font.
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("template", sa.Text, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# `/api/v2/prompts/{prompt}/custom-text/{language}`: screen -> text key -> text.
+prompt_custom_texts = sa.Table(
+    "prompt_custom_texts",
+    metadata,
+    sa.Column("prompt", sa.String(64), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("texts", Json, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
