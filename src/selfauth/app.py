@@ -16,6 +16,7 @@ from selfauth import __version__
 from selfauth.config import Settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
+from selfauth.domain.branding.service import BrandingService, PromptTextService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -61,6 +62,7 @@ from selfauth.hooks.runner import HookRunner
 from selfauth.oauth.jwt import TokenSigner, TokenVerifier
 from selfauth.storage.actions import SqlActionRepository
 from selfauth.storage.bootstrap import BootstrapResult, bootstrap
+from selfauth.storage.branding import SqlBrandingRepository, SqlPromptTextRepository
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
@@ -283,6 +285,8 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         email_provider=emails.provider,
         email_templates=emails.templates,
         mail_outbox=emails.outbox,
+        branding=BrandingService(SqlBrandingRepository(database), clock),
+        prompts=PromptTextService(SqlPromptTextRepository(database), clock),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,

@@ -45,5 +45,11 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "read:email_outbox",
     "read:logs",
     "create:user_tickets",
+    # /api/v2/branding (and its Universal Login template) and the prompts' custom text.
+    "read:branding",
+    "update:branding",
+    "delete:branding",
+    "read:prompts",
+    "update:prompts",
     "read:users_app_metadata",
 )

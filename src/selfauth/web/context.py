@@ -14,6 +14,7 @@ from fastapi import Request
 from selfauth.config import Settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
+from selfauth.domain.branding.service import BrandingService, PromptTextService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
@@ -67,6 +68,8 @@ class Services:
     email_provider: EmailProviderService  # /api/v2/emails/provider; the sender's SMTP settings
     email_templates: EmailTemplateService
     mail_outbox: MailOutbox  # queued mails: their listing (ours), and waking the sender
+    branding: BrandingService  # /api/v2/branding and its page template; what the pages apply
+    prompts: PromptTextService  # the prompts' custom text
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

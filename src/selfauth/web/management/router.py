@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from selfauth.web.management import (
     actions,
+    branding,
     client_grants,
     clients,
     connections,
@@ -13,6 +14,7 @@ from selfauth.web.management import (
     emails,
     executions,
     jobs,
+    prompts,
     resource_servers,
     rules,
     rules_configs,
@@ -41,4 +43,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     emails.router,
     email_outbox.router,
+    branding.router,
+    prompts.router,
 )
