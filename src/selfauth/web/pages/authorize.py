@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from selfauth.domain.connections.model import Connection
@@ -27,6 +25,16 @@ from selfauth.web.context import Services, services
 from selfauth.web.pages import sealed
 from selfauth.web.pages.co_verify import PURPOSE as CO_VERIFY
 from selfauth.web.pages.co_verify import sealed_fields, verification_page
+from selfauth.web.pages.locale import (
+    DEFAULT,
+    N_,
+    environment,
+    gettext,
+    message_text,
+    negotiate,
+    policy_sentence,
+    request_locale,
+)
 from selfauth.web.pages.session_cookie import (
     SESSION_COOKIE,
     clear_session,
@@ -50,7 +58,7 @@ from selfauth.web.request_facts import request_facts
 router = APIRouter()
 
 _FORM_LIMIT = 64 * 1024  # a login form is a few hundred bytes
-RESET_SENT = "We've just sent you an email to reset your password."
+RESET_SENT = N_("We've just sent you an email to reset your password.")
 CSRF_COOKIE = "selfauth_csrf"
 
 
@@ -58,12 +66,6 @@ def csrf_cookie(found: Services) -> str:
     """Over HTTPS the cookie takes the `__Host-` prefix: the browser then refuses it from a
     sibling subdomain or without Secure, so another site cannot plant a browser key."""
     return f"__Host-{CSRF_COOKIE}" if _secure(found) else CSRF_COOKIE
-
-
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 
 
 # An origin fit to stand in a CSP source list (no spaces, quotes or semicolons).
@@ -82,13 +84,21 @@ def _form_target(url: str) -> str:
 
 
 def render_page(
-    template: str, status: int = 200, *, form_action: str = "'none'", **context: Any
+    template: str,
+    status: int = 200,
+    *,
+    form_action: str = "'none'",
+    locale: str = DEFAULT,
+    **context: Any,
 ) -> HTMLResponse:
-    """A page with a strict CSP: its own inline style and script carry a fresh nonce, and its
-    forms may post only to `form_action` (the login page to itself and, through the redirect
-    that answers it, the application; a form_post answer to the application's origin)."""
+    """A page in `locale` with a strict CSP: its own inline style and script carry a fresh
+    nonce, and its forms may post only to `form_action` (the login page to itself and, through
+    the redirect that answers it, the application; a form_post answer to the application's
+    origin). Its `title` is an English msgid, translated here."""
     nonce = secrets.token_urlsafe(16)
-    html = _TEMPLATES.get_template(template).render(nonce=nonce, **context)
+    if "title" in context:
+        context["title"] = gettext(locale, context["title"])
+    html = environment(locale).get_template(template).render(nonce=nonce, **context)
     headers = {
         "Cache-Control": "no-store",
         "X-Frame-Options": "DENY",
@@ -102,8 +112,15 @@ def render_page(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def message_page(title: str, message: str, status: int, *, error: bool = True) -> HTMLResponse:
-    return render_page("message.html", status, title=title, message=message, error=error)
+def message_page(
+    title: str, message: str, status: int, *, error: bool = True, locale: str = DEFAULT
+) -> HTMLResponse:
+    """A page that says one thing; `title` and `message` are shown in `locale` where the
+    catalogue knows them."""
+    text = message_text(locale, message)
+    return render_page(
+        "message.html", status, locale=locale, title=title, message=text, error=error
+    )
 
 
 def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
@@ -117,7 +134,8 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
         return render_page(
             "form_post.html",
             form_action=_form_target(request.redirect_uri),
-            title="Signing you in",
+            locale=negotiate(request.params.get("ui_locales")),
+            title=N_("Signing you in"),
             action=request.redirect_uri,
             fields=sorted(values.items()),
         )
@@ -131,7 +149,12 @@ def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
 
 def answer_error(request: AuthorizeRequest, exc: OAuthError) -> Response:
     if not exc.redirect or not request.redirect_uri:
-        return message_page("Something is wrong with this sign-in link", exc.description, 400)
+        return message_page(
+            N_("Something is wrong with this sign-in link"),
+            exc.description,
+            400,
+            locale=negotiate(request.params.get("ui_locales")),
+        )
     return _respond(request, {"error": exc.error, "error_description": exc.description})
 
 
@@ -148,9 +171,13 @@ async def _login_page(
 ) -> Response:
     browser_key = browser_key_of(found, request)
     client_id = authorize.checked_client().client_id
+    # ui_locales is in the authorize request (sealed into the form posts' transaction).
+    locale = request_locale(request, authorize.params)
     buttons = [
         {
-            "label": f"Sign in with {upstream.display_name or upstream.name}",
+            "label": gettext(
+                locale, N_("Sign in with %(name)s"), name=upstream.display_name or upstream.name
+            ),
             "href": "/authorize?" + urlencode({**authorize.params, "connection": upstream.name}),
         }
         for upstream in await found.connections.buttons_for(client_id)
@@ -164,7 +191,8 @@ async def _login_page(
         # The form posts here, and a successful post redirects to the application: Chromium
         # holds that redirect to form-action too.
         form_action=f"'self' {_form_target(authorize.redirect_uri)}",
-        title="Sign in",
+        locale=locale,
+        title=N_("Sign in"),
         client_name=authorize.checked_client().name,
         tx=tx,
         csrf=csrf_token(browser_key, tx, found.secrets),
@@ -173,8 +201,10 @@ async def _login_page(
         forgot_action="/u/forgot-password",
         signup_allowed=not connection.options.get("disable_signup"),
         requires_username=connection.requires_username,
-        policy="Passwords need " + PasswordPolicy.from_options(connection.options).describe() + ".",
+        policy=policy_sentence(locale, PasswordPolicy.from_options(connection.options).describe()),
         username=context.pop("username", ""),
+        error=message_text(locale, context.pop("error", "")),
+        signup_error=message_text(locale, context.pop("signup_error", "")),
         signup_email=context.pop("signup_email", ""),
         buttons=buttons,
         **context,
@@ -281,10 +311,13 @@ async def upstream_answer(request: Request, found: Services, answer: dict[str, s
     )
     if kept is None:  # the browser's own transaction, if any, stays for its real callback
         return message_page(
-            "This sign-in cannot be finished",
-            "It was started in another browser, has expired, or was finished already. Start "
-            "again from the application.",
+            N_("This sign-in cannot be finished"),
+            N_(
+                "It was started in another browser, has expired, or was finished already. "
+                "Start again from the application."
+            ),
             400,
+            locale=request_locale(request),
         )
     params, nonce, verifier = kept
     response = await _finish_upstream(found, request, answer, params, nonce, verifier)
@@ -303,10 +336,20 @@ async def _finish_upstream(
     try:
         checked = await found.authorizer.validate(params)
     except AuthorizeError as exc:
-        return message_page("This sign-in cannot be finished", exc.description, 400)
+        return message_page(
+            N_("This sign-in cannot be finished"),
+            exc.description,
+            400,
+            locale=request_locale(request),
+        )
     connection = checked.connection
     if connection is None or not connection.is_upstream:
-        return message_page("This sign-in cannot be finished", "The connection changed.", 400)
+        return message_page(
+            N_("This sign-in cannot be finished"),
+            N_("The connection changed."),
+            400,
+            locale=request_locale(request),
+        )
     if answer.get("error"):
         error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
         description = answer.get("error_description") or "The identity provider refused."
@@ -402,18 +445,30 @@ async def co_verify(request: Request, found: Services = Depends(services)) -> Re
     sealed authorize request with its ticket."""
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > _FORM_LIMIT:
-        return message_page("This sign-in has expired", "The form is too large.", 400)
+        return message_page(
+            N_("This sign-in has expired"),
+            N_("The form is too large."),
+            400,
+            locale=request_locale(request),
+        )
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     params = sealed.open_sealed(
         form.get("state", ""), found.secrets, found.clock(), purpose=CO_VERIFY
     )
     if params is None:
-        return message_page("This sign-in has expired", "Start signing in again.", 400)
+        return message_page(
+            N_("This sign-in has expired"),
+            N_("Start signing in again."),
+            400,
+            locale=request_locale(request),
+        )
     ticket = params.pop("login_ticket", "")
     try:
         checked = await found.authorizer.validate(params)
     except AuthorizeError as exc:
-        return message_page("This sign-in has expired", exc.description, 400)
+        return message_page(
+            N_("This sign-in has expired"), exc.description, 400, locale=request_locale(request)
+        )
     verifier = form.get("verifier", "")
     if not verifier:
         return answer_error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
@@ -475,7 +530,12 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     try:
         checked, form = await _resume(request, found)
     except AuthorizeError as exc:
-        return message_page("This sign-in form has expired", exc.description, 400)
+        return message_page(
+            N_("This sign-in form has expired"),
+            exc.description,
+            400,
+            locale=request_locale(request),
+        )
     assert checked.connection is not None
     username = form.get("username", "")
     try:
@@ -497,7 +557,12 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     try:
         checked, form = await _resume(request, found)
     except AuthorizeError as exc:
-        return message_page("This sign-up form has expired", exc.description, 400)
+        return message_page(
+            N_("This sign-up form has expired"),
+            exc.description,
+            400,
+            locale=request_locale(request),
+        )
     connection = checked.connection
     assert connection is not None
     fields = {
@@ -533,14 +598,22 @@ async def forgot_password(request: Request, found: Services = Depends(services))
     try:
         checked, form = await _resume(request, found)
     except AuthorizeError as exc:
-        return message_page("This form has expired", exc.description, 400)
+        return message_page(
+            N_("This form has expired"), exc.description, 400, locale=request_locale(request)
+        )
     connection = checked.connection
     assert connection is not None
     email = form.get("email", "")
     if email.strip():
         client_id = checked.checked_client().client_id
         await found.account_mails.password_reset_requested(email, connection, client_id)
-    return message_page("Check your email", RESET_SENT, 200, error=False)
+    return message_page(
+        N_("Check your email"),
+        RESET_SENT,
+        200,
+        error=False,
+        locale=request_locale(request, checked.params),
+    )
 
 
 def _clear_session(response: Response, found: Services) -> Response:
@@ -568,10 +641,21 @@ async def logout(request: Request, found: Services = Depends(services)) -> Respo
     try:
         target = await _logout_target(found, query.get("client_id"), query.get("returnTo"))
     except AuthorizeError as exc:
-        return message_page("Cannot sign you out to that address", exc.description, 400)
+        return message_page(
+            N_("Cannot sign you out to that address"),
+            exc.description,
+            400,
+            locale=request_locale(request),
+        )
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = message_page("Signed out", "You are signed out.", 200, error=False)
+        response: Response = message_page(
+            N_("Signed out"),
+            N_("You are signed out."),
+            200,
+            error=False,
+            locale=request_locale(request),
+        )
     else:
         response = RedirectResponse(target, status_code=302)
     return _clear_session(response, found)
@@ -585,10 +669,21 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
             found, query.get("client_id"), query.get("post_logout_redirect_uri")
         )
     except AuthorizeError as exc:
-        return message_page("Cannot sign you out to that address", exc.description, 400)
+        return message_page(
+            N_("Cannot sign you out to that address"),
+            exc.description,
+            400,
+            locale=request_locale(request),
+        )
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = message_page("Signed out", "You are signed out.", 200, error=False)
+        response: Response = message_page(
+            N_("Signed out"),
+            N_("You are signed out."),
+            200,
+            error=False,
+            locale=request_locale(request),
+        )
     else:
         state = query.get("state")
         separator = "&" if "?" in target else "?"

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from selfauth.domain.emails.tickets import TicketKind
 from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.errors import PasswordStrengthError
-from selfauth.flows.email_links import EXPIRED, Followed
+from selfauth.flows.email_links import Followed
 from selfauth.web.context import Services, services
 from selfauth.web.pages.authorize import (
     browser_key_of,
@@ -23,6 +23,7 @@ from selfauth.web.pages.authorize import (
     message_page,
     render_page,
 )
+from selfauth.web.pages.locale import N_, message_text, policy_sentence, request_locale
 from selfauth.web.pages.transaction import csrf_matches, csrf_token
 from selfauth.web.ratelimit import per_address
 
@@ -37,26 +38,39 @@ def _ticket_of(request: Request) -> str:
     return value if 0 < len(value) <= 128 else ""
 
 
-_WHAT = {
-    TicketKind.EMAIL_VERIFICATION: "verification",
-    TicketKind.PASSWORD_CHANGE: "password change",
-    TicketKind.ACCOUNT_UNBLOCK: "unblock",
+# flows/email_links.py's EXPIRED ("Access expired."), then what expired.
+_EXPIRED = {
+    TicketKind.EMAIL_VERIFICATION: N_(
+        "Access expired. The verification link is no longer valid: it was used already or is "
+        "too old."
+    ),
+    TicketKind.PASSWORD_CHANGE: N_(
+        "Access expired. The password change link is no longer valid: it was used already or "
+        "is too old."
+    ),
+    TicketKind.ACCOUNT_UNBLOCK: N_(
+        "Access expired. The unblock link is no longer valid: it was used already or is too old."
+    ),
 }
+_FORM_EXPIRED = N_("This form has expired"), N_("Open the link in the mail again.")
 
 
-def _expired(kind: TicketKind) -> Response:
-    what = _WHAT[kind]
-    return message_page(
-        "This link has expired",
-        f"{EXPIRED} The {what} link is no longer valid: it was used already or is too old.",
-        400,
-    )
+def _expired(kind: TicketKind, locale: str) -> Response:
+    return message_page(N_("This link has expired"), _EXPIRED[kind], 400, locale=locale)
 
 
-def _finished(followed: Followed, title: str) -> Response:
+async def _locale(found: Services, request: Request, kind: TicketKind, ticket: str) -> str:
+    """The page's language: the ticket's user's `user_metadata.lang` first (the user is
+    known here), then the browser's."""
+    pending = await found.email_links.pending(kind, ticket) if ticket else None
+    user = None if pending is None else await found.users.get_or_none(pending.user_id)
+    return request_locale(request, {}, None if user is None else user.user_metadata)
+
+
+def _finished(followed: Followed, title: str, locale: str) -> Response:
     if followed.redirect is not None:
         return RedirectResponse(followed.redirect, status_code=303)
-    return message_page(title, followed.message, 200, error=False)
+    return message_page(title, followed.message, 200, error=False, locale=locale)
 
 
 async def _form(request: Request, found: Services) -> dict[str, str] | None:
@@ -73,13 +87,21 @@ async def _form(request: Request, found: Services) -> dict[str, str] | None:
 
 
 def _with_csrf(
-    found: Services, request: Request, template: str, ticket: str, status: int = 200, **context: str
+    found: Services,
+    request: Request,
+    template: str,
+    ticket: str,
+    status: int = 200,
+    *,
+    locale: str,
+    **context: str,
 ) -> Response:
     browser_key = browser_key_of(found, request)
     page = render_page(
         template,
         status,
         form_action="'self' https: http:",  # the post may redirect to the result URL
+        locale=locale,
         title=context.pop("title"),
         ticket=ticket,
         csrf=csrf_token(browser_key, ticket, found.secrets),
@@ -94,20 +116,24 @@ async def _confirm_page(
 ) -> Response:
     """A link's page: its form, while the ticket is good (the GET spends nothing)."""
     ticket = _ticket_of(request)
+    locale = await _locale(found, request, kind, ticket)
     if not ticket or await found.email_links.pending(kind, ticket) is None:
-        return _expired(kind)
-    return _with_csrf(found, request, template, ticket, title=title)
+        return _expired(kind, locale)
+    return _with_csrf(found, request, template, ticket, locale=locale, title=title)
 
 
 async def _followed(
     found: Services, request: Request, kind: TicketKind, follow: Follow
-) -> Followed | Response:
-    """The form's POST: what following its link did, or the page saying why nothing was."""
+) -> tuple[Followed | Response, str]:
+    """The form's POST: what following its link did, or the page saying why nothing was; and
+    the language of the page that follows (read before the ticket is spent)."""
     form = await _form(request, found)
     if form is None:
-        return message_page("This form has expired", "Open the link in the mail again.", 400)
+        locale = request_locale(request, {})
+        return message_page(*_FORM_EXPIRED, 400, locale=locale), locale
+    locale = await _locale(found, request, kind, form["ticket"])
     followed = await follow(form["ticket"])
-    return followed if followed.ok else _expired(kind)
+    return (followed if followed.ok else _expired(kind, locale)), locale
 
 
 @router.get("/u/email-verification")
@@ -117,7 +143,7 @@ async def verification_page(request: Request, found: Services = Depends(services
         request,
         TicketKind.EMAIL_VERIFICATION,
         "email_verification.html",
-        "Verify your email",
+        N_("Verify your email"),
     )
 
 
@@ -125,34 +151,37 @@ async def verification_page(request: Request, found: Services = Depends(services
 async def verify(request: Request, found: Services = Depends(services)) -> Response:
     links = found.email_links
     try:
-        followed = await _followed(
+        followed, locale = await _followed(
             found, request, TicketKind.EMAIL_VERIFICATION, links.verify_email
         )
     except ScriptRefused as exc:  # a custom database's verify script failed
-        return message_page("Your email was not verified", exc.message, 400)
+        locale = request_locale(request, {})
+        return message_page(N_("Your email was not verified"), exc.message, 400, locale=locale)
     if not isinstance(followed, Followed):
         return followed
     if followed.user is not None:
         await found.account_mails.welcome(followed.user)
-    return _finished(followed, "Email verified")
+    return _finished(followed, N_("Email verified"), locale)
 
 
 async def _reset_form(
     found: Services, request: Request, ticket: str, status: int = 200, error: str = ""
 ) -> Response:
+    locale = await _locale(found, request, TicketKind.PASSWORD_CHANGE, ticket)
     pending = await found.email_links.pending(TicketKind.PASSWORD_CHANGE, ticket)
     policy = None if pending is None else await found.email_links.policy_for(pending)
     if pending is None or policy is None:
-        return _expired(TicketKind.PASSWORD_CHANGE)
+        return _expired(TicketKind.PASSWORD_CHANGE, locale)
     return _with_csrf(
         found,
         request,
         "reset_password.html",
         ticket,
         status,
-        title="Change your password",
-        policy=f"Passwords need {policy.describe()}.",
-        error=error,
+        locale=locale,
+        title=N_("Change your password"),
+        policy=policy_sentence(locale, policy.describe()),
+        error=message_text(locale, error) if error else "",
     )
 
 
@@ -160,7 +189,7 @@ async def _reset_form(
 async def reset_page(request: Request, found: Services = Depends(services)) -> Response:
     ticket = _ticket_of(request)
     if not ticket:
-        return _expired(TicketKind.PASSWORD_CHANGE)
+        return _expired(TicketKind.PASSWORD_CHANGE, request_locale(request, {}))
     return await _reset_form(found, request, ticket)
 
 
@@ -168,10 +197,11 @@ async def reset_page(request: Request, found: Services = Depends(services)) -> R
 async def reset(request: Request, found: Services = Depends(services)) -> Response:
     form = await _form(request, found)
     if form is None:
-        return message_page("This form has expired", "Open the link in the mail again.", 400)
+        return message_page(*_FORM_EXPIRED, 400, locale=request_locale(request, {}))
     ticket, password = form["ticket"], form.get("password", "")
+    locale = await _locale(found, request, TicketKind.PASSWORD_CHANGE, ticket)
     if password != form.get("confirm", ""):
-        return await _reset_form(found, request, ticket, 400, "The passwords do not match.")
+        return await _reset_form(found, request, ticket, 400, N_("The passwords do not match."))
     try:
         followed = await found.email_links.reset_password(ticket, password)
     except PasswordStrengthError as exc:
@@ -180,21 +210,21 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
     except ScriptRefused as exc:  # a custom database's change_password script failed
         return await _reset_form(found, request, ticket, 400, exc.message)
     if not followed.ok:
-        return _expired(TicketKind.PASSWORD_CHANGE)
-    return _finished(followed, "Password changed")
+        return _expired(TicketKind.PASSWORD_CHANGE, locale)
+    return _finished(followed, N_("Password changed"), locale)
 
 
 @router.get("/u/unblock")
 async def unblock_page(request: Request, found: Services = Depends(services)) -> Response:
     return await _confirm_page(
-        found, request, TicketKind.ACCOUNT_UNBLOCK, "unblock.html", "Unblock your account"
+        found, request, TicketKind.ACCOUNT_UNBLOCK, "unblock.html", N_("Unblock your account")
     )
 
 
 @router.post("/u/unblock")
 async def unblock(request: Request, found: Services = Depends(services)) -> Response:
     links = found.email_links
-    followed = await _followed(found, request, TicketKind.ACCOUNT_UNBLOCK, links.unblock)
+    followed, locale = await _followed(found, request, TicketKind.ACCOUNT_UNBLOCK, links.unblock)
     if not isinstance(followed, Followed):
         return followed
-    return _finished(followed, "Account unblocked")
+    return _finished(followed, N_("Account unblocked"), locale)
