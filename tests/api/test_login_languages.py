@@ -107,6 +107,7 @@ def assert_page_in(response: httpx.Response, lang: str) -> None:
     assert f'<h1 id="signin-title">{heading}' in page, page
     for expected in (forgot, sign_up, policy):
         assert expected in page, (expected, page)
+    assert "Project-Id-Version" not in page  # gettext("") is the catalogue's header
 
 
 @pytest.mark.parametrize("lang", sorted(PAGES))
@@ -123,6 +124,7 @@ def test_ui_locales_chooses_the_language_and_lasts_through_the_form(
     assert answer.status_code == 401
     assert_page_in(answer, lang)
     assert PAGES[lang][4] in text(answer)
+    assert text(answer).count('role="alert"') == 1, text(answer)  # the sign-up form has none
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,10 @@ def translations(locale: str) -> NullTranslations:
 
 def gettext(locale: str, message: str, **values: Any) -> str:
     """`message` in `locale` (as it is when the catalogue does not know it), `%(name)s`
-    placeholders filled from `values`."""
+    placeholders filled from `values`. The empty text stays empty (gettext would answer the
+    catalogue's header)."""
+    if not message:
+        return message
     text = translations(locale).gettext(message)
     return text % values if values else text
 
