@@ -358,7 +358,7 @@ def test_the_login_pages_forgot_password_form_mails_a_reset_link(
     user = admin.create_user(
         connection=connection, email=unique_email("page-forgot"), verify_email=False
     )
-    page = login_page(browser, flow(client, connection))
+    page = login_page(browser, flow(client, connection, screen_hint="reset-password"))
     form = form_to(page, "/u/forgot-password")
     fields = {"tx": form.value("tx") or "", "csrf": form.value("csrf") or ""}
     sent = browser.post("/u/forgot-password", data={**fields, "email": user["email"].upper()})

@@ -585,7 +585,7 @@ def test_a_csrf_token_is_bound_to_its_transaction_and_browser(
 def test_sign_up_creates_the_user_and_signs_in(
     server: RunningServer, api: Api, browser: httpx.Client, app: App
 ) -> None:
-    f = flow(app.spa, app.connection)
+    f = flow(app.spa, app.connection, screen_hint="signup")  # the sign-up screen
     page = login_page(browser, f)
     form = form_to(page, "/u/signup")
     assert {"tx", "csrf", "email", "password"} <= form.names()
@@ -614,7 +614,7 @@ def test_sign_up_creates_the_user_and_signs_in(
 def test_sign_up_with_a_taken_email_or_a_weak_password_shows_why(
     api: Api, browser: httpx.Client, app: App, user: dict[str, Any]
 ) -> None:
-    page = login_page(browser, flow(app.spa, app.connection))
+    page = login_page(browser, flow(app.spa, app.connection, screen_hint="signup"))
     form = form_to(page, "/u/signup")
     base = {"tx": form.value("tx"), "csrf": form.value("csrf")}
     taken = browser.post("/u/signup", data={**base, "email": user["email"], "password": PASSWORD})
@@ -636,6 +636,10 @@ def test_disable_signup_hides_the_form_and_refuses_the_post(
 ) -> None:
     page = login_page(browser, flow(app.spa, app.closed_connection))
     assert [f for f in parse(page.text).forms if f.action == "/u/signup"] == []
+    # screen_hint=signup shows the sign-in screen instead.
+    hinted = login_page(browser, flow(app.spa, app.closed_connection, screen_hint="signup"))
+    assert [f for f in parse(hinted.text).forms if f.action == "/u/signup"] == []
+    assert form_to(hinted, "/u/login")
     login = form_to(page, "/u/login")
     email = unique_email("closed")
     response = browser.post(

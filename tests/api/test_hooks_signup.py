@@ -156,7 +156,7 @@ def test_the_login_pages_sign_up_runs_pre_registration_too(
         PRE,
     )
     with browser_client(base_url=server.base_url, timeout=30) as browser:
-        f = flow(client, connection)
+        f = flow(client, connection, screen_hint="signup")
         form = form_to(login_page(browser, f), "/u/signup")
         base = {"tx": form.value("tx"), "csrf": form.value("csrf"), "password": PASSWORD}
         refused = unique_email("refused")

@@ -21,49 +21,49 @@ from tests.support.signin import new_connection
 
 pytestmark = pytest.mark.sqlite_only
 
-# What each language's login page says: heading start, the forgot-password heading, the sign-up
-# button, the password policy's start, and a wrong password's error.
+# What each language's sign-in screen says: heading start, the forgot-password link, the
+# sign-up link; the sign-up screen's policy heading; and a wrong password's error.
 PAGES = {
     "en": (
         "Sign in to",
         "Forgot your password?",
         "Sign up",
-        "Passwords need at least",
+        "Your password needs:",
         "Wrong email or password.",
     ),
     "es": (
         "Inicia sesión en",
         "¿Has olvidado tu contraseña?",
         "Registrarse",
-        "Las contraseñas necesitan al menos",
+        "Tu contraseña necesita:",
         "Correo electrónico o contraseña incorrectos.",
     ),
     "fr": (
         "Connectez-vous à",
         "Mot de passe oublié\u00a0?",
         "S'inscrire",
-        "Les mots de passe doivent comporter au moins",
+        "Votre mot de passe doit comporter\u00a0:",
         "Adresse e-mail ou mot de passe incorrect.",
     ),
     "de": (
         "Bei ",
         "Passwort vergessen?",
         "Registrieren",
-        "Passwörter brauchen mindestens",
+        "Ihr Passwort braucht:",
         "Falsche E-Mail-Adresse oder falsches Passwort.",
     ),
     "it": (
         "Accedi a",
         "Password dimenticata?",
         "Registrati",
-        "Le password devono avere almeno",
+        "La tua password deve avere:",
         "Email o password errata.",
     ),
     "pt": (
         "Inicie sessão em",
         "Esqueceu-se da palavra-passe?",
         "Registar-se",
-        "As palavras-passe precisam de pelo menos",
+        "A sua palavra-passe precisa de:",
         "E-mail ou palavra-passe incorretos.",
     ),
 }
@@ -101,13 +101,24 @@ def lang_of(response: httpx.Response) -> str:
 
 
 def assert_page_in(response: httpx.Response, lang: str) -> None:
-    heading, forgot, sign_up, policy, _ = PAGES[lang]
+    heading, forgot, sign_up, _, _ = PAGES[lang]
     page = text(response)
     assert lang_of(response) == lang
     assert f'<h1 id="signin-title">{heading}' in page, page
-    for expected in (forgot, sign_up, policy):
+    for expected in (forgot, sign_up):
         assert expected in page, (expected, page)
     assert "Project-Id-Version" not in page  # gettext("") is the catalogue's header
+
+
+@pytest.mark.parametrize("lang", sorted(PAGES))
+def test_the_sign_up_screen_lists_the_policy_in_the_language(
+    browser: httpx.Client, setup: Setup, lang: str
+) -> None:
+    f = flow(setup.client, setup.connection, ui_locales=lang, screen_hint="signup")
+    page = text(login_page(browser, f))
+    assert PAGES[lang][3] in page, page
+    assert "at least 8 characters" not in page or lang == "en", page
+    assert "Project-Id-Version" not in page
 
 
 @pytest.mark.parametrize("lang", sorted(PAGES))
@@ -182,7 +193,8 @@ def test_the_logout_page_follows_accept_language(browser: httpx.Client) -> None:
 
 
 def test_a_sign_up_error_is_translated(browser: httpx.Client, setup: Setup) -> None:
-    page = login_page(browser, flow(setup.client, setup.connection, ui_locales="de"))
+    f = flow(setup.client, setup.connection, ui_locales="de", screen_hint="signup")
+    page = login_page(browser, f)
     form = {
         name: value
         for name, value in re.findall(r'name="(tx|csrf)" value="([^"]*)"', page.text)[:2]

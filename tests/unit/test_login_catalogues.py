@@ -63,6 +63,9 @@ def test_the_committed_mo_is_the_po_compiled(lang: str) -> None:
     "template",
     [
         "login.html",
+        "signup.html",
+        "forgot_password.html",
+        "screen.html",
         "reset_password.html",
         "email_verification.html",
         "unblock.html",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.connections.upstream import NotReady
@@ -23,18 +24,19 @@ from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages import sealed
+from selfauth.web.pages.chrome import Page
 from selfauth.web.pages.co_verify import PURPOSE as CO_VERIFY
 from selfauth.web.pages.co_verify import sealed_fields, verification_page
 from selfauth.web.pages.locale import (
     DEFAULT,
     N_,
-    environment,
     gettext,
     message_text,
     negotiate,
-    policy_sentence,
+    policy_text,
     request_locale,
 )
+from selfauth.web.pages.policy_rules import policy_rules
 from selfauth.web.pages.session_cookie import (
     SESSION_COOKIE,
     clear_session,
@@ -94,33 +96,56 @@ def render_page(
     """A page in `locale` with a strict CSP: its own inline style and script carry a fresh
     nonce, and its forms may post only to `form_action` (the login page to itself and, through
     the redirect that answers it, the application; a form_post answer to the application's
-    origin). Its `title` is an English msgid, translated here."""
-    nonce = secrets.token_urlsafe(16)
-    if "title" in context:
-        context["title"] = gettext(locale, context["title"])
-    html = environment(locale).get_template(template).render(nonce=nonce, **context)
-    headers = {
-        "Cache-Control": "no-store",
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-        ),
-    }
-    return HTMLResponse(html, status_code=status, headers=headers)
+    origin). Its `title` is an English msgid, translated when it is sent; the tenant's
+    branding, custom text and page template are applied then too (web/pages/chrome.py)."""
+    return Page(template, status, form_action=form_action, locale=locale, context=context)
 
 
 def message_page(
-    title: str, message: str, status: int, *, error: bool = True, locale: str = DEFAULT
+    title: str,
+    message: str,
+    status: int,
+    *,
+    error: bool = True,
+    locale: str = DEFAULT,
+    back_to: Client | None = None,
 ) -> HTMLResponse:
     """A page that says one thing; `title` and `message` are shown in `locale` where the
-    catalogue knows them."""
+    catalogue knows them. With `back_to`, a link back to that application where it has a safe
+    address (`way_back`); an error page without one says to start again from the application."""
     text = message_text(locale, message)
+    back = way_back(back_to)
     return render_page(
-        "message.html", status, locale=locale, title=title, message=text, error=error
+        "message.html",
+        status,
+        locale=locale,
+        title=title,
+        message=text,
+        error=error,
+        back=back,
+        back_name=back_to.name if back_to is not None and back else None,
     )
+
+
+def way_back(client: Client | None) -> str | None:
+    """Where an error or signed-out page may send the browser back to `client`: its
+    `initiate_login_uri` (the application's own "start signing in" address, https by Auth0's
+    rule), else the origin of its first `callbacks` URL that is a plain http(s) address (a
+    registered address of the application, with no wildcard). Never the request's own
+    `redirect_uri`: where a page is shown instead of a redirect, that is the address that was
+    refused."""
+    if client is None:
+        return None
+    initiate = client.extra_properties.get("initiate_login_uri")
+    if isinstance(initiate, str) and initiate.startswith("https://"):
+        return initiate
+    for callback in client.callbacks:
+        parts = urlsplit(callback)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        plain = "@" not in origin and _CSP_ORIGIN.fullmatch(origin)
+        if parts.scheme in ("http", "https") and plain:
+            return f"{origin}/"
+    return None
 
 
 def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
@@ -154,6 +179,7 @@ def answer_error(request: AuthorizeRequest, exc: OAuthError) -> Response:
             exc.description,
             400,
             locale=negotiate(request.params.get("ui_locales")),
+            back_to=request.client,
         )
     return _respond(request, {"error": exc.error, "error_description": exc.description})
 
@@ -162,55 +188,109 @@ def _secure(found: Services) -> bool:
     return found.settings.issuer_url.startswith("https://")
 
 
+# The login screens, by `screen_hint` (Auth0 opens sign-up for `screen_hint=signup`; the
+# forgot-password screen's hint is selfauth's own). Any other value is the sign-in screen.
+SIGN_IN, SIGN_UP, FORGOT = "login", "signup", "reset-password"
+_SCREENS = {
+    SIGN_IN: ("login.html", N_("Sign in")),
+    SIGN_UP: ("signup.html", N_("Sign up")),
+    FORGOT: ("forgot_password.html", N_("Forgot your password?")),
+}
+
+
+def _screen_href(authorize: AuthorizeRequest, screen: str) -> str:
+    """The same authorize request showing `screen`: the screens link to each other with plain
+    links, each answered by a fresh, re-checked transaction."""
+    params = {k: v for k, v in authorize.params.items() if k != "screen_hint"}
+    if screen != SIGN_IN:
+        params["screen_hint"] = screen
+    return "/authorize?" + urlencode(params)
+
+
 async def _login_page(
     found: Services,
     request: Request,
     authorize: AuthorizeRequest,
     status: int = 200,
+    screen: str | None = None,
     **context: Any,
 ) -> Response:
+    """One of the login screens (sign-in, sign-up, forgot password), `screen` or the one the
+    request's `screen_hint` asks for; sign-up only where the connection allows it."""
     browser_key = browser_key_of(found, request)
     client_id = authorize.checked_client().client_id
     # ui_locales is in the authorize request (sealed into the form posts' transaction).
     locale = request_locale(request, authorize.params)
-    buttons = [
-        {
-            "label": gettext(
-                locale, N_("Sign in with %(name)s"), name=upstream.display_name or upstream.name
-            ),
-            "href": "/authorize?" + urlencode({**authorize.params, "connection": upstream.name}),
-        }
-        for upstream in await found.connections.buttons_for(client_id)
-    ]
-    tx = seal(authorize.params, found.secrets, found.clock())
     connection = authorize.connection
     assert connection is not None
+    signup_allowed = not connection.options.get("disable_signup")
+    screen = screen or authorize.params.get("screen_hint") or SIGN_IN
+    if screen not in _SCREENS or (screen == SIGN_UP and not signup_allowed):
+        screen = SIGN_IN
+    buttons = []
+    if screen == SIGN_IN:
+        plain = {k: v for k, v in authorize.params.items() if k != "screen_hint"}
+        buttons = [
+            {
+                "label": gettext(
+                    locale,
+                    N_("Sign in with %(name)s"),
+                    name=upstream.display_name or upstream.name,
+                ),
+                "href": "/authorize?" + urlencode({**plain, "connection": upstream.name}),
+            }
+            for upstream in await found.connections.buttons_for(client_id)
+        ]
+    rules = [
+        {"kind": rule.kind, "value": rule.value, "text": policy_text(locale, rule.text)}
+        for rule in policy_rules(PasswordPolicy.from_options(connection.options))
+    ]
+    tx = seal(authorize.params, found.secrets, found.clock())
+    template, title = _SCREENS[screen]
     page = render_page(
-        "login.html",
+        template,
         status,
         # The form posts here, and a successful post redirects to the application: Chromium
         # holds that redirect to form-action too.
         form_action=f"'self' {_form_target(authorize.redirect_uri)}",
         locale=locale,
-        title=N_("Sign in"),
+        title=title,
         client_name=authorize.checked_client().name,
+        client_logo=authorize.checked_client().extra_properties.get("logo_uri"),
         tx=tx,
         csrf=csrf_token(browser_key, tx, found.secrets),
         login_action="/u/login",
         signup_action="/u/signup",
         forgot_action="/u/forgot-password",
-        signup_allowed=not connection.options.get("disable_signup"),
+        login_href=_screen_href(authorize, SIGN_IN),
+        signup_href=_screen_href(authorize, SIGN_UP) if signup_allowed else None,
+        forgot_href=_screen_href(authorize, FORGOT),
         requires_username=connection.requires_username,
-        policy=policy_sentence(locale, PasswordPolicy.from_options(connection.options).describe()),
+        rules=rules,
         username=context.pop("username", ""),
         error=message_text(locale, context.pop("error", "")),
         signup_error=message_text(locale, context.pop("signup_error", "")),
         signup_email=context.pop("signup_email", ""),
+        signup_username=context.pop("signup_username", ""),
         buttons=buttons,
         **context,
     )
     keep_browser_key(page, found, browser_key)
     return page
+
+
+_SCRIPT = (Path(__file__).parent / "assets" / "screens.js").read_bytes()
+
+
+@router.get("/u/assets/screens.js")
+async def screens_script() -> Response:
+    """The login screens' static script (the show-password buttons, the live password policy):
+    a file of its own, since the pages' CSP allows no inline script but by nonce."""
+    return Response(
+        _SCRIPT,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def browser_key_of(found: Services, request: Request) -> str:
@@ -349,6 +429,7 @@ async def _finish_upstream(
             N_("The connection changed."),
             400,
             locale=request_locale(request),
+            back_to=checked.client,
         )
     if answer.get("error"):
         error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
@@ -546,6 +627,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
             request,
             checked,
             429 if exc.status_code == 429 else 401,
+            SIGN_IN,
             error=exc.description,
             username=username,
         )
@@ -587,7 +669,14 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     else:
         return await signed_in(found, request, checked, user)
     return await _login_page(
-        found, request, checked, 400, signup_error=message, signup_email=fields["email"]
+        found,
+        request,
+        checked,
+        400,
+        SIGN_UP,
+        signup_error=message,
+        signup_email=fields["email"],
+        signup_username=fields.get("username", ""),
     )
 
 
@@ -635,6 +724,20 @@ async def _logout_target(found: Services, client_id: str | None, target: str | N
     return target
 
 
+async def _signed_out_page(found: Services, request: Request, client_id: str | None) -> Response:
+    """The logged-out page: "You are signed out", with a way back to the application when
+    `client_id` names one that has a safe address (`way_back`)."""
+    client = await found.clients.find(client_id) if client_id else None
+    return message_page(
+        N_("Signed out"),
+        N_("You are signed out."),
+        200,
+        error=False,
+        locale=request_locale(request),
+        back_to=client,
+    )
+
+
 @router.get("/v2/logout")
 async def logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
@@ -649,13 +752,7 @@ async def logout(request: Request, found: Services = Depends(services)) -> Respo
         )
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = message_page(
-            N_("Signed out"),
-            N_("You are signed out."),
-            200,
-            error=False,
-            locale=request_locale(request),
-        )
+        response: Response = await _signed_out_page(found, request, query.get("client_id"))
     else:
         response = RedirectResponse(target, status_code=302)
     return _clear_session(response, found)
@@ -677,13 +774,7 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
         )
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     if target is None:
-        response: Response = message_page(
-            N_("Signed out"),
-            N_("You are signed out."),
-            200,
-            error=False,
-            locale=request_locale(request),
-        )
+        response: Response = await _signed_out_page(found, request, query.get("client_id"))
     else:
         state = query.get("state")
         separator = "&" if "?" in target else "?"
