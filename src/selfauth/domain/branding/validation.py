@@ -22,6 +22,8 @@ TEMPLATE_TAGS_MESSAGE = (
 )
 _HEAD = re.compile(r"\{%-?\s*auth0:head\s*-?%\}")
 _WIDGET = re.compile(r"\{%-?\s*auth0:widget\s*-?%\}")
+HEAD_TAG = _HEAD  # the pages replace them when a template wraps a page
+WIDGET_TAG = _WIDGET
 TEXT_MAX_CHARS = 4096  # ours, per text: Auth0 names no bound
 KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 
