@@ -30,6 +30,7 @@ from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
+from selfauth.domain.tenant.settings import Configured, TenantSettingsService
 from selfauth.domain.users.idp_tokens import IdpTokenBox
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.service import UserService
@@ -86,6 +87,7 @@ from selfauth.storage.sessions import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import (
@@ -136,6 +138,7 @@ class Running:
     script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
 
     async def start(self) -> None:
+        await self.services.tenant.load()  # the pages' default language, read per request
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
         await self.jobs.start()
@@ -287,6 +290,15 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         mail_outbox=emails.outbox,
         branding=BrandingService(SqlBrandingRepository(database), clock),
         prompts=PromptTextService(SqlPromptTextRepository(database), clock),
+        tenant=TenantSettingsService(
+            SqlTenantSettingsRepository(database),
+            Configured(
+                friendly_name=settings.tenant_friendly_name,
+                support_email=settings.tenant_support_email,
+                support_url=settings.tenant_support_url,
+            ),
+            clock,
+        ),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,

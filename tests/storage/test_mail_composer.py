@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from selfauth.domain.branding.model import Branding
+from selfauth.domain.branding.service import BrandingService
 from selfauth.domain.clients.model import Client
 from selfauth.domain.emails.liquid import Liquid, RenderLimits
 from selfauth.domain.emails.provider import EmailProviderService
@@ -216,3 +218,38 @@ async def test_a_tenant_body_failing_at_render_time_sends_the_built_in(parts: Pa
     assert mail is not None
     assert "Your password reset code is" in mail.html and "9" in mail.text
     assert mail.subject == "Code 9"
+
+
+class _StoredBranding:
+    """The tenant's branding as /api/v2/branding set it (the composer only reads it)."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+
+    async def get(self) -> Branding:
+        return Branding(updated_at=NOW, settings=self.settings)
+
+    async def change(self, change: Any) -> Branding:
+        raise AssertionError("the composer never writes branding")
+
+
+async def test_templates_read_the_tenants_branding_escaped(parts: Parts) -> None:
+    settings = {
+        "logo_url": "https://cdn.example.com/logo.png?a=1&b=2",
+        "colors": {"primary": "#0059D6", "page_background": "#F2F4F7"},
+        "font": {"url": "https://fonts.example.com/x.woff2"},
+    }
+    branding = BrandingService(_StoredBranding(settings), lambda: NOW)
+    composer = MailComposer(parts.templates, parts.provider, Liquid(), TENANT, branding)
+    body = (
+        '<img src="{{ branding.logo_url }}"><a style="color: {{ branding.colors.primary }}">'
+        "{{ branding.colors.page_background }}</a>{{ branding.font }}"
+    )
+    await parts.set_template("verify_email", body=body, subject="Hi", enabled=True)
+    mail = await composer.compose("verify_email", user=ada(), variables={"url": "https://x"})
+    assert mail is not None
+    assert '<img src="https://cdn.example.com/logo.png?a=1&amp;b=2">' in mail.html
+    assert '<a style="color: #0059D6">#F2F4F7</a>' in mail.html  # no font: Auth0 gives none
+    # Without a branding service (or with none set) the variable is empty, not an error.
+    plain = await parts.composer.compose("verify_email", user=ada(), variables={"url": "x"})
+    assert plain is not None and '<img src="">' in plain.html

@@ -52,4 +52,6 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "read:prompts",
     "update:prompts",
     "read:users_app_metadata",
+    "read:tenant_settings",
+    "update:tenant_settings",
 )

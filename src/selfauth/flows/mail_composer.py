@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from selfauth.domain.branding.service import BrandingService
 from selfauth.domain.clients.model import Client
 from selfauth.domain.emails.defaults import BUILT_IN, BuiltIn
 from selfauth.domain.emails.liquid import Liquid, RenderError
@@ -70,11 +71,13 @@ class MailComposer:
         provider: EmailProviderService,
         liquid: Liquid,
         tenant: Tenant,
+        branding: BrandingService | None = None,
     ) -> None:
         self._templates = templates
         self._provider = provider
         self._liquid = liquid
         self._tenant = tenant
+        self._branding = branding
 
     async def compose(
         self,
@@ -100,6 +103,7 @@ class MailComposer:
             log.warning("no template to send %s with", template_name)
             return None
         values = self.variables(user, variables, client, connection_name)
+        values.setdefault("branding", await self._branding_values())
         html, text = self._bodies(template_name, stored, built_in, values)
         return OutgoingMail(
             template=template_name,
@@ -110,6 +114,18 @@ class MailComposer:
             text=text,
             user_id=user.user_id,
         )
+
+    async def _branding_values(self) -> dict[str, Any]:
+        """Auth0's `branding` variable: the tenant's `logo_url` and `colors` (`primary`,
+        `page_background`) as set with /api/v2/branding; `{}` when unset or unreadable."""
+        if self._branding is None:
+            return {}
+        try:
+            settings = (await self._branding.for_pages()).settings
+        except Exception:
+            log.exception("the branding could not be read for a mail")
+            return {}
+        return {k: settings[k] for k in ("logo_url", "colors") if k in settings}
 
     def variables(
         self,

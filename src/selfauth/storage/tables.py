@@ -622,3 +622,12 @@ prompt_custom_texts = sa.Table(
     sa.Column("texts", Json, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# `/api/v2/tenants/settings` (domain/tenant/settings.py): one row, the settings as set.
+tenant_settings = sa.Table(
+    "tenant_settings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -25,6 +25,7 @@ from selfauth.domain.keys.model import PublishedKeys
 from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
+from selfauth.domain.tenant.settings import TenantSettingsService
 from selfauth.domain.users.idp_tokens import IdpTokenBox
 from selfauth.domain.users.service import UserService
 from selfauth.flows.account_mails import AccountMails
@@ -70,6 +71,7 @@ class Services:
     mail_outbox: MailOutbox  # queued mails: their listing (ours), and waking the sender
     branding: BrandingService  # /api/v2/branding and its page template; what the pages apply
     prompts: PromptTextService  # the prompts' custom text
+    tenant: TenantSettingsService  # /api/v2/tenants/settings (enabled_locales)
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

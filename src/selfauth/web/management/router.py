@@ -18,6 +18,7 @@ from selfauth.web.management import (
     resource_servers,
     rules,
     rules_configs,
+    tenant_settings,
     tickets,
     user_blocks,
     user_identities,
@@ -45,4 +46,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     email_outbox.router,
     branding.router,
     prompts.router,
+    tenant_settings.router,
 )

@@ -24,6 +24,8 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 
+from selfauth.web.context import services_of
+
 DEFAULT = "en"
 SUPPORTED = ("en", "es", "fr", "de", "it", "pt")
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -37,9 +39,12 @@ def N_(message: str) -> str:
     return message
 
 
-def tenant_default() -> str:
-    """The tenant's default language. Hook: selfauth has no `/api/v2/tenants/settings` yet;
-    when it has, the first of its `enabled_locales` that is supported goes here."""
+def tenant_default(enabled_locales: list[str] | None = None) -> str:
+    """The tenant's default language: the first of `/api/v2/tenants/settings`'s
+    `enabled_locales` the pages speak (`pt-BR` speaks `pt`), else English."""
+    for tag in enabled_locales or ():
+        if chosen := _supported(_tags(tag)):
+            return chosen
     return DEFAULT
 
 
@@ -95,7 +100,8 @@ def request_locale(
     (the query's when not given), `user_metadata` the known user's."""
     ui_locales = (params if params is not None else request.query_params).get("ui_locales")
     lang = user_metadata.get("lang") if isinstance(user_metadata, dict) else None
-    return negotiate(ui_locales, request.headers.get("accept-language"), lang)
+    default = tenant_default(services_of(request).tenant.enabled_locales_now())
+    return negotiate(ui_locales, request.headers.get("accept-language"), lang, default)
 
 
 @cache
