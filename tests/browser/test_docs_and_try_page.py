@@ -60,6 +60,7 @@ def test_try_page_signs_a_user_in_in_one_click(server: RunningServer, api: Api, 
 def test_a_newcomer_signs_up_from_the_try_page(server: RunningServer, page: Page) -> None:
     email = unique_email("try-signup")
     page.goto(f"{server.base_url}/try/start")
+    page.get_by_role("link", name="Sign up").click()
     page.locator("#signup-email").fill(email)
     page.locator("#signup-password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()

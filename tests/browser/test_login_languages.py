@@ -89,7 +89,7 @@ def test_french_by_ui_locales(page: Page, setup: Setup) -> None:
     page.goto(setup.authorize_url(ui_locales="fr-CA fr"))
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", name="Connectez-vous à Langues")).to_be_visible()
-    expect(page.get_by_role("heading", name="Mot de passe oublié\u00a0?")).to_be_visible()
+    expect(page.get_by_role("link", name="Mot de passe oublié\u00a0?")).to_be_visible()
     sign_in_wrongly(page, setup, "Adresse e-mail", "Mot de passe", "Se connecter")
     expect(page.get_by_role("alert")).to_have_text("Adresse e-mail ou mot de passe incorrect.")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
@@ -100,9 +100,13 @@ def test_german_by_the_browsers_language(german_page: Page, setup: Setup) -> Non
     page.goto(setup.authorize_url())
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("heading", name="Bei Langues")).to_be_visible()
-    expect(page.get_by_text("Passwörter brauchen mindestens 8 Zeichen")).to_be_visible()
     sign_in_wrongly(page, setup, "E-Mail-Adresse", "Passwort", "Anmelden")
     expect(page.get_by_role("alert")).to_have_text("Falsche E-Mail-Adresse oder falsches Passwort.")
+    # The sign-up screen lists the password policy in German.
+    page.get_by_role("link", name="Registrieren").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_text("Ihr Passwort braucht:")).to_be_visible()
+    expect(page.get_by_text("mindestens 8 Zeichen")).to_be_visible()
 
 
 def test_english_stays_the_default(page: Page, setup: Setup) -> None:

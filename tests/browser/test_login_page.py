@@ -242,11 +242,12 @@ def test_signup_login_sso_logout_and_prompt_none(page: Page, setup: Setup) -> No
         lambda r: authorize_pages.append(r.status) if "/authorize?" in r.url else None,
     )
 
-    # Sign up on the login page of application A.
+    # Sign up on the sign-up screen of application A's login.
     page.goto(setup.authorize_url(setup.a))
     expect(page.get_by_role("heading", name="Sign in to Browser App A")).to_be_visible()
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     new_email = unique_email("browser")
+    page.get_by_role("link", name="Sign up").click()  # the sign-up screen
     signup = signup_form(page)
     signup.get_by_label("Email", exact=True).fill(new_email)
     signup.get_by_label("Password", exact=True).fill(PASSWORD)
