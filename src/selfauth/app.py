@@ -222,7 +222,8 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         settings.management_audience,
         hook_runner,
     )
-    emails = Emails.build(database, settings, clock, server_key)
+    branding = BrandingService(SqlBrandingRepository(database), clock)
+    emails = Emails.build(database, settings, clock, server_key, branding)
     links = EmailLinks(
         SqlEmailTicketRepository(database),
         user_service,
@@ -288,7 +289,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         email_provider=emails.provider,
         email_templates=emails.templates,
         mail_outbox=emails.outbox,
-        branding=BrandingService(SqlBrandingRepository(database), clock),
+        branding=branding,
         prompts=PromptTextService(SqlPromptTextRepository(database), clock),
         tenant=TenantSettingsService(
             SqlTenantSettingsRepository(database),
@@ -351,7 +352,14 @@ class Emails:
     outbox: MailOutbox
 
     @classmethod
-    def build(cls, database: Database, settings: Settings, clock: Clock, key: bytes) -> Emails:
+    def build(
+        cls,
+        database: Database,
+        settings: Settings,
+        clock: Clock,
+        key: bytes,
+        branding: BrandingService | None = None,
+    ) -> Emails:
         liquid = Liquid()
         provider = EmailProviderService(SqlEmailProviderRepository(database, Sealer(key)), clock)
         templates = EmailTemplateService(SqlEmailTemplateRepository(database), liquid, clock)
@@ -364,7 +372,7 @@ class Emails:
         )
         sender = MailSender(SqlOutbox(database), provider, sender_settings(settings), clock)
         outbox = MailOutbox(SqlOutbox(database), sender, clock)
-        composer = MailComposer(templates, provider, liquid, tenant)
+        composer = MailComposer(templates, provider, liquid, tenant, branding)
         return cls(provider, templates, composer, sender, outbox)
 
 
