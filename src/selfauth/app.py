@@ -22,6 +22,7 @@ from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
 from selfauth.domain.connections.custom_database import ConfigurationBox
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.consent.service import ConsentService
 from selfauth.domain.emails.liquid import Liquid
 from selfauth.domain.emails.outbox import RetryPolicy
 from selfauth.domain.emails.provider import EmailProviderService
@@ -88,6 +89,7 @@ from selfauth.storage.sessions import (
     SqlSessionRepository,
 )
 from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
+from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import errors
 from selfauth.web.authentication import (
@@ -300,6 +302,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             ),
             clock,
         ),
+        consent=ConsentService(SqlUserGrantRepository(database), resource_servers, clock),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,

@@ -71,6 +71,7 @@ def test_the_committed_mo_is_the_po_compiled(lang: str) -> None:
         "unblock.html",
         "message.html",
         "form_post.html",
+        "consent.html",
     ],
 )
 def test_templates_hold_no_text_outside_the_catalogue(template: str) -> None:

@@ -31,6 +31,9 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "update:client_keys",
     *_crud("connections"),
     *_crud("client_grants"),
+    # /api/v2/grants: users' consents to applications.
+    "read:grants",
+    "delete:grants",
     *_crud("resource_servers"),
     *_crud("rules"),
     "read:rules_configs",

@@ -631,3 +631,30 @@ tenant_settings = sa.Table(
     sa.Column("settings", Json, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# --- user grants (migration 0015) -------------------------------------------------------------
+
+# `/api/v2/grants`: a user's consent to a (third-party) client for an API's scopes.
+user_grants = sa.Table(
+    "user_grants",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("audience", sa.String(600), nullable=False),
+    sa.Column("scope", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "client_id", "audience"),
+    sa.Index(None, "client_id"),
+)

@@ -19,6 +19,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.service import ConnectionService
+from selfauth.domain.consent.service import ConsentService
 from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.keys.model import PublishedKeys
@@ -72,6 +73,7 @@ class Services:
     branding: BrandingService  # /api/v2/branding and its page template; what the pages apply
     prompts: PromptTextService  # the prompts' custom text
     tenant: TenantSettingsService  # /api/v2/tenants/settings (enabled_locales)
+    consent: ConsentService  # users' grants: /authorize's consent screen and /api/v2/grants
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

@@ -15,6 +15,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.connections.upstream import NotReady
+from selfauth.domain.consent.model import ConsentAsk
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeRequest
@@ -329,6 +330,13 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
         session, user = signed_in
+        ask = await _consent_to_ask(found, checked, user)
+        if ask is not None and checked.prompt == "none":
+            return _respond(
+                checked, {"error": "consent_required", "error_description": "Consent required"}
+            )
+        if ask is not None:
+            return _consent_page(found, request, checked, user, ask)
         facts = request_facts(request, client_ip(request, trust_forwarded=False))
         try:
             fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
@@ -581,6 +589,13 @@ async def signed_in(
     """A fresh session (never the one the browser brought) and the answer for the application."""
     await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
     cookie, session = await found.authorizer.start_session(user)
+    ask = await _consent_to_ask(found, checked, user)
+    if ask is not None:  # signed in; the application is answered once the user consents
+        response: Response = _consent_page(found, request, checked, user, ask)
+        set_session(
+            response, found.settings.issuer_url, cookie, int(SESSION_LIFETIME.total_seconds())
+        )
+        return response
     facts = request_facts(request, client_ip(request, trust_forwarded=False))
     try:
         fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
@@ -591,6 +606,91 @@ async def signed_in(
     response = _respond(checked, fields)
     set_session(response, found.settings.issuer_url, cookie, int(SESSION_LIFETIME.total_seconds()))
     return response
+
+
+# The consent screen (domain/consent/rules.py decides when it shows). Its form carries the
+# authorize request sealed with the user it was shown to, so a post answers only for the
+# session's own user.
+_CONSENT_USER = "selfauth_consent_user"
+DECLINED = "User did not authorize the request"  # Auth0's error_description
+
+
+async def _consent_to_ask(
+    found: Services, checked: AuthorizeRequest, user: User
+) -> ConsentAsk | None:
+    return await found.consent.to_ask(
+        checked.checked_client(), user.user_id, checked.audience, checked.scope, checked.prompt
+    )
+
+
+def _consent_page(
+    found: Services, request: Request, checked: AuthorizeRequest, user: User, ask: ConsentAsk
+) -> Response:
+    browser_key = browser_key_of(found, request)
+    client = checked.checked_client()
+    tx = seal({**checked.params, _CONSENT_USER: user.user_id}, found.secrets, found.clock())
+    page = render_page(
+        "consent.html",
+        # Its post redirects to the application: Chromium holds that redirect to form-action.
+        form_action=f"'self' {_form_target(checked.redirect_uri)}",
+        locale=request_locale(request, checked.params, user.user_metadata),
+        title=N_("Authorize the application"),
+        client_name=client.name,
+        client_logo=client.extra_properties.get("logo_uri"),
+        api_name=ask.api_name or ask.audience,
+        scopes=[{"value": s.value, "description": s.description} for s in ask.scopes],
+        user_name=user.email or user.username or user.user_id,
+        tx=tx,
+        csrf=csrf_token(browser_key, tx, found.secrets),
+        consent_action="/u/consent",
+    )
+    keep_browser_key(page, found, browser_key)
+    return page
+
+
+@router.post("/u/consent")
+async def consent(request: Request, found: Services = Depends(services)) -> Response:
+    """The consent screen's Accept or Decline: Accept stores the grant and answers the
+    application; Decline answers it `access_denied`, as Auth0 does."""
+
+    def expired(description: str) -> Response:
+        return message_page(
+            N_("This form has expired"), description, 400, locale=request_locale(request)
+        )
+
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > _FORM_LIMIT:
+        return expired(N_("The form is too large."))
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    tx = form.get("tx", "")
+    browser_key = request.cookies.get(csrf_cookie(found))
+    params = open_sealed(tx, found.secrets, found.clock())
+    if not csrf_matches(browser_key, tx, form.get("csrf", ""), found.secrets) or params is None:
+        return expired(N_("Start signing in again."))
+    shown_to = params.pop(_CONSENT_USER, None)
+    signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
+    if shown_to is None or signed_in is None or signed_in[1].user_id != shown_to:
+        return expired(N_("Start signing in again."))
+    try:
+        checked = await found.authorizer.validate(params)
+    except AuthorizeError as exc:
+        return expired(exc.description)
+    session, user = signed_in
+    if form.get("decision") != "accept":
+        return answer_error(checked, AuthorizeError("access_denied", DECLINED))
+    client = checked.checked_client()
+    # Asked again as prompt=consent would: every API scope the request asks for.
+    ask = await found.consent.to_ask(
+        client, user.user_id, checked.audience, checked.scope, "consent"
+    )
+    if ask is not None:
+        await found.consent.accept(user.user_id, client.client_id, ask.audience, ask.values)
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    try:
+        fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
+    except OAuthError as exc:
+        return answer_error(checked, exc)
+    return _respond(checked, fields)
 
 
 async def _check_password(

@@ -1,0 +1,1 @@
+"""User consent: the grants users give third-party applications for an API's scopes."""
