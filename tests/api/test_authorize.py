@@ -4,7 +4,6 @@ cookies kept, redirects not followed, hidden form fields read from the HTML."""
 
 from __future__ import annotations
 
-import functools
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
-from tests.support.browser_client import browser_client
+from tests.support.browser_client import browser_client, fresh_browser
 from tests.support.server import RunningServer, free_port, start, stop
 from tests.support.signin import connection_id_by_name, enable, http, new_connection, tokens
 
@@ -61,17 +60,9 @@ class App:
     foreign_connection: str  # not enabled for any of the clients above
 
 
-@functools.cache
-def _browser(base_url: str) -> httpx.Client:
-    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
-
-
 @pytest.fixture
 def browser(server: RunningServer) -> httpx.Client:
-    """A browser with an empty cookie jar (one httpx.Client per server: they cost ~0.2 s)."""
-    client = _browser(server.base_url)
-    client.cookies.clear()
-    return client
+    return fresh_browser(server.base_url)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ rejects instead of a fresh sign-in. SQLite server only: the sessions' persistenc
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
-from tests.support.browser_client import browser_client
+from tests.support.browser_client import fresh_browser
 from tests.support.polling import wait_until
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection, tokens
@@ -42,16 +41,9 @@ class App:
     connection: str
 
 
-@functools.cache
-def _browser(base_url: str) -> httpx.Client:
-    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
-
-
 @pytest.fixture
 def browser(server: RunningServer) -> httpx.Client:
-    client = _browser(server.base_url)
-    client.cookies.clear()
-    return client
+    return fresh_browser(server.base_url)
 
 
 @pytest.fixture(scope="module")

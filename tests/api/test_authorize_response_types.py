@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import re
@@ -28,7 +27,7 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
-from tests.support.browser_client import browser_client
+from tests.support.browser_client import fresh_browser
 from tests.support.hooks import Hooks, guarded
 from tests.support.hooks import hooks as hooks
 from tests.support.server import RunningServer
@@ -48,16 +47,9 @@ class App:
     connection: str
 
 
-@functools.cache
-def _browser(base_url: str) -> httpx.Client:
-    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
-
-
 @pytest.fixture
 def browser(server: RunningServer) -> httpx.Client:
-    client = _browser(server.base_url)
-    client.cookies.clear()
-    return client
+    return fresh_browser(server.base_url)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ followed, hidden fields read from the HTML. On both databases: the grant is one 
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from tests.support.authorize import (
     sign_in,
     verified,
 )
-from tests.support.browser_client import browser_client
+from tests.support.browser_client import browser_client, fresh_browser
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection
 
@@ -70,16 +69,9 @@ def setup(api: Api) -> Setup:
     return Setup(third, first, connection, audience, name)
 
 
-@functools.cache
-def _browser(base_url: str) -> httpx.Client:
-    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
-
-
 @pytest.fixture
 def browser(server: RunningServer) -> httpx.Client:
-    client = _browser(server.base_url)
-    client.cookies.clear()
-    return client
+    return fresh_browser(server.base_url)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Its persistence (clients, connections, users, sessions) is `storage/test_users.p
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from tests.support.authorize import (
     login_page,
     parse,
 )
-from tests.support.browser_client import browser_client
+from tests.support.browser_client import fresh_browser
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection
 
@@ -47,16 +46,9 @@ class App:
     usernames: str  # requires_username
 
 
-@functools.cache
-def _browser(base_url: str) -> httpx.Client:
-    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
-
-
 @pytest.fixture
 def browser(server: RunningServer) -> httpx.Client:
-    client = _browser(server.base_url)
-    client.cookies.clear()
-    return client
+    return fresh_browser(server.base_url)
 
 
 @pytest.fixture(scope="module")

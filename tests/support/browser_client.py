@@ -9,6 +9,7 @@ lose their `Secure` flag in the client's jar, which makes httpx send them as Chr
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Any
 
@@ -38,4 +39,17 @@ def browser_client(**kwargs: Any) -> httpx.Client:
         *client.event_hooks["response"],
         keep_secure_cookies_on_loopback,
     ]
+    return client
+
+
+@functools.cache
+def _shared(base_url: str) -> httpx.Client:
+    return browser_client(base_url=base_url, timeout=30, follow_redirects=False)
+
+
+def fresh_browser(base_url: str) -> httpx.Client:
+    """A browser on `base_url` with an empty cookie jar, not following redirects: one client
+    per server, shared by the tests of a worker (a new one costs ~0.2 s)."""
+    client = _shared(base_url)
+    client.cookies.clear()
     return client
