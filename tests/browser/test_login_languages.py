@@ -114,3 +114,17 @@ def test_english_stays_the_default(page: Page, setup: Setup) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
     sign_in_wrongly(page, setup, "Email", "Password", "Sign in")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+
+
+def test_a_known_users_language_wins_on_the_reset_page(
+    german_page: Page, setup: Setup, api: Api
+) -> None:
+    """The seed's language hook: `user_metadata.lang` of the user a ticket names beats the
+    browser's own language."""
+    user = api.create_user(user_metadata={"lang": "it"})
+    ticket = api.post("/api/v2/tickets/password-change", {"user_id": user["user_id"]})
+    assert ticket.status_code == 201, ticket.text
+    page = german_page
+    page.goto(ticket.json()["ticket"])
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.get_by_role("heading", name="Cambia la tua password")).to_be_visible()
