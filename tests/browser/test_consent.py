@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.support.api import PASSWORD, Api
 from tests.support.authorize import CALLBACK, code_client
-from tests.support.chromium import TIMEOUT_MS
+from tests.support.chromium import TIMEOUT_MS, problems_of
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection
 
@@ -75,17 +75,7 @@ def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
     context.set_default_timeout(TIMEOUT_MS)
     context.route("https://app.example.com/**", _application)
     opened = context.new_page()
-    problems: list[str] = []
-    opened.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" or "Content Security Policy" in m.text
-            else None
-        ),
-    )
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    yield opened, problems
+    yield opened, problems_of(opened)
     context.close()
 
 

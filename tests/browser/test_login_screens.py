@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.api import Api
 from tests.support.authorize import CALLBACK, code_client
-from tests.support.chromium import TIMEOUT_MS
+from tests.support.chromium import TIMEOUT_MS, problems_of
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection
 
@@ -72,17 +72,7 @@ def _watch(browser: Browser, locale: str) -> Iterator[Watched]:
     context = browser.new_context(locale=locale, viewport={"width": 520, "height": 760})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" or "Content Security Policy" in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    watched = Watched(page, problems)
+    watched = Watched(page, problems_of(page))
     yield watched
     context.close()
 
