@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from selfauth.errors import InvalidBody
@@ -14,6 +15,29 @@ _USERNAME_CHARS = re.compile(r"^[a-z0-9@^$!\-#.+'~_`]+$")
 # Maximum lengths of the free-text root attributes (Auth0's profile structure).
 TEXT_LIMITS = {"given_name": 150, "family_name": 150, "name": 150, "nickname": 350}
 PICTURE_MAX_LENGTH = 2048
+# The longest value the users table holds for each root attribute (storage/tables.py): what an
+# upstream provider or a custom database script may set; a longer value is left out, not cut.
+STORED_LIMITS = {
+    "email": 254,
+    "username": 128,
+    "phone_number": 16,
+    "given_name": 150,
+    "family_name": 150,
+    "name": 300,
+    "nickname": 350,
+    "picture": PICTURE_MAX_LENGTH,
+}
+
+
+def fitting(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]:
+    """Of `values`, the attributes `names` that are non-empty strings the table can hold (a
+    value that is not is left out, so nothing half-true lands on the profile)."""
+    found: dict[str, str] = {}
+    for name in names:
+        value = values.get(name)
+        if isinstance(value, str) and 0 < len(value) <= STORED_LIMITS[name]:
+            found[name] = value
+    return found
 
 
 def _error(message: str, prop: str) -> InvalidBody:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.users.attributes import STORED_LIMITS, fitting
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
 from selfauth.errors import SelfauthError
@@ -18,19 +19,8 @@ WRONG_CREDENTIALS_ERROR = "WrongUsernameOrPasswordError"
 VALIDATION_ERROR = "ValidationError"
 UNAUTHORIZED_ERROR = "UnauthorizedError"
 ID_PREFIX = "auth0|"
-# What a script's profile may set, and each attribute's longest value (the users table's): a
-# value too long is left out, not cut, so nothing half-true lands on the profile and no
-# database refuses the write.
-_TEXT = {
-    "username": 128,
-    "phone_number": 16,
-    "given_name": 150,
-    "family_name": 150,
-    "name": 300,
-    "nickname": 350,
-    "picture": 2048,
-}
-_EMAIL_LIMIT = 254
+# What a script's profile may set besides the email.
+_TEXT = ("username", "phone_number", "given_name", "family_name", "name", "nickname", "picture")
 _MAX_ID = 255
 
 
@@ -108,14 +98,11 @@ def local_id(script: str, profile: dict[str, Any]) -> str:
 def _root(profile: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     email = profile.get("email")
-    if isinstance(email, str) and 0 < len(email.strip()) <= _EMAIL_LIMIT:
+    if isinstance(email, str) and 0 < len(email.strip()) <= STORED_LIMITS["email"]:
         values["email"] = email.strip().lower()
     if isinstance(profile.get("email_verified"), bool):
         values["email_verified"] = profile["email_verified"]
-    for key, limit in _TEXT.items():
-        value = profile.get(key)
-        if isinstance(value, str) and 0 < len(value) <= limit:
-            values[key] = value
+    values |= fitting(profile, _TEXT)
     if isinstance(values.get("username"), str):
         values["username"] = values["username"].lower()
     return values

@@ -22,19 +22,13 @@ from typing import Any
 
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.social_presets import preset_for, social_user_ids
+from selfauth.domain.users.attributes import STORED_LIMITS, fitting
 from selfauth.domain.users.idp_tokens import with_tokens
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import default_picture
 
-# What the provider's claims may set, and each attribute's longest value (the table's).
-_PROFILE_LIMITS = {
-    "name": 300,
-    "given_name": 150,
-    "family_name": 150,
-    "nickname": 350,
-    "picture": 2048,
-}
-_EMAIL_LIMIT = 254
+# What the provider's claims may set.
+_PROFILE = ("name", "given_name", "family_name", "nickname", "picture")
 
 
 def upstream_ids(connection: Connection, sub: str) -> tuple[str, str]:
@@ -47,19 +41,14 @@ def upstream_ids(connection: Connection, sub: str) -> tuple[str, str]:
 
 
 def _profile(claims: dict[str, Any]) -> dict[str, Any]:
-    """The claims selfauth keeps, of the right types and lengths (a value that is not is
-    left out, not cut, so nothing half-true lands on the profile)."""
-    found: dict[str, Any] = {}
-    for name, limit in _PROFILE_LIMITS.items():
-        value = claims.get(name)
-        if isinstance(value, str) and 0 < len(value) <= limit:
-            found[name] = value
-    return found
+    """The claims selfauth keeps, of the right types and lengths."""
+    return dict(fitting(claims, _PROFILE))
 
 
 def _email(claims: dict[str, Any]) -> tuple[str | None, bool]:
     email = claims.get("email")
-    if not isinstance(email, str) or not 0 < len(email) <= _EMAIL_LIMIT or "@" not in email:
+    limit = STORED_LIMITS["email"]
+    if not isinstance(email, str) or not 0 < len(email) <= limit or "@" not in email:
         return None, False
     return email.lower(), claims.get("email_verified") is True
 
