@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import orjson
 
+from selfauth.domain.connections.allowed_hosts import url_host
 from selfauth.hooks.messages import Network
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Refused(Exception):
@@ -49,12 +49,8 @@ class Prepared:
 
 
 def host_port(url: httpx.URL) -> str:
-    """`host:port` as `allowed_hosts` spells it (IPv6 in brackets, the scheme's default port
-    when the URL has none)."""
-    host = url.host.lower().rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{host}:{url.port or _DEFAULT_PORTS.get(url.scheme, 0)}"
+    """`host:port` as `allowed_hosts` spells it (domain/connections/allowed_hosts.py)."""
+    return url_host(str(url)) or url.host
 
 
 def _text_map(value: Any) -> dict[str, str]:
@@ -79,7 +75,7 @@ def _url(spec: Mapping[str, Any]) -> httpx.URL:
         url = httpx.URL(raw)
     except (httpx.InvalidURL, ValueError) as exc:
         raise Refused("EINVAL", f"Invalid URI {raw!r}") from exc
-    if url.scheme not in _DEFAULT_PORTS or not url.host:
+    if url_host(str(url)) is None:
         raise Refused("EINVAL", f"Invalid URI {raw!r}: only http and https URLs are allowed")
     query = _text_map(spec.get("qs"))
     return url.copy_merge_params(query) if query else url
