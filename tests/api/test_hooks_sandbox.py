@@ -26,6 +26,7 @@ from tests.support.api import Api
 from tests.support.hooks import (
     Hooks,
     admin_hooks,
+    busy_workers,
     child_processes,
     descendants,
     guarded,
@@ -176,8 +177,15 @@ def test_runaway_actions_are_stopped_by_the_clock_when_they_share_a_cpu(
 
 UNGUARDED_RUNAWAY = "exports.onExecutePostLogin = async (event, api) => { while (true) {} };"
 
+HOOK_WORKERS = 2
+
 isolated = throwaway_server(
-    "isolation", {"SELFAUTH_HOOK_SCRIPT_SECONDS": "3", "SELFAUTH_HOOK_TRIGGER_SECONDS": "4"}
+    "isolation",
+    {
+        "SELFAUTH_HOOK_SCRIPT_SECONDS": "3",
+        "SELFAUTH_HOOK_TRIGGER_SECONDS": "4",
+        "SELFAUTH_HOOK_WORKERS": str(HOOK_WORKERS),
+    },
 )
 
 
@@ -230,15 +238,20 @@ def test_an_unstoppable_script_does_not_hold_the_event_loop(
     app = new_app(api)
     email = api.create_user(connection=app.connection)["email"]
     isolated_hooks.action(UNGUARDED_RUNAWAY, name="spin-all")
+    # Twice as many logins as workers: a worker that overran is replaced and the next waiting
+    # login spins on its successor, so both stay busy however the logins are staggered.
     logins = [
         threading.Thread(target=post_token, args=(isolated, login_body(app, email)))
-        for _ in range(3)
+        for _ in range(2 * HOOK_WORKERS)
     ]
-    idle = idle_workers(isolated.process.pid)
     for thread in logins:
         thread.start()
     try:
-        wait_for(lambda: len(spinning(idle)) == len(idle), "a script spinning in every worker", 10)
+        wait_for(
+            lambda: len(busy_workers(isolated.process.pid)) == HOOK_WORKERS,
+            "a script spinning in every worker",
+            20,
+        )
         for _ in range(5):
             assert api.get("/api/v2/clients", per_page=1).status_code == 200
     finally:

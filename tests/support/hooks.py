@@ -5,6 +5,7 @@ in to, the execution records, and throwaway servers for tests that would disrupt
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -262,9 +263,11 @@ def has_exited(pid: int, started: int) -> bool:
     return stat is None or stat[0] in ("Z", "X") or int(stat[19]) != started
 
 
-SPIN_TICKS = 30
-"""0.3 s of CPU at the usual 100 ticks a second: a worker that has used that much since it was
-idle is running a script (a worker's whole start-up costs about 5)."""
+SPIN_TICKS = 10
+"""0.1 s of CPU at the usual 100 ticks a second: a worker that has used that much since it was
+idle is running a script (a worker's whole start-up costs about 5). Kept low because on a
+loaded machine (CI's other test process driving Chromium) a spinning worker was seen getting a
+tenth of a core, so 30 ticks took as long as a 3 s script limit allows."""
 
 
 def idle_workers(pid: int) -> dict[int, int]:
@@ -281,6 +284,15 @@ def spinning(idle: Mapping[int, int], ticks: int = SPIN_TICKS) -> list[int]:
     """The workers of `idle` (see `idle_workers`) that have used `ticks` more CPU since: those
     running a script."""
     return [pid for pid, before in idle.items() if cpu_ticks(pid) - before >= ticks]
+
+
+def busy_workers(pid: int, window: float = 0.5) -> list[int]:
+    """The live children of process `pid` (a server's: its sandbox workers) that used CPU all
+    through a `window` of seconds: those running a script now. An idle worker uses none; a
+    spinning one gets at least a share of a core however loaded the machine is."""
+    before = idle_workers(pid)
+    time.sleep(window)
+    return [child for child in spinning(before, ticks=3) if child in idle_workers(pid)]
 
 
 def descendants(pid: int) -> list[int]:
