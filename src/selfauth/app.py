@@ -16,6 +16,8 @@ from selfauth import __version__
 from selfauth.config import Settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
+from selfauth.domain.admins.service import AdministratorService
+from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
@@ -63,6 +65,8 @@ from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
 from selfauth.hooks.runner import HookRunner
 from selfauth.oauth.jwt import TokenSigner, TokenVerifier
 from selfauth.storage.actions import SqlActionRepository
+from selfauth.storage.admin_sessions import SqlAdminSessionRepository
+from selfauth.storage.administrators import SqlAdministratorRepository
 from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.branding import SqlBrandingRepository, SqlPromptTextRepository
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
@@ -91,7 +95,8 @@ from selfauth.storage.sessions import (
 from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
-from selfauth.web import errors
+from selfauth.web import admin, errors
+from selfauth.web.admin import signin as admin_signin
 from selfauth.web.authentication import (
     change_password,
     client_script,
@@ -122,6 +127,7 @@ async def prepare(database: Database, settings: Settings, clock: Clock) -> Boots
         client_id=settings.bootstrap_client_id,
         client_secret=settings.bootstrap_client_secret,
         default_app_callback=try_page.callback_url(settings.issuer_url),
+        dashboard_callback=admin_signin.callback_url(settings.issuer_url),
     )
 
 
@@ -303,6 +309,14 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             clock,
         ),
         consent=ConsentService(SqlUserGrantRepository(database), resource_servers, clock),
+        administrators=AdministratorService(SqlAdministratorRepository(database), clock),
+        admin_sessions=AdminSessionService(
+            SqlAdminSessionRepository(database),
+            secrets,
+            clock,
+            timedelta(seconds=settings.admin_session_seconds),
+            timedelta(seconds=settings.admin_idle_seconds),
+        ),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,
@@ -452,6 +466,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             app.state.services = running.services
             app.state.origins = running.origins
             app.state.default_app_id = result.default_app_id  # the try page signs in as it
+            app.state.dashboard_app_id = result.dashboard_app_id  # /admin signs in as it
             # Start-up objects (tables, routes, keys) live for the whole process: keep them out
             # of the collector's way, which shortens the pauses that make latency tails.
             gc.collect()
@@ -493,6 +508,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(api_docs.router)
     app.include_router(try_page.router)
     app.include_router(management_jobs.download_router)
+    admin.install(app)
     return app
 
 

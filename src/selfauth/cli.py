@@ -113,6 +113,42 @@ def users_export(
     run_export(_settings(), format, fields, connection, limit)
 
 
+admins = typer.Typer(no_args_is_help=True, help="Who may use the dashboard (/admin).")
+cli.add_typer(admins, name="admins")
+
+
+@admins.command("add")
+def admins_add(
+    email: str = typer.Argument(..., help="The user's email"),
+    create: bool = typer.Option(
+        False,
+        help="Create the user on the database connection when nobody has the email (password "
+        "from SELFAUTH_ADMIN_PASSWORD, else generated and printed once)",
+    ),
+    connection: str = typer.Option(None, help="The connection --create makes the user on"),
+) -> None:
+    """Make the user(s) with EMAIL administrators of the dashboard."""
+    from selfauth.cli_admins import add
+
+    add(_settings(), email, create, connection)
+
+
+@admins.command("remove")
+def admins_remove(email: str = typer.Argument(..., help="The user's email")) -> None:
+    """Take the administrator role from the user(s) with EMAIL."""
+    from selfauth.cli_admins import remove
+
+    remove(_settings(), email)
+
+
+@admins.command("list")
+def admins_list() -> None:
+    """The dashboard's administrators."""
+    from selfauth.cli_admins import listing
+
+    listing(_settings())
+
+
 def main() -> None:
     cli(prog_name="selfauth")
 

@@ -27,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from selfauth.cli_database import open_tenant
 from selfauth.config import Settings
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import utc_now
@@ -38,26 +39,15 @@ from selfauth.flows.jobs.queue import JobQueue
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
 from selfauth.storage.keys import SqlKeyRepository
-from selfauth.storage.migrate import upgrade
 
 _err = Console(stderr=True)
 
 
 async def _open(settings: Settings) -> tuple[Database, JobQueue]:
-    from selfauth.app import job_queue, prepare
+    from selfauth.app import job_queue
 
-    database = Database(settings.database)
+    database = await open_tenant(settings, _err)
     connections = SqlConnectionRepository(database)
-    await upgrade(database)
-    # A tenant that exists is left as its server configured it (the CLI knows no issuer, and
-    # the bootstrap would move the Management API's audience to the default one); only an
-    # empty database gets the first-start records.
-    if not await connections.list():
-        result = await prepare(database, settings, utc_now)
-        if result.new_secret is not None:
-            _err.print(
-                f"selfauth: created the admin client {result.client_id}: {result.new_secret}"
-            )
     secrets = SecretHasher(await SqlKeyRepository(database).hmac_key())
     return database, job_queue(database, connections, secrets, settings, utc_now)
 

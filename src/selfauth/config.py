@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     export_url_ttl_seconds: int = Field(default=60, ge=1, le=86_400)
     # How long a cross-origin login ticket (`/co/authenticate`) waits for its `/authorize`.
     login_ticket_ttl_seconds: int = Field(default=300, ge=1, le=3600)
+    # The dashboard's sign-ins (/admin): at most this long in all, and ended after this long
+    # without a request.
+    admin_session_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    admin_idle_seconds: int = Field(default=30 * 60, ge=60, le=7 * 86_400)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated
     # addresses or CIDR networks. None by default, so no client picks its own address (the
     # brute-force block and the per-address limits key by it).

@@ -32,7 +32,9 @@ from selfauth.storage.tables import (
 _PG_BOOTSTRAP_LOCK = 0x5E1FA08
 _BOOTSTRAP_CLIENT_MARK = "bootstrap_client_id"
 _DEFAULT_APP_MARK = "default_app_client_id"
+_DASHBOARD_MARK = "dashboard_client_id"
 DEFAULT_APP_NAME = "Default App"
+DASHBOARD_APP_NAME = "selfauth Dashboard"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class BootstrapResult:
     # The Default App made at the first start (it may have been deleted since); None when
     # bootstrap was not asked for one.
     default_app_id: str | None = None
+    # The dashboard's own application (/admin signs in as it); None when not asked for.
+    dashboard_app_id: str | None = None
 
 
 async def bootstrap(
@@ -55,9 +59,12 @@ async def bootstrap(
     client_id: str | None,
     client_secret: str | None,
     default_app_callback: str | None = None,
+    dashboard_callback: str | None = None,
 ) -> BootstrapResult:
     """`default_app_callback`: the try page's URL, the Default App's one callback; the app is
-    made once per database (an administrator may edit or delete it, it is not made again)."""
+    made once per database (an administrator may edit or delete it, it is not made again).
+    `dashboard_callback`: the dashboard's sign-in callback; its application is made again on
+    the next start if it was deleted, and its callback follows the issuer."""
     async with database.write() as conn:
         if conn.dialect == "postgresql":
             await conn.execute(
@@ -77,10 +84,76 @@ async def bootstrap(
         )
         hasher = SecretHasher(hmac_key)
         result = await _ensure_admin_client(conn, hasher, audience, clock, client_id, client_secret)
-        if default_app_callback is None:
-            return result
-        app_id = await _ensure_default_app(conn, hasher, default_app_callback, clock)
-        return replace(result, default_app_id=app_id)
+        if default_app_callback is not None:
+            app_id = await _ensure_default_app(conn, hasher, default_app_callback, clock)
+            result = replace(result, default_app_id=app_id)
+        if dashboard_callback is not None:
+            dashboard_id = await _ensure_dashboard_app(conn, hasher, dashboard_callback, clock)
+            result = replace(result, dashboard_app_id=dashboard_id)
+        return result
+
+
+async def _mark(conn: Conn, name: str) -> str | None:
+    value = (
+        await conn.execute(sa.select(server_secrets.c.value).where(server_secrets.c.name == name))
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+async def _enable_on_default_connection(conn: Conn, client_id: str) -> None:
+    connection_id = (
+        await conn.execute(
+            sa.select(connections.c.id).where(connections.c.name == DEFAULT_DATABASE_CONNECTION)
+        )
+    ).scalar_one_or_none()
+    if connection_id is not None:
+        await conn.execute(
+            connection_clients.insert().values(connection_id=connection_id, client_id=client_id)
+        )
+
+
+async def _ensure_dashboard_app(
+    conn: Conn, hasher: SecretHasher, callback: str, clock: Clock
+) -> str:
+    """`callback` is /admin/callback; /admin/signed-out beside it is where logout returns.
+    A first-party web application for the dashboard's own sign-in (authorization code with
+    PKCE, redeemed inside the server, so its secret is never used or shown), enabled on the
+    default database connection, where the first administrator is made."""
+    signed_out = callback.removesuffix("callback") + "signed-out"
+    found = await _mark(conn, _DASHBOARD_MARK)
+    if found is not None and await _client_exists(conn, found):
+        await conn.execute(
+            clients.update()
+            .where(clients.c.client_id == found)
+            .values(callbacks=[callback], allowed_logout_urls=[signed_out])
+        )
+        return found
+    now = clock()
+    client = Client(
+        client_id=ids.client_id(),
+        name=DASHBOARD_APP_NAME,
+        description="The selfauth dashboard (/admin) signs administrators in as this application.",
+        secret_hash=hasher.digest(ids.client_secret()),
+        created_at=now,
+        updated_at=now,
+        app_type="regular_web",
+        callbacks=[callback],
+        allowed_logout_urls=[signed_out],
+        grant_types=["authorization_code"],
+    )
+    await conn.execute(clients.insert().values(to_values(client, clients)))
+    await _enable_on_default_connection(conn, client.client_id)
+    if found is None:
+        await conn.execute(
+            server_secrets.insert().values(name=_DASHBOARD_MARK, value=client.client_id)
+        )
+    else:
+        await conn.execute(
+            server_secrets.update()
+            .where(server_secrets.c.name == _DASHBOARD_MARK)
+            .values(value=client.client_id)
+        )
+    return client.client_id
 
 
 async def _ensure_default_app(conn: Conn, hasher: SecretHasher, callback: str, clock: Clock) -> str:

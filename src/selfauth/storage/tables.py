@@ -658,3 +658,38 @@ user_grants = sa.Table(
     sa.UniqueConstraint("user_id", "client_id", "audience"),
     sa.Index(None, "client_id"),
 )
+
+# --- the dashboard's administrators (migration 0016) ------------------------------------------
+
+# Users who may use /admin: the dashboard's one role. `granted_by` says how ("selfauth admins
+# add", or the administrator's user_id who granted it from the dashboard).
+administrators = sa.Table(
+    "administrators",
+    metadata,
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("granted_by", sa.String(300), nullable=False),
+    sa.Column("granted_at", UTCDateTime, nullable=False),
+)
+
+# The dashboard's sign-ins: a random token in the administrator's cookie, kept here only as its
+# HMAC, so a copy of the database opens no session; deleted on logout and with the user.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+)

@@ -14,6 +14,8 @@ from fastapi import Request
 from selfauth.config import Settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
+from selfauth.domain.admins.service import AdministratorService
+from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
@@ -74,6 +76,8 @@ class Services:
     prompts: PromptTextService  # the prompts' custom text
     tenant: TenantSettingsService  # /api/v2/tenants/settings (enabled_locales)
     consent: ConsentService  # users' grants: /authorize's consent screen and /api/v2/grants
+    administrators: AdministratorService  # who may use the dashboard (/admin)
+    admin_sessions: AdminSessionService  # the dashboard's sign-ins
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from http import HTTPStatus
 
@@ -99,14 +99,35 @@ def error_response(exc: SelfauthError, shape: Shape) -> JSONResponse:
     return oauth_error(exc.status_code, exc.error_code, exc.message, exc.headers)
 
 
+PageError = Callable[[int, str], Response]
+
+
+def render_errors_as_pages(app: FastAPI, prefix: str, page: PageError) -> None:
+    """Errors under `prefix` (the dashboard's pages) are answered by `page(status, message)`,
+    an HTML page, rather than in an API's JSON shape."""
+    app.state.error_pages = {**getattr(app.state, "error_pages", {}), prefix: page}
+
+
+def _page_for(request: Request) -> PageError | None:
+    pages: dict[str, PageError] = getattr(request.app.state, "error_pages", {})
+    path = request.url.path
+    return next((page for prefix, page in pages.items() if path.startswith(prefix)), None)
+
+
 async def _selfauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SelfauthError)
+    page = _page_for(request)
+    if page is not None:
+        return page(exc.status_code, exc.message)
     return error_response(exc, shape_of(request.url.path))
 
 
 async def _sandbox_error(request: Request, exc: Exception) -> Response:
     """The script sandbox could not answer (a compile check when its worker died twice)."""
     message = f"The script sandbox is unavailable: {exc}"
+    page = _page_for(request)
+    if page is not None:
+        return page(503, message)
     if not is_management_path(request.url.path):
         return oauth_error(503, "temporarily_unavailable", message)
     return management_error(503, message, "sandbox_unavailable")
@@ -148,6 +169,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 404:
         message = "Not Found"
+    page = _page_for(request)
+    if page is not None and status != 405:
+        return page(status, message)
     if is_management_path(request.url.path):
         response = management_error(status, message, None)
     else:
@@ -162,6 +186,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
     where = ".".join(str(p) for p in first["loc"])
     message = f"Query validation error: '{first['msg']}' on property {where}."
+    page = _page_for(request)
+    if page is not None:
+        return page(400, message)
     if is_management_path(request.url.path):
         return management_error(400, message, "invalid_query_string")
     return oauth_error(400, "invalid_request", message)

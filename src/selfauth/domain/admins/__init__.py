@@ -1,0 +1,1 @@
+"""The dashboard's administrators: who may use /admin."""

@@ -1,0 +1,7 @@
+"""The dashboard's applications section."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

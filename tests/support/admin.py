@@ -1,0 +1,69 @@
+"""The dashboard's administrators for tests: a user made through the Management API and given
+the role with `selfauth admins add`, run as an operator runs it (on the server's database), and
+a Chromium page signed in as them through the login page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.chromium import TIMEOUT_MS
+from tests.support.server import RunningServer
+
+SELFAUTH = Path(sys.executable).parent / "selfauth"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    email: str
+    password: str
+
+
+def selfauth_cli(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:
+    """`selfauth ARGS` on the server's database, as an operator on its machine runs it."""
+    env = {**os.environ, "SELFAUTH_DATABASE_URL": server.database_url}
+    return subprocess.run(
+        [str(SELFAUTH), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def new_person(api: Api, label: str = "person") -> Person:
+    user = api.create_user(email=unique_email(label))
+    return Person(user["user_id"], user["email"], PASSWORD)
+
+
+def new_admin(server: RunningServer, api: Api) -> Person:
+    person = new_person(api, "admin")
+    done = selfauth_cli(server, "admins", "add", person.email)
+    assert done.returncode == 0, done.stderr
+    return person
+
+
+def sign_in(page: Page, server: RunningServer, person: Person, target: str = "/admin/") -> None:
+    """Open `target`; the dashboard sends the browser to the login page; sign in there."""
+    page.goto(f"{server.base_url}{target}")
+    page.locator("#username").fill(person.email)
+    page.locator("#password").fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.base_url}{target.split('#')[0]}*")
+
+
+def admin_context(browser: Browser, **options: object) -> BrowserContext:
+    created = browser.new_context(**options)  # type: ignore[arg-type]
+    created.set_default_timeout(TIMEOUT_MS)
+    return created
+
+
+def screenshot(page: Page, name: str) -> None:
+    """A picture of the page for docs/ (docs/dashboard.md shows them), made by the tests so
+    they stay current."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"dashboard-{name}.png"), full_page=True)
