@@ -1,0 +1,418 @@
+"""Latency of an administrator's users list over a million users, beside a keyed lookup.
+
+Run: `.venv/bin/python bench/admin_users_list.py [--postgres URL [--reuse]] [--users 1000000]
+[--sqlite-file PATH] [--repeat 30]`
+
+The calls measured are those a users list page makes, through `GET /api/v2/users` (the admin
+dashboard's page reads the same data path): the first page with totals in the default order, a
+page deep in the list, the list sorted by `email:1` and by `last_login:-1`, an exact email
+search, a name prefix search and a `user_metadata` search, each with `include_totals=true`. Each
+target is sent `--repeat` times, one at a time over one keep-alive connection, after two
+warm-up calls; p50 and p95 are printed beside the p50 of `GET /api/v2/users/{id}` (a keyed
+lookup through the same bearer check) measured in the same run. Target: every list call under
+200 ms at p50.
+
+Seeding goes straight into the database through the project's tables: executemany in 20,000-user
+transactions on SQLite (with the `user_search_terms` rows the server would write, built by
+`storage/search_terms_bulk.py`), COPY on PostgreSQL, then ANALYZE. selfauth is started once on
+the fresh database (migrations, bootstrap: the database connection the users belong to), the
+users are loaded, and selfauth is started again for the measurement, so a cached database and a
+fresh one are measured alike. `--sqlite-file PATH` keeps the SQLite database there and skips
+seeding when it already holds `--users` users; `--postgres URL --reuse` does the same with the
+database the URL names (which must exist), otherwise a fresh database is created and dropped.
+
+More targets (the dashboard's own page, with its session cookie) are one more `Target` in the
+list `run_targets` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import secrets
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import (
+    HOST,
+    BenchError,
+    Tenant,
+    busy_fraction,
+    check_postgres_url,
+    database,
+    free_port,
+    running_server,
+    selfauth_command,
+)
+
+from selfauth.domain.search.terms import metadata_terms
+from selfauth.storage.tables import users
+
+TARGET_MS = 200.0
+BATCH = 20_000
+FIRST = ["ada", "alan", "grace", "john", "joan", "barbara", "donald", "ken", "jose", "linus"]
+FIRST += [f"given{n:02d}" for n in range(40)]  # 50 first names: `jo*` matches 3 in 50 users
+PLANS = ["free"] * 70 + ["pro"] * 20 + ["team"] * 8 + ["enterprise"] * 2
+COLUMNS = [c.name for c in users.columns]
+JSON_COLUMNS = {"identities", "user_metadata", "app_metadata"}
+DATE_COLUMNS = {"created_at", "updated_at", "last_login", "last_password_reset"}
+# Migrations on a million users (a new index) run before the server answers.
+READY_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One GET to time: a path, its query, and the headers it needs beyond the admin's bearer
+    token (a dashboard page would pass its session cookie here)."""
+
+    name: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timing:
+    target: Target
+    p50_ms: float
+    p95_ms: float
+    status: int
+    summary: str  # what the last answer held: users on the page, and the total
+
+
+def list_targets(count: int) -> list[Target]:
+    """The calls a users list page makes, in Auth0's query syntax."""
+    middle = count // 2
+    page = {"per_page": "50", "include_totals": "true"}
+    search = page | {"search_engine": "v3"}
+    return [
+        Target("first page, totals, default sort", "/api/v2/users", page),
+        Target("page 100 (offset 5,000)", "/api/v2/users", page | {"page": "100"}),
+        Target("sorted by email:1", "/api/v2/users", page | {"sort": "email:1"}),
+        Target("sorted by last_login:-1", "/api/v2/users", page | {"sort": "last_login:-1"}),
+        Target(
+            "search: exact email",
+            "/api/v2/users",
+            search | {"q": f'email:"{email_of(middle)}"'},
+        ),
+        Target("search: name prefix jo*", "/api/v2/users", search | {"q": "name:jo*"}),
+        Target(
+            "search: user_metadata field",
+            "/api/v2/users",
+            search | {"q": f'user_metadata.customer_id:"C{middle:07d}"'},
+        ),
+        Target(
+            "search: user_metadata, common",
+            "/api/v2/users",
+            search | {"q": 'user_metadata.plan:"enterprise"'},
+        ),
+    ]
+
+
+# --- users -----------------------------------------------------------------
+
+
+def email_of(i: int) -> str:
+    return f"{FIRST[i % len(FIRST)]}.{i}@corp{i % 50}.example"
+
+
+def user_row(i: int, connection_id: str, start: datetime, rng: random.Random) -> dict[str, Any]:
+    local = f"{i:024x}"
+    first = FIRST[i % len(FIRST)]
+    created = start + timedelta(seconds=i * 3)
+    # Three users in four have logged in, at some time after they signed up.
+    logged_in = created + timedelta(seconds=rng.randrange(10_000_000)) if i % 4 else None
+    return {
+        "user_id": f"auth0|{local}",
+        "connection_id": connection_id,
+        "email": email_of(i),
+        "email_verified": True,
+        "phone_verified": False,
+        "name": f"{first.title()} {i}",
+        "nickname": first,
+        "blocked": False,
+        "identities": [
+            {
+                "connection": "Username-Password-Authentication",
+                "provider": "auth0",
+                "user_id": local,
+                "isSocial": False,
+            }
+        ],
+        "user_metadata": {
+            "customer_id": f"C{i:07d}",
+            "plan": rng.choice(PLANS),
+            "address": {"city": f"City{rng.randrange(50):02d}", "zip": f"{i % 100_000:05d}"},
+            "preferences": {"theme": rng.choice(["dark", "light"]), "language": "en"},
+        },
+        "app_metadata": {"roles": ["admin"] if i % 500 == 0 else ["user"]},
+        "created_at": created,
+        "updated_at": logged_in or created,
+        "last_login": logged_in,
+        "last_ip": "192.0.2.1" if logged_in else None,
+        "logins_count": rng.randrange(1, 50) if logged_in else 0,
+    }
+
+
+def generated(count: int, connection_id: str) -> Iterator[list[dict[str, Any]]]:
+    rng = random.Random(20261206)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    for first in range(0, count, BATCH):
+        last = min(count, first + BATCH)
+        yield [user_row(i, connection_id, start, rng) for i in range(first, last)]
+
+
+def _sqlite_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in JSON_COLUMNS:
+        return json.dumps(value, separators=(",", ":"))
+    if name in DATE_COLUMNS:
+        # SQLAlchemy's SQLite DATETIME format, naive UTC (storage/tables.py UTCDateTime).
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def load_sqlite(path: str, count: int, connection_id: str) -> None:
+    from selfauth.storage.search_terms_bulk import TABLE as terms
+    from selfauth.storage.search_terms_bulk import term_row
+
+    database = sqlite3.connect(path)
+    database.execute("PRAGMA synchronous=OFF")
+    # Column names come from storage/tables.py, values travel as parameters.
+    insert_user = (
+        f"INSERT INTO users ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+    )
+    term_columns = [c.name for c in terms.columns]
+    insert_term = (
+        f"INSERT INTO {terms.name} ({', '.join(term_columns)}) "  # noqa: S608
+        f"VALUES ({', '.join('?' * len(term_columns))})"
+    )
+    for batch in generated(count, connection_id):
+        rows, term_rows = [], []
+        for user in batch:
+            rows.append(tuple(_sqlite_value(name, user.get(name)) for name in COLUMNS))
+            for t in metadata_terms(user["user_metadata"], user["app_metadata"]):
+                term_rows.append(term_row(user["user_id"], t))
+        with database:
+            database.executemany(insert_user, rows)
+            database.executemany(insert_term, term_rows)
+    database.execute("ANALYZE")
+    database.close()
+
+
+async def load_postgres(url: str, count: int, connection_id: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_url(url), timeout=30)
+    try:
+        for batch in generated(count, connection_id):
+            records = [
+                tuple(json.dumps(u.get(n)) if n in JSON_COLUMNS else u.get(n) for n in COLUMNS)
+                for u in batch
+            ]
+            await conn.copy_records_to_table("users", records=records, columns=COLUMNS)
+        await conn.execute("VACUUM ANALYZE users")
+    finally:
+        await conn.close()
+
+
+def _asyncpg_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def user_count(url: str) -> int:
+    """Users already in the database (0 when it has no schema yet)."""
+    statement = "SELECT count(*) FROM users"
+    try:
+        if url.startswith("sqlite"):
+            with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+                return int(db.execute(statement).fetchone()[0])
+        return asyncio.run(_pg_count(url, statement))
+    except Exception:  # a database without the table is an empty one
+        return 0
+
+
+async def _pg_count(url: str, statement: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_url(url), timeout=30)
+    try:
+        return int(await conn.fetchval(statement))
+    finally:
+        await conn.close()
+
+
+# --- servers ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tenant_on(url: str) -> Iterator[Tenant]:
+    """selfauth on `url` (as `_harness.selfauth_tenant`, which hides the database's URL)."""
+    port = free_port()
+    issuer = f"http://{HOST}:{port}/"
+    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
+    env = {
+        "SELFAUTH_DATABASE_URL": url,
+        "SELFAUTH_ISSUER": issuer,
+        "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
+        "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
+        "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
+    }
+    argv = selfauth_command(port)
+    with running_server(
+        "selfauth",
+        argv,
+        port,
+        env=env,
+        ready_path="/.well-known/jwks.json",
+        timeout=READY_TIMEOUT,
+    ) as server:
+        yield Tenant(server, issuer, admin_id, admin_secret)
+
+
+def seed(url: str, count: int, label: str) -> None:
+    """`count` users in the database, unless it holds them already."""
+    have = user_count(url)
+    if have >= count:
+        print(f"[{label}] {have:,} users already there; not seeding", file=sys.stderr)
+        return
+    if have:
+        raise BenchError(f"the database holds {have:,} users, not {count:,}: start afresh")
+    with tenant_on(url) as tenant, tenant.management() as http:
+        connections = http.get("/api/v2/connections").json()
+        connection_id = next(c["id"] for c in connections if c["strategy"] == "auth0")
+    began = time.perf_counter()
+    print(f"[{label}] loading {count:,} users ...", file=sys.stderr)
+    if url.startswith("sqlite"):
+        load_sqlite(url.removeprefix("sqlite:///"), count, connection_id)
+    else:
+        asyncio.run(load_postgres(url, count, connection_id))
+    print(f"[{label}] loaded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+
+
+# --- measuring -------------------------------------------------------------
+
+
+def time_target(http: httpx.Client, target: Target, repeat: int) -> Timing:
+    for _ in range(2):  # warm-up: caches, prepared statements
+        http.get(target.path, params=target.params, headers=target.headers)
+    samples = []
+    response = None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = http.get(target.path, params=target.params, headers=target.headers)
+        samples.append((time.perf_counter() - began) * 1000)
+    assert response is not None
+    samples.sort()
+    p50 = samples[len(samples) // 2]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return Timing(target, p50, p95, response.status_code, _summary(response))
+
+
+def _summary(response: httpx.Response) -> str:
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:120]}"
+    if "json" not in response.headers.get("content-type", ""):
+        return f"{len(response.content):,} bytes"
+    body = response.json()
+    if isinstance(body, dict) and "users" in body:
+        return f"{len(body['users'])} users, total {body.get('total')}"
+    return f"{len(body)} items" if isinstance(body, list) else "an object"
+
+
+def run_targets(http: httpx.Client, targets: Sequence[Target], repeat: int) -> list[Timing]:
+    timings = []
+    for target in targets:
+        timing = time_target(http, target, repeat)
+        print(
+            f"  {target.name}: p50 {timing.p50_ms:.1f} ms, p95 {timing.p95_ms:.1f} ms "
+            f"({timing.summary})",
+            file=sys.stderr,
+        )
+        timings.append(timing)
+    return timings
+
+
+def measure(url: str, count: int, repeat: int, label: str) -> list[str]:
+    seed(url, count, label)
+    with tenant_on(url) as tenant, tenant.management() as http:
+        some = http.get("/api/v2/users", params={"per_page": "1"}).json()
+        if not some:
+            raise BenchError("the database holds no users")
+        keyed = Target("baseline: GET /api/v2/users/{id}", f"/api/v2/users/{some[0]['user_id']}")
+        baseline = run_targets(http, [keyed], repeat)[0]
+        timings = run_targets(http, list_targets(count), repeat)
+        tenant.server.check_alive()
+    base = baseline.p50_ms
+    lines = [
+        f"{label}, {count:,} users, {repeat} requests per call, one at a time:",
+        "",
+        "| call | p50 ms | p95 ms | p50 / baseline | answer |",
+        "|---|---|---|---|---|",
+        f"| {keyed.name} | {base:.1f} | {baseline.p95_ms:.1f} | 1.0 | {baseline.summary} |",
+    ]
+    for t in timings:
+        flag = "" if t.p50_ms < TARGET_MS and t.status == 200 else " **over target**"
+        lines.append(
+            f"| {t.target.name}{flag} | {t.p50_ms:.1f} | {t.p95_ms:.1f} | "
+            f"{t.p50_ms / base:.1f} | {t.summary} |"
+        )
+    return lines
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    if args.postgres and args.reuse:
+        check_postgres_url(args.postgres)
+        return measure(args.postgres, args.users, args.repeat, "PostgreSQL")
+    if args.postgres:
+        with database(args.postgres) as url:
+            return measure(url, args.users, args.repeat, "PostgreSQL")
+    if args.sqlite_file:
+        path = Path(args.sqlite_file).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return measure(f"sqlite:///{path}", args.users, args.repeat, "SQLite")
+    with database(None) as url:
+        return measure(url, args.users, args.repeat, "SQLite")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--postgres", help="postgresql://user@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --postgres: use the database the URL names, seeding it only if empty",
+    )
+    parser.add_argument("--sqlite-file", help="keep the seeded SQLite database here and reuse it")
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    busy = busy_fraction()
+    try:
+        lines = run(args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"CPU busy before the run: {busy:.0%}" if busy is not None else "")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
