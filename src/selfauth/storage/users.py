@@ -204,9 +204,42 @@ class SqlUserRepository:
         query = users.select().where(own).order_by(order, tie).offset(offset).limit(limit)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
-            total = None
-            if with_total:
-                total = (
-                    await conn.execute(sa.select(sa.func.count()).select_from(users).where(own))
-                ).scalar_one()
+            total = await _total(conn) if with_total else None
         return [_user(row) for row in rows], total
+
+
+# `include_totals` on the plain list (no `q`). Counting a million rows exactly takes
+# PostgreSQL ~0.4 s (a scan of the table: `linked_to` is in no index it could count instead),
+# so past this many users its `total` is the planner's estimate of the table's rows (as
+# PostgreSQL's own row estimates are made: the last VACUUM/ANALYZE's rows per page times the
+# table's pages now, so it follows growth), less the linked secondaries. Below it, and on
+# SQLite at any size, the total is exact.
+EXACT_TOTAL_UP_TO = 10_000
+_LINKED = sa.select(sa.func.count()).select_from(users).where(users.c.linked_to.is_not(None))
+_ESTIMATE = sa.text(
+    "SELECT c.reltuples / c.relpages"
+    " * (pg_relation_size(c.oid) / current_setting('block_size')::int)"
+    " FROM pg_class c WHERE c.oid = CAST(:name AS regclass) AND c.relpages > 0"
+    " AND c.reltuples >= 0"
+).bindparams(name=users.name)
+
+
+async def _total(conn: Conn) -> int:
+    """The users of their own (linked secondaries are none): see EXACT_TOTAL_UP_TO."""
+    linked = (await conn.execute(_LINKED)).scalar_one()
+    if conn.dialect == "sqlite":
+        # A count(*) without WHERE counts the entries of the smallest index page by page: 19 ms
+        # at a million users, against 480 ms testing `linked_to IS NULL` on each row. The
+        # linked ones are counted through their partial index.
+        everyone = (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
+        return int(everyone - linked)
+    some = sa.select(sa.literal(1)).select_from(users).where(users.c.linked_to.is_(None))
+    capped = sa.select(sa.func.count()).select_from(some.limit(EXACT_TOTAL_UP_TO).subquery())
+    exact = int((await conn.execute(capped)).scalar_one())
+    if exact < EXACT_TOTAL_UP_TO:
+        return exact
+    estimate = (await conn.execute(_ESTIMATE)).scalar_one_or_none()
+    if estimate is None:  # never vacuumed nor analyzed: no statistics to estimate from
+        everyone = (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
+        return int(everyone - linked)
+    return max(EXACT_TOTAL_UP_TO, round(float(estimate)) - int(linked))
