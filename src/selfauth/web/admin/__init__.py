@@ -2,15 +2,27 @@
 calls, so every rule it keeps (metadata merge and limits, the sync policy, hashed secrets)
 holds here too. `install` adds its routes, its static files and its error pages to the app.
 
-Each section is a module with a `router`; `SECTIONS` orders the navigation."""
+Each section is a module with a `router`, listed in `SECTION_MODULES`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from selfauth.web.admin import assets, home, signin
-from selfauth.web.admin.navigation import SECTION_MODULES
+from selfauth.web.admin import (
+    actions,
+    activity,
+    apis,
+    applications,
+    assets,
+    connections,
+    emails,
+    home,
+    jobs,
+    rules,
+    signin,
+    users,
+)
 from selfauth.web.admin.render import render
 from selfauth.web.admin.session import (
     CsrfRefused,
@@ -57,6 +69,10 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
         ),
         retry=False,
     )
+
+
+# The sections, each a module with a `router` (navigation.py orders their links).
+SECTION_MODULES = (users, applications, apis, connections, rules, actions, emails, jobs, activity)
 
 
 def install(app: FastAPI) -> None:

@@ -1,18 +1,7 @@
-"""The dashboard's sections, in the navigation's order: each is a module with a `router`."""
+"""The dashboard's navigation, in order (the sections' modules are listed in __init__.py;
+this module imports none of them, since every page imports it through page.py)."""
 
 from __future__ import annotations
-
-from selfauth.web.admin import (
-    actions,
-    activity,
-    apis,
-    applications,
-    connections,
-    emails,
-    jobs,
-    rules,
-    users,
-)
 
 # (label, address, the address prefix that marks the entry as the current one)
 NAVIGATION = (
@@ -27,5 +16,3 @@ NAVIGATION = (
     ("Jobs", "/admin/jobs", "/admin/jobs"),
     ("Activity", "/admin/activity", "/admin/activity"),
 )
-
-SECTION_MODULES = (users, applications, apis, connections, rules, actions, emails, jobs, activity)
