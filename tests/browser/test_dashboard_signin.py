@@ -6,6 +6,7 @@ sign-in's CSRF token changes nothing; the pages send a strict CSP and break none
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -131,3 +132,23 @@ def test_the_layout_reads_at_phone_width(
         assert problems == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/admin", "https://evil.example/", "/\\evil"])
+def test_the_way_back_after_signing_in_stays_in_the_dashboard(
+    sqlite_server: RunningServer, admin: Person, context: BrowserContext, target: str
+) -> None:
+    page = context.new_page()
+    page.goto(f"{sqlite_server.base_url}/admin/login?{urlencode({'next': target})}")
+    page.locator("#username").fill(admin.email)
+    page.locator("#password").fill(admin.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{sqlite_server.base_url}/admin/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+def test_a_callback_not_started_in_this_browser_is_refused(sqlite_server: RunningServer) -> None:
+    response = httpx.get(f"{sqlite_server.base_url}/admin/callback?code=x&state=y")
+    assert response.status_code == 400
+    assert "not started in this browser" in response.text
+    assert "selfauth_admin=" not in response.headers.get("set-cookie", "")
