@@ -5,14 +5,18 @@ a Chromium page signed in as them through the login page."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.authorize import post_login
+from tests.support.browser_client import fresh_browser
 from tests.support.chromium import TIMEOUT_MS
 from tests.support.server import RunningServer
 
@@ -54,6 +58,29 @@ def sign_in(page: Page, server: RunningServer, person: Person, target: str = "/a
     page.locator("#password").fill(person.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{server.base_url}{target.split('#')[0]}*")
+
+
+def signed_in_client(server: RunningServer, person: Person) -> httpx.Client:
+    """An HTTP client holding `person`'s dashboard sign-in, made through the login page as a
+    browser makes it (for tests that need no rendering: headers, escaping, CSRF)."""
+    browser = fresh_browser(server.base_url)
+    start = browser.get("/admin/login", follow_redirects=False)
+    assert start.status_code == 302, start.text
+    page = browser.get(start.headers["location"])
+    assert page.status_code == 200, page.text
+    done = post_login(browser, page, person.email, person.password)
+    assert done.status_code in (302, 303), done.text
+    landed = browser.get(done.headers["location"], follow_redirects=False)
+    assert landed.status_code == 303, landed.text
+    assert "selfauth_admin" in browser.cookies
+    return browser
+
+
+def csrf_of(page: httpx.Response) -> str:
+    """The CSRF token a dashboard page's forms carry."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
 
 
 def admin_context(browser: Browser, **options: object) -> BrowserContext:
