@@ -54,6 +54,7 @@ from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.mail_sender import MailSender, SenderSettings
 from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
+from selfauth.flows.readiness import Readiness
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
 from selfauth.flows.upstream_oidc import UpstreamOidc
@@ -95,7 +96,7 @@ from selfauth.storage.sessions import (
 from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
-from selfauth.web import admin, errors
+from selfauth.web import admin, errors, health
 from selfauth.web.admin import signin as admin_signin
 from selfauth.web.authentication import (
     change_password,
@@ -290,7 +291,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         resource_servers=ResourceServerService(resource_servers, clock),
         rules=RuleService(rules, sandbox, clock),
         rule_configs=RuleConfigService(rule_configs, clock),
-        actions=ActionService(actions, sandbox, clock),
+        actions=ActionService(actions, sandbox, clock, hook_runner),
         executions=journal,
         jobs=jobs,
         signing_keys=keys,
@@ -317,6 +318,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             timedelta(seconds=settings.admin_session_seconds),
             timedelta(seconds=settings.admin_idle_seconds),
         ),
+        readiness=Readiness(database, sandbox),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,
@@ -497,6 +499,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     for router in management.ROUTERS:
         app.include_router(router, prefix=management.PREFIX)
     app.include_router(wellknown.router)
+    app.include_router(health.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
     app.include_router(change_password.router)

@@ -125,6 +125,43 @@ class HookRunner:
         self._finish(execution, outcome)
         return outcome
 
+    async def try_action(
+        self, trigger: str, name: str, code: str, secrets: dict[str, str], event: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One action's code run against a given `event` (a dry run, Auth0's "test"): what it
+        asked for, its console output and its error. Nothing is applied or recorded."""
+        job: RunJob = {
+            "kind": "actions",
+            "trigger": trigger,
+            "scripts": [Script(name=name, code=code, secrets=dict(secrets))],
+            "event": event,
+        }
+        started = self.clock()
+        try:
+            answer = await self.sandbox.run(job)
+        except SandboxFailure as failure:
+            status = "timeout" if failure.script is not None else "crash"
+            return _trial(status, str(failure), [], [], None, 0.0)
+        run = answer["executions"][0] if answer["executions"] else None
+        failed, denied = answer["failed"], answer["denied"]
+        error = str(failed["message"] or failed["reason"]) if failed is not None else None
+        denial = None
+        if denied is not None:
+            denial = {
+                "error": denied["error"] or "access_denied",
+                "reason": denied["reason"],
+                "user_message": denied["userMessage"],
+            }
+        duration = run["duration_ms"] if run else (self.clock() - started).total_seconds() * 1000
+        return _trial(
+            run["status"] if run else ("error" if failed else "ok"),
+            error if error is not None else (run["error"] if run else None),
+            answer["commands"],
+            run["logs"] if run else [],
+            denial,
+            duration,
+        )
+
     async def pre_user_registration(self, facts: SignupFacts) -> HookOutcome:
         return await self._signup(PRE_USER_REGISTRATION, facts)
 
@@ -293,6 +330,49 @@ class HookRunner:
         if facts.audience:
             event["resource_server"] = {"identifier": facts.audience}
         return event
+
+
+# How a dry run names what the code asked for: the `api` call it made, as Auth0's docs name it
+# (other commands keep the sandbox's own name).
+_TRIAL_CALLS = {
+    "set_user_metadata": "user.setUserMetadata",
+    "set_app_metadata": "user.setAppMetadata",
+    "merge_user_metadata": "user.setUserMetadata",
+    "merge_app_metadata": "user.setAppMetadata",
+    "add_scope": "accessToken.addScope",
+    "remove_scope": "accessToken.removeScope",
+    "set_scopes": "accessToken.scope",
+}
+
+
+def _trial_command(command: dict[str, Any]) -> dict[str, Any]:
+    kind = str(command.get("type"))
+    if kind == "claim":
+        token = "idToken" if command.get("token") == "id" else "accessToken"
+        call = f"{token}.setCustomClaim"
+    else:
+        call = _TRIAL_CALLS.get(kind, kind)
+    shown = {"name": call}
+    shown.update({k: v for k, v in command.items() if k not in ("type", "token", "by")})
+    return shown
+
+
+def _trial(
+    status: str,
+    error: str | None,
+    commands: list[dict[str, Any]],
+    logs: list[Any],
+    denial: dict[str, Any] | None,
+    duration_ms: float,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "error": error,
+        "commands": [_trial_command(c) for c in commands],
+        "denied": denial,
+        "logs": logs,
+        "stats": {"action_duration_ms": round(duration_ms, 3)},
+    }
 
 
 def _script_failed(kind: str, name: Any, message: str) -> str:

@@ -60,6 +60,15 @@ class ActionStore(Protocol):
     ) -> Bound: ...
 
 
+class DraftRunner(Protocol):
+    """Runs an action's code once against a given event without applying anything (the
+    hook runner, hooks/runner.py)."""
+
+    async def try_action(
+        self, trigger: str, name: str, code: str, secrets: dict[str, str], event: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+
 def inexistent_action() -> NotFound:
     return NotFound("That action does not exist.", error_code="inexistent_action")
 
@@ -80,10 +89,17 @@ def check_trigger_id(trigger_id: str) -> None:
 class ActionService:
     """Code is compiled by `checker` (the sandbox) before it is stored."""
 
-    def __init__(self, store: ActionStore, checker: ScriptChecker, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: ActionStore,
+        checker: ScriptChecker,
+        clock: Clock,
+        runner: DraftRunner | None = None,
+    ) -> None:
         self._store = store
         self._checker = checker
         self._clock = clock
+        self._runner = runner
 
     async def get(self, action_id: str) -> ActionState:
         state = await self._store.get(action_id)
@@ -213,6 +229,18 @@ class ActionService:
         if version is None:
             raise inexistent_action()
         return version
+
+    async def test(self, action_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Runs the action's draft (code and secrets) against `event` as its trigger would, and
+        answers what it asked for, its console output and its error; no user, token or
+        execution log is touched (Auth0's POST /actions/actions/{id}/test)."""
+        state = await self.get(action_id)
+        if self._runner is None:
+            raise invalid("Actions cannot run on this server (no sandbox)", "payload")
+        draft = state.action
+        trigger = draft.supported_triggers[0].id if draft.supported_triggers else "post-login"
+        secrets = {s.name: s.value for s in draft.secrets}
+        return await self._runner.try_action(trigger, draft.name, draft.code, secrets, event)
 
     async def delete(self, action_id: str, *, force: bool) -> None:
         if not await self._store.delete(action_id, force=force):

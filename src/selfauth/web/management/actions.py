@@ -116,6 +116,12 @@ class UpdateBindings(BaseModel):
     bindings: list[_BindingItem]
 
 
+class TestAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any]  # the trigger's `event`
+
+
 class Rollback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -209,6 +215,19 @@ async def deploy_action(
     service = caller.services.actions
     version = await service.deploy(action_id)
     return JSONResponse(deployed_view(version, await service.get(action_id)))
+
+
+@router.post(ACTIONS + "/{action_id}/test")
+async def run_action_test(
+    action_id: str,
+    request: Request,
+    caller: Caller = Depends(require("create:actions")),
+) -> Response:
+    """Runs the draft against the given event; nothing it asks for is applied."""
+    found = caller.services
+    body = validate(TestAction, await read_json_object(request, found.settings.max_body_bytes))
+    result = await found.actions.test(action_id, body.payload)
+    return JSONResponse({"payload": result})
 
 
 @router.get(ACTIONS + "/{action_id}/versions")
