@@ -40,6 +40,7 @@ from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue
 from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.password_login import PasswordLogin
+from selfauth.flows.readiness import Readiness
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
 from selfauth.flows.upstream_signin import UpstreamSignIn
@@ -78,6 +79,7 @@ class Services:
     consent: ConsentService  # users' grants: /authorize's consent screen and /api/v2/grants
     administrators: AdministratorService  # who may use the dashboard (/admin)
     admin_sessions: AdminSessionService  # the dashboard's sign-ins
+    readiness: Readiness  # /readyz: the database and the sandbox answer
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator
