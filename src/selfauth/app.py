@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -79,6 +80,7 @@ from selfauth.storage.email_settings import (
 )
 from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
+from selfauth.storage.health import newest_revision, schema_revision
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
@@ -318,7 +320,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             timedelta(seconds=settings.admin_session_seconds),
             timedelta(seconds=settings.admin_idle_seconds),
         ),
-        readiness=Readiness(database, sandbox),
+        readiness=Readiness(partial(schema_revision, database), newest_revision(), sandbox),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
         password_login=password_login,

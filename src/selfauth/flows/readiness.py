@@ -10,11 +10,10 @@ a hung dependency makes the answer "not ready" rather than no answer:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from selfauth.hooks.pool import QuickJsSandbox
-from selfauth.storage.database import Database
-from selfauth.storage.health import newest_revision, schema_revision
 
 CHECK_SECONDS = 2.0
 _PROBE_SCRIPT = "exports.onExecutePostLogin = async () => {};"
@@ -27,8 +26,16 @@ class Check:
 
 
 class Readiness:
-    def __init__(self, database: Database, sandbox: QuickJsSandbox) -> None:
-        self._database = database
+    def __init__(
+        self,
+        schema_revision: Callable[[], Awaitable[str | None]],
+        newest_revision: str,
+        sandbox: QuickJsSandbox,
+    ) -> None:
+        """`schema_revision` reads the database's (storage/health.py); `newest_revision` is
+        the one this code migrates to."""
+        self._schema_revision = schema_revision
+        self._newest = newest_revision
         self._sandbox = sandbox
 
     async def check(self) -> dict[str, Check]:
@@ -38,12 +45,12 @@ class Readiness:
     async def _database_check(self) -> Check:
         try:
             async with asyncio.timeout(CHECK_SECONDS):
-                revision = await schema_revision(self._database)
+                revision = await self._schema_revision()
         except TimeoutError:
             return Check(False, f"no answer within {CHECK_SECONDS:g} s")
         except Exception as exc:  # any driver's failure means the same: not reachable
             return Check(False, f"unreachable: {type(exc).__name__}")
-        newest = newest_revision()
+        newest = self._newest
         if revision != newest:
             return Check(False, f"schema at {revision}, this server needs {newest}")
         return Check(True, f"schema at {revision}")
