@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
-from tests.support.api import Api, unique
+from tests.support.api import DB, Api, unique
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
 
@@ -308,6 +308,39 @@ def test_invalid_values_show_the_error_and_change_nothing(
     # The browser logs each refused form's 400 answer itself; only script or CSP problems
     # would be the page's.
     assert [p for p in problems if "status of 400" not in p] == []
+
+
+def test_saving_an_unchanged_page_changes_no_option(
+    sqlite_server: RunningServer, api: Api, page: Page
+) -> None:
+    """The page builds `options` over the stored ones (a PATCH replaces them whole): what it
+    does not show, and what was not changed, goes back as it was: the save is the PATCH of the
+    options it read (which, for a database connection, fills Auth0's defaults of any PATCH)."""
+    problems = problems_of(page)
+    default = api.get("/api/v2/connections", name=DB).json()[0]
+    upstream = create(
+        api,
+        name=unique("dash-same"),
+        strategy="oidc",
+        options={
+            "discovery_url": "https://idp.example.com/.well-known/openid-configuration",
+            "client_id": "c",
+            "client_secret": "s",
+            "upstream_params": {},
+            "icon_url": "x",
+        },
+    )
+    for made in (default, upstream):
+        before = connection(api, made["id"])
+        open_connection(page, sqlite_server, made["id"])
+        save(page)
+        expect(page.locator(".notice")).to_be_visible()
+        after = connection(api, made["id"])
+        same = api.patch(f"/api/v2/connections/{made['id']}", {"options": before["options"]})
+        assert same.status_code == 200, same.text
+        assert after == same.json()
+        assert {k: after["options"][k] for k in before["options"]} == before["options"]
+    assert problems == []
 
 
 def test_a_display_name_with_markup_is_shown_as_text(

@@ -148,6 +148,13 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _flag(options: dict[str, Any], key: str, on: bool, *, default: bool) -> None:
+    """A checkbox's value, written unless the options never named it and it is the default
+    (so saving an unchanged page sends back the options it read)."""
+    if key in options or on != default:
+        options[key] = on
+
+
 def _integer(value: str) -> int | str:
     """A whole number as an int; anything else as typed, so the API's model refuses it."""
     return int(value) if re.fullmatch(r"-?\d{1,6}", value) else value
@@ -169,11 +176,15 @@ def create_body(kind: str, fields: dict[str, str]) -> dict[str, Any]:
         if _on(fields, "requires_username"):
             options["requires_username"] = True
         if _text(fields, "passwordPolicy"):
-            options["passwordPolicy"] = _text(fields, "passwordPolicy")
+            level = _text(fields, "passwordPolicy")
+        if "passwordPolicy" in options or level != "good":  # good: the level when none is named
+            options["passwordPolicy"] = level
         body["options"] = options
     elif kind == "oidc":
         body["strategy"] = OIDC_STRATEGY
-        body["options"] = upstream_options({}, OIDC_STRATEGY, fields)
+        options = upstream_options({}, OIDC_STRATEGY, fields)
+        options["type"] = _text(fields, "type") or "back_channel"  # named, as Auth0's form does
+        body["options"] = options
     else:
         body["strategy"] = OAUTH2_STRATEGY
         body["options"] = upstream_options({}, OAUTH2_STRATEGY, fields)
@@ -188,14 +199,16 @@ def upstream_options(
 ) -> dict[str, Any]:
     """An upstream connection's settings over its stored options; a blank secret keeps it."""
     options = copy.deepcopy(current)
-    options["client_id"] = _text(fields, "client_id")
+    _set_or_drop(options, "client_id", _text(fields, "client_id"))
     secret = fields.get("client_secret", "")
     if secret:
         options["client_secret"] = secret
     if strategy == OIDC_STRATEGY:
         for key in ("discovery_url", "issuer", "scope"):
             _set_or_drop(options, key, _text(fields, key))
-        options["type"] = _text(fields, "type") or "back_channel"
+        kind = _text(fields, "type") or "back_channel"
+        if "type" in options or kind != "back_channel":  # back_channel: the default
+            options["type"] = kind
     elif strategy == OAUTH2_STRATEGY:
         for key in ("authorizationURL", "tokenURL", "scope"):
             _set_or_drop(options, key, _text(fields, key))
@@ -211,22 +224,25 @@ def upstream_options(
 
 def database_options(current: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
     options = copy.deepcopy(current)
-    for key in ("disable_signup", "requires_username", "brute_force_protection"):
-        options[key] = _on(fields, key)
+    for key in ("disable_signup", "requires_username"):
+        _flag(options, key, _on(fields, key), default=False)
+    _flag(options, "brute_force_protection", _on(fields, "brute_force_protection"), default=True)
     if fields.get("password_mode") == "flexible":
         options.pop("passwordPolicy", None)
         options.pop("password_complexity_options", None)
         options["password_options"] = _password_options(options.get("password_options"), fields)
     else:
         options.pop("password_options", None)
-        options["passwordPolicy"] = _text(fields, "passwordPolicy")
+        level = _text(fields, "passwordPolicy")
+        if "passwordPolicy" in options or level != "good":  # good: the level when none is named
+            options["passwordPolicy"] = level
         min_length = _text(fields, "min_length")
         if min_length:
             options["password_complexity_options"] = {"min_length": _integer(min_length)}
         else:
             options.pop("password_complexity_options", None)
-    options["enabledDatabaseCustomization"] = _on(fields, "enabledDatabaseCustomization")
-    options["import_mode"] = _on(fields, "import_mode")
+    for key in ("enabledDatabaseCustomization", "import_mode"):
+        _flag(options, key, _on(fields, key), default=False)
     scripts = {
         name: _code(fields, f"script_{name}")
         for name in SCRIPT_NAMES
