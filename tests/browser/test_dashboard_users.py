@@ -23,6 +23,7 @@ from tests.support.admin import Person, admin_context, new_admin, screenshot, si
 from tests.support.api import DB, Api, user_path
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
+from tests.support.signin import login, new_app, post_token, tokens
 from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc
 
 pytestmark = pytest.mark.sqlite_only
@@ -276,6 +277,51 @@ def test_block_and_delete_with_confirmation(
     expect(page.locator(".notice")).to_have_text("The user was deleted.")
     assert page.url.endswith("/admin/users?deleted=1")
     assert api.get(user_path(user["user_id"])).status_code == 404
+    assert problems == []
+
+
+def test_a_refresh_token_is_listed_and_revoked(
+    sqlite_server: RunningServer, api: Api, admin: Person, context: BrowserContext
+) -> None:
+    app = new_app(api)
+    user = api.create_user(connection=app.connection)
+    other = api.create_user(connection=app.connection)
+    scope = "openid offline_access"
+    refresh = tokens(login(sqlite_server, app, user["email"], scope=scope))["refresh_token"]
+    tokens(login(sqlite_server, app, other["email"], scope=scope))
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, f"/admin/users/{quote(user['user_id'], safe='')}")
+    rows = page.locator("#refresh-tokens tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(app.client_id)
+    expect(rows).to_contain_text("offline_access")
+    # Another user's token is not this page's to revoke.
+    csrf = page.locator("input[name=csrf]").first.input_value()
+    other_page = context.new_page()
+    other_page.goto(user_page(sqlite_server, other["user_id"]))
+    action = other_page.locator("#refresh-tokens form").get_attribute("action") or ""
+    family = action.split("family=", 1)[1]
+    foreign = page.request.post(
+        f"{user_page(sqlite_server, user['user_id'])}?do=revoke_refresh&family={family}",
+        form={"csrf": csrf},
+    )
+    assert foreign.status == 400
+    other_page.reload()
+    expect(other_page.locator("#refresh-tokens tbody tr")).to_have_count(1)
+    other_page.close()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#refresh-tokens").get_by_role("button", name="Revoke").click()
+    expect(page.locator(".notice")).to_contain_text("revoked")
+    expect(page.locator("#refresh-tokens tbody tr")).to_have_count(0)
+    body = {
+        "grant_type": "refresh_token",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "refresh_token": refresh,
+    }
+    refused = post_token(sqlite_server, body)
+    assert refused.status_code in (400, 403) and refused.json()["error"] == "invalid_grant"
     assert problems == []
 
 

@@ -182,6 +182,27 @@ async def test_revoking_a_family_ends_every_token_of_it_and_no_other(
     assert (await tokens.by_hash(second.token_hash)).revoked_at == moment  # type: ignore[union-attr]
 
 
+async def test_a_users_live_tokens_are_the_latest_of_each_family_newest_first(
+    database: Database, client_id: str, user: User
+) -> None:
+    tokens = SqlRefreshTokenRepository(database)
+    other = await stored_user(database, await default_connection_id(database))
+    moment = now()
+    first = refresh_token(client_id, user)
+    rotated = dataclasses.replace(
+        refresh_token(client_id, user, first.family_id), created_at=moment + timedelta(seconds=2)
+    )
+    second = dataclasses.replace(refresh_token(client_id, user), created_at=moment + timedelta(1))
+    revoked = refresh_token(client_id, user)
+    expired = dataclasses.replace(refresh_token(client_id, user), expires_at=moment)
+    for token in (first, second, revoked, expired, refresh_token(client_id, other)):
+        await tokens.add(token)
+    assert await tokens.rotate(first, rotated, moment)
+    await tokens.revoke_family(revoked.family_id, moment)
+    assert await tokens.live_of_user(user.user_id, moment) == [second, rotated]
+    assert await tokens.live_of_user("auth0|nobody", moment) == []
+
+
 async def test_rotation_racing_a_revocation_leaves_the_family_revoked(
     database: Database, client_id: str, user: User
 ) -> None:

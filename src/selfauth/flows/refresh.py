@@ -28,6 +28,7 @@ INVALID = "Unknown or invalid refresh token."
 class RefreshTokens(Protocol):
     async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
     async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+    async def live_of_user(self, user_id: str, now: datetime) -> list[RefreshToken]: ...
 
 
 class UserFinder(Protocol):
@@ -98,6 +99,17 @@ class RefreshGrant:
         token = await self.store.by_hash(self.secrets.digest(value))
         if token is not None and token.client_id == client.client_id:
             await self.store.revoke_family(token.family_id, self.clock())
+
+    async def of_user(self, user_id: str) -> list[RefreshToken]:
+        """The user's live refresh tokens (one per sign-in's family), for administrators."""
+        return await self.store.live_of_user(user_id, self.clock())
+
+    async def revoke_of_user(self, user_id: str, family_id: str) -> bool:
+        """End one of the user's refresh-token families (False: none of theirs is live)."""
+        if not any(t.family_id == family_id for t in await self.of_user(user_id)):
+            return False
+        await self.store.revoke_family(family_id, self.clock())
+        return True
 
 
 def _narrowed(granted: list[str], requested: Any) -> list[str]:

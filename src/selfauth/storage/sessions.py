@@ -67,6 +67,23 @@ class SqlRefreshTokenRepository:
             await conn.execute(refresh_tokens.insert().values(to_values(new, refresh_tokens)))
         return True
 
+    async def live_of_user(self, user_id: str, now: datetime) -> list[RefreshToken]:
+        """The user's usable refresh tokens, newest first: one per family (its latest
+        rotation), neither revoked nor expired. For an administrator's view of one user."""
+        query = (
+            refresh_tokens.select()
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.rotated_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .order_by(refresh_tokens.c.created_at.desc(), refresh_tokens.c.id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(RefreshToken, row) for row in rows]
+
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         async with self._db.write() as conn:
             # A rotation and a revocation of one family take turns: under READ COMMITTED the

@@ -51,6 +51,7 @@ NOTICES = {
     "unlinked": "The identity was unlinked; it is a user of its own again.",
     "password": "The password was changed.",
     "unchanged": "Nothing was changed.",
+    "revoked": "The refresh token was revoked: it no longer gets tokens.",
 }
 
 
@@ -139,6 +140,7 @@ async def _page(
             }
         )
     blocks = await found.user_blocks.blocks([user.user_id])
+    refresh_tokens = await found.refresh.of_user(user.user_id)
     executions = await found.executions.page(
         user_id=user.user_id, trigger_id=None, offset=0, limit=EXECUTIONS_SHOWN
     )
@@ -176,6 +178,7 @@ async def _page(
         max_bytes=found.settings.metadata_max_bytes,
         identities=identities,
         blocks=blocks,
+        refresh_tokens=refresh_tokens,
         executions=runs,
         errors=errors or {},
         problem=problem,
@@ -277,6 +280,13 @@ async def user_action(
                 request, admin, user, status=error.status_code, problem=error.message
             )
         return RedirectResponse(f"{here}?unlinked=1", status_code=303)
+    if do == "revoke_refresh":  # as /oauth/revoke does: the token's whole family ends
+        family = request.query_params.get("family", "")
+        if not await found.refresh.revoke_of_user(user.user_id, family):
+            return await _page(
+                request, admin, user, status=400, problem="This user has no such refresh token."
+            )
+        return RedirectResponse(f"{here}?revoked=1#refresh-tokens", status_code=303)
     if do == "delete":  # DELETE /api/v2/users/{id}
         await found.users.delete(user.user_id)
         return RedirectResponse("/admin/users?deleted=1", status_code=303)
