@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from selfauth.domain.clock import Clock
@@ -26,7 +27,17 @@ class ExecutionStore(Protocol):
     async def purge(self, before: Any) -> int: ...
     async def get(self, execution_id: str) -> dict[str, Any] | None: ...
     async def page(
-        self, *, user_id: str | None, trigger_id: str | None, offset: int, limit: int
+        self,
+        *,
+        user_id: str | None,
+        trigger_id: str | None,
+        offset: int,
+        limit: int,
+        user_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        script: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[dict[str, Any]]: ...
 
 
@@ -71,12 +82,31 @@ class ExecutionJournal:
         return found
 
     async def page(
-        self, *, user_id: str | None, trigger_id: str | None, offset: int, limit: int
+        self,
+        *,
+        user_id: str | None,
+        trigger_id: str | None,
+        offset: int,
+        limit: int,
+        user_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        script: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Executions, newest first, including those still buffered."""
+        """Executions, newest first, including those still buffered. The filters after
+        `limit` are the dashboard's (any of `user_ids`; `script` names a Rule or Action)."""
         await self.flush()
         return await self._store.page(
-            user_id=user_id, trigger_id=trigger_id, offset=offset, limit=limit
+            user_id=user_id,
+            trigger_id=trigger_id,
+            offset=offset,
+            limit=limit,
+            user_ids=user_ids,
+            status=status,
+            script=script,
+            since=since,
+            until=until,
         )
 
     async def _run(self) -> None:

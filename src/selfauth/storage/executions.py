@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from selfauth.domain.clock import iso
 from selfauth.storage.database import Database
@@ -52,20 +54,46 @@ class SqlExecutionRepository:
         trigger_id: str | None,
         offset: int,
         limit: int,
+        user_ids: Sequence[str] | None = None,
+        status: str | None = None,
+        script: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        query = hook_executions.select()
+        """Newest first. `user_ids` (any of them), `status`, `script` (a Rule's or Action's
+        exact name among the results) and `since`/`until` (created_at) are the dashboard's
+        filters."""
+        table = hook_executions
+        query = table.select()
         if user_id is not None:
-            query = query.where(hook_executions.c.user_id == user_id)
+            query = query.where(table.c.user_id == user_id)
+        if user_ids is not None:
+            query = query.where(table.c.user_id.in_(list(user_ids)))
         if trigger_id is not None:
-            query = query.where(hook_executions.c.trigger_id == trigger_id)
+            query = query.where(table.c.trigger_id == trigger_id)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        if until is not None:
+            query = query.where(table.c.created_at < until)
+        if script is not None:
+            query = query.where(self._ran(script))
         query = (
-            query.order_by(hook_executions.c.created_at.desc(), hook_executions.c.id.desc())
-            .offset(offset)
-            .limit(limit)
+            query.order_by(table.c.created_at.desc(), table.c.id.desc()).offset(offset).limit(limit)
         )
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [_view(row._asdict()) for row in rows]
+
+    def _ran(self, script: str) -> sa.ColumnElement[bool]:
+        """A result names `script` (results is a JSON array of {action_name, ...})."""
+        if self._db.dialect == "postgresql":
+            document = sa.literal([{"action_name": script}], postgresql.JSONB)
+            return hook_executions.c.results.op("@>")(document)
+        elements = sa.func.json_each(hook_executions.c.results).table_valued("value").alias("r")
+        name = sa.func.json_extract(elements.c.value, "$.action_name")
+        return sa.select(1).select_from(elements).where(name == script).exists()
 
     async def purge(self, before: datetime) -> int:
         async with self._db.write() as conn:

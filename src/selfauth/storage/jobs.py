@@ -288,6 +288,12 @@ class SqlJobRepository:
             rows = (await conn.execute(query)).all()
         return [User(**row._mapping) for row in rows]
 
+    async def recent(self, limit: int) -> list[Job]:
+        """The newest jobs first (the dashboard's list; jobs are kept a day)."""
+        query = jobs.select().order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        async with self._db.read() as conn:
+            return [_job(row) for row in (await conn.execute(query)).all()]
+
     async def expired(self, before: datetime) -> list[Job]:
         query = jobs.select().where(jobs.c.created_at < before)
         async with self._db.read() as conn:

@@ -200,6 +200,10 @@ class JobQueue:
     async def find(self, job_id: str) -> Job | None:
         return await self.repo.get(job_id)
 
+    async def recent(self, limit: int = 50) -> list[Job]:
+        """The newest jobs, of every type (the dashboard lists them)."""
+        return await self.repo.recent(limit)
+
     async def errors(self, job_id: str) -> list[dict[str, Any]]:
         """An import's failed rows: each user as given, and why."""
         return await self.repo.errors(job_id)
