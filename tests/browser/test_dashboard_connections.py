@@ -65,6 +65,17 @@ def save(page: Page) -> None:
     page.get_by_role("button", name="Save", exact=True).click()
 
 
+def type_code(page: Page, textarea_id: str, code: str) -> None:
+    """Replaces the text of the code editor over a script's textarea as a person pasting it
+    would (the editor keeps the hidden textarea, which the form posts, in step)."""
+    editor = page.locator(f'.code-editor[data-code-editor-for="{textarea_id}"] .cm-content')
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    page.keyboard.insert_text(code)
+    expect(page.locator(f"#{textarea_id}")).to_have_value(code)
+
+
 def id_from_url(page: Page) -> str:
     return page.url.split("/admin/connections/")[1].split("?")[0]
 
@@ -180,7 +191,7 @@ def test_a_provider_secret_is_never_rendered_and_kept_when_left_blank(
     page.get_by_label("Token URL").fill("https://provider.example.com/token")
     page.get_by_label("Client ID").fill("oauth2-client")
     page.get_by_label("Client secret").fill(secret)
-    page.get_by_label("fetchUserProfile script").fill(FETCH_PROFILE)
+    type_code(page, "f-fetchUserProfile", FETCH_PROFILE)
     page.get_by_role("button", name="Create").click()
     expect(page.locator(".notice")).to_have_text("The connection was created.")
     connection_id = id_from_url(page)
@@ -214,10 +225,10 @@ def test_a_custom_database_connections_scripts_and_configuration(
     open_connection(page, sqlite_server, made["id"])
     page.get_by_label("Use my own database").check()
     page.get_by_label("Import users to selfauth").check()
-    login = page.get_by_label("login script")
+    login = page.locator("#f-script_login")
     expect(login).to_have_attribute("data-code-editor", "javascript")
     expect(login).to_have_class("code")
-    login.fill(LOGIN_SCRIPT)
+    type_code(page, "f-script_login", LOGIN_SCRIPT)
     page.get_by_label("New key 1", exact=True).fill("API_KEY")
     page.get_by_label("Value of new key 1").fill("very-secret-api-key")
     page.get_by_label("Allowed hosts").fill("db.example.com\napi.example.com:8443")
@@ -236,17 +247,15 @@ def test_a_custom_database_connections_scripts_and_configuration(
 
     # The script edited and saved again; the configuration left blank keeps its value.
     edited = LOGIN_SCRIPT.replace("user_id: email", "user_id: 'db|' + email")
-    page.get_by_label("login script").fill(edited)
-    page.get_by_label("get_user script").fill(
-        "function getUser(email, callback) { callback(null); }"
-    )
+    type_code(page, "f-script_login", edited)
+    type_code(page, "f-script_get_user", "function getUser(email, callback) { callback(null); }")
     save(page)
     expect(page.locator(".notice")).to_be_visible()
     options = connection(api, made["id"])["options"]
     assert options["customScripts"]["login"] == edited
     assert set(options["customScripts"]) == {"login", "get_user"}
     assert options["configuration"] == {"API_KEY": sealed}
-    expect(page.get_by_label("login script")).to_have_value(edited)
+    expect(page.locator("#f-script_login")).to_have_value(edited)
 
     page.goto(f"{sqlite_server.base_url}/admin/connections")
     group = page.locator("section.connection-group", has_text="Custom database")
@@ -291,11 +300,11 @@ def test_invalid_values_show_the_error_and_change_nothing(
     page.get_by_label("Token URL").fill("not a url")
     page.get_by_label("Client ID").fill("cid")
     page.get_by_label("Client secret").fill("typed-secret")
-    page.get_by_label("fetchUserProfile script").fill(FETCH_PROFILE)
+    type_code(page, "f-fetchUserProfile", FETCH_PROFILE)
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#e-tokenURL")).to_contain_text("options.tokenURL")
     expect(page.get_by_label("Token URL")).to_have_value("not a url")
-    expect(page.get_by_label("fetchUserProfile script")).to_have_value(FETCH_PROFILE)
+    expect(page.locator("#f-fetchUserProfile")).to_have_value(FETCH_PROFILE)
     assert "typed-secret" not in page.content()
     assert api.get("/api/v2/connections", name=name).json() == []
 
