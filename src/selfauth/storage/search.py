@@ -197,9 +197,13 @@ class _Compiler:
 
 
 def _term_condition(
-    query: Compare | Pattern | Exists, path_column: sa.ColumnElement[str] = terms.c.path
+    query: Compare | Pattern | Exists,
+    path_column: sa.ColumnElement[str] | None = None,
+    source: sa.FromClause = terms,
 ) -> Condition:
+    """The test on the rows of `source`: the term table, or an alias of it."""
     path = query.field.label
+    path_column = source.c.path if path_column is None else path_column
     if isinstance(query, Exists):
         below = sa.and_(path_column > f"{path}.", path_column < f"{path}/")
         return below if not query.field.path else sa.or_(path_column == path, below)
@@ -208,17 +212,16 @@ def _term_condition(
         glob = "*".join(_glob_escape(s) for s in query.segments)
         # `IS NOT NULL` names the partial (path, text) index's condition, which SQLite does
         # not infer from GLOB.
-        found = sa.and_(
-            at, terms.c.text.is_not(None), terms.c.text.op("GLOB")(sa.literal(glob, sa.String))
-        )
+        text = source.c.text
+        found = sa.and_(at, text.is_not(None), text.op("GLOB")(sa.literal(glob, sa.String)))
         prefix = query.segments[0]
         if prefix:  # a range the (path, text) index can seek, before GLOB checks each row
-            found = sa.and_(found, terms.c.text >= prefix, terms.c.text < prefix + _AFTER_ALL)
+            found = sa.and_(found, text >= prefix, text < prefix + _AFTER_ALL)
         return found
     value = query.value
     if isinstance(value, bool):
-        return sa.and_(at, terms.c.flag == value) if query.op is Op.EQ else sa.false()
-    column = terms.c.number if isinstance(value, float) else terms.c.text
+        return sa.and_(at, source.c.flag == value) if query.op is Op.EQ else sa.false()
+    column = source.c.number if isinstance(value, float) else source.c.text
     return sa.and_(at, _OPERATORS[query.op](column, value))
 
 
@@ -432,10 +435,40 @@ async def page(
         found = _users((await conn.execute(statement)).all())
         total = None
         if count_up_to is not None:
-            matches = sa.select(sa.literal(1)).select_from(users).where(where).limit(count_up_to)
-            counted = sa.select(sa.func.count()).select_from(matches.subquery())
+            lead = None if driving or conn.dialect != "sqlite" else _necessary_term(query)
+            counted = _count(where, count_up_to, lead)
             total = (await conn.execute(counted)).scalar_one()
     return found, total
+
+
+def _necessary_term(query: Query) -> Compare | Pattern | None:
+    """A metadata test every match passes: the query itself, or a test ANDed at its top."""
+    if _is_term_test(query):
+        return query
+    if isinstance(query, And):
+        return next((item for item in query.items if _is_term_test(item)), None)
+    return None
+
+
+def _count(where: Condition, up_to: int, lead: Compare | Pattern | None) -> sa.Select[Any]:
+    """How many users `where` selects, counting at most `up_to`. With a `lead` test (SQLite),
+    only the users holding its term are candidates, read off the (path, value) index: never more
+    of them than reading all users in table order, and for a value 2% of a million users hold,
+    the 1,000 a total shows take 1,000 candidates instead of 50,000 (110 ms to a few)."""
+    if lead is None:
+        matches = sa.select(sa.literal(1)).select_from(users).where(where)
+    else:
+        # An alias: `where`'s own per-user term checks correlate to `users` alone.
+        held = terms.alias("lead_terms")
+        joined = held.join(users, users.c.user_id == held.c.user_id)
+        # DISTINCT: an array may hold the value twice, or a pattern match two of its elements.
+        matches = (
+            sa.select(users.c.user_id)
+            .distinct()
+            .select_from(joined)
+            .where(_term_condition(lead, source=held), where)
+        )
+    return sa.select(sa.func.count()).select_from(matches.limit(up_to).subquery())
 
 
 def _unindexed(sort: str) -> sa.ColumnElement[Any]:
