@@ -19,7 +19,14 @@ from urllib.parse import quote, urlencode
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
+from tests.support.admin import (
+    Person,
+    admin_context,
+    new_admin,
+    new_person,
+    screenshot,
+    sign_in,
+)
 from tests.support.api import DB, Api, user_path
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
@@ -323,6 +330,39 @@ def test_a_refresh_token_is_listed_and_revoked(
     refused = post_token(sqlite_server, body)
     assert refused.status_code in (400, 403) and refused.json()["error"] == "invalid_grant"
     assert problems == []
+
+
+def test_a_sign_in_session_is_listed_and_ended(
+    sqlite_server: RunningServer, api: Api, admin: Person, browser: Browser, context: BrowserContext
+) -> None:
+    person = new_person(api, "session")
+    # The person signs in at the login page (the dashboard refuses them, the session stays).
+    theirs = admin_context(browser)
+    try:
+        their_page = theirs.new_page()
+        their_page.goto(f"{sqlite_server.base_url}/admin/")
+        their_page.locator("#username").fill(person.email)
+        their_page.locator("#password").fill(person.password)
+        their_page.get_by_role("button", name="Sign in").click()
+        expect(their_page.get_by_role("heading", name="Not an administrator")).to_be_visible()
+        # While the session lives, the login page signs them in again without a password.
+        their_page.goto(f"{sqlite_server.base_url}/admin/")
+        expect(their_page.get_by_role("heading", name="Not an administrator")).to_be_visible()
+        page = context.new_page()
+        problems = problems_of(page)
+        sign_in(page, sqlite_server, admin, f"/admin/users/{quote(person.user_id, safe='')}")
+        rows = page.locator("#sessions tbody tr")
+        expect(rows).to_have_count(1)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#sessions").get_by_role("button", name="End session").click()
+        expect(page.locator(".notice")).to_contain_text("session was ended")
+        expect(rows).to_have_count(0)
+        # Their browser is asked for a password again instead of being signed in.
+        their_page.goto(f"{sqlite_server.base_url}/admin/")
+        expect(their_page.locator("#password")).to_be_visible()
+        assert problems == []
+    finally:
+        theirs.close()
 
 
 @pytest.fixture(scope="module")

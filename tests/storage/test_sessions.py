@@ -302,3 +302,18 @@ async def test_a_session_is_found_by_its_hash_until_revoked(database: Database, 
         session, revoked_at=moment
     )
     assert await sessions.by_hash(other.token_hash) == other
+
+
+async def test_a_users_live_sessions_newest_first(database: Database, user: User) -> None:
+    sessions = SqlSessionRepository(database)
+    other = await stored_user(database, await default_connection_id(database))
+    moment = now()
+    older = login(user)
+    newer = dataclasses.replace(login(user), created_at=moment + timedelta(seconds=5))
+    ended = login(user)
+    expired = dataclasses.replace(login(user), expires_at=moment)
+    for session in (older, newer, ended, expired, login(other)):
+        await sessions.add(session)
+    await sessions.revoke(ended.id, moment)
+    assert await sessions.live_of_user(user.user_id, moment) == [newer, older]
+    assert await sessions.live_of_user("auth0|nobody", moment) == []

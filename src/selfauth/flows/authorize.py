@@ -84,6 +84,7 @@ class SessionStore(Protocol):
     async def add(self, session: LoginSession) -> None: ...
     async def by_hash(self, token_hash: str) -> LoginSession | None: ...
     async def revoke(self, session_id: str, now: Any) -> None: ...
+    async def live_of_user(self, user_id: str, now: Any) -> list[LoginSession]: ...
 
 
 class UserFinder(Protocol):
@@ -322,6 +323,17 @@ class Authorizer:
         found = await self.session_user(cookie)
         if found is not None:
             await self.sessions.revoke(found[0].id, self.clock())
+
+    async def sessions_of(self, user_id: str) -> list[LoginSession]:
+        """The user's live sign-in sessions, for administrators."""
+        return await self.sessions.live_of_user(user_id, self.clock())
+
+    async def end_session_of(self, user_id: str, session_id: str) -> bool:
+        """End one of the user's sessions (False: none of theirs is live with that id)."""
+        if not any(s.id == session_id for s in await self.sessions_of(user_id)):
+            return False
+        await self.sessions.revoke(session_id, self.clock())
+        return True
 
     async def answer(
         self,

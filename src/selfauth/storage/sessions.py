@@ -259,6 +259,21 @@ class SqlSessionRepository:
         found = await _SESSION.one(self._db, token_hash=token_hash)
         return None if found is None else LoginSession(**found)
 
+    async def live_of_user(self, user_id: str, now: datetime) -> list[LoginSession]:
+        """The user's sign-in sessions neither ended nor expired, newest first."""
+        query = (
+            login_sessions.select()
+            .where(
+                login_sessions.c.user_id == user_id,
+                login_sessions.c.revoked_at.is_(None),
+                login_sessions.c.expires_at > now,
+            )
+            .order_by(login_sessions.c.created_at.desc(), login_sessions.c.id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [from_row(LoginSession, row) for row in rows]
+
     async def revoke(self, session_id: str, now: datetime) -> None:
         async with self._db.write() as conn:
             await conn.execute(

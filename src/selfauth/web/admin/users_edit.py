@@ -52,6 +52,7 @@ NOTICES = {
     "password": "The password was changed.",
     "unchanged": "Nothing was changed.",
     "revoked": "The refresh token was revoked: it no longer gets tokens.",
+    "ended": "The session was ended: that browser must sign in again.",
 }
 
 
@@ -141,6 +142,7 @@ async def _page(
         )
     blocks = await found.user_blocks.blocks([user.user_id])
     refresh_tokens = await found.refresh.of_user(user.user_id)
+    sessions = await found.authorizer.sessions_of(user.user_id)
     executions = await found.executions.page(
         user_id=user.user_id, trigger_id=None, offset=0, limit=EXECUTIONS_SHOWN
     )
@@ -179,6 +181,7 @@ async def _page(
         identities=identities,
         blocks=blocks,
         refresh_tokens=refresh_tokens,
+        sessions=sessions,
         executions=runs,
         errors=errors or {},
         problem=problem,
@@ -280,6 +283,13 @@ async def user_action(
                 request, admin, user, status=error.status_code, problem=error.message
             )
         return RedirectResponse(f"{here}?unlinked=1", status_code=303)
+    if do == "end_session":  # as a logout of that browser does
+        session_id = request.query_params.get("session", "")
+        if not await found.authorizer.end_session_of(user.user_id, session_id):
+            return await _page(
+                request, admin, user, status=400, problem="This user has no such session."
+            )
+        return RedirectResponse(f"{here}?ended=1#sessions", status_code=303)
     if do == "revoke_refresh":  # as /oauth/revoke does: the token's whole family ends
         family = request.query_params.get("family", "")
         if not await found.refresh.revoke_of_user(user.user_id, family):
