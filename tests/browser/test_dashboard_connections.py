@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
-from tests.support.api import DB, Api, unique
+from tests.support.api import DB, PASSWORD, Api, unique, unique_email
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
 
@@ -76,6 +77,16 @@ def type_code(page: Page, textarea_id: str, code: str) -> None:
     expect(page.locator(f"#{textarea_id}")).to_have_value(code)
 
 
+def sign_up(server: RunningServer, client_id: str, connection_name: str) -> httpx.Response:
+    body = {
+        "client_id": client_id,
+        "connection": connection_name,
+        "email": unique_email("dash-signup"),
+        "password": PASSWORD,
+    }
+    return httpx.post(f"{server.base_url}/dbconnections/signup", json=body, timeout=30)
+
+
 def id_from_url(page: Page) -> str:
     return page.url.split("/admin/connections/")[1].split("?")[0]
 
@@ -95,6 +106,9 @@ def test_create_a_database_connection_and_turn_sign_ups_off(
     assert created["name"] == name and created["strategy"] == "auth0"
     assert created["display_name"] == "Staff accounts"
     assert created["options"].get("disable_signup") is not True
+    # A new application is enabled on every connection, this one among them.
+    client = api.post("/api/v2/clients", {"name": unique("dash-signup-app")}).json()
+    assert sign_up(sqlite_server, client["client_id"], name).status_code == 200
 
     page.get_by_label("Disable sign ups").check()
     save(page)
@@ -103,6 +117,8 @@ def test_create_a_database_connection_and_turn_sign_ups_off(
     options = connection(api, connection_id)["options"]
     assert options["disable_signup"] is True
     assert options["brute_force_protection"] is True  # what was on stays on
+    refused = sign_up(sqlite_server, client["client_id"], name)
+    assert refused.status_code == 403 and refused.json()["code"] == "signup_disabled"
     screenshot(page, "connection-database")
 
     page.goto(f"{sqlite_server.base_url}/admin/connections")
@@ -214,6 +230,37 @@ def test_a_provider_secret_is_never_rendered_and_kept_when_left_blank(
     expect(page.locator(".notice")).to_be_visible()
     assert connection(api, connection_id)["options"]["client_secret"] == "replaced-secret"
     assert "replaced-secret" not in page.content()
+    assert problems == []
+
+
+def test_a_social_preset_and_an_oidc_connection_that_cannot_sign_in_yet(
+    sqlite_server: RunningServer, api: Api, page: Page
+) -> None:
+    problems = problems_of(page)
+    secret = unique("google-secret")
+    google = create(
+        api,
+        name=unique("dash-google"),
+        strategy="google-oauth2",
+        options={"client_id": "g-client", "client_secret": secret, "scope": ["email", "profile"]},
+    )
+    open_connection(page, sqlite_server, google["id"])
+    expect(page.locator("main")).to_contain_text("Social")
+    assert secret not in page.content()
+    page.get_by_label("Client ID").fill("g-client-2")
+    save(page)
+    expect(page.locator(".notice")).to_be_visible()
+    options = connection(api, google["id"])["options"]
+    assert options == {
+        "client_id": "g-client-2",
+        "client_secret": secret,
+        "scope": ["email", "profile"],
+    }
+
+    # Auth0 stores an oidc connection without a provider; the page says what /authorize would.
+    bare = create(api, name=unique("dash-bare"), strategy="oidc", options={"client_id": "c"})
+    open_connection(page, sqlite_server, bare["id"])
+    expect(page.locator(".warning")).to_contain_text("names no discovery_url or issuer")
     assert problems == []
 
 
