@@ -366,3 +366,29 @@ def test_the_settings_read_at_phone_width(
         assert problems == []
     finally:
         phone.close()
+
+
+def test_metadata_and_settings_work_without_javascript(
+    sqlite_server: RunningServer, api: Api, admin: Person, browser: Browser
+) -> None:
+    client = new_client(api, app_type="regular_web", client_metadata={"old": "1", "kept": "2"})
+    plain = admin_context(browser, java_script_enabled=False)
+    try:
+        page = plain.new_page()
+        sign_in(page, sqlite_server, admin, f"/admin/applications/{client['client_id']}")
+        metadata = page.locator("#metadata")
+        expect(metadata.get_by_role("button", name="Add a row")).to_be_hidden()
+        # Emptying a row removes its pair; the one empty row adds one.
+        metadata.get_by_label("Key 1", exact=True).fill("")
+        metadata.get_by_label("Value 1", exact=True).fill("")
+        metadata.get_by_label("New key").fill("added")
+        metadata.get_by_label("New value").fill("3")
+        metadata.get_by_role("button", name="Save metadata").click()
+        expect(page.get_by_role("status")).to_have_text("The application metadata was saved.")
+        assert client_of(api, client["client_id"])["client_metadata"] == {"kept": "2", "added": "3"}
+        page.get_by_label("Allowed callback URLs").fill("https://plain.example/cb")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("status")).to_have_text("The settings were saved.")
+        assert client_of(api, client["client_id"])["callbacks"] == ["https://plain.example/cb"]
+    finally:
+        plain.close()
