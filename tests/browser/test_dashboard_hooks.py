@@ -119,6 +119,10 @@ def test_the_editor_enhances_textareas_under_the_csp(
     page.keyboard.press("Tab")
     focused = "() => document.activeElement.shadowRoot.activeElement.className"
     assert "cm-content" in page.evaluate(focused)
+    # At phone width a long line scrolls inside the editor, not the page.
+    page.set_viewport_size({"width": 390, "height": 800})
+    type_code(page, "f-code", "// " + "long line " * 40)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert problems == []
 
     # Why the editor lives in a shadow root: mounted in the document, CodeMirror puts its
@@ -296,3 +300,46 @@ def test_a_rule_is_created_disabled_reordered_and_deleted(
     expect(page.locator(".notice")).to_contain_text("Rule deleted")
     assert second not in {r["name"] for r in api.get(RULES).json()}
     assert problems == []
+
+
+def test_without_javascript_the_textarea_is_the_editor_and_settings_stay_secret(
+    browser: Browser,
+    sqlite_server: RunningServer,
+    api: Api,
+    admin: Person,
+    made: dict[str, list[str]],
+) -> None:
+    context = admin_context(
+        browser, java_script_enabled=False, viewport={"width": 390, "height": 800}
+    )
+    page = context.new_page()
+    sign_in(page, sqlite_server, admin, "/admin/rules/new")
+    name = unique("dash-nojs")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.locator("#f-script").fill(RULE_CODE.replace("\n", "\r\n"))
+    page.get_by_label("Enabled (runs at every login)").uncheck()
+    page.get_by_role("button", name="Create rule").click()
+    expect(page.locator(".notice")).to_contain_text("Rule created")
+    [rule] = [r for r in api.get(RULES).json() if r["name"] == name]
+    made["rules"].append(rule["id"])
+    assert rule["script"] == RULE_CODE and rule["enabled"] is False
+
+    key, value = unique("dash_key"), "a-value-never-shown"
+    page.goto(f"{sqlite_server.base_url}/admin/rules")
+    page.get_by_label("Key").fill(key)
+    page.get_by_label("Value").fill(value)
+    page.get_by_role("button", name="Save setting").click()
+    expect(page.locator(".notice")).to_contain_text("Setting saved")
+    expect(page.locator("ul.config-keys")).to_contain_text(key)
+    assert value not in page.content()
+    assert {"key": key} in api.get("/api/v2/rules-configs").json()
+    # The phone-width pages scroll only downwards.
+    for path in ("/admin/rules", "/admin/actions", "/admin/actions/triggers/post-login"):
+        page.goto(f"{sqlite_server.base_url}{path}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    page.goto(f"{sqlite_server.base_url}/admin/rules")
+    page.locator("li", has_text=key).get_by_role("button", name="Delete").click()
+    expect(page.locator(".notice")).to_contain_text("Setting deleted")
+    assert {"key": key} not in api.get("/api/v2/rules-configs").json()
+    context.close()
