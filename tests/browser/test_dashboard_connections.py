@@ -447,6 +447,25 @@ def test_applications_and_deleting(sqlite_server: RunningServer, api: Api, page:
     assert problems == []
 
 
+def test_a_form_without_this_sign_ins_csrf_token_changes_nothing(
+    sqlite_server: RunningServer, api: Api, page: Page
+) -> None:
+    made = create(api, name=unique("dash-csrf"), strategy="auth0")
+    before = connection(api, made["id"])
+    base = f"{sqlite_server.base_url}/admin/connections"
+    forged = {"csrf": "forged", "disable_signup": "on", "passwordPolicy": "none"}
+    new_name = unique("dash-forged")
+    for path, form in (
+        (f"{base}/{made['id']}", forged),
+        (f"{base}/{made['id']}/applications", {"csrf": "forged"}),
+        (f"{base}/{made['id']}/delete", {"csrf": "forged"}),
+        (f"{base}/new", {"csrf": "forged", "kind": "database", "name": new_name}),
+    ):
+        assert page.request.post(path, form=form, max_redirects=0).status == 403, path
+    assert connection(api, made["id"]) == before
+    assert api.get("/api/v2/connections", name=new_name).json() == []
+
+
 def test_readable_at_phone_width(
     sqlite_server: RunningServer, api: Api, admin: Person, browser: Browser
 ) -> None:
