@@ -21,8 +21,10 @@ fresh one are measured alike. `--sqlite-file PATH` keeps the SQLite database the
 seeding when it already holds `--users` users; `--postgres URL --reuse` does the same with the
 database the URL names (which must exist), otherwise a fresh database is created and dropped.
 
-More targets (the dashboard's own page, with its session cookie) are one more `Target` in the
-list `run_targets` is given.
+The dashboard's own users page (`/admin/users`, which calls the same `users.page` and
+`users.search`) is measured too when the server has one: an administrator is made with `selfauth
+admins add` and signed in through the login page, and its first page and a search are two more
+`Target`s, with the session cookie as a header.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
+import re
 import secrets
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -47,6 +52,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
+    DATABASE_CONNECTION,
     HOST,
     BenchError,
     Tenant,
@@ -306,6 +312,79 @@ def seed(url: str, count: int, label: str) -> None:
     print(f"[{label}] loaded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
 
 
+# --- the dashboard ---------------------------------------------------------
+
+ADMIN_PASSWORD = "Bench-Dashboard-1!"  # a throwaway user of a throwaway tenant
+
+
+def dashboard_targets(tenant: Tenant, http: httpx.Client, url: str) -> list[Target]:
+    """`/admin/users` as a signed-in administrator sees it, or nothing on a server without the
+    dashboard."""
+    base = tenant.server.base_url
+    if httpx.get(f"{base}/admin/login", timeout=30).status_code == 404:
+        print("  (no dashboard on this server: /admin/users not measured)", file=sys.stderr)
+        return []
+    email = f"bench-admin-{secrets.token_hex(4)}@example.com"
+    made = http.post(
+        "/api/v2/users",
+        json={"connection": DATABASE_CONNECTION, "email": email, "password": ADMIN_PASSWORD},
+    )
+    made.raise_for_status()
+    script = Path(sys.executable).with_name("selfauth")
+    done = subprocess.run(
+        [str(script), "admins", "add", email],
+        env={**os.environ, "SELFAUTH_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"selfauth admins add failed: {done.stderr}")
+    cookie = _dashboard_cookie(base, email)
+    headers = {"cookie": cookie}
+    search = f'email:"{email_of(7)}"'
+    return [
+        Target("dashboard /admin/users, first page", "/admin/users", headers=headers),
+        Target("dashboard /admin/users, q=email", "/admin/users", {"q": search}, headers),
+    ]
+
+
+def _dashboard_cookie(base: str, email: str) -> str:
+    """The dashboard's sign-in as a browser makes it: /admin/login, the login page, back."""
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as browser:
+
+        def insecure(response: httpx.Response) -> None:
+            # Browsers send Secure cookies to http://127.0.0.1 (a secure context); httpx does
+            # not, so they lose the flag as soon as they are in the jar.
+            del response
+            for cookie in browser.cookies.jar:
+                cookie.secure = False
+
+        browser.event_hooks["response"] = [insecure]
+        start = browser.get("/admin/login")
+        page = browser.get(start.headers["location"])
+        fields = {
+            name: _hidden(page.text, name) for name in ("tx", "csrf")
+        }  # the login form's own fields
+        answer = browser.post(
+            "/u/login", data={**fields, "username": email, "password": ADMIN_PASSWORD}
+        )
+        if answer.status_code not in (302, 303):
+            raise BenchError(f"dashboard sign-in answered {answer.status_code}")
+        browser.get(answer.headers["location"])
+        return "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}"\s+value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"\s+name="{name}"', html
+    )
+    if found is None:
+        raise BenchError(f"the login page has no {name} field")
+    return found.group(1)
+
+
 # --- measuring -------------------------------------------------------------
 
 
@@ -329,7 +408,7 @@ def _summary(response: httpx.Response) -> str:
     if response.status_code != 200:
         return f"HTTP {response.status_code}: {response.text[:120]}"
     if "json" not in response.headers.get("content-type", ""):
-        return f"{len(response.content):,} bytes"
+        return f"{len(response.content) // 1024} KiB of {response.headers.get('content-type')}"
     body = response.json()
     if isinstance(body, dict) and "users" in body:
         return f"{len(body['users'])} users, total {body.get('total')}"
@@ -357,7 +436,8 @@ def measure(url: str, count: int, repeat: int, label: str) -> list[str]:
             raise BenchError("the database holds no users")
         keyed = Target("baseline: GET /api/v2/users/{id}", f"/api/v2/users/{some[0]['user_id']}")
         baseline = run_targets(http, [keyed], repeat)[0]
-        timings = run_targets(http, list_targets(count), repeat)
+        targets = list_targets(count) + dashboard_targets(tenant, http, url)
+        timings = run_targets(http, targets, repeat)
         tenant.server.check_alive()
     base = baseline.p50_ms
     lines = [
