@@ -81,6 +81,7 @@ def test_the_provider_is_saved_and_its_password_never_shown(
     )
     assert PASSWORD not in page.content()
     assert page.get_by_label("Password").input_value() == ""
+    screenshot(page, "emails")
     stored = own_api.get(PROVIDER, fields="name,enabled,credentials,default_from_address").json()
     assert stored == {
         "name": "smtp",

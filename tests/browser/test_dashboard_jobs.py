@@ -115,6 +115,10 @@ def test_a_bad_row_shows_its_error(
     expect(table).to_contain_text("not an email address")
     expect(table).to_contain_text(errors[0]["errors"][0]["message"])
     assert len(_users_by_email(api, good)) == 1
+    screenshot(page, "jobs-errors")
+    page.goto(f"{sqlite_server.base_url}/admin/jobs")
+    expect(page.get_by_role("link", name=job_id)).to_be_visible()
+    screenshot(page, "jobs")
     assert problems == []
 
 
@@ -209,3 +213,23 @@ def test_the_jobs_page_fits_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert problems == []
     phone.close()
+
+
+def test_an_export_of_an_unknown_field_starts_nothing(
+    sqlite_server: RunningServer,
+    api: Api,
+    admin: Person,
+    context: BrowserContext,
+) -> None:
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, "/admin/jobs")
+    before = _recent_jobs(api, page, sqlite_server)
+    page.get_by_label("Fields").fill("email, favourite_colour")
+    with page.expect_response(lambda r: r.url.endswith("/admin/jobs/export")) as answer:
+        page.get_by_role("button", name="Start export").click()
+    assert answer.value.status == 400
+    expect(page.locator("#e-export")).to_contain_text("Unknown field favourite_colour")
+    expect(page.get_by_label("Fields")).to_have_value("email, favourite_colour")
+    assert _recent_jobs(api, page, sqlite_server) == before
+    assert [p for p in problems if "status of 400" not in p] == []

@@ -154,7 +154,7 @@ async def start_import(request: Request, admin: Admin = Depends(signed_in)) -> R
             admin,
             import_error=exc.message,
             import_values=kept,
-            status=400 if exc.status_code < 500 else exc.status_code,
+            status=exc.status_code,
             problem="No import was started.",
         )
     return RedirectResponse(f"/admin/jobs/{job.id}", status_code=303)
