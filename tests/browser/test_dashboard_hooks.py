@@ -152,6 +152,8 @@ def test_an_action_is_written_tried_deployed_bound_and_reordered(
     expect(error).to_contain_text("line 2")
     expect(error).to_contain_text("column")
     assert page.locator("#f-code").input_value() == BROKEN_CODE
+    marker = '.code-editor[data-code-editor-for="f-code"] .cm-lint-marker-error'
+    expect(page.locator(marker)).to_have_count(1)  # the editor marks the line too
     assert page.get_by_label("Name", exact=True).input_value() == name
     assert actions_named(api, name) == []
     expect_refused(problems)
