@@ -29,6 +29,7 @@ from tests.support.admin import (
 )
 from tests.support.api import DB, Api, user_path
 from tests.support.chromium import problems_of
+from tests.support.hooks import guarded_rule, hook_app, hook_kit, recorded
 from tests.support.server import RunningServer
 from tests.support.signin import login, new_app, post_token, tokens
 from tests.support.upstream_oidc import UpstreamClient, UpstreamOidc
@@ -365,6 +366,58 @@ def test_a_sign_in_session_is_listed_and_ended(
         theirs.close()
 
 
+def test_a_linked_identity_is_unlinked_after_confirmation(
+    sqlite_server: RunningServer, api: Api, admin: Person, context: BrowserContext
+) -> None:
+    primary = api.create_user()
+    secondary = api.create_user()
+    local_id = secondary["user_id"].removeprefix("auth0|")
+    linked = api.post(
+        f"{user_path(primary['user_id'])}/identities", {"provider": "auth0", "user_id": local_id}
+    )
+    assert linked.status_code == 201, linked.text
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, f"/admin/users/{quote(primary['user_id'], safe='')}")
+    section = page.locator("section", has=page.get_by_role("heading", name="Identities"))
+    expect(section.locator("tbody tr")).to_have_count(2)
+    expect(section.locator("tbody tr").nth(1)).to_contain_text(local_id)
+    questions: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    section.get_by_role("button", name="Unlink").click()
+    expect(page.locator(".notice")).to_contain_text("unlinked")
+    assert questions and local_id in questions[0]
+    expect(section.locator("tbody tr")).to_have_count(1)
+    assert len(api.user(primary["user_id"])["identities"]) == 1
+    assert api.user(secondary["user_id"])["user_id"] == secondary["user_id"]
+    assert problems == []
+
+
+def test_the_users_recent_rule_executions_are_shown(
+    sqlite_server: RunningServer, api: Api, admin: Person, context: BrowserContext
+) -> None:
+    app = hook_app(api)
+    user = api.create_user(connection=app.connection)
+    with hook_kit(api) as kit:
+        rule = kit.rule(guarded_rule(app.client_id, "  callback(null, user, context);"))
+        tokens(login(sqlite_server, app, user["email"], scope="openid"))
+        [execution] = recorded(api, user_id=user["user_id"])
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, f"/admin/users/{quote(user['user_id'], safe='')}")
+    section = page.locator("section", has=page.get_by_role("heading", name="Recent Rules"))
+    expect(section.locator("tbody tr")).to_have_count(1)
+    expect(section).to_contain_text(execution["id"])
+    expect(section).to_contain_text("post-login")
+    expect(section).to_contain_text(rule["name"])
+    assert problems == []
+
+
 @pytest.fixture(scope="module")
 def provider(
     sqlite_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
@@ -449,6 +502,7 @@ def test_a_synced_attribute_is_read_only_with_its_reason(
     expect(page.locator("#h-name")).to_contain_text("on_each_login")
     expect(page.locator("#f-nickname")).to_have_attribute("readonly", "")
     expect(page.locator("#f-email")).not_to_have_attribute("readonly", "")
+    screenshot(page, "users-synced")
     # The metadata stays editable (the policy covers root attributes only).
     page.locator("#f-user_metadata").fill('{"team": "blue"}')
     page.get_by_role("button", name="Save user_metadata").click()
