@@ -31,6 +31,7 @@ from selfauth.domain.emails.outbox import RetryPolicy
 from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.sealing import Sealer
 from selfauth.domain.emails.templates import EmailTemplateService
+from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
@@ -181,6 +182,14 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     )
     await verifier.refresh_keys()
     signer = TokenSigner(published[0])
+
+    async def keys_changed() -> None:
+        """A rotation or revocation through this process: sign with the new current key and
+        trust exactly the published ones, at once."""
+        signer.use((await keys.published())[0])
+        await verifier.refresh_keys()
+
+    signing_keys = SigningKeyService(keys, clock, keys_changed)
     hasher = PasswordHasher(settings.bcrypt_cost)
     failures = SqlLoginFailureRepository(database)
     refresh_tokens = SqlRefreshTokenRepository(database)
@@ -296,7 +305,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         actions=ActionService(actions, sandbox, clock, hook_runner),
         executions=journal,
         jobs=jobs,
-        signing_keys=keys,
+        signing_keys=signing_keys,
         email_provider=emails.provider,
         email_templates=emails.templates,
         mail_outbox=emails.outbox,

@@ -57,4 +57,8 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "read:users_app_metadata",
     "read:tenant_settings",
     "update:tenant_settings",
+    # /api/v2/keys/signing: list, rotate, revoke.
+    "read:signing_keys",
+    "create:signing_keys",
+    "update:signing_keys",
 )

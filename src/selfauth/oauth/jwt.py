@@ -25,13 +25,21 @@ _ALGORITHMS = ("RS256", "RS512", "PS256")
 
 class TokenSigner:
     def __init__(self, key: SigningKey) -> None:
-        private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
-        assert isinstance(private, RSAPrivateKey)
-        self._key = private
-        self.kid = key.kid
+        self.use(key)
         # OpenSSL releases the GIL while signing (~1 ms for RSA-2048), so signing on worker
         # threads lets the event loop serve other requests on another core meanwhile.
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="sign")
+
+    def use(self, key: SigningKey) -> None:
+        """Sign with `key` from now on (a rotation made it current). The key and its id are
+        swapped as one value, so a token being signed on another thread gets both or neither."""
+        private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+        assert isinstance(private, RSAPrivateKey)
+        self._current = (private, key.kid)
+
+    @property
+    def kid(self) -> str:
+        return self._current[1]
 
     async def sign_async(
         self,
@@ -62,11 +70,16 @@ class TokenSigner:
             return jwt.encode(claims, secret, algorithm=alg, headers=headers)
         if alg not in _ALGORITHMS:
             raise ValueError(f"unsupported signing algorithm {alg}")
-        return jwt.encode(claims, self._key, algorithm=alg, headers={"kid": self.kid, **headers})
+        private, kid = self._current
+        return jwt.encode(claims, private, algorithm=alg, headers={"kid": kid, **headers})
 
 
 class InvalidToken(Exception):
     """The bearer token failed a check; the message says which."""
+
+
+KEYS_MAX_AGE = 60.0
+"""Seconds a process trusts its copy of the published keys before reading them again."""
 
 
 class TokenVerifier:
@@ -91,10 +104,18 @@ class TokenVerifier:
 
     async def refresh_keys(self) -> None:
         keys = await self._load_keys()
-        self._keys = {k.kid: (jwt.PyJWK(k.public_jwk), k.alg) for k in keys}
+        fresh = {k.kid: (jwt.PyJWK(k.public_jwk), k.alg) for k in keys}
+        if self._keys.keys() - fresh.keys():
+            # A key was revoked: tokens it signed must fail even if verified before.
+            self._cache.clear()
+        self._keys = fresh
         self._keys_loaded_at = time.monotonic()
 
     async def verify(self, token: str, audience: str) -> dict[str, Any]:
+        if time.monotonic() - self._keys_loaded_at > KEYS_MAX_AGE:
+            # A key revoked through another process stops working here within KEYS_MAX_AGE,
+            # tokens verified before included (refresh_keys empties the cache).
+            await self.refresh_keys()
         cached = self._cache.get((token, audience))
         if cached is not None:
             if cached["exp"] + self._leeway >= time.time():
@@ -141,7 +162,7 @@ class TokenVerifier:
 
     async def _key(self, kid: str) -> tuple[jwt.PyJWK, str]:
         key = self._keys.get(kid)
-        # An unknown kid may be a key another worker just created: reload, at most every 5 s.
+        # An unknown kid may be a key another process just made: reload, at most every 5 s.
         if key is None and time.monotonic() - self._keys_loaded_at > 5:
             await self.refresh_keys()
             key = self._keys.get(kid)

@@ -19,7 +19,12 @@ from selfauth.domain.resource_servers.model import MANAGEMENT_API_NAME, manageme
 from selfauth.domain.scopes import MANAGEMENT_SCOPES
 from selfauth.storage._rows import to_values
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.keys import ensure_hmac_key, has_signing_key, insert_signing_key
+from selfauth.storage.keys import (
+    ensure_hmac_key,
+    ensure_next_key,
+    has_signing_key,
+    insert_signing_key,
+)
 from selfauth.storage.tables import (
     client_grants,
     clients,
@@ -73,6 +78,7 @@ async def bootstrap(
         await ensure_hmac_key(conn)
         if not await has_signing_key(conn):
             await insert_signing_key(conn, generate_rsa_key(clock()))
+        await ensure_next_key(conn, clock())
         await _ensure_management_api(conn, audience, clock)
         await _ensure_database_connection(conn, clock)
         hmac_key = bytes.fromhex(

@@ -59,6 +59,12 @@ signing_keys = sa.Table(
     sa.Column("public_jwk", Json, nullable=False),
     sa.Column("current", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Rotation (migration 0018): domain/keys/model.py says what each state means.
+    sa.Column("next", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("previous", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("current_since", UTCDateTime, nullable=True),
+    sa.Column("current_until", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 resource_servers = sa.Table(

@@ -24,7 +24,7 @@ from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.consent.service import ConsentService
 from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.templates import EmailTemplateService
-from selfauth.domain.keys.model import PublishedKeys
+from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
@@ -69,7 +69,7 @@ class Services:
     actions: ActionService
     executions: ExecutionJournal
     jobs: JobQueue
-    signing_keys: PublishedKeys  # the JWKS
+    signing_keys: SigningKeyService  # the JWKS, and /api/v2/keys/signing
     email_provider: EmailProviderService  # /api/v2/emails/provider; the sender's SMTP settings
     email_templates: EmailTemplateService
     mail_outbox: MailOutbox  # queued mails: their listing (ours), and waking the sender

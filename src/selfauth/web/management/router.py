@@ -19,6 +19,7 @@ from selfauth.web.management import (
     resource_servers,
     rules,
     rules_configs,
+    signing_keys,
     tenant_settings,
     tickets,
     user_blocks,
@@ -49,4 +50,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     branding.router,
     prompts.router,
     tenant_settings.router,
+    signing_keys.router,
 )
