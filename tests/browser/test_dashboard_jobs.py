@@ -1,19 +1,26 @@
 """The dashboard's jobs in Chromium: an import started from the page (its file streamed to the
 job queue) whose progress bar reaches 100 % and whose users the Management API then finds; a
-file with a bad row shows that row's error; a file that is not a JSON array starts nothing; an
-export of a connection is downloaded and holds its users; no console error or CSP refusal."""
+file with a bad row shows that row's error; a file that is not a JSON array, an upload without
+the form's token and an export of an unknown field start nothing; an export of a connection is
+downloaded and holds its users; the bar follows a running job (one another worker holds, moved
+on in the database as a worker would) through jobs.js without a reload, and through the
+<noscript> refresh without JavaScript; no console error or CSP refusal."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from selfauth.storage.tables import jobs
 from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
 from tests.support.api import Api, unique_email
 from tests.support.chromium import problems_of
@@ -233,3 +240,101 @@ def test_an_export_of_an_unknown_field_starts_nothing(
     expect(page.get_by_label("Fields")).to_have_value("email, favourite_colour")
     assert _recent_jobs(api, page, sqlite_server) == before
     assert [p for p in problems if "status of 400" not in p] == []
+
+
+@pytest.fixture
+def held_job(sqlite_server: RunningServer, api: Api) -> Iterator[tuple[sa.Engine, str]]:
+    """An import that another worker holds (its lease runs for an hour, so this server's queue
+    leaves it alone) at 40 %: the test moves it on in the database as a worker would."""
+    engine = sa.create_engine(sqlite_server.database_url)
+    connection = new_connection(api)
+    now = datetime.now(UTC).replace(tzinfo=None)  # SQLite keeps naive UTC
+    job_id = f"job_{uuid.uuid4().hex[:16]}"
+    row = {
+        "id": job_id,
+        "type": "users_import",
+        "status": "processing",
+        "connection_id": connection["id"],
+        "connection_name": connection["name"],
+        "upsert": False,
+        "send_completion_email": False,
+        "progress_total": 1000,
+        "progress_done": 400,
+        "rows_done": 40,
+        "inserted": 40,
+        "updated": 0,
+        "failed": 0,
+        "created_at": now,
+        "updated_at": now,
+        "started_at": now,
+        "lease_owner": "another-worker",
+        "lease_until": now + timedelta(hours=1),
+    }
+    with engine.begin() as db:
+        db.execute(sa.insert(jobs).values(row))
+    yield engine, job_id
+    with engine.begin() as db:
+        db.execute(sa.delete(jobs).where(jobs.c.id == job_id))
+    engine.dispose()
+
+
+def _advance(engine: sa.Engine, job_id: str, **values: object) -> None:
+    with engine.begin() as db:
+        db.execute(sa.update(jobs).where(jobs.c.id == job_id).values(**values))
+
+
+def test_the_bar_follows_a_running_job_without_reloading_the_page(
+    sqlite_server: RunningServer,
+    admin: Person,
+    context: BrowserContext,
+    held_job: tuple[sa.Engine, str],
+) -> None:
+    engine, job_id = held_job
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, f"/admin/jobs/{job_id}")
+    bar = page.locator("#job-progress")
+    expect(bar).to_have_attribute("value", "40")
+    expect(page.locator("#job-summary")).to_have_text("40 rows: 40 inserted, 0 updated, 0 failed")
+    page.evaluate("window.stillTheSamePage = true")
+    _advance(engine, job_id, progress_done=700, rows_done=70, inserted=69, failed=1)
+    expect(bar).to_have_attribute("value", "70")
+    expect(page.locator("#job-percentage")).to_have_text("70")
+    expect(page.locator("#job-summary")).to_have_text("70 rows: 69 inserted, 0 updated, 1 failed")
+    assert page.evaluate("window.stillTheSamePage === true")  # jobs.js, not a reload
+    _advance(
+        engine,
+        job_id,
+        status="completed",
+        progress_done=1000,
+        rows_done=100,
+        inserted=99,
+        lease_owner=None,
+        lease_until=None,
+    )
+    # Once it has ended the page reloads to show the results.
+    expect(page.get_by_text("No row was refused.")).to_be_visible()
+    expect(bar).to_have_attribute("value", "100")
+    assert page.evaluate("window.stillTheSamePage === undefined")
+    assert problems == []
+
+
+def test_without_javascript_the_page_refreshes_while_the_job_runs(
+    sqlite_server: RunningServer,
+    admin: Person,
+    browser: Browser,
+    held_job: tuple[sa.Engine, str],
+) -> None:
+    engine, job_id = held_job
+    plain = admin_context(browser, java_script_enabled=False)
+    page = plain.new_page()
+    sign_in(page, sqlite_server, admin, f"/admin/jobs/{job_id}")
+    bar = page.locator("#job-progress")
+    expect(bar).to_have_attribute("value", "40")
+    _advance(engine, job_id, progress_done=900, rows_done=90, inserted=90)
+    expect(bar).to_have_attribute("value", "90")
+    _advance(engine, job_id, status="completed", progress_done=1000, lease_owner=None)
+    expect(bar).to_have_attribute("value", "100")
+    # Ended: no refresh is sent any more.
+    assert 'http-equiv="refresh"' not in page.content()
+    plain.close()
