@@ -362,12 +362,17 @@ def test_management_api_and_its_grants_follow_the_issuer_across_restarts(
     assert [c["name"] for c in connections].count("Username-Password-Authentication") == 1
 
 
-def test_first_start_publishes_one_rs256_2048_bit_key(first_start: FirstStart) -> None:
-    (key,) = first_start.first_jwks["keys"]
-    assert key["kty"] == "RSA"
-    assert key["alg"] == "RS256"
-    modulus = base64.urlsafe_b64decode(key["n"] + "=" * (-len(key["n"]) % 4))
-    assert int.from_bytes(modulus, "big").bit_length() == 2048
+def test_first_start_publishes_the_current_and_the_next_rs256_2048_bit_keys(
+    first_start: FirstStart,
+) -> None:
+    """The current key signs; the next one is published before rotation makes it sign."""
+    current, following = first_start.first_jwks["keys"]
+    assert current["kid"] != following["kid"]
+    for key in (current, following):
+        assert key["kty"] == "RSA"
+        assert key["alg"] == "RS256"
+        modulus = base64.urlsafe_b64decode(key["n"] + "=" * (-len(key["n"]) % 4))
+        assert int.from_bytes(modulus, "big").bit_length() == 2048
 
 
 def test_restart_keeps_the_signing_key(first_start: FirstStart) -> None:

@@ -280,6 +280,7 @@ refresh_tokens = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("rotated_at", UTCDateTime, nullable=True),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Index(None, "user_id"),  # a user's own (the dashboard) and the cascade of a deletion
 )
 
 login_failures = sa.Table(
@@ -349,6 +350,7 @@ login_sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Index(None, "user_id"),  # a user's own (the dashboard) and the cascade of a deletion
 )
 
 # Cross-origin authentication's single-use tickets (`/co/authenticate`, then `/authorize`).

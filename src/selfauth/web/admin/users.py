@@ -20,7 +20,7 @@ from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.admin.users_edit import user_href
 from selfauth.web.body import validate
-from selfauth.web.management.users import CreateUser, _search, _sort
+from selfauth.web.management.users import CreateUser, parsed_search, parsed_sort
 from selfauth.web.query import integer
 
 router = APIRouter(include_in_schema=False)
@@ -89,8 +89,8 @@ async def users_list(request: Request, admin: Admin = Depends(signed_in)) -> Res
     window = found.settings.search_max_results
     try:
         page = integer(query, "page", 0, 0, 1_000_000)
-        sort, descending = _sort(sort_raw)
-        wanted = _search({"q": q})
+        sort, descending = parsed_sort(sort_raw)
+        wanted = parsed_search({"q": q})
         offset = page * PER_PAGE
         if wanted is None:
             users, total = await found.users.page(

@@ -25,7 +25,7 @@ from selfauth.errors import InvalidBody, NotFound, SelfauthError
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
-from selfauth.web.management.users import _STEERING, UpdateUser
+from selfauth.web.management.users import STEERING_FIELDS, UpdateUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -198,7 +198,9 @@ async def user_page(user_id: str, request: Request, admin: Admin = Depends(signe
 async def _patch(admin: Admin, user_id: str, data: dict[str, Any]) -> User:
     """What PATCH /api/v2/users/{id} does with `data` for a caller with update:users."""
     body = validate(UpdateUser, data)
-    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in _STEERING}
+    fields = {
+        k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STEERING_FIELDS
+    }
     return await admin.services.users.update(user_id, fields)
 
 

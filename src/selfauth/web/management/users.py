@@ -82,7 +82,7 @@ class UpdateUser(_Body):
 
 
 # Body keys that carry no change of their own (they steer how a change is made).
-_STEERING = ("verify_email", "verify_phone_number", "connection", "client_id")
+STEERING_FIELDS = ("verify_email", "verify_phone_number", "connection", "client_id")
 
 
 def _check_self(
@@ -121,12 +121,12 @@ async def list_users(
 ) -> Response:
     found = caller.services
     query = request.query_params
-    wanted = _search(query)
+    wanted = parsed_search(query)
     selection = FieldSelection.parse(query)
     if "from" in query or "take" in query:
         return await _walk(caller, query, wanted or search.parse(""), selection)
     paging = Paging.parse(query)
-    sort, descending = _sort(query.get("sort"))
+    sort, descending = parsed_sort(query.get("sort"))
     if wanted is None:
         users, total = await found.users.page(
             offset=paging.offset,
@@ -162,7 +162,7 @@ def _idp_token_opener(caller: Caller) -> Callable[[str], str | None] | None:
     return None
 
 
-def _search(query: Mapping[str, str]) -> search.Query | None:
+def parsed_search(query: Mapping[str, str]) -> search.Query | None:
     """The parsed `q`, or None without one. v3 is the engine; v2 is taken as its alias."""
     engine = query.get("search_engine")
     if engine not in (None, "", "v2", "v3"):
@@ -189,7 +189,7 @@ async def _walk(
     return JSONResponse(body)
 
 
-def _sort(raw: str | None) -> tuple[str, bool]:
+def parsed_sort(raw: str | None) -> tuple[str, bool]:
     if not raw:
         return "created_at", False
     field, sep, direction = raw.partition(":")
@@ -225,7 +225,9 @@ async def update_user(
     principal = caller.principal
     data = await read_json_object(request, found.settings.max_body_bytes)
     body = validate(UpdateUser, data)
-    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in _STEERING}
+    fields = {
+        k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STEERING_FIELDS
+    }
     _authorize_update(principal, user_id, fields)
     user = await found.users.update(user_id, fields)
     return JSONResponse(management_view(user))
