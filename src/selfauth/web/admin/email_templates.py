@@ -35,7 +35,7 @@ from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.render import HEADERS, POLICY
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
-from selfauth.web.management.emails import TemplateBody, _template_fields
+from selfauth.web.management.emails import TemplateBody, template_fields
 
 router = APIRouter(include_in_schema=False)
 
@@ -166,7 +166,7 @@ async def save_template(name: str, request: Request, admin: Admin = Depends(sign
     check_template_name(name)
     try:
         body = validate(TemplateBody, template_body(fields))
-        await admin.services.email_templates.replace(name, name, _template_fields(body))
+        await admin.services.email_templates.replace(name, name, template_fields(body))
     except SelfauthError as exc:
         where = _field_of(exc.message)
         kept: dict[str, Any] = {k: fields.get(k, "") for k in TEXT_FIELDS}

@@ -20,7 +20,7 @@ from selfauth.web.admin import email_templates
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
-from selfauth.web.management.emails import CreateProvider, UpdateProvider, _provider_fields
+from selfauth.web.management.emails import CreateProvider, UpdateProvider, provider_fields
 
 router = APIRouter(include_in_schema=False)
 router.include_router(email_templates.router)
@@ -129,9 +129,9 @@ async def save_provider(request: Request, admin: Admin = Depends(signed_in)) -> 
     try:
         data = provider_body(fields, provider is not None)
         if provider is None:
-            await found.email_provider.create(_provider_fields(validate(CreateProvider, data)))
+            await found.email_provider.create(provider_fields(validate(CreateProvider, data)))
         else:
-            await found.email_provider.update(_provider_fields(validate(UpdateProvider, data)))
+            await found.email_provider.update(provider_fields(validate(UpdateProvider, data)))
     except SelfauthError as exc:
         kept = {k: fields.get(k, "") for k in PROVIDER_FIELDS if k != "smtp_pass"}
         where = field_of(exc.message, PROVIDER_FIELDS) or "smtp_host"

@@ -21,7 +21,7 @@ from selfauth.errors import InvalidBody, NotFound, SelfauthError
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import CSRF_FIELD, CSRF_HEADER, Admin, CsrfRefused, signed_in
 from selfauth.web.body import validate
-from selfauth.web.management.jobs import CreateExport, _flag
+from selfauth.web.management.jobs import CreateExport, form_flag
 from selfauth.web.multipart import stream_form
 
 router = APIRouter(include_in_schema=False)
@@ -123,8 +123,8 @@ async def start_import(request: Request, admin: Admin = Depends(signed_in)) -> R
             name: "true" if form.fields.get(name) == "on" else "false"
             for name in ("upsert", "send_completion_email")
         }
-        upsert = _flag(flags, "upsert")
-        send_email = _flag(flags, "send_completion_email")
+        upsert = form_flag(flags, "upsert")
+        send_email = form_flag(flags, "send_completion_email")
         connection = await queue.database_connection(
             connection_id=form.fields.get("connection_id") or "", name=None
         )

@@ -62,14 +62,14 @@ class CreateTemplate(TemplateBody):
     template: StrictStr = Field(min_length=1, max_length=64)
 
 
-def _provider_fields(body: UpdateProvider) -> dict[str, Any]:
+def provider_fields(body: UpdateProvider) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
     if body.credentials is not None:
         fields["credentials"] = body.credentials.model_dump(exclude_unset=True)
     return fields
 
 
-def _template_fields(body: TemplateBody) -> dict[str, Any]:
+def template_fields(body: TemplateBody) -> dict[str, Any]:
     """Wire names -> the model's columns; `template` is left out (the URL's name rules)."""
     sent = body.model_dump(exclude_unset=True, by_alias=True)
     return {WIRE_TO_COLUMN[wire]: value for wire, value in sent.items() if wire in WIRE_TO_COLUMN}
@@ -93,7 +93,7 @@ async def create_provider(
 ) -> Response:
     found = caller.services
     body = validate(CreateProvider, await read_json_object(request, found.settings.max_body_bytes))
-    provider = await found.email_provider.create(_provider_fields(body))
+    provider = await found.email_provider.create(provider_fields(body))
     return JSONResponse(provider_view(provider), status_code=201)
 
 
@@ -103,7 +103,7 @@ async def update_provider(
 ) -> Response:
     found = caller.services
     body = validate(UpdateProvider, await read_json_object(request, found.settings.max_body_bytes))
-    fields = _provider_fields(body)
+    fields = provider_fields(body)
     if not fields:
         raise InvalidBody("Payload validation error: 'Too few properties defined (0), minimum 1'.")
     provider = await found.email_provider.update(fields)
@@ -122,7 +122,7 @@ async def create_template(
 ) -> Response:
     found = caller.services
     body = validate(CreateTemplate, await read_json_object(request, found.settings.max_body_bytes))
-    template = await found.email_templates.create(body.template, _template_fields(body))
+    template = await found.email_templates.create(body.template, template_fields(body))
     return JSONResponse(template_view(template), status_code=201)
 
 
@@ -142,7 +142,7 @@ async def update_template(
 ) -> Response:
     found = caller.services
     body = validate(TemplateBody, await read_json_object(request, found.settings.max_body_bytes))
-    fields = _template_fields(body)
+    fields = template_fields(body)
     if not fields and body.template is None:
         raise InvalidBody("Payload validation error: 'Too few properties defined (0), minimum 1'.")
     name = body.template or template_name
@@ -159,5 +159,5 @@ async def replace_template(
     found = caller.services
     body = validate(TemplateBody, await read_json_object(request, found.settings.max_body_bytes))
     name = body.template or template_name
-    template = await found.email_templates.replace(name, template_name, _template_fields(body))
+    template = await found.email_templates.replace(name, template_name, template_fields(body))
     return JSONResponse(template_view(template))

@@ -45,7 +45,7 @@ def _queue(caller: Caller) -> JobQueue:
     return queue
 
 
-def _flag(form: dict[str, str], name: str) -> bool:
+def form_flag(form: dict[str, str], name: str) -> bool:
     value = form.get(name, "false").strip().lower()
     if value not in ("true", "false"):
         raise InvalidBody(f"Payload validation error: 'Expected type boolean' on property {name}.")
@@ -69,8 +69,8 @@ async def create_import(request: Request, caller: Caller = Depends(require("crea
             raise InvalidBody(
                 "Payload validation error: 'Missing required property: connection_id'."
             )
-        upsert = _flag(form.fields, "upsert")
-        send_email = _flag(form.fields, "send_completion_email")
+        upsert = form_flag(form.fields, "upsert")
+        send_email = form_flag(form.fields, "send_completion_email")
         connection = await queue.database_connection(connection_id=connection_id, name=None)
     except BaseException:
         upload.unlink(missing_ok=True)
