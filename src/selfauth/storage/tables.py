@@ -218,6 +218,19 @@ users = sa.Table(
     ),
 )
 
+# The users list's sort orders (migration 0017): (field, user_id), as `ORDER BY field, user_id`.
+for _sorted in (
+    "updated_at",
+    "last_login",
+    "name",
+    "nickname",
+    "given_name",
+    "family_name",
+    "username",
+    "logins_count",
+):
+    sa.Index(f"ix_users_{_sorted}_user_id", users.c[_sorted], users.c.user_id)
+
 # User search (storage/search.py). Case-insensitive fields are compared lower-cased.
 sa.Index("ix_users_lower_email", sa.func.lower(users.c.email))
 sa.Index("ix_users_lower_name", sa.func.lower(users.c.name))
