@@ -1,46 +1,30 @@
 """The dashboard's sign-in: `/admin/login` sends the browser to /authorize as the dashboard's
-own application (authorization code with PKCE); `/admin/callback` redeems the code inside the
-server (the server is that client, so its secret is never used), checks the ID token's nonce,
-and starts a dashboard sign-in only for an administrator. `/admin/logout` ends the dashboard's
-sign-in and the selfauth session, and lands on `/admin/signed-out`.
-
-The state, nonce, PKCE verifier and the page to come back to wait in a short-lived cookie
-sealed with the server's key, scoped to /admin, so a callback is accepted only in the browser
-that started the sign-in."""
+own application, and `/admin/callback` redeems the code inside the server (own_signin.py does
+both, as for the try page, with the page to come back to kept beside the PKCE verifier); a
+dashboard sign-in starts only for an administrator. `/admin/logout` ends the dashboard's
+sign-in and the selfauth session, and lands on `/admin/signed-out`."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from selfauth.errors import SelfauthError
-from selfauth.flows.grants import TokenRequest
-from selfauth.oauth.jwt import InvalidToken
 from selfauth.web.admin.render import render
 from selfauth.web.admin.session import (
     Admin,
     clear_session_cookie,
-    cookie_secure,
     safe_target,
     set_session_cookie,
     signed_in,
 )
-from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
-from selfauth.web.pages.sealed import open_sealed, seal
-from selfauth.web.request_facts import request_facts
+from selfauth.web.pages.own_signin import OwnSignIn, SignInFailed
 
 router = APIRouter(include_in_schema=False)
 
-WAITING_COOKIE = "selfauth_admin_signin"
-LIFETIME_SECONDS = 600
-SCOPE = "openid profile email"
+SIGN_IN = OwnSignIn(cookie="selfauth_admin_signin", path="/admin", purpose="admin")
 
 
 def callback_url(issuer: str) -> str:
@@ -65,85 +49,32 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     client_id = _dashboard_app_id(request)
     if client_id is None:
         return _failure("The dashboard's application is missing; restart the server.", 503)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    waiting = {
-        "state": secrets.token_urlsafe(24),
-        "nonce": secrets.token_urlsafe(24),
-        "verifier": verifier,
-        "next": safe_target(request.query_params.get("next")),
-    }
-    issuer = found.settings.issuer_url
-    query = urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": callback_url(issuer),
-            "scope": SCOPE,
-            "state": waiting["state"],
-            "nonce": waiting["nonce"],
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        }
-    )
-    response = RedirectResponse(f"{issuer}authorize?{query}", status_code=302)
-    response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        WAITING_COOKIE,
-        seal(waiting, found.secrets, found.clock(), purpose="admin", lifetime=LIFETIME_SECONDS),
-        max_age=LIFETIME_SECONDS,
-        path="/admin",
-        httponly=True,
-        secure=cookie_secure(found),
-        samesite="lax",
-    )
-    return response
+    back = {"next": safe_target(request.query_params.get("next"))}
+    return SIGN_IN.begin(found, client_id, callback_url(found.settings.issuer_url), back)
 
 
 @router.get("/admin/callback")
 async def callback(request: Request, found: Services = Depends(services)) -> Response:
-    params = request.query_params
-    cookie = request.cookies.get(WAITING_COOKIE)
-    waiting = open_sealed(cookie, found.secrets, found.clock(), purpose="admin") if cookie else None
-    state = params.get("state", "")
-    if waiting is None or not hmac.compare_digest(waiting["state"].encode(), state.encode()):
-        return _failure(
-            "This sign-in was not started in this browser, or took too long. Sign in again."
-        )
-    if "error" in params:
-        return _failure(f"{params['error']}: {params.get('error_description', '')}")
     client_id = _dashboard_app_id(request)
-    client = await found.clients.find(client_id) if client_id else None
-    if client is None:
-        return _failure("The dashboard's application is missing; restart the server.", 503)
-    token_request = TokenRequest(
-        client=client,
-        confidential=True,  # redeemed inside the server, which is this client
-        grant_type="authorization_code",
-        params={
-            "code": params.get("code", ""),
-            "redirect_uri": callback_url(found.settings.issuer_url),
-            "code_verifier": waiting["verifier"],
-        },
-        facts=request_facts(request, client_ip(request, trust_forwarded=False)),
-    )
     try:
-        _, grant = found.grants.find("authorization_code")
-        tokens = await found.grants.issue(grant, token_request)
-        claims = await found.verifier.verify(str(tokens["id_token"]), client.client_id)
-    except (SelfauthError, InvalidToken, KeyError) as exc:
-        return _failure(f"The sign-in could not be completed: {exc}")
-    if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), waiting["nonce"].encode()):
-        return _failure("The ID token's nonce is not this sign-in's.")
-    user_id = str(claims["sub"])
+        kept = SIGN_IN.waiting(found, request)
+        client = await found.clients.find(client_id) if client_id else None
+        if client is None:
+            return _failure("The dashboard's application is missing; restart the server.", 503)
+        redeemed = await SIGN_IN.redeem(
+            found, request, client, callback_url(found.settings.issuer_url), kept
+        )
+    except SignInFailed as exc:
+        return _failure(f"{exc} Sign in again.")
+    user_id = str(redeemed.id_claims["sub"])
     if not await found.administrators.is_admin(user_id):
         user = await found.users.get_or_none(user_id)
         who = str(user.email if user and user.email else user_id)
         response = refusal(request, found, who)
     else:
-        response = RedirectResponse(safe_target(waiting["next"]), status_code=303)
+        response = RedirectResponse(safe_target(kept["next"]), status_code=303)
         set_session_cookie(response, found, await found.admin_sessions.start(user_id))
-    response.delete_cookie(WAITING_COOKIE, path="/admin", secure=cookie_secure(found))
+    SIGN_IN.forget(response, found)
     return response
 
 

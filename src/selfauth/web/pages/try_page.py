@@ -3,39 +3,29 @@ Default App (a confidential web application made at the first start); `/try/call
 app's callback, redeems the code inside the server and shows the ID token's claims and the
 user's profile. The app's secret is never used or shown: the server is the client here.
 
-The state, nonce and PKCE verifier wait in a short-lived cookie sealed with the server's key,
-scoped to /try, so a callback is accepted only in the browser that started the sign-in."""
+The sign-in itself (PKCE, the sealed waiting cookie scoped to /try, the redemption) is
+own_signin.py's, shared with the dashboard."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from selfauth.errors import SelfauthError
-from selfauth.flows.grants import TokenRequest
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.oidc.claims import profile_claims
-from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
-from selfauth.web.pages.sealed import open_sealed, seal
-from selfauth.web.request_facts import request_facts
+from selfauth.web.pages.own_signin import OwnSignIn, SignInFailed
 
 router = APIRouter(include_in_schema=False)
 
 CALLBACK_PATH = "try/callback"
-COOKIE = "selfauth_try"
-SCOPE = "openid profile email"
-LIFETIME_SECONDS = 600
+SIGN_IN = OwnSignIn(cookie="selfauth_try", path="/try", purpose="try")
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -64,13 +54,8 @@ def _page(found: Services, status: int, **context: Any) -> HTMLResponse:
             ),
         }
     )
-    # Every answer ends the sign-in it was waiting for: a state is good for one callback.
-    response.delete_cookie(COOKIE, path="/try", secure=_secure(found))
+    SIGN_IN.forget(response, found)
     return response
-
-
-def _secure(found: Services) -> bool:
-    return found.settings.issuer_url.startswith("https://")
 
 
 def _failure(found: Services, message: str, status: int = 400) -> HTMLResponse:
@@ -87,85 +72,30 @@ async def start(request: Request, found: Services = Depends(services)) -> Respon
     client_id = _default_app_id(request)
     if client_id is None or await found.clients.find(client_id) is None:
         return _failure(found, "The Default App no longer exists, so there is nothing to try.", 404)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    waiting = {
-        "state": secrets.token_urlsafe(24),
-        "nonce": secrets.token_urlsafe(24),
-        "verifier": verifier,
-    }
-    issuer = found.settings.issuer_url
-    query = urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": callback_url(issuer),
-            "scope": SCOPE,
-            "state": waiting["state"],
-            "nonce": waiting["nonce"],
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        }
-    )
-    response = RedirectResponse(f"{issuer}authorize?{query}", status_code=302)
-    response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        COOKIE,
-        seal(waiting, found.secrets, found.clock(), purpose="try", lifetime=LIFETIME_SECONDS),
-        max_age=LIFETIME_SECONDS,
-        path="/try",
-        httponly=True,
-        secure=_secure(found),
-        samesite="lax",  # the callback arrives by a top-level redirect
-    )
-    return response
+    return SIGN_IN.begin(found, client_id, callback_url(found.settings.issuer_url))
 
 
 @router.get("/try/callback")
 async def callback(request: Request, found: Services = Depends(services)) -> Response:
-    params = request.query_params
-    cookie = request.cookies.get(COOKIE)
-    waiting = open_sealed(cookie, found.secrets, found.clock(), purpose="try") if cookie else None
-    state = params.get("state", "")
-    if waiting is None or not hmac.compare_digest(waiting["state"].encode(), state.encode()):
-        return _failure(
-            found,
-            "This sign-in was not started in this browser, or took too long (the state does "
-            "not match). Start again from /try/start.",
-        )
-    if "error" in params:
-        return _failure(
-            found, f"Sign-in failed: {params['error']}: {params.get('error_description', '')}"
-        )
     client_id = _default_app_id(request)
-    client = await found.clients.find(client_id) if client_id else None
-    if client is None:
-        return _failure(found, "The Default App no longer exists.", 404)
-    token_request = TokenRequest(
-        client=client,
-        confidential=True,  # redeemed inside the server, which is this client
-        grant_type="authorization_code",
-        params={
-            "code": params.get("code", ""),
-            "redirect_uri": callback_url(found.settings.issuer_url),
-            "code_verifier": waiting["verifier"],
-        },
-        facts=request_facts(request, client_ip(request, trust_forwarded=False)),
-    )
     try:
-        _, grant = found.grants.find("authorization_code")
-        tokens = await found.grants.issue(grant, token_request)
-        id_claims = await found.verifier.verify(str(tokens["id_token"]), client.client_id)
-        if not hmac.compare_digest(str(id_claims.get("nonce", "")), waiting["nonce"]):
-            return _failure(found, "The ID token's nonce is not this sign-in's.")
-        profile = await _userinfo(found, str(tokens["access_token"]))
-    except (SelfauthError, InvalidToken, KeyError) as exc:
+        kept = SIGN_IN.waiting(found, request)
+        client = await found.clients.find(client_id) if client_id else None
+        if client is None:
+            return _failure(found, "The Default App no longer exists.", 404)
+        redeemed = await SIGN_IN.redeem(
+            found, request, client, callback_url(found.settings.issuer_url), kept
+        )
+        profile = await _userinfo(found, str(redeemed.tokens["access_token"]))
+    except SignInFailed as exc:
+        return _failure(found, f"{exc} Start again from /try/start.")
+    except InvalidToken as exc:
         return _failure(found, f"The code could not be redeemed: {exc}")
     return _page(
         found,
         200,
         user=profile.get("email") or profile.get("sub"),
-        id_token_claims=json.dumps(id_claims, indent=2, sort_keys=True),
+        id_token_claims=json.dumps(redeemed.id_claims, indent=2, sort_keys=True),
         profile=json.dumps(profile, indent=2, sort_keys=True),
     )
 
