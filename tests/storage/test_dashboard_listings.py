@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.jobs.model import EXPORT
 from selfauth.storage.database import Database
 from selfauth.storage.executions import SqlExecutionRepository
@@ -59,14 +60,8 @@ async def test_executions_are_filtered_by_status_users_script_and_time(
     await executions.add_many([first, second, third])
 
     async def ids(**filters: Any) -> list[str]:
-        found = await executions.page(
-            user_id=None,
-            trigger_id=None,
-            offset=0,
-            limit=10,
-            user_ids=filters.pop("user_ids", [ada, bob]),
-            **filters,
-        )
+        wanted = ExecutionFilter(user_ids=filters.pop("user_ids", [ada, bob]), **filters)
+        found = await executions.page(wanted, offset=0, limit=10)
         return [e["id"] for e in found]
 
     assert await ids() == [third["id"], second["id"], first["id"]]

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.storage.database import Database
 from selfauth.storage.executions import SqlExecutionRepository
 
@@ -36,11 +37,13 @@ async def test_records_are_listed_newest_first_and_filtered(database: Database) 
     ]
     await executions.add_many(made)
     await executions.add_many([])
-    found = await executions.page(user_id=user_id, trigger_id=None, offset=0, limit=10)
+    found = await executions.page(ExecutionFilter(user_ids=[user_id]), offset=0, limit=10)
     assert [e["id"] for e in found] == [m["id"] for m in reversed(made)]
     stamp = "2030-01-01T00:00:02.000Z"
     assert found[0] == {**made[2], "created_at": stamp, "updated_at": stamp}
-    logins = await executions.page(user_id=user_id, trigger_id="post-login", offset=1, limit=10)
+    logins = await executions.page(
+        ExecutionFilter(user_ids=[user_id], trigger_id="post-login"), offset=1, limit=10
+    )
     assert [e["id"] for e in logins] == [made[0]["id"]]
     one = await executions.get(made[1]["id"])
     assert one is not None and one["results"] == made[1]["results"]

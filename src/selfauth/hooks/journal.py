@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.clock import Clock
 
 log = logging.getLogger("selfauth.hooks")
@@ -28,16 +28,10 @@ class ExecutionStore(Protocol):
     async def get(self, execution_id: str) -> dict[str, Any] | None: ...
     async def page(
         self,
+        wanted: ExecutionFilter,
         *,
-        user_id: str | None,
-        trigger_id: str | None,
         offset: int,
         limit: int,
-        user_ids: Sequence[str] | None = None,
-        status: str | None = None,
-        script: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
     ) -> list[dict[str, Any]]: ...
 
 
@@ -83,31 +77,14 @@ class ExecutionJournal:
 
     async def page(
         self,
+        wanted: ExecutionFilter,
         *,
-        user_id: str | None,
-        trigger_id: str | None,
         offset: int,
         limit: int,
-        user_ids: Sequence[str] | None = None,
-        status: str | None = None,
-        script: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Executions, newest first, including those still buffered. The filters after
-        `limit` are the dashboard's (any of `user_ids`; `script` names a Rule or Action)."""
+        """Executions, newest first, including those still buffered."""
         await self.flush()
-        return await self._store.page(
-            user_id=user_id,
-            trigger_id=trigger_id,
-            offset=offset,
-            limit=limit,
-            user_ids=user_ids,
-            status=status,
-            script=script,
-            since=since,
-            until=until,
-        )
+        return await self._store.page(wanted, offset=offset, limit=limit)
 
     async def _run(self) -> None:
         while True:

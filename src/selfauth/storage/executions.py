@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.clock import iso
 from selfauth.storage.database import Database
 from selfauth.storage.lookup import KeyLookup
@@ -49,36 +49,26 @@ class SqlExecutionRepository:
 
     async def page(
         self,
+        wanted: ExecutionFilter,
         *,
-        user_id: str | None,
-        trigger_id: str | None,
         offset: int,
         limit: int,
-        user_ids: Sequence[str] | None = None,
-        status: str | None = None,
-        script: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first. `user_ids` (any of them), `status`, `script` (a Rule's or Action's
-        exact name among the results) and `since`/`until` (created_at) are the dashboard's
-        filters."""
+        """Newest first."""
         table = hook_executions
         query = table.select()
-        if user_id is not None:
-            query = query.where(table.c.user_id == user_id)
-        if user_ids is not None:
-            query = query.where(table.c.user_id.in_(list(user_ids)))
-        if trigger_id is not None:
-            query = query.where(table.c.trigger_id == trigger_id)
-        if status is not None:
-            query = query.where(table.c.status == status)
-        if since is not None:
-            query = query.where(table.c.created_at >= since)
-        if until is not None:
-            query = query.where(table.c.created_at < until)
-        if script is not None:
-            query = query.where(self._ran(script))
+        if wanted.user_ids is not None:
+            query = query.where(table.c.user_id.in_(list(wanted.user_ids)))
+        if wanted.trigger_id is not None:
+            query = query.where(table.c.trigger_id == wanted.trigger_id)
+        if wanted.status is not None:
+            query = query.where(table.c.status == wanted.status)
+        if wanted.since is not None:
+            query = query.where(table.c.created_at >= wanted.since)
+        if wanted.until is not None:
+            query = query.where(table.c.created_at < wanted.until)
+        if wanted.script is not None:
+            query = query.where(self._ran(wanted.script))
         query = (
             query.order_by(table.c.created_at.desc(), table.c.id.desc()).offset(offset).limit(limit)
         )

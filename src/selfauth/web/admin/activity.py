@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.errors import NotFound
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
@@ -59,18 +60,16 @@ async def activity(request: Request, admin: Admin = Depends(signed_in)) -> Respo
             user_ids = [who]
     executions: list[dict[str, Any]] = []
     if not problems and user_ids != []:
-        executions = await found.executions.page(
-            user_id=None,
-            trigger_id=trigger,
-            offset=page * PER_PAGE,
-            limit=PER_PAGE,
+        wanted = ExecutionFilter(
             user_ids=user_ids,
+            trigger_id=trigger,
             status=status,
             script=chosen["script"] or None,
             since=datetime.combine(since, time.min, UTC) if since else None,
             # The "to" day is included: before the next day's midnight.
             until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
         )
+        executions = await found.executions.page(wanted, offset=page * PER_PAGE, limit=PER_PAGE)
     filters = {k: v for k, v in chosen.items() if v}
     emails: dict[str, str] = {}
     for user_id in {e["user_id"] for e in executions if e.get("user_id")}:

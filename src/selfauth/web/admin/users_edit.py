@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import SYNCED_ATTRIBUTES
@@ -144,7 +145,7 @@ async def _page(
     refresh_tokens = await found.refresh.of_user(user.user_id)
     sessions = await found.authorizer.sessions_of(user.user_id)
     executions = await found.executions.page(
-        user_id=user.user_id, trigger_id=None, offset=0, limit=EXECUTIONS_SHOWN
+        ExecutionFilter(user_ids=[user.user_id]), offset=0, limit=EXECUTIONS_SHOWN
     )
     runs = [
         {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.errors import NotFound
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging
@@ -34,10 +35,12 @@ async def list_executions(
 ) -> Response:
     query = request.query_params
     paging = Paging.parse(query)
-    executions = await caller.services.executions.page(
-        user_id=query.get("user_id") or None,
+    user_id = query.get("user_id") or None
+    wanted = ExecutionFilter(
+        user_ids=None if user_id is None else [user_id],
         trigger_id=query.get("trigger_id") or None,
-        offset=paging.offset,
-        limit=paging.per_page,
+    )
+    executions = await caller.services.executions.page(
+        wanted, offset=paging.offset, limit=paging.per_page
     )
     return JSONResponse({"executions": executions})
