@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from selfauth import __version__
+from selfauth import __version__, metrics
 from selfauth.config import Settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
@@ -27,10 +27,11 @@ from selfauth.domain.connections.custom_database import ConfigurationBox
 from selfauth.domain.connections.service import ConnectionService
 from selfauth.domain.consent.service import ConsentService
 from selfauth.domain.emails.liquid import Liquid
-from selfauth.domain.emails.outbox import RetryPolicy
+from selfauth.domain.emails.outbox import QUEUED, SENDING, RetryPolicy
 from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.sealing import Sealer
 from selfauth.domain.emails.templates import EmailTemplateService
+from selfauth.domain.jobs.model import IMPORT
 from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
@@ -100,6 +101,7 @@ from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
 from selfauth.web import admin, errors, health
+from selfauth.web import metrics as metrics_page
 from selfauth.web.admin import signin as admin_signin
 from selfauth.web.authentication import (
     change_password,
@@ -115,6 +117,7 @@ from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
 from selfauth.web.management import router as management
+from selfauth.web.metrics import RequestMetrics
 from selfauth.web.pages import api_docs, email_links, hosted_login, try_page
 from selfauth.web.pages import authorize as pages
 
@@ -478,6 +481,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             running = await build_services(database, settings, clock)
             app.state.services = running.services
             app.state.origins = running.origins
+            app.state.metrics_scrape = metrics_scrape(database, running)
             app.state.default_app_id = result.default_app_id  # the try page signs in as it
             app.state.dashboard_app_id = result.dashboard_app_id  # /admin signs in as it
             # Start-up objects (tables, routes, keys) live for the whole process: keep them out
@@ -505,12 +509,15 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     errors.install(app)
     app.add_middleware(CorsLayer)  # inside the guard: error answers get CORS headers too
     app.add_middleware(RequestGuard, body_seconds=settings.body_timeout_seconds)
+    if settings.metrics:  # outermost: the guard's own answers are counted too
+        app.add_middleware(RequestMetrics)
     # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
     app.include_router(token.router)
     for router in management.ROUTERS:
         app.include_router(router, prefix=management.PREFIX)
     app.include_router(wellknown.router)
     app.include_router(health.router)
+    app.include_router(metrics_page.router)
     app.include_router(userinfo.router)
     app.include_router(signup.router)
     app.include_router(change_password.router)
@@ -524,6 +531,30 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(management_jobs.download_router)
     admin.install(app)
     return app
+
+
+def metrics_scrape(database: Database, running: Running) -> metrics.Scrape:
+    """What /metrics reads when it is read: the outbox's waiting mails (one indexed count per
+    status), this process's running jobs, and the pool's in-memory counters."""
+    outbox = SqlOutbox(database)
+
+    async def outbox_depth() -> int:
+        waiting = 0
+        for status in (QUEUED, SENDING):
+            waiting += (await outbox.listing(status=status, limit=0))[1]
+        return waiting
+
+    async def running_jobs() -> list[metrics.JobProgress]:
+        jobs = await running.jobs.running()
+        # An import counts rows read; an export's progress is the users it has written.
+        return [
+            metrics.JobProgress(
+                job.type, job.rows_done if job.type == IMPORT else job.progress_done
+            )
+            for job in jobs
+        ]
+
+    return metrics.Scrape(outbox_depth, running_jobs, database.pool_use)
 
 
 def _announce_credentials(settings: Settings, result: BootstrapResult) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.config
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -40,21 +43,34 @@ def serve(
     )
     from selfauth.app import create_app
 
+    log_level = os.environ.get("SELFAUTH_LOG_LEVEL", "info").lower()
+    say = _banner(settings, log_level)
     if settings.issuer is None:
-        typer.echo(f"selfauth: SELFAUTH_ISSUER not set; using {settings.issuer_url}", err=True)
-    typer.echo(
+        say(logging.WARNING, f"selfauth: SELFAUTH_ISSUER not set; using {settings.issuer_url}")
+    say(
+        logging.INFO,
         f"selfauth {settings.database.dialect} database; issuer {settings.issuer_url}; "
         f"Management API at {settings.issuer_url}api/v2/",
-        err=True,
     )
     from selfauth.server import run
 
     run(
         create_app(settings, utc_now),
         settings,
-        log_level=os.environ.get("SELFAUTH_LOG_LEVEL", "info").lower(),
+        log_level=log_level,
         access_log=os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1",
     )
+
+
+def _banner(settings: Settings, log_level: str) -> Callable[[int, str], None]:
+    """How `serve` says what it serves: to stderr, or with SELFAUTH_LOG_FORMAT=json as a log
+    line like every other (logging is configured now, and again the same way by uvicorn)."""
+    if settings.log_format != "json":
+        return lambda _level, text: typer.echo(text, err=True)
+    from selfauth.log_format import uvicorn_log_config
+
+    logging.config.dictConfig(uvicorn_log_config(log_level))
+    return logging.getLogger("selfauth.cli").log
 
 
 @cli.command()

@@ -164,6 +164,14 @@ class Settings(BaseSettings):
     # Days a sent, failed or held mail is kept (bodies and all) before the sender deletes it;
     # 0 keeps every mail.
     mail_keep_days: int = Field(default=30, ge=0, le=36_500)
+    # /metrics (docs/operations.md): on by default; off drops the request-counting middleware
+    # too. Readable from these addresses or CIDR networks (default: this host only), or by
+    # any caller presenting `Authorization: Bearer <metrics_token>`.
+    metrics: bool = True
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: str | None = Field(default=None, min_length=16, max_length=256)
+    # The server's own log lines: `text` (uvicorn's format) or `json` (one object per line).
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _mail_claim_outlasts_a_delivery(self) -> Settings:
@@ -206,6 +214,17 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         """The trusted proxies, normalised (`10.0.0.0/8`, `::1`); empty when none."""
         return parse_trusted_proxies(self.trusted_proxies)
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_allow_is_addresses(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
+    @property
+    def metrics_allow_list(self) -> list[str]:
+        """Who may read /metrics without the token, normalised as trusted_proxy_list is."""
+        return parse_trusted_proxies(self.metrics_allow)
 
     @property
     def database(self) -> DatabaseURL:

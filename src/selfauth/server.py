@@ -21,6 +21,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from selfauth.config import Settings
+from selfauth.log_format import uvicorn_log_config
 
 log = logging.getLogger("selfauth.server")
 
@@ -140,12 +141,14 @@ def run(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> No
     long it waits is passed explicitly, so none of uvicorn's environment variables (such as
     FORWARDED_ALLOW_IPS) can widen it."""
     trusted = settings.trusted_proxy_list
+    json_logs = settings.log_format == "json"
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
         access_log=access_log,
+        log_config=uvicorn_log_config(log_level) if json_logs else uvicorn.config.LOGGING_CONFIG,
         server_header=False,
         # X-Forwarded-For and -Proto are read only from a named proxy (uvicorn's own default
         # believes any loopback peer).

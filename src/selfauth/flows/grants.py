@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from selfauth import metrics
 from selfauth.domain.clients.model import Client
 from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
@@ -72,4 +73,6 @@ class GrantRegistry:
             raise UnauthorizedClient(
                 f"Grant type '{request.grant_type}' not allowed for the client."
             )
-        return await grant.issue(request)
+        answer = await grant.issue(request)
+        metrics.token_issued(request.grant_type)
+        return answer

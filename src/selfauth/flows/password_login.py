@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from selfauth import metrics
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections import custom_database
@@ -193,8 +194,10 @@ class PasswordLogin:
         if guarded and user is not None:
             attempt = await self.failures.attempt(user.user_id, ip, BRUTE_FORCE_LIMIT, self.clock())
             if attempt is Attempt.BLOCKED:
+                metrics.login("too_many_attempts")
                 raise TooManyAttempts(BLOCKED)
             if attempt is Attempt.BUSY:
+                metrics.login("busy")
                 raise TooManyRequests(BUSY)
         valid = False
         counted = user
@@ -214,8 +217,10 @@ class PasswordLogin:
             if guarded and counted is not None:
                 await self._settle(counted, ip, valid)
         if user is None or not valid:
+            metrics.login("wrong_password" if counted is not None else "unknown_user")
             raise InvalidGrant(WRONG_CREDENTIALS)
         if user.blocked:
+            metrics.login("user_blocked")
             raise BlockedUser("user is blocked")
         if user.linked_to is not None:
             # A secondary account (account linking): its password signs its primary in.
@@ -223,9 +228,12 @@ class PasswordLogin:
             if primary is None:  # unlinked in between (then it is theirs), or deleted
                 primary = await self.users.get(user.user_id)
             if primary is None:
+                metrics.login("unknown_user")
                 raise InvalidGrant(WRONG_CREDENTIALS)
             if primary.blocked:
+                metrics.login("user_blocked")
                 raise BlockedUser("user is blocked")
             user = primary
         updated = await self.users.record_login(user.user_id, ip, self.clock())
+        metrics.login("success")
         return updated or user

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from selfauth import metrics
 from selfauth.domain import ids
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock, iso
@@ -281,6 +282,8 @@ class HookRunner:
         execution["updated_at"] = iso(self.clock())
         outcome.execution_id = execution["id"]
         self.executions.record(execution)
+        for result in execution["results"]:
+            metrics.hook_run(execution["trigger_id"], result["status"])
 
     def _rules_context(self, facts: LoginFacts) -> dict[str, Any]:
         request = facts.request

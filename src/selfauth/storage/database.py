@@ -295,6 +295,25 @@ class Database:
         async with self._async_engine.begin() as aconnection:
             yield _AsyncConn(aconnection)
 
+    def pool_use(self) -> dict[tuple[str, str], int]:
+        """What `/metrics` reports of the connections, all kept in memory (no query):
+        PostgreSQL's SQLAlchemy pool and asyncpg lookup pool, checked out and open; SQLite's
+        writers queued on this process's write lock (the one in `write()` excluded)."""
+        if self._async_engine is not None:
+            pool: Any = self._async_engine.pool  # QueuePool: checkedout()/checkedin()
+            found = {
+                ("sqlalchemy", "in_use"): int(pool.checkedout()),
+                ("sqlalchemy", "open"): int(pool.checkedout() + pool.checkedin()),
+            }
+            lookups = self._lookup_pool
+            if lookups is not None:
+                found[("lookup", "in_use")] = lookups.get_size() - lookups.get_idle_size()
+                found[("lookup", "open")] = lookups.get_size()
+            return found
+        # asyncio.Lock keeps its waiters in a private deque; reading its length is free.
+        waiters = getattr(self._write_lock, "_waiters", None)
+        return {("sqlite_writer", "waiting"): len(waiters) if waiters else 0}
+
     async def dispose(self) -> None:
         if self._lookup_pool is not None:
             await self._lookup_pool.close()

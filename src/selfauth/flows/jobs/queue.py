@@ -274,6 +274,11 @@ class JobQueue:
                 self._running[job.id] = task
                 task.add_done_callback(functools.partial(self._finished, job.id))
 
+    async def running(self) -> list[Job]:
+        """The jobs this process is running now, as last recorded (`/metrics` reads them)."""
+        found = [await self.repo.get(job_id) for job_id in list(self._running)]
+        return [job for job in found if job is not None]
+
     def _finished(self, job_id: str, _task: asyncio.Task[None]) -> None:
         self._running.pop(job_id, None)
         self._wake.set()
