@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -53,7 +54,22 @@ class QueryTooLong(InvalidQueryString):
         )
 
 
-def parse(q: str) -> Query:
+@dataclass(frozen=True)
+class Vocabulary:
+    """The fields a query may name: `resolve(name, for_exists)` (a `fields.FieldError` for
+    an unknown one), and those a term without a field searches. Users by default; the tenant
+    logs (domain/logs.py) bring their own."""
+
+    resolve: Callable[[str, bool], Field]
+    unfielded: tuple[str, ...]
+
+
+USERS = Vocabulary(
+    lambda name, for_exists: fields.resolve(name, for_exists=for_exists), fields.UNFIELDED
+)
+
+
+def parse(q: str, vocabulary: Vocabulary = USERS) -> Query:
     if len(q) > MAX_QUERY_LENGTH:
         raise QueryTooLong()
     try:
@@ -63,7 +79,7 @@ def parse(q: str) -> Query:
     _check_size(tree)
     if not tree.children:
         return MatchAll()
-    return _query(tree.children[0])
+    return _query(tree.children[0], vocabulary)
 
 
 def _syntax_position(exc: UnexpectedInput, q: str) -> int:
@@ -100,22 +116,22 @@ def _check_size(tree: Tree[Token]) -> None:
         stack.extend((child, depth + 1) for child in node.children)
 
 
-def _query(node: Tree[Token] | Token) -> Query:
+def _query(node: Tree[Token] | Token, words: Vocabulary) -> Query:
     assert isinstance(node, Tree)
     kind = node.data
     if kind == "or_expr":
-        return _any(_query(child) for child in node.children)
+        return _any(_query(child, words) for child in node.children)
     if kind == "and_expr":
-        return _all(_query(child) for child in node.children)
+        return _all(_query(child, words) for child in node.children)
     if kind == "negation":
-        return Not(_query(node.children[0]))
+        return Not(_query(node.children[0], words))
     if kind == "fielded":
         name, value = node.children
         assert isinstance(name, Token)
-        return _value(value, _leaf_for(name))
+        return _value(value, _leaf_for(name, words))
     token = node.children[0]
     assert isinstance(token, Token)
-    return _unfielded(token)
+    return _unfielded(token, words)
 
 
 def _any(items: Iterator[Query]) -> Query:
@@ -144,25 +160,25 @@ def _value(node: Tree[Token] | Token, leaf: Leaf) -> Query:
     return leaf(node)
 
 
-def _leaf_for(name: Token) -> Leaf:
+def _leaf_for(name: Token, words: Vocabulary) -> Leaf:
     text = _unescape(str(name))
     if text == fields.EXISTS:
-        return _exists_leaf
+        return lambda node: _exists_leaf(node, words)
     if text == "*":
         return _match_all_leaf
     try:
-        field = fields.resolve(text)
+        field = words.resolve(text, False)
     except fields.FieldError as exc:
         raise InvalidQuery(str(exc), name.start_pos or 0) from None
     return lambda node: _typed_leaf(field, node)
 
 
-def _exists_leaf(node: Tree[Token] | Token) -> Query:
+def _exists_leaf(node: Tree[Token] | Token, words: Vocabulary) -> Query:
     token = _token_of(node)
     if token is None:
         raise InvalidQuery("_exists_ takes a field name", _start(node))
     try:
-        return Exists(fields.resolve(_text(token), for_exists=True))
+        return Exists(words.resolve(_text(token), True))
     except fields.FieldError as exc:
         raise InvalidQuery(str(exc), token.start_pos or 0) from None
 
@@ -192,11 +208,11 @@ def _typed_leaf(field: Field, node: Tree[Token] | Token) -> Query:
         raise InvalidQuery(str(exc), _start(node)) from None
 
 
-def _unfielded(token: Token) -> Query:
+def _unfielded(token: Token, words: Vocabulary) -> Query:
     """A term without a field searches the profile's names, email and ids."""
     if token.type == "TERM" and not any(_segments(str(token))):
         return MatchAll()
-    return _any(_typed_leaf(fields.resolve(name), token) for name in fields.UNFIELDED)
+    return _any(_typed_leaf(words.resolve(name, False), token) for name in words.unfielded)
 
 
 def _equals(field: Field, text: str) -> Query:
