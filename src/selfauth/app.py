@@ -64,6 +64,7 @@ from selfauth.flows.upstream_oidc import UpstreamOidc
 from selfauth.flows.upstream_signin import UpstreamSignIn
 from selfauth.flows.user_tokens import UserTokens
 from selfauth.hooks.connection_scripts import ConnectionScripts
+from selfauth.flows.tenant_logs import LogWriter
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
 from selfauth.hooks.runner import HookRunner
@@ -82,6 +83,7 @@ from selfauth.storage.email_settings import (
 )
 from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
+from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.health import newest_revision, schema_revision
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
@@ -116,6 +118,7 @@ from selfauth.web.context import Services
 from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
+from selfauth.web.management.audit import ApiAudit
 from selfauth.web.management import router as management
 from selfauth.web.metrics import RequestMetrics
 from selfauth.web.pages import api_docs, email_links, hosted_login, try_page
@@ -151,11 +154,13 @@ class Running:
     sandbox: QuickJsSandbox
     mail_sender: MailSender
     script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
+    logs: LogWriter  # the tenant logs' writer: flushed last, after every part that logs stopped
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
+        self.logs.start()
         await self.jobs.start()
         await self.mail_sender.start()
 
@@ -166,6 +171,7 @@ class Running:
         await self.journal.close()
         await self.sandbox.pool.close()
         await self.script_sandbox.pool.close()
+        await self.logs.close()
 
 
 async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
@@ -222,6 +228,13 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ScriptedDatabase(connection_scripts, configuration_box),
     )
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
+    logs = LogWriter(
+        SqlLogRepository(database),
+        clock,
+        retention=timedelta(days=settings.log_retention_days),
+        enabled=settings.logs,
+        interval=settings.log_flush_seconds,
+    )
     hook_runner = HookRunner(
         sandbox, rules, rule_configs, actions, journal, tenant=settings.issuer_url, clock=clock
     )
@@ -279,6 +292,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         login_hooks,
         account_mails,  # a brute-force block mails the user an unblock link
         user_service,  # custom database connections' login scripts
+        logs,
     )
     refresh = RefreshGrant(refresh_tokens, users, user_tokens, secrets, clock, login_hooks)
     code_exchange = CodeExchange(codes, refresh_tokens, users, user_tokens, secrets, clock)
@@ -332,9 +346,10 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             timedelta(seconds=settings.admin_session_seconds),
             timedelta(seconds=settings.admin_idle_seconds),
         ),
+        logs=logs,
         readiness=Readiness(partial(schema_revision, database), newest_revision(), sandbox),
         client_auth=ClientAuthenticator(clients, secrets),
-        grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange]),
+        grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange], logs),
         password_login=password_login,
         refresh=refresh,
         authorizer=Authorizer(
@@ -350,7 +365,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             login_hooks,
             user_tokens,
         ),
-        signup=Signup(user_service, clients, hook_runner, account_mails),
+        signup=Signup(user_service, clients, hook_runner, account_mails, logs=logs),
         cross_origin=CrossOriginLogin(
             clients,
             users,
@@ -370,7 +385,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         idp_tokens=idp_tokens,
     )
-    return Running(services, origins, jobs, journal, sandbox, emails.sender, script_sandbox)
+    return Running(
+        services, origins, jobs, journal, sandbox, emails.sender, script_sandbox, logs
+    )
 
 
 @dataclass(frozen=True)
@@ -507,6 +524,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
+    if settings.logs:  # innermost: the Management API's writes as sapi/fapi log events
+        app.add_middleware(ApiAudit)
     app.add_middleware(CorsLayer)  # inside the guard: error answers get CORS headers too
     app.add_middleware(RequestGuard, body_seconds=settings.body_timeout_seconds)
     if settings.metrics:  # outermost: the guard's own answers are counted too

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     # Days a sent, failed or held mail is kept (bodies and all) before the sender deletes it;
     # 0 keeps every mail.
     mail_keep_days: int = Field(default=30, ge=0, le=36_500)
+    # Tenant logs (/api/v2/logs): days kept (the writer deletes older ones now and then), how
+    # often the writer stores what has gathered, and `off` to record none
+    # (bench/logging_cost.py measures what they cost).
+    log_retention_days: int = Field(default=30, ge=1, le=36_500)
+    log_flush_seconds: float = Field(default=0.2, gt=0, le=3600)
+    logs: bool = True
     # /metrics (docs/operations.md): on by default; off drops the request-counting middleware
     # too. Readable from these addresses or CIDR networks (default: this host only), or by
     # any caller presenting `Authorization: Bearer <metrics_token>`.

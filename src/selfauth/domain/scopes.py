@@ -47,6 +47,7 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     # Ours: GET /api/v2/emails/outbox (the queued mails, their links included).
     "read:email_outbox",
     "read:logs",
+    "read:logs_users",
     "create:user_tickets",
     # /api/v2/branding (and its Universal Login template) and the prompts' custom text.
     "read:branding",

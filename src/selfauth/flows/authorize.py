@@ -319,10 +319,13 @@ class Authorizer:
         await self.sessions.add(session)
         return value, session
 
-    async def end_session(self, cookie: str | None) -> None:
+    async def end_session(self, cookie: str | None) -> User | None:
+        """Ends the browser's session; the user it was for (the logout's log), if any."""
         found = await self.session_user(cookie)
-        if found is not None:
-            await self.sessions.revoke(found[0].id, self.clock())
+        if found is None:
+            return None
+        await self.sessions.revoke(found[0].id, self.clock())
+        return found[1]
 
     async def sessions_of(self, user_id: str) -> list[LoginSession]:
         """The user's live sign-in sessions, for administrators."""

@@ -12,6 +12,7 @@ from selfauth.domain.logins import AuthorizationCode
 from selfauth.domain.users.model import User
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import TokenAdditions
+from selfauth.flows.tenant_logs import about
 from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth import pkce
 from selfauth.oauth.errors import InvalidGrant, InvalidRequest
@@ -76,6 +77,7 @@ class CodeExchange:
             # The hooks ran when the code was issued; their claims and scopes wait in the code.
             additions=TokenAdditions.from_json(code.hook_result),
         )
+        request.noted.update(about(user=user))  # the exchange's log event
         return await self.tokens.issue(client, user, spec)
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -13,12 +13,14 @@ from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection, not_for_sign_in
 from selfauth.domain.emails.message import MailsIfNeeded, PendingMail
 from selfauth.domain.logins import BRUTE_FORCE_LIMIT, Attempt
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.users.legacy import ScriptError
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
+from selfauth.flows.tenant_logs import about
 from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth.errors import (
     AccessDenied,
@@ -58,6 +60,14 @@ class LegacyLogins(Protocol):
     async def legacy_login(
         self, connection: Connection, identifier: str, password: str
     ) -> User | None: ...
+
+
+class WrongPassword(InvalidGrant):
+    """A known user, a wrong password (the login page logs it as `fp`)."""
+
+
+class UnknownUser(InvalidGrant):
+    """No such user on the connection (`fu`); the same answer as a wrong password."""
 
 
 class ScriptUnauthorized(OAuthError):
@@ -101,6 +111,7 @@ class PasswordLogin:
     hooks: LoginHooks
     mails: BlockMails | None = None
     legacy: LegacyLogins | None = None  # custom database connections' login scripts
+    logs: LogSink = field(default_factory=NoLogs)  # `limit_wc` when a block begins
 
     grant_types = frozenset({PASSWORD, PASSWORD_REALM})
     public_clients = True
@@ -136,6 +147,7 @@ class PasswordLogin:
             auth_time=int(self.clock().timestamp()),
             additions=additions,
         )
+        request.noted.update(about(user=user, connection=connection))
         return await self.tokens.issue(client, user, spec)
 
     async def connection_for(self, client: Client, name: str) -> Connection:
@@ -163,6 +175,9 @@ class PasswordLogin:
             now=self.clock(),
             mails_if_blocked=blocked_mails,
         )
+        if blocked:
+            details = {"error": {"message": "Too many failed login attempts."}}
+            self.logs.record("limit_wc", ip=ip, details=details, **about(user=user))
         if blocked and mails is not None:
             mails.wake()
 
@@ -218,7 +233,7 @@ class PasswordLogin:
                 await self._settle(counted, ip, valid)
         if user is None or not valid:
             metrics.login("wrong_password" if counted is not None else "unknown_user")
-            raise InvalidGrant(WRONG_CREDENTIALS)
+            raise (WrongPassword if counted is not None else UnknownUser)(WRONG_CREDENTIALS)
         if user.blocked:
             metrics.login("user_blocked")
             raise BlockedUser("user is blocked")

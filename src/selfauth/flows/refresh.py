@@ -13,6 +13,7 @@ from selfauth.domain.logins import RefreshToken
 from selfauth.domain.users.model import User
 from selfauth.flows.grants import TokenRequest
 from selfauth.flows.login_hooks import LoginHooks
+from selfauth.flows.tenant_logs import about
 from selfauth.flows.user_tokens import TokenSpec, UserTokens
 from selfauth.oauth.errors import (
     BlockedUser,
@@ -75,6 +76,7 @@ class RefreshGrant:
             refresh_scopes=token.scope,
             additions=additions,
         )
+        request.noted.update(about(user=user))  # the exchange's log event
         return await self.tokens.issue(client, user, spec)
 
     async def _live_token(self, client: Client, value: Any) -> RefreshToken:

@@ -14,11 +14,13 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.users.metadata import MetadataChange
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import MailsFor
 from selfauth.domain.users.views import profile_view
 from selfauth.errors import SelfauthError
+from selfauth.flows.tenant_logs import about
 from selfauth.hooks.outcome import Denial
 from selfauth.hooks.runner import HookRunner, RequestFacts, SignupFacts
 
@@ -64,8 +66,25 @@ class Signup:
     hooks: HookRunner | None = None
     mails: SignupMails | None = None  # the verification mail, queued with the new user
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
+    logs: LogSink = field(default_factory=NoLogs)  # `ss` / `fs` events
 
     async def register(self, client_id: str, fields: dict[str, Any], request: RequestFacts) -> User:
+        """Sign a user up; logged as `ss`, or `fs` with the reason."""
+        noted: dict[str, Any] = {"client_id": client_id, "connection": fields.get("connection")}
+        noted.update(about(facts=request))
+        try:
+            user = await self._register(client_id, fields, request)
+        except SelfauthError as exc:
+            username = fields.get("email") or fields.get("username")
+            details = {"error": {"message": exc.message, "code": exc.error_code}}
+            self.logs.record("fs", user_name=username, details=details, **noted)
+            raise
+        self.logs.record("ss", **noted, **about(user=user))
+        return user
+
+    async def _register(
+        self, client_id: str, fields: dict[str, Any], request: RequestFacts
+    ) -> User:
         mails = self.mails.for_signup(client_id) if self.mails else None
         if self.hooks is None:
             return self._woken(await self.users.signup(client_id, fields, mails=mails))

@@ -714,3 +714,34 @@ admin_sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index(None, "user_id"),
 )
+
+# --- tenant logs ------------------------------------------------------------------------------
+
+# Auth0's log events (`/api/v2/logs`): written in batches by flows/tenant_logs.py's writer.
+# `log_id` sorts as the events happened (900 + the date, then a sequence), so checkpoint
+# paging (`from`) is an index range on the primary key.
+logs = sa.Table(
+    "logs",
+    metadata,
+    sa.Column("log_id", sa.String(56), primary_key=True),
+    sa.Column("date", UTCDateTime, nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("client_name", sa.String(255), nullable=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("user_id", sa.String(300), nullable=True),
+    sa.Column("user_name", sa.String(512), nullable=True),
+    sa.Column("connection", sa.String(128), nullable=True),
+    sa.Column("connection_id", sa.String(64), nullable=True),
+    sa.Column("strategy", sa.String(64), nullable=True),
+    sa.Column("strategy_type", sa.String(32), nullable=True),
+    sa.Column("audience", sa.String(600), nullable=True),
+    sa.Column("scope", sa.Text, nullable=True),
+    sa.Column("details", Json, nullable=True),
+    sa.Column("hostname", sa.String(255), nullable=True),
+    sa.Index(None, "date", "log_id"),
+    sa.Index(None, "user_id", "date"),
+    sa.Index(None, "type", "date"),
+)

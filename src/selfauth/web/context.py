@@ -43,6 +43,7 @@ from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.readiness import Readiness
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
+from selfauth.flows.tenant_logs import LogWriter
 from selfauth.flows.upstream_signin import UpstreamSignIn
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.oauth.jwt import TokenVerifier
@@ -80,6 +81,7 @@ class Services:
     administrators: AdministratorService  # who may use the dashboard (/admin)
     admin_sessions: AdminSessionService  # the dashboard's sign-ins
     readiness: Readiness  # /readyz: the database and the sandbox answer
+    logs: LogWriter  # the tenant logs: flows' events queued, /api/v2/logs read
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

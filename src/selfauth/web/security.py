@@ -46,6 +46,9 @@ class Caller:
     services: Services
 
 
+PRINCIPAL = "selfauth.principal"
+
+
 def require(*accepted: str) -> Callable[[Request], Awaitable[Caller]]:
     """The one dependency of every Management API endpoint: a valid token, charged to the
     caller's rate limit, holding any of `accepted`."""
@@ -56,6 +59,7 @@ def require(*accepted: str) -> Callable[[Request], Awaitable[Caller]]:
         charge(request, found.management_rate_limits, principal.subject)
         if not principal.has_any(*accepted):
             raise insufficient_scope(accepted)
+        request.scope[PRINCIPAL] = principal  # who called, for the sapi log (audit.py)
         return Caller(principal, found)
 
     return dependency

@@ -15,6 +15,7 @@ from selfauth.web.management import (
     executions,
     grants,
     jobs,
+    logs,
     prompts,
     resource_servers,
     rules,
@@ -51,4 +52,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     prompts.router,
     tenant_settings.router,
     signing_keys.router,
+    logs.router,
 )

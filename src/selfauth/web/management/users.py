@@ -258,6 +258,8 @@ async def delete_user(
     principal = caller.principal
     _check_self(principal, user_id, ("delete:users",), DELETE)
     await found.users.delete(user_id)
+    client = principal.claims.get("azp") or principal.subject.removesuffix("@clients")
+    found.logs.record("sdu", user_id=user_id, client_id=str(client))
     return Response(status_code=204)
 
 

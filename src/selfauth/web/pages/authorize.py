@@ -19,7 +19,9 @@ from selfauth.domain.consent.model import ConsentAsk
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError
 from selfauth.flows.authorize import SESSION_LIFETIME, AuthorizeRequest
+from selfauth.flows.password_login import UnknownUser, WrongPassword
 from selfauth.flows.signup import SignupDenied
+from selfauth.flows.tenant_logs import about
 from selfauth.flows.upstream_oidc import UpstreamError
 from selfauth.oauth.errors import AuthorizeError, OAuthError
 from selfauth.web.authentication.token import client_ip
@@ -719,9 +721,23 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
         )
     assert checked.connection is not None
     username = form.get("username", "")
+    logged = about(
+        client=checked.client,
+        connection=checked.connection,
+        facts=request_facts(request, client_ip(request, trust_forwarded=False)),
+    )
     try:
         user = await _check_password(found, request, checked.connection, username, form)
     except OAuthError as exc:  # wrong password ("Wrong email or password."), blocked, busy
+        code = (
+            "fp"
+            if isinstance(exc, WrongPassword)
+            else "fu"
+            if isinstance(exc, UnknownUser)
+            else "f"
+        )
+        details = {"error": {"message": exc.description}}
+        found.logs.record(code, user_name=username[:512], details=details, **logged)
         return await _login_page(
             found,
             request,
@@ -731,6 +747,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
             error=exc.description,
             username=username,
         )
+    found.logs.record("s", **logged, **about(user=user))
     return await signed_in(found, request, checked, user)
 
 
@@ -838,6 +855,19 @@ async def _signed_out_page(found: Services, request: Request, client_id: str | N
     )
 
 
+async def _end_session(found: Services, request: Request) -> User | None:
+    return await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
+
+
+def _signed_out(
+    found: Services, request: Request, client_id: str | None, user: User | None
+) -> None:
+    """`slo`, when a session ended (a browser without one signed nobody out)."""
+    if user is not None:
+        facts = request_facts(request, client_ip(request, trust_forwarded=False))
+        found.logs.record("slo", client_id=client_id, **about(user=user, facts=facts))
+
+
 @router.get("/v2/logout")
 async def logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
@@ -850,7 +880,7 @@ async def logout(request: Request, found: Services = Depends(services)) -> Respo
             400,
             locale=request_locale(request),
         )
-    await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
+    _signed_out(found, request, query.get("client_id"), await _end_session(found, request))
     if target is None:
         response: Response = await _signed_out_page(found, request, query.get("client_id"))
     else:
@@ -872,7 +902,7 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
             400,
             locale=request_locale(request),
         )
-    await found.authorizer.end_session(request.cookies.get(SESSION_COOKIE))
+    _signed_out(found, request, query.get("client_id"), await _end_session(found, request))
     if target is None:
         response: Response = await _signed_out_page(found, request, query.get("client_id"))
     else:

@@ -15,6 +15,8 @@ from selfauth.domain.emails.tickets import TicketKind
 from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.errors import PasswordStrengthError
 from selfauth.flows.email_links import Followed
+from selfauth.flows.tenant_logs import about
+from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages.authorize import (
     browser_key_of,
@@ -26,6 +28,7 @@ from selfauth.web.pages.authorize import (
 from selfauth.web.pages.locale import N_, message_text, policy_sentence, request_locale
 from selfauth.web.pages.transaction import csrf_matches, csrf_token
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -211,6 +214,8 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
         return await _reset_form(found, request, ticket, 400, exc.message)
     if not followed.ok:
         return _expired(TicketKind.PASSWORD_CHANGE, locale)
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    found.logs.record("scp", **about(user=followed.user, facts=facts))
     return _finished(followed, N_("Password changed"), locale)
 
 
