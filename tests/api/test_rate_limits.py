@@ -60,7 +60,9 @@ def test_limits_are_per_caller(limited: RunningServer) -> None:
 
 @pytest.fixture(scope="module")
 def auth_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    env = {"SELFAUTH_AUTH_RATE_LIMIT": "1", "SELFAUTH_AUTH_RATE_BURST": "3"}
+    # One request back every 100 s: however slowly a loaded machine sends the burst, no
+    # refill lets the fourth through (at 1/s, CI once saw 401 where 429 was due).
+    env = {"SELFAUTH_AUTH_RATE_LIMIT": "0.01", "SELFAUTH_AUTH_RATE_BURST": "3"}
     with serving("sqlite", tmp_path_factory.mktemp("auth-limited"), env) as running:
         yield running
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
+from tests.support.admin import Person, admin_context, new_admin, own_server, screenshot, sign_in
 from tests.support.api import Api, unique
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
@@ -27,6 +27,10 @@ def unexpected(problems: list[str]) -> list[str]:
     """The page's problems but Chromium's console line for a refused form's answer (the
     dashboard answers a form it refuses with status 400 and shows why)."""
     return [p for p in problems if p != REFUSED]
+
+
+# A server of its own: the pages list every application, API and connection there is.
+sqlite_server, api = own_server("dashboard-apis")
 
 
 @pytest.fixture(scope="module")

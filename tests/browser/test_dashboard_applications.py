@@ -14,10 +14,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
+from tests.support.admin import Person, admin_context, new_admin, own_server, screenshot, sign_in
 from tests.support.api import Api, unique
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
+
+# A server of its own: the pages list every application, API and connection there is.
+sqlite_server, api = own_server("dashboard-applications")
 
 
 @pytest.fixture(scope="module")

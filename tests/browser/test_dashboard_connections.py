@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.support.admin import Person, admin_context, new_admin, screenshot, sign_in
+from tests.support.admin import Person, admin_context, new_admin, own_server, screenshot, sign_in
 from tests.support.api import DB, PASSWORD, Api, unique, unique_email
 from tests.support.chromium import problems_of
 from tests.support.server import RunningServer
@@ -23,6 +23,10 @@ FETCH_PROFILE = (
     "function fetchUserProfile(accessToken, context, callback) { callback(null, {user_id: 'x'}); }"
 )
 LOGIN_SCRIPT = "function login(email, password, callback) {\n  callback(null, {user_id: email});\n}"
+
+
+# A server of its own: the pages list every application, API and connection there is.
+sqlite_server, api = own_server("dashboard-connections")
 
 
 @pytest.fixture(scope="module")

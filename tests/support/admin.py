@@ -8,17 +8,20 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.authorize import post_login
 from tests.support.browser_client import fresh_browser
-from tests.support.chromium import TIMEOUT_MS
-from tests.support.server import RunningServer
+from tests.support.chromium import TIMEOUT_MS, require_chromium
+from tests.support.server import RunningServer, serving
 
 SELFAUTH = Path(sys.executable).parent / "selfauth"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -37,6 +40,28 @@ def selfauth_cli(server: RunningServer, *args: str) -> subprocess.CompletedProce
     return subprocess.run(
         [str(SELFAUTH), *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def own_server(label: str) -> Any:
+    """A module-scoped `sqlite_server` of the module's own (assign it to that name), with its
+    own `api`: for dashboard pages that list every application, API or connection, which other
+    modules' rows on the shared server would crowd and slow. Returns the two fixtures."""
+
+    @pytest.fixture(scope="module")
+    def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+        require_chromium()
+        with serving("sqlite", tmp_path_factory.mktemp(label)) as running:
+            yield running
+
+    @pytest.fixture(scope="module")
+    def api(sqlite_server: RunningServer) -> Iterator[Api]:
+        made = Api(sqlite_server, sqlite_server.admin_token())
+        try:
+            yield made
+        finally:
+            made.http.close()
+
+    return sqlite_server, api
 
 
 def new_person(api: Api, label: str = "person") -> Person:

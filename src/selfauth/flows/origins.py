@@ -22,7 +22,9 @@ _PAGE = 500
 
 
 class ClientLister(Protocol):
-    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]: ...
+    async def list(
+        self, *, offset: int, limit: int, newest_first: bool = False
+    ) -> tuple[list[Client], int]: ...
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ class _WatchedClients:
     async def get(self, client_id: str) -> Client | None:
         return await self._store.get(client_id)
 
-    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]:
-        return await self._store.list(offset=offset, limit=limit)
+    async def list(
+        self, *, offset: int, limit: int, newest_first: bool = False
+    ) -> tuple[list[Client], int]:
+        return await self._store.list(offset=offset, limit=limit, newest_first=newest_first)
 
     async def save(self, client: Client, *, create: bool) -> None:
         try:

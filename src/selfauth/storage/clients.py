@@ -19,8 +19,11 @@ class SqlClientRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]:
-        query = clients.select().order_by(clients.c.created_at, clients.c.client_id)
+    async def list(
+        self, *, offset: int, limit: int, newest_first: bool = False
+    ) -> tuple[list[Client], int]:
+        order = (clients.c.created_at, clients.c.client_id)
+        query = clients.select().order_by(*(c.desc() for c in order) if newest_first else order)
         async with self._db.read() as conn:
             rows = (await conn.execute(query.offset(offset).limit(limit))).all()
             total = (

@@ -32,7 +32,9 @@ _MERGED = ("native_social_login", "fedcm_login")
 
 class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
-    async def list(self, *, offset: int, limit: int) -> tuple[list[Client], int]: ...
+    async def list(
+        self, *, offset: int, limit: int, newest_first: bool = False
+    ) -> tuple[list[Client], int]: ...
     async def save(self, client: Client, *, create: bool) -> None: ...
     async def delete(self, client_id: str) -> bool: ...
 
@@ -86,9 +88,12 @@ class ClientService:
     async def find(self, client_id: str) -> Client | None:
         return await self._store.get(client_id)
 
-    async def page(self, *, offset: int, limit: int) -> tuple[list[Client], int]:
-        """A page of clients, oldest first, and how many there are."""
-        return await self._store.list(offset=offset, limit=limit)
+    async def page(
+        self, *, offset: int, limit: int, newest_first: bool = False
+    ) -> tuple[list[Client], int]:
+        """A page of clients, oldest first (the dashboard: newest first), and how many there
+        are."""
+        return await self._store.list(offset=offset, limit=limit, newest_first=newest_first)
 
     async def create(self, body: dict[str, Any]) -> tuple[Client, str | None]:
         """A new client from a validated body, and its secret, returned now and never again;

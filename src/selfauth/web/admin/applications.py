@@ -30,7 +30,10 @@ _NOTICES = {"deleted": "The application was deleted."}
 async def applications_list(request: Request, admin: Admin = Depends(signed_in)) -> Response:
     found = admin.services
     page = integer(request.query_params, "page", 0, 0, 1_000_000)
-    clients, total = await found.clients.page(offset=page * PER_PAGE, limit=PER_PAGE)
+    # Newest first: the application just made is at the top.
+    clients, total = await found.clients.page(
+        offset=page * PER_PAGE, limit=PER_PAGE, newest_first=True
+    )
     notice = next((text for key, text in _NOTICES.items() if key in request.query_params), None)
     return admin_page(
         request,
