@@ -13,10 +13,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.api import Api
+from tests.support.api import Api, user_path
+from tests.support.authorize import code_client, flow, login_page, post_login, redirected, sign_in
+from tests.support.browser_client import fresh_browser
 from tests.support.hooks import hook_app, hook_kit, throwaway_server
 from tests.support.server import RunningServer, serving
-from tests.support.signin import REALM_GRANT, WRONG_PASSWORD, login, new_app
+from tests.support.signin import REALM_GRANT, WRONG_PASSWORD, login, new_app, new_connection
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
@@ -83,6 +85,35 @@ def test_login_token_and_management_call_move_their_series(server: RunningServer
         )
         == 1
     )
+
+
+def test_login_page_and_blocked_users_count_by_result(server: RunningServer, api: Api) -> None:
+    client = code_client(api, "regular_web")
+    connection = new_connection(api, client.client_id, brute_force_protection=False)["name"]
+    user = api.create_user(connection=connection)
+    browser = fresh_browser(server.base_url)
+    before = scrape(server)
+
+    f = flow(client, connection)
+    assert "code" in redirected(sign_in(browser, f, user["email"]))
+    browser = fresh_browser(server.base_url)  # signed out: the login page again
+    wrong = post_login(browser, login_page(browser, flow(client, connection)), user["email"], "x")
+    assert "location" not in wrong.headers  # the login page again, with its error
+    assert api.patch(user_path(user["user_id"]), {"blocked": True}).status_code == 200
+    blocked = sign_in(fresh_browser(server.base_url), flow(client, connection), user["email"])
+    assert "code" not in blocked.headers.get("location", "")
+
+    after = scrape(server)
+    for result in ("success", "wrong_password", "user_blocked"):
+        assert moved(before, after, "selfauth_logins_total", result=result) == 1, result
+    posts = sum(
+        after[key] - before.get(key, 0.0)
+        for key in after
+        if key[0] == "selfauth_http_requests_total"
+        and dict(key[1]).get("route") == "/u/login"
+        and dict(key[1]).get("method") == "POST"
+    )
+    assert posts == 3  # the login form's three posts, under its route
 
 
 def test_scrape_time_gauges(server: RunningServer) -> None:
