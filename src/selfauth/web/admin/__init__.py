@@ -14,13 +14,13 @@ from selfauth.web.admin import (
     activity,
     apis,
     applications,
-    assets,
     connections,
     emails,
     home,
     jobs,
     rules,
     signin,
+    static,
     users,
 )
 from selfauth.web.admin.render import render
@@ -77,7 +77,7 @@ SECTION_MODULES = (users, applications, apis, connections, rules, actions, email
 
 def install(app: FastAPI) -> None:
     app.include_router(signin.router)
-    app.include_router(assets.router)
+    app.include_router(static.router)
     app.include_router(home.router)
     for module in SECTION_MODULES:
         app.include_router(module.router)
