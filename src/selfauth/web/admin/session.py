@@ -89,7 +89,7 @@ def back_here(request: Request) -> str:
 
 def safe_target(target: str | None) -> str:
     """Only a dashboard path is a place to come back to (never another host: `//x` or `/\\x`)."""
-    if not target or not target.startswith("/admin") or target.startswith(("//", "/\\")):
+    if not target or not (target == "/admin" or target.startswith(("/admin/", "/admin?"))):
         return "/admin/"
     if any(c in target for c in "\\\r\n"):
         return "/admin/"
