@@ -60,11 +60,11 @@ from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.readiness import Readiness
 from selfauth.flows.refresh import RefreshGrant
 from selfauth.flows.signup import Signup
+from selfauth.flows.tenant_logs import LogWriter
 from selfauth.flows.upstream_oidc import UpstreamOidc
 from selfauth.flows.upstream_signin import UpstreamSignIn
 from selfauth.flows.user_tokens import UserTokens
 from selfauth.hooks.connection_scripts import ConnectionScripts
-from selfauth.flows.tenant_logs import LogWriter
 from selfauth.hooks.journal import ExecutionJournal
 from selfauth.hooks.pool import QuickJsSandbox, SandboxLimits, WorkerPool
 from selfauth.hooks.runner import HookRunner
@@ -83,11 +83,11 @@ from selfauth.storage.email_settings import (
 )
 from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
-from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.health import newest_revision, schema_revision
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
+from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
@@ -118,8 +118,8 @@ from selfauth.web.context import Services
 from selfauth.web.cors import CorsLayer
 from selfauth.web.guards import RequestGuard
 from selfauth.web.management import jobs as management_jobs
-from selfauth.web.management.audit import ApiAudit
 from selfauth.web.management import router as management
+from selfauth.web.management.audit import ApiAudit
 from selfauth.web.metrics import RequestMetrics
 from selfauth.web.pages import api_docs, email_links, hosted_login, try_page
 from selfauth.web.pages import authorize as pages
@@ -385,9 +385,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         idp_tokens=idp_tokens,
     )
-    return Running(
-        services, origins, jobs, journal, sandbox, emails.sender, script_sandbox, logs
-    )
+    return Running(services, origins, jobs, journal, sandbox, emails.sender, script_sandbox, logs)
 
 
 @dataclass(frozen=True)
