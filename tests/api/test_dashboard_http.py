@@ -5,6 +5,7 @@ the same pages in tests/browser/test_dashboard_*.py."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -68,3 +69,41 @@ def test_an_unknown_dashboard_address_is_a_page_not_json(server: RunningServer, 
     response = browser.get("/admin/no-such-page")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+OPEN_PAGES = {"/admin/login", "/admin/callback", "/admin/signed-out", "/admin/assets/{name:path}"}
+
+
+def dashboard_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) the dashboard serves, read from the app's routes."""
+    from fastapi.routing import iter_route_contexts
+
+    from selfauth.app import create_app
+    from selfauth.config import load_settings
+
+    app = create_app(load_settings())
+    return sorted(
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)
+        if context.path and context.path.startswith("/admin")
+        for method in context.methods or ()
+        if method != "HEAD"
+    )
+
+
+def test_every_dashboard_page_and_form_needs_an_administrator(server: RunningServer) -> None:
+    """Each route but the sign-in's own, asked without a sign-in: a page sends the browser to
+    sign in, a form changes nothing (checked for every route, so a new page cannot forget)."""
+    routes = dashboard_routes()
+    assert len(routes) > 50
+    with httpx.Client(base_url=server.base_url, follow_redirects=False) as http:
+        for method, template in routes:
+            if template in OPEN_PAGES:
+                continue
+            path = re.sub(r"\{[^}]+\}", "x", template)
+            answer = http.request(method, path)
+            if method == "GET":
+                assert answer.status_code == 303, (method, template, answer.status_code)
+                assert answer.headers["location"].startswith("/admin/login?next="), template
+            else:
+                assert answer.status_code == 401, (method, template, answer.status_code)
