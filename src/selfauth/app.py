@@ -51,6 +51,7 @@ from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.completion import CompletionMails
 from selfauth.flows.jobs.queue import CompletionNotice, JobQueue, JobSettings
+from selfauth.flows.log_streams import LogStreamDelivery, LogStreamService
 from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.mail_composer import MailComposer, Tenant
 from selfauth.flows.mail_outbox import MailOutbox
@@ -86,6 +87,7 @@ from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.health import newest_revision, schema_revision
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
+from selfauth.storage.log_streams import SqlLogStreamRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
 from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
@@ -155,12 +157,14 @@ class Running:
     mail_sender: MailSender
     script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
     logs: LogWriter  # the tenant logs' writer: flushed last, after every part that logs stopped
+    log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped before the writer
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
         self.logs.start()
+        self.log_streams.start()
         await self.jobs.start()
         await self.mail_sender.start()
 
@@ -171,6 +175,7 @@ class Running:
         await self.journal.close()
         await self.sandbox.pool.close()
         await self.script_sandbox.pool.close()
+        await self.log_streams.stop()
         await self.logs.close()
 
 
@@ -234,6 +239,20 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         retention=timedelta(days=settings.log_retention_days),
         enabled=settings.logs,
         interval=settings.log_flush_seconds,
+    )
+    stream_store = SqlLogStreamRepository(database)
+    stream_sealer = Sealer(server_key, b"selfauth log stream authorization v1")
+    stream_delivery = LogStreamDelivery(
+        stream_store,
+        stream_sealer,
+        clock,
+        logs.flush,
+        poll=settings.log_stream_poll_seconds,
+        timeout=settings.log_stream_timeout_seconds,
+        retry=settings.log_stream_retry_seconds,
+        retry_max=settings.log_stream_retry_max_seconds,
+        suspend_failures=settings.log_stream_suspend_failures,
+        suspend_seconds=settings.log_stream_suspend_seconds,
     )
     hook_runner = HookRunner(
         sandbox, rules, rule_configs, actions, journal, tenant=settings.issuer_url, clock=clock
@@ -347,6 +366,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             timedelta(seconds=settings.admin_idle_seconds),
         ),
         logs=logs,
+        log_streams=LogStreamService(stream_store, stream_sealer, clock, stream_delivery.changed),
         readiness=Readiness(partial(schema_revision, database), newest_revision(), sandbox),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange], logs),
@@ -385,7 +405,17 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         idp_tokens=idp_tokens,
     )
-    return Running(services, origins, jobs, journal, sandbox, emails.sender, script_sandbox, logs)
+    return Running(
+        services,
+        origins,
+        jobs,
+        journal,
+        sandbox,
+        emails.sender,
+        script_sandbox,
+        logs,
+        stream_delivery,
+    )
 
 
 @dataclass(frozen=True)

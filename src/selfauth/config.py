@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(default=30, ge=1, le=36_500)
     log_flush_seconds: float = Field(default=0.2, gt=0, le=3600)
     logs: bool = True
+    # Log streams (/api/v2/log-streams, docs/management-api.md): how often each active stream
+    # is looked at, a request's timeout, the retry backoff (doubling from the first to the
+    # cap), and suspension after this many consecutive failures spanning at least this long.
+    log_stream_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    log_stream_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    log_stream_retry_seconds: float = Field(default=1.0, gt=0, le=3600)
+    log_stream_retry_max_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    log_stream_suspend_failures: int = Field(default=10, ge=1, le=100_000)
+    log_stream_suspend_seconds: float = Field(default=60.0, ge=0, le=30 * 86_400)
     # /metrics (docs/operations.md): on by default; off drops the request-counting middleware
     # too. Readable from these addresses or CIDR networks (default: this host only), or by
     # any caller presenting `Authorization: Bearer <metrics_token>`.

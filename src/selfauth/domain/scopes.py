@@ -48,6 +48,7 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "read:email_outbox",
     "read:logs",
     "read:logs_users",
+    *_crud("log_streams"),
     "create:user_tickets",
     # /api/v2/branding (and its Universal Login template) and the prompts' custom text.
     "read:branding",

@@ -745,3 +745,25 @@ logs = sa.Table(
     sa.Index(None, "user_id", "date"),
     sa.Index(None, "type", "date"),
 )
+
+# --- log streams ------------------------------------------------------------------------------
+
+# Auth0's log streams (`/api/v2/log-streams`): where to POST the logs, and `cursor`, the last
+# log id delivered (advanced only on the receiver's 2xx). `lease_*` lets one server process
+# deliver a stream at a time; `failures`/`failing_since` decide suspension.
+log_streams = sa.Table(
+    "log_streams",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("filters", Json, nullable=False),
+    sa.Column("sink", Json, nullable=False),  # httpAuthorization sealed
+    sa.Column("cursor", sa.String(56), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("failing_since", UTCDateTime, nullable=True),
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

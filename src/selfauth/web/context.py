@@ -38,6 +38,7 @@ from selfauth.flows.cross_origin import CrossOriginLogin
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.grants import GrantRegistry
 from selfauth.flows.jobs.queue import JobQueue
+from selfauth.flows.log_streams import LogStreamService
 from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.readiness import Readiness
@@ -82,6 +83,7 @@ class Services:
     admin_sessions: AdminSessionService  # the dashboard's sign-ins
     readiness: Readiness  # /readyz: the database and the sandbox answer
     logs: LogWriter  # the tenant logs: flows' events queued, /api/v2/logs read
+    log_streams: LogStreamService  # /api/v2/log-streams (delivery: app.py's Running)
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

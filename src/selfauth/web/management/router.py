@@ -15,6 +15,7 @@ from selfauth.web.management import (
     executions,
     grants,
     jobs,
+    log_streams,
     logs,
     prompts,
     resource_servers,
@@ -53,4 +54,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     tenant_settings.router,
     signing_keys.router,
     logs.router,
+    log_streams.router,
 )
