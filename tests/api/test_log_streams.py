@@ -44,7 +44,7 @@ class Receiver:
     """Records every request; answers 500 to the first `failures` ones (or all, while
     `down`), 200 to the rest."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, port: int = 0) -> None:
         self.lock = threading.Lock()
         self.failures = failures
         self.down = False
@@ -70,7 +70,11 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.handler = Handler
+        self.start(port)
+
+    def start(self, port: int) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self.handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -411,3 +415,47 @@ def test_a_new_stream_does_not_replay_older_logs(
         assert ids == user_log_ids(admin, user["user_id"])[1:]
     finally:
         admin.delete(f"/api/v2/log-streams/{stream['id']}")
+
+
+def test_a_receiver_stopped_and_restarted_gets_each_event_once_in_order(
+    streaming: RunningServer, admin: Api, app: App, receiver: Receiver
+) -> None:
+    stream = new_stream(admin, receiver.url)
+    port = receiver.server.server_address[1]
+    try:
+        user = admin.create_user(connection=app.connection)
+        receiver.close()  # nothing listens: connections are refused
+        for _ in range(3):
+            tokens(login(streaming, app, user["email"]))
+        receiver.start(port)
+        wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) >= 3, "not delivered")
+        every = [event["log_id"] for event in receiver.events()]
+        assert every == sorted(every) and len(every) == len(set(every))
+        ids = [event["log_id"] for event in of_user(receiver.events(), user["user_id"])]
+        assert ids == user_log_ids(admin, user["user_id"])
+    finally:
+        admin.delete(f"/api/v2/log-streams/{stream['id']}")
+
+
+def test_a_paused_stream_keeps_its_logs_until_it_is_active(
+    streaming: RunningServer, admin: Api, app: App, receiver: Receiver
+) -> None:
+    stream = new_stream(admin, receiver.url, status="paused")
+    path = f"/api/v2/log-streams/{stream['id']}"
+    probe = Receiver()
+    probe_stream = new_stream(admin, probe.url)
+    try:
+        user = admin.create_user(connection=app.connection)
+        tokens(login(streaming, app, user["email"]))
+        # The probe got the login: the delivery ran, and passed the paused stream by.
+        wait_for(lambda: len(of_user(probe.events(), user["user_id"])) == 1, "probe")
+        assert receiver.accepted == []
+        assert admin.patch(path, {"status": "active"}).json()["status"] == "active"
+        wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) == 1, "not resumed")
+        assert of_user(receiver.events(), user["user_id"]) == of_user(
+            probe.events(), user["user_id"]
+        )
+    finally:
+        admin.delete(path)
+        admin.delete(f"/api/v2/log-streams/{probe_stream['id']}")
+        probe.close()
