@@ -21,21 +21,19 @@ from auth0.management import LogStreams
 from tests.support.api import Api, assert_error
 from tests.support.hooks import throwaway_server
 from tests.support.sdk import domain_of
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, backends, fresh_database, start, stop
 from tests.support.signin import WRONG_PASSWORD, App, login, new_app, tokens
 
-streaming = throwaway_server(
-    "log-streams",
-    {
-        "SELFAUTH_LOG_FLUSH_SECONDS": "0.05",
-        "SELFAUTH_LOG_STREAM_POLL_SECONDS": "0.1",
-        "SELFAUTH_LOG_STREAM_TIMEOUT_SECONDS": "5",
-        "SELFAUTH_LOG_STREAM_RETRY_SECONDS": "0.05",
-        "SELFAUTH_LOG_STREAM_RETRY_MAX_SECONDS": "0.2",
-        "SELFAUTH_LOG_STREAM_SUSPEND_FAILURES": "6",
-        "SELFAUTH_LOG_STREAM_SUSPEND_SECONDS": "0",
-    },
-)
+SHORT = {
+    "SELFAUTH_LOG_FLUSH_SECONDS": "0.05",
+    "SELFAUTH_LOG_STREAM_POLL_SECONDS": "0.1",
+    "SELFAUTH_LOG_STREAM_TIMEOUT_SECONDS": "5",
+    "SELFAUTH_LOG_STREAM_RETRY_SECONDS": "0.05",
+    "SELFAUTH_LOG_STREAM_RETRY_MAX_SECONDS": "0.2",
+    "SELFAUTH_LOG_STREAM_SUSPEND_FAILURES": "6",
+    "SELFAUTH_LOG_STREAM_SUSPEND_SECONDS": "0",
+}
+streaming = throwaway_server("log-streams", SHORT)
 
 AUTHORIZATION = "Bearer stream-secret-0123456789"
 
@@ -459,3 +457,42 @@ def test_a_paused_stream_keeps_its_logs_until_it_is_active(
         admin.delete(path)
         admin.delete(f"/api/v2/log-streams/{probe_stream['id']}")
         probe.close()
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_a_restarted_server_resumes_each_stream_from_its_cursor(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, receiver: Receiver
+) -> None:
+    """The cursor is in the database, and a graceful stop gives up the stream's lease: the
+    next server delivers at once what the first did not, and nothing twice."""
+    directory = tmp_path_factory.mktemp(f"log-streams-restart-{backend}")
+    with fresh_database(backend, directory) as url:
+        first = start(url, directory / "first.log", backend, extra_env=SHORT)
+        try:
+            api = Api(first, first.admin_token())
+            app = new_app(api)
+            new_stream(api, receiver.url)
+            user = api.create_user(connection=app.connection)
+            tokens(login(first, app, user["email"]))
+            wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) == 1, "first")
+            with receiver.lock:
+                receiver.down = True
+            tokens(login(first, app, user["email"]))
+            wait_for(lambda: receiver.refused > 0, "the second login was not tried")
+            api.http.close()
+        finally:
+            stop(first)
+        with receiver.lock:
+            receiver.down = False
+        second = start(url, directory / "second.log", backend, extra_env=SHORT)
+        try:
+            again = Api(second, second.admin_token())
+            tokens(login(second, app, user["email"]))
+            wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) >= 3, "resumed")
+            every = [event["log_id"] for event in receiver.events()]
+            assert every == sorted(every) and len(every) == len(set(every))
+            ids = [event["log_id"] for event in of_user(receiver.events(), user["user_id"])]
+            assert ids == user_log_ids(again, user["user_id"])
+            again.http.close()
+        finally:
+            stop(second)

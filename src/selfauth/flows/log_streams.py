@@ -46,6 +46,7 @@ class LogStreamStore(Protocol):
     async def update(self, stream_id: str, fields: dict[str, Any], now: datetime) -> bool: ...
     async def delete(self, stream_id: str) -> None: ...
     async def claim(self, stream_id: str, owner: str, now: datetime, until: datetime) -> bool: ...
+    async def release(self, owner: str) -> None: ...
     async def pending(
         self, cursor: str, types: list[str] | None, take: int
     ) -> list[dict[str, Any]]: ...
@@ -216,6 +217,10 @@ class LogStreamDelivery:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        try:
+            await self._store.release(self._owner)
+        except Exception:  # the leases then expire on their own
+            log.exception("could not release the log streams' leases")
 
     async def _run(self) -> None:
         while True:

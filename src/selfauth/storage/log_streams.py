@@ -75,6 +75,17 @@ class SqlLogStreamRepository:
             result = await conn.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def release(self, owner: str) -> None:
+        """Give up this process's leases (its graceful stop): the next process need not wait
+        for them to expire."""
+        statement = (
+            log_streams.update()
+            .where(log_streams.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        async with self._db.write() as conn:
+            await conn.execute(statement)
+
     async def pending(
         self, cursor: str, types: list[str] | None, take: int
     ) -> list[dict[str, Any]]:
