@@ -157,7 +157,7 @@ class Running:
     mail_sender: MailSender
     script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
     logs: LogWriter  # the tenant logs' writer: flushed last, after every part that logs stopped
-    log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped before the writer
+    log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped first
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
@@ -169,13 +169,13 @@ class Running:
         await self.mail_sender.start()
 
     async def stop(self) -> None:
+        await self.log_streams.stop()  # first: a stop spends no time posting (cursors kept)
         await self.services.upstream.close()
         await self.mail_sender.stop()
         await self.jobs.stop()
         await self.journal.close()
         await self.sandbox.pool.close()
         await self.script_sandbox.pool.close()
-        await self.log_streams.stop()
         await self.logs.close()
 
 
