@@ -317,6 +317,41 @@ def test_management_writes_log_sapi_without_secrets(server: RunningServer, api: 
     assert any(log["details"]["response"]["statusCode"] == 400 for log in failed)
 
 
+def test_management_writes_keep_no_write_only_setting(api: Api) -> None:
+    """A rules config's value, a custom database's configuration and a log stream's
+    authorization header are write-only in the API: the sapi log keeps none of them."""
+    key = f"audit_{uuid.uuid4().hex[:8]}"
+    value, config_secret, header = (f"s3cret-{uuid.uuid4().hex}" for _ in range(3))
+    assert api.http.put(f"/api/v2/rules-configs/{key}", json={"value": value}).status_code == 200
+    database = api.post(
+        "/api/v2/connections",
+        {
+            "name": f"audited-{uuid.uuid4().hex[:8]}",
+            "strategy": "auth0",
+            "options": {"configuration": {"API_KEY": config_secret}},
+        },
+    )
+    assert database.status_code == 201, database.text
+    stream = api.post(
+        "/api/v2/log-streams",
+        {
+            "name": f"audited {uuid.uuid4().hex[:8]}",
+            "type": "http",
+            "sink": {
+                "httpEndpoint": "https://logs.example.com/in",
+                "httpContentType": "application/json",
+                "httpContentFormat": "JSONLINES",
+                "httpAuthorization": header,
+            },
+        },
+    )
+    assert stream.status_code in (200, 201), stream.text
+    writes = found_logs(api, "type:sapi", per_page=100)
+    text = json.dumps(writes)
+    for secret in (value, config_secret, header):
+        assert secret not in text
+
+
 # --- reading: q, paging, sort, fields, one log, a user's logs --------------------------------
 
 

@@ -127,9 +127,12 @@ _HIDDEN = frozenset(
         "pkcs7",
         "credentials",
         "otp",
+        # A custom database connection's write-only settings (names chosen by the tenant).
+        "configuration",
     }
 )
-_HIDDEN_PARTS = ("password", "secret", "token", "pass")
+# `httpAuthorization` (a log stream's header) is one of the "authorization" keys.
+_HIDDEN_PARTS = ("password", "secret", "token", "pass", "authorization")
 _HIDDEN_PLAIN = frozenset({"token_endpoint_auth_method", "token_lifetime", "token_dialect"})
 
 

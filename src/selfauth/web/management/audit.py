@@ -21,6 +21,9 @@ from selfauth.web.security import PRINCIPAL, Principal
 KEEP = 64 * 1024  # a larger body is logged as absent: an import's upload is no log
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PREFIX = "/api/v2/"
+# Writes whose request and response bodies are secrets whatever their keys: a rules config's
+# value (its answer echoes it).
+_SECRET_BODIES = ("/api/v2/rules-configs/",)
 
 
 def _json(raw: bytearray, complete: bool) -> Any:
@@ -74,12 +77,13 @@ class ApiAudit:
         finally:
             principal = scope.get(PRINCIPAL)
             if isinstance(principal, Principal) and status:
+                secret = scope["path"].startswith(_SECRET_BODIES)  # both ways: the value echoes
                 details = {
                     "request": {
                         "method": scope["method"].lower(),
                         "path": scope["path"],
                         "query": scope.get("query_string", b"").decode("latin-1"),
-                        "body": _json(sent, sizes[0] <= KEEP),
+                        "body": None if secret else _json(sent, sizes[0] <= KEEP),
                         "auth": {
                             "strategy": "jwt",
                             "credentials": {
@@ -88,7 +92,10 @@ class ApiAudit:
                             },
                         },
                     },
-                    "response": {"statusCode": status, "body": _json(answer, sizes[1] <= KEEP)},
+                    "response": {
+                        "statusCode": status,
+                        "body": None if secret else _json(answer, sizes[1] <= KEEP),
+                    },
                 }
                 _record(scope, principal, status, details)
 
