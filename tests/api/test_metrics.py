@@ -180,6 +180,9 @@ def test_outside_the_allow_list_only_the_token_reads_metrics(guarded: RunningSer
     assert httpx.get(url).status_code == 403
     assert httpx.get(url, headers={"Authorization": "Bearer not-the-token"}).status_code == 403
     assert httpx.get(url, headers={"Authorization": f"Basic {METRICS_TOKEN}"}).status_code == 403
+    # A header holding non-ASCII bytes is refused, not a 500.
+    latin = {"Authorization": "Bearer t\xe9st".encode("latin-1")}
+    assert httpx.get(url, headers=latin).status_code == 403
     samples = scrape(guarded, Authorization=f"Bearer {METRICS_TOKEN}")
     assert any(name == "selfauth_http_requests_total" for name, _ in samples)
 

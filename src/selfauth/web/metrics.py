@@ -96,7 +96,9 @@ def may_read(settings: Settings, request: Request) -> bool:
     if token is not None:
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token):
+        # As bytes: compare_digest refuses a str holding non-ASCII (a header may).
+        presented = value.strip().encode("utf-8", "surrogateescape")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented, token.encode()):
             return True
     if not settings.trusted_proxies and any(
         name in _FORWARDING for name, _ in request.scope.get("headers", ())
