@@ -107,3 +107,14 @@ def test_every_dashboard_page_and_form_needs_an_administrator(server: RunningSer
                 assert answer.headers["location"].startswith("/admin/login?next="), template
             else:
                 assert answer.status_code == 401, (method, template, answer.status_code)
+
+
+def test_a_sealed_cookie_holding_non_ascii_is_refused_not_a_500(server: RunningServer) -> None:
+    """The waiting cookie's signature is compared as bytes (compare_digest refuses a str that
+    holds non-ASCII, which a browser may send)."""
+    cookie = "selfauth_admin_signin=eyJ4Ijp7fX0.\xe9\xe9".encode("latin-1")
+    response = httpx.get(
+        f"{server.base_url}/admin/callback?state=%C3%A9&code=x", headers={"cookie": cookie}
+    )
+    assert response.status_code == 400
+    assert "not started in this browser" in response.text

@@ -24,4 +24,4 @@ def verify(verifier: str, challenge: str, method: str) -> bool:
     if not well_formed(verifier):
         return False
     expected = s256(verifier) if method == "S256" else verifier
-    return hmac.compare_digest(expected, challenge)
+    return hmac.compare_digest(expected.encode(), challenge.encode())

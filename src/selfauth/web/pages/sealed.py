@@ -28,7 +28,7 @@ def open_sealed(
 ) -> dict[str, str] | None:
     """The values, or None when the value was altered, sealed for another purpose, or expired."""
     body, _, signature = value.partition(".")
-    if not hmac.compare_digest(secrets.digest(f"{purpose}:{body}"), signature):
+    if not hmac.compare_digest(secrets.digest(f"{purpose}:{body}").encode(), signature.encode()):
         return None
     try:
         data = orjson.loads(base64.urlsafe_b64decode(body.encode()))

@@ -70,7 +70,11 @@ def transaction(
     """(the authorize request, the nonce, the PKCE verifier) when the cookie is this
     browser's, unaltered, unexpired, and its `state` is the callback's."""
     values = sealed.open_sealed(cookie or "", secrets, now, purpose=_PURPOSE)
-    if values is None or not state or not hmac.compare_digest(values.get("state", ""), state):
+    if (
+        values is None
+        or not state
+        or not hmac.compare_digest(values.get("state", "").encode(), state.encode())
+    ):
         return None
     try:
         params = orjson.loads(values.get("params", ""))
