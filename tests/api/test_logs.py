@@ -496,3 +496,23 @@ def test_a_server_stopped_right_after_a_login_has_its_log(
             again.http.close()
         finally:
             stop(second)
+
+
+def test_a_nul_in_a_request_holds_back_no_log(api: Api) -> None:
+    """A body with an escaped NUL (refused by the API, logged as fapi) is stored without it:
+    PostgreSQL refuses NUL in text and JSONB, and one such event must not block the queue."""
+    marker = uuid.uuid4().hex
+    refused = api.http.post(
+        "/api/v2/users",
+        content=f'{{"connection": "nope", "email": "{marker}\\u0000@example.com"}}',
+        headers={"content-type": "application/json"},
+    )
+    assert refused.status_code == 400
+    after = api.create_user()
+    failed = found_logs(api, "type:fapi", per_page=100)
+    [event] = [log for log in failed if marker in json.dumps(log)]
+    assert "\x00" not in json.dumps(event["details"], ensure_ascii=False)
+    written = found_logs(api, "type:sapi", per_page=100)
+    assert any(
+        (log["details"]["request"]["body"] or {}).get("email") == after["email"] for log in written
+    )

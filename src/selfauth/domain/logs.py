@@ -150,14 +150,20 @@ def scrub(value: Any, depth: int = 0) -> Any:
         return "[…]"
     if isinstance(value, dict):
         return {
-            str(key): "[hidden]" if hidden(str(key)) else scrub(item, depth + 1)
+            printable(str(key)): "[hidden]" if hidden(str(key)) else scrub(item, depth + 1)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [scrub(item, depth + 1) for item in value[:100]]
-    if isinstance(value, str) and len(value) > 2000:
-        return value[:2000] + "…"
+    if isinstance(value, str):
+        return printable(value[:2000] + "…" if len(value) > 2000 else value)
     return value
+
+
+def printable(text: str) -> str:
+    """`text` without NUL, which PostgreSQL's text and JSONB refuse (one such event would
+    otherwise fail the batch it is written in)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 class LogSink(Protocol):

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
-from selfauth.domain.logs import TYPES, log_id, scrub
+from selfauth.domain.logs import TYPES, log_id, printable, scrub
 from selfauth.domain.search import Query
 from selfauth.domain.users.model import User
 from selfauth.hooks.runner import RequestFacts
@@ -124,7 +124,10 @@ class LogWriter:
         }
         for key, value in fields.items():
             if value is not None:
-                event[key] = scrub(value) if key == "details" else value
+                if key == "details":
+                    event[key] = scrub(value)
+                else:
+                    event[key] = printable(value) if isinstance(value, str) else value
         self._queue.append(event)
 
     def start(self) -> None:
@@ -155,12 +158,33 @@ class LogWriter:
                 return
             try:
                 await self._store.add_many(batch)
+            except Exception:
+                batch = await self._one_by_one(batch)
+                if batch:
+                    self._queue = batch + self._queue
+                    raise
             except BaseException:
                 self._queue = batch + self._queue
                 raise
         if self._dropped:
             log.error("%d log events dropped: the queue was full", self._dropped)
             self._dropped = 0
+
+    async def _one_by_one(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """After a failed batch: each event alone. When some are stored, those that still fail
+        are refused by the database for what they hold, and are dropped (one bad event must
+        not hold back every later one); when none is, the database is away and the whole
+        batch is kept to be retried."""
+        failed: list[dict[str, Any]] = []
+        for event in batch:
+            try:
+                await self._store.add_many([event])
+            except Exception:
+                failed.append(event)
+        if failed and len(failed) < len(batch):
+            log.error("%d log events refused by the database, dropped", len(failed))
+            return []
+        return failed
 
     async def purge(self) -> int:
         return await self._store.purge(self._clock() - self._retention)
@@ -177,20 +201,27 @@ class LogWriter:
             except Exception:  # a failed write must not end the writer; retried next tick
                 log.exception("could not write log events")
 
+    async def _flush_for_reader(self) -> None:
+        """A reader lists what is stored even while a write fails (it is retried)."""
+        try:
+            await self.flush()
+        except Exception:
+            log.exception("could not write log events before a read")
+
     # Reading: the Management API's. Each flushes first (a login a moment ago is listed).
     async def get(self, wanted: str) -> dict[str, Any] | None:
-        await self.flush()
+        await self._flush_for_reader()
         return await self._store.get(wanted)
 
     async def search(
         self, query: Query, *, ascending: bool, offset: int, limit: int
     ) -> list[dict[str, Any]]:
-        await self.flush()
+        await self._flush_for_reader()
         return await self._store.search(query, ascending=ascending, offset=offset, limit=limit)
 
     async def count(self, query: Query, cap: int) -> int:
         return await self._store.count(query, cap)
 
     async def after(self, checkpoint: str, take: int) -> list[dict[str, Any]]:
-        await self.flush()
+        await self._flush_for_reader()
         return await self._store.after(checkpoint, take)
