@@ -512,7 +512,7 @@ def _buckets(rate: float, burst: int) -> TokenBuckets | None:
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database)
+        database = Database(settings.database, connections=settings.database_connections)
         try:
             result = await prepare(database, settings, clock)
             if result.new_secret is not None:

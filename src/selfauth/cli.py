@@ -81,7 +81,7 @@ def migrate() -> None:
     from selfauth.storage.database import Database
 
     async def run() -> None:
-        database = Database(settings.database)
+        database = Database(settings.database, connections=settings.database_connections)
         try:
             result = await prepare(database, settings, utc_now)
         finally:

@@ -17,7 +17,7 @@ from selfauth.storage.migrate import upgrade
 async def open_tenant(settings: Settings, err: Console) -> Database:
     from selfauth.app import prepare
 
-    database = Database(settings.database)
+    database = Database(settings.database, connections=settings.database_connections)
     await upgrade(database)
     if not await SqlConnectionRepository(database).list():
         result = await prepare(database, settings, utc_now)

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELFAUTH_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # At most this many connections to PostgreSQL per process (docs/operations.md): processes
+    # times this must stay under the server's max_connections. Requests beyond it wait.
+    database_connections: int = Field(default=30, ge=3, le=10_000)
     issuer: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)

@@ -121,5 +121,18 @@ class TooManyRequests(SelfauthError):
     error_code = "too_many_requests"
 
 
+class ServiceUnavailable(SelfauthError):
+    """The database would not give a connection (full, restarting, unreachable): a moment's
+    wait and a retry may succeed, so the caller is told so rather than given a 500."""
+
+    status_code = 503
+    error_code = "temporarily_unavailable"
+    name = "ServiceUnavailableError"
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {"Retry-After": "1"}
+
+
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the message names the variable."""

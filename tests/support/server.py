@@ -113,6 +113,9 @@ def start(
         "SELFAUTH_MANAGEMENT_RATE_BURST": "100000",
         "SELFAUTH_AUTH_RATE_LIMIT": "100000",
         "SELFAUTH_AUTH_RATE_BURST": "100000",
+        # Both pytest workers' servers share one PostgreSQL (max_connections 100); the default
+        # of 30 each could together exceed it while one test runs fifty requests at once.
+        "SELFAUTH_DATABASE_CONNECTIONS": "12",
         **(extra_env or {}),
     }
     log = log_path.open("wb")

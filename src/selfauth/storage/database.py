@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -28,6 +29,40 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql import Executable
 
 from selfauth.config import DatabaseURL
+from selfauth.errors import ServiceUnavailable
+
+log = logging.getLogger("selfauth.database")
+
+# How long a request waits for a free connection before it is told to retry (503).
+POOL_WAIT_SECONDS = 30.0
+# What acquiring a connection raises when PostgreSQL is full, restarting or away.
+_UNREACHABLE = (
+    sa.exc.TimeoutError,
+    sa.exc.DBAPIError,
+    asyncpg.PostgresError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    log.warning("no database connection: %s: %s", type(exc).__name__, exc)
+    return ServiceUnavailable("The database is not available; retry in a moment.")
+
+
+@asynccontextmanager
+async def _connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection, or 503 when none can be had (not a 500: nothing is wrong with
+    the request, and a retry may succeed)."""
+    connection = engine.connect()
+    try:
+        await connection.start()
+    except _UNREACHABLE as exc:
+        raise _unavailable(exc) from exc
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 def _json_dumps(value: Any) -> str:
@@ -165,7 +200,9 @@ def _sqlite_insert(table: sa.Table) -> str:
 class Database:
     """Owns the engine and hands out transactions: `read()` and `write()`."""
 
-    def __init__(self, url: DatabaseURL) -> None:
+    def __init__(self, url: DatabaseURL, *, connections: int = 30) -> None:
+        """`connections`: PostgreSQL connections this process may open at most, a third of
+        them for key lookups (`fetch_rows`) and the rest for transactions."""
         self.url = url
         self.dialect = url.dialect
         self._sync_engine: Engine | None = None
@@ -175,6 +212,7 @@ class Database:
         self._lookup_pool: asyncpg.Pool | None = None
         self._lookup_pool_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
+        self._lookup_connections = max(1, connections // 3)
         if url.dialect == "sqlite":
             self._sync_engine = _sqlite_engine(url.sqlalchemy)
         else:
@@ -182,8 +220,11 @@ class Database:
                 url.sqlalchemy,
                 json_serializer=_json_dumps,
                 json_deserializer=orjson.loads,
-                pool_size=20,
-                max_overflow=20,
+                # Opened as needed, never more: processes x connections must fit under
+                # PostgreSQL's max_connections, or requests fail where they could wait.
+                pool_size=connections - self._lookup_connections,
+                max_overflow=0,
+                pool_timeout=POOL_WAIT_SECONDS,
                 pool_pre_ping=False,
                 skip_autocommit_rollback=True,
             )
@@ -217,7 +258,7 @@ class Database:
                 reader.commit()  # ends SQLAlchemy's bookkeeping; no SQL transaction was open
             return
         assert self._read_engine is not None
-        async with self._read_engine.connect() as aconnection:
+        async with _connected(self._read_engine) as aconnection:
             yield _AsyncConn(aconnection)
 
     @contextmanager
@@ -263,7 +304,14 @@ class Database:
                     cursor.close()
             return [tuple(row) for row in rows]
         pool = self._lookup_pool or await self._open_lookup_pool()
-        records = await pool.fetch(sql, *params)
+        try:
+            driver = await pool.acquire(timeout=POOL_WAIT_SECONDS)
+        except _UNREACHABLE as exc:
+            raise _unavailable(exc) from exc
+        try:
+            records = await driver.fetch(sql, *params)
+        finally:
+            await pool.release(driver)
         return [tuple(record) for record in (records[:limit] if limit else records)]
 
     async def _open_lookup_pool(self) -> asyncpg.Pool:
@@ -273,9 +321,12 @@ class Database:
         async with self._lookup_pool_lock:
             if self._lookup_pool is None:
                 dsn = self.url.sqlalchemy.replace("postgresql+asyncpg://", "postgresql://", 1)
-                self._lookup_pool = await asyncpg.create_pool(
-                    dsn, min_size=1, max_size=10, reset=_no_reset
-                )
+                try:
+                    self._lookup_pool = await asyncpg.create_pool(
+                        dsn, min_size=1, max_size=self._lookup_connections, reset=_no_reset
+                    )
+                except _UNREACHABLE as exc:
+                    raise _unavailable(exc) from exc
         return self._lookup_pool
 
     @asynccontextmanager
@@ -292,7 +343,7 @@ class Database:
                         connection.info.pop("begin", None)
             return
         assert self._async_engine is not None
-        async with self._async_engine.begin() as aconnection:
+        async with _connected(self._async_engine) as aconnection, aconnection.begin():
             yield _AsyncConn(aconnection)
 
     def pool_use(self) -> dict[tuple[str, str], int]:
