@@ -7,6 +7,7 @@ Pure rules; the writer that batches events is flows/tenant_logs.py, the table st
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
 from datetime import datetime
 from typing import Any, Protocol
@@ -98,6 +99,9 @@ LOG_VOCABULARY = Vocabulary(_resolve, ("user_name", "user_id", "client_name", "d
 
 _sequence = itertools.count()
 _PROCESS = secrets.randbelow(10**9)
+# The tail only keeps ids apart, it guards nothing (a log id is no secret): a seeded
+# Mersenne Twister costs a twentieth of a system call per event, on the token's hot path.
+_tail = random.Random(secrets.randbits(128)).randrange  # noqa: S311 (ids, not secrets)
 
 
 def log_id(moment: datetime) -> str:
@@ -106,10 +110,12 @@ def log_id(moment: datetime) -> str:
     Ids sort as their events happened (within one process exactly; across processes to the
     microsecond), so a checkpoint (`from`) is a range on one column; the random parts keep two
     servers' ids apart."""
-    stamp = moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond:06d}"
-    count = next(_sequence) % 10**12
-    tail = secrets.randbelow(10**12)
-    return f"900{stamp}{count:012d}{_PROCESS:09d}{tail:012d}"
+    # Formatted field by field: strftime costs twice as much, per event.
+    return (
+        f"900{moment.year:04d}{moment.month:02d}{moment.day:02d}{moment.hour:02d}"
+        f"{moment.minute:02d}{moment.second:02d}{moment.microsecond:06d}"
+        f"{next(_sequence) % 10**12:012d}{_PROCESS:09d}{_tail(10**12):012d}"
+    )
 
 
 # `details` keys whose values are never kept (request and response bodies of the Management
