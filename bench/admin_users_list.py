@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import re
@@ -53,28 +52,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
     DATABASE_CONNECTION,
-    HOST,
     BenchError,
     Tenant,
     busy_fraction,
     check_postgres_url,
     database,
-    free_port,
-    running_server,
-    selfauth_command,
 )
-
-from selfauth.domain.search.terms import metadata_terms
-from selfauth.storage.tables import users
+from _user_rows import asyncpg_url, load_postgres, load_sqlite, tenant_on
 
 TARGET_MS = 200.0
 BATCH = 20_000
 FIRST = ["ada", "alan", "grace", "john", "joan", "barbara", "donald", "ken", "jose", "linus"]
 FIRST += [f"given{n:02d}" for n in range(40)]  # 50 first names: `jo*` matches 3 in 50 users
 PLANS = ["free"] * 70 + ["pro"] * 20 + ["team"] * 8 + ["enterprise"] * 2
-COLUMNS = [c.name for c in users.columns]
-JSON_COLUMNS = {"identities", "user_metadata", "app_metadata"}
-DATE_COLUMNS = {"created_at", "updated_at", "last_login", "last_password_reset"}
 # Migrations on a million users (a new index) run before the server answers.
 READY_TIMEOUT = 900.0
 
@@ -181,67 +171,6 @@ def generated(count: int, connection_id: str) -> Iterator[list[dict[str, Any]]]:
         yield [user_row(i, connection_id, start, rng) for i in range(first, last)]
 
 
-def _sqlite_value(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in JSON_COLUMNS:
-        return json.dumps(value, separators=(",", ":"))
-    if name in DATE_COLUMNS:
-        # SQLAlchemy's SQLite DATETIME format, naive UTC (storage/tables.py UTCDateTime).
-        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def load_sqlite(path: str, count: int, connection_id: str) -> None:
-    from selfauth.storage.search_terms_bulk import TABLE as terms
-    from selfauth.storage.search_terms_bulk import term_row
-
-    database = sqlite3.connect(path)
-    database.execute("PRAGMA synchronous=OFF")
-    # Column names come from storage/tables.py, values travel as parameters.
-    insert_user = (
-        f"INSERT INTO users ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
-    )
-    term_columns = [c.name for c in terms.columns]
-    insert_term = (
-        f"INSERT INTO {terms.name} ({', '.join(term_columns)}) "  # noqa: S608
-        f"VALUES ({', '.join('?' * len(term_columns))})"
-    )
-    for batch in generated(count, connection_id):
-        rows, term_rows = [], []
-        for user in batch:
-            rows.append(tuple(_sqlite_value(name, user.get(name)) for name in COLUMNS))
-            for t in metadata_terms(user["user_metadata"], user["app_metadata"]):
-                term_rows.append(term_row(user["user_id"], t))
-        with database:
-            database.executemany(insert_user, rows)
-            database.executemany(insert_term, term_rows)
-    database.execute("ANALYZE")
-    database.close()
-
-
-async def load_postgres(url: str, count: int, connection_id: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_asyncpg_url(url), timeout=30)
-    try:
-        for batch in generated(count, connection_id):
-            records = [
-                tuple(json.dumps(u.get(n)) if n in JSON_COLUMNS else u.get(n) for n in COLUMNS)
-                for u in batch
-            ]
-            await conn.copy_records_to_table("users", records=records, columns=COLUMNS)
-        await conn.execute("VACUUM ANALYZE users")
-    finally:
-        await conn.close()
-
-
-def _asyncpg_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def user_count(url: str) -> int:
     """Users already in the database (0 when it has no schema yet)."""
     statement = "SELECT count(*) FROM users"
@@ -257,7 +186,7 @@ def user_count(url: str) -> int:
 async def _pg_count(url: str, statement: str) -> int:
     import asyncpg
 
-    conn = await asyncpg.connect(_asyncpg_url(url), timeout=30)
+    conn = await asyncpg.connect(asyncpg_url(url), timeout=30)
     try:
         return int(await conn.fetchval(statement))
     finally:
@@ -265,31 +194,6 @@ async def _pg_count(url: str, statement: str) -> int:
 
 
 # --- servers ---------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def tenant_on(url: str) -> Iterator[Tenant]:
-    """selfauth on `url` (as `_harness.selfauth_tenant`, which hides the database's URL)."""
-    port = free_port()
-    issuer = f"http://{HOST}:{port}/"
-    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
-    env = {
-        "SELFAUTH_DATABASE_URL": url,
-        "SELFAUTH_ISSUER": issuer,
-        "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
-        "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
-        "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
-    }
-    argv = selfauth_command(port)
-    with running_server(
-        "selfauth",
-        argv,
-        port,
-        env=env,
-        ready_path="/.well-known/jwks.json",
-        timeout=READY_TIMEOUT,
-    ) as server:
-        yield Tenant(server, issuer, admin_id, admin_secret)
 
 
 def seed(url: str, count: int, label: str) -> None:
@@ -300,15 +204,15 @@ def seed(url: str, count: int, label: str) -> None:
         return
     if have:
         raise BenchError(f"the database holds {have:,} users, not {count:,}: start afresh")
-    with tenant_on(url) as tenant, tenant.management() as http:
+    with tenant_on(url, READY_TIMEOUT) as tenant, tenant.management() as http:
         connections = http.get("/api/v2/connections").json()
         connection_id = next(c["id"] for c in connections if c["strategy"] == "auth0")
     began = time.perf_counter()
     print(f"[{label}] loading {count:,} users ...", file=sys.stderr)
     if url.startswith("sqlite"):
-        load_sqlite(url.removeprefix("sqlite:///"), count, connection_id)
+        load_sqlite(url.removeprefix("sqlite:///"), generated(count, connection_id))
     else:
-        asyncio.run(load_postgres(url, count, connection_id))
+        asyncio.run(load_postgres(url, generated(count, connection_id)))
     print(f"[{label}] loaded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
 
 
@@ -430,7 +334,7 @@ def run_targets(http: httpx.Client, targets: Sequence[Target], repeat: int) -> l
 
 def measure(url: str, count: int, repeat: int, label: str) -> list[str]:
     seed(url, count, label)
-    with tenant_on(url) as tenant, tenant.management() as http:
+    with tenant_on(url, READY_TIMEOUT) as tenant, tenant.management() as http:
         some = http.get("/api/v2/users", params={"per_page": "1"}).json()
         if not some:
             raise BenchError("the database holds no users")

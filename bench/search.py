@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import random
-import secrets
-import sqlite3
 import statistics
 import sys
 import time
@@ -32,19 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (
-    HOST,
-    BenchError,
-    Tenant,
-    busy_fraction,
-    database,
-    free_port,
-    running_server,
-    selfauth_command,
-)
-
-from selfauth.domain.search.terms import metadata_terms
-from selfauth.storage.tables import user_search_terms, users
+from _harness import BenchError, busy_fraction, database
+from _user_rows import load_postgres, load_sqlite, tenant_on
 
 CITIES = ["Paris", "Lyon", "London", "Berlin", "Madrid", "Rome", "Lisbon", "Oslo", "Vienna"]
 CITIES += [f"City{n:02d}" for n in range(41)]  # 50 cities, the first few most common
@@ -124,62 +109,6 @@ def generated(count: int, connection_id: str) -> Iterator[list[dict[str, Any]]]:
         ]
 
 
-COLUMNS = [c.name for c in users.columns]
-JSON_COLUMNS = {"identities", "user_metadata", "app_metadata"}
-DATE_COLUMNS = {"created_at", "updated_at", "last_login", "last_password_reset"}
-
-
-def load_sqlite(path: str, count: int, connection_id: str) -> None:
-    database = sqlite3.connect(path)
-    database.execute("PRAGMA synchronous=OFF")
-    # Column names come from storage/tables.py, values travel as parameters.
-    marks = ", ".join("?" * len(COLUMNS))
-    insert_user = f"INSERT INTO users ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
-    term_columns = [c.name for c in user_search_terms.columns]
-    term_marks = ", ".join("?" * len(term_columns))
-    insert_term = f"INSERT INTO user_search_terms ({', '.join(term_columns)}) VALUES ({term_marks})"  # noqa: S608
-    for batch in generated(count, connection_id):
-        rows, term_rows = [], []
-        for user in batch:
-            rows.append(tuple(_sqlite_value(name, user.get(name)) for name in COLUMNS))
-            for t in metadata_terms(user["user_metadata"], user["app_metadata"]):
-                term_rows.append((user["user_id"], t.path, t.text, t.number, t.flag))
-        with database:
-            database.executemany(insert_user, rows)
-            database.executemany(insert_term, term_rows)
-    database.execute("ANALYZE")
-    database.close()
-
-
-def _sqlite_value(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in JSON_COLUMNS:
-        return json.dumps(value, separators=(",", ":"))
-    if name in DATE_COLUMNS:
-        # SQLAlchemy's SQLite DATETIME format, naive UTC (storage/tables.py UTCDateTime).
-        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-async def load_postgres(url: str, count: int, connection_id: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url, timeout=30)
-    try:
-        for batch in generated(count, connection_id):
-            records = [
-                tuple(json.dumps(u.get(n)) if n in JSON_COLUMNS else u.get(n) for n in COLUMNS)
-                for u in batch
-            ]
-            await conn.copy_records_to_table("users", records=records, columns=COLUMNS)
-        await conn.execute("VACUUM ANALYZE users")
-    finally:
-        await conn.close()
-
-
 def measure(http: httpx.Client, q: str | None, repeat: int) -> tuple[float, float, int]:
     params: dict[str, Any] = {"per_page": 50}
     if q is not None:
@@ -208,9 +137,9 @@ def run(postgres: str | None, count: int, repeat: int) -> list[str]:
         began = time.perf_counter()
         print(f"[{label}] loading {count:,} users ...", file=sys.stderr)
         if postgres:
-            asyncio.run(load_postgres(url, count, connection_id))
+            asyncio.run(load_postgres(url, generated(count, connection_id)))
         else:
-            load_sqlite(url.removeprefix("sqlite:///"), count, connection_id)
+            load_sqlite(url.removeprefix("sqlite:///"), generated(count, connection_id))
         print(f"[{label}] loaded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         base_p50, base_p99, _ = measure(http, None, repeat)
         lines = [
@@ -228,24 +157,6 @@ def run(postgres: str | None, count: int, repeat: int) -> list[str]:
             )
             print(lines[-1], file=sys.stderr)
         return lines
-
-
-@contextlib.contextmanager
-def tenant_on(url: str) -> Iterator[Tenant]:
-    """selfauth on `url` (as `_harness.selfauth_tenant`, which hides the database's URL)."""
-    port = free_port()
-    issuer = f"http://{HOST}:{port}/"
-    admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
-    env = {
-        "SELFAUTH_DATABASE_URL": url,
-        "SELFAUTH_ISSUER": issuer,
-        "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
-        "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,
-        "SELFAUTH_MANAGEMENT_RATE_LIMIT": "0",
-    }
-    argv = selfauth_command(port)
-    with running_server("selfauth", argv, port, env=env, ready_path="/.well-known/jwks.json") as s:
-        yield Tenant(s, issuer, admin_id, admin_secret)
 
 
 def main() -> int:
