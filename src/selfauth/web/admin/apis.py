@@ -21,7 +21,7 @@ from selfauth.domain.resource_servers.model import (
 )
 from selfauth.errors import Conflict, SelfauthError
 from selfauth.web.admin.applications_forms import field_errors
-from selfauth.web.admin.grant_forms import apply_grant
+from selfauth.web.admin.grant_forms import apply_grant, grant_form
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
@@ -299,18 +299,16 @@ async def api_grant(
     server_id: str, request: Request, admin: Admin = Depends(signed_in)
 ) -> Response:
     found = admin.services
-    fields = await admin.form(request)
-    scopes = [s for s in (await request.form()).getlist("scope") if isinstance(s, str)]
+    form = await grant_form(admin, request)
     server = await found.resource_servers.get(server_id)
-    revoke = fields.get("op") == "revoke"
-    client_id = fields.get("client_id", "")
+    client_id = form.fields.get("client_id", "")
     try:
         if not client_id:
             raise SelfauthError("Choose an application.")
-        await apply_grant(found, client_id, server.identifier, scopes, revoke=revoke)
+        await apply_grant(found, client_id, server.identifier, form.scopes, revoke=form.revoke)
     except SelfauthError as exc:
         return await _settings_page(request, admin, server, problem=exc.message, status=400)
-    return _back(server, "revoked" if revoke else "granted")
+    return _back(server, form.outcome)
 
 
 @router.post("/admin/apis/{server_id}/delete")

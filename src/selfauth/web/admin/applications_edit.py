@@ -24,7 +24,7 @@ from selfauth.web.admin.applications_forms import (
     field_errors,
     url_list,
 )
-from selfauth.web.admin.grant_forms import apply_grant
+from selfauth.web.admin.grant_forms import apply_grant, grant_form
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
@@ -279,15 +279,14 @@ async def application_grant(
     client_id: str, request: Request, admin: Admin = Depends(signed_in)
 ) -> Response:
     found = admin.services
-    fields = await admin.form(request)
-    scopes = [s for s in (await request.form()).getlist("scope") if isinstance(s, str)]
+    form = await grant_form(admin, request)
     client = await found.clients.get(client_id)
-    revoke = fields.get("op") == "revoke"
+    audience = form.fields.get("audience", "")
     try:
-        await apply_grant(found, client_id, fields.get("audience", ""), scopes, revoke=revoke)
+        await apply_grant(found, client_id, audience, form.scopes, revoke=form.revoke)
     except SelfauthError as exc:
         return await settings_page(request, admin, client, problem=exc.message, status=400)
-    return _back(client_id, "revoked" if revoke else "granted")
+    return _back(client_id, form.outcome)
 
 
 @router.post("/admin/applications/{client_id}/delete")
