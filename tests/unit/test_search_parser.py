@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from selfauth.domain.search import MAX_QUERY_LENGTH, InvalidQuery, QueryTooLong, parse
@@ -24,7 +26,8 @@ from selfauth.domain.search.ast import (
     ValueType,
 )
 from selfauth.domain.search.fields import resolve
-from selfauth.domain.search.terms import Term, metadata_terms
+from selfauth.domain.search.terms import Term, metadata_terms, term_changes
+from selfauth.domain.users.metadata import merge
 
 
 def test_field_value_is_an_equality() -> None:
@@ -167,3 +170,33 @@ def test_metadata_terms_skip_arrays_and_empty_values() -> None:
         Term("user_metadata.tags", text="a"),
         Term("user_metadata.tags", number=1.0),
     ]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-2, 2) | st.sampled_from("ab"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("xyz"), inner),
+    max_leaves=8,
+)
+_documents = st.dictionaries(st.sampled_from(["k0", "k1", "k2", "k3"]), _json_values)
+
+
+@given(_documents, _documents, _documents, _documents, st.booleans())
+@example({"k0": 1}, {}, {"k0": True}, {}, False)  # equal in Python, not as terms
+def test_term_changes_equal_the_difference_of_all_terms(
+    user_before: dict[str, Any],
+    app_before: dict[str, Any],
+    user_patch: dict[str, Any],
+    app_patch: dict[str, Any],
+    replace: bool,
+) -> None:
+    """A PATCH (first-level merge, shared values) or a replacement (no value shared): the
+    terms walked per changed key are exactly what walking both whole documents differs by."""
+    if replace:
+        user_after, app_after = copy.deepcopy(user_patch), copy.deepcopy(app_patch)
+    else:
+        user_after, app_after = merge(user_before, user_patch), merge(app_before, app_patch)
+    old = set(metadata_terms(user_before, app_before))
+    new = set(metadata_terms(user_after, app_after))
+    gone, added = term_changes((user_before, app_before), (user_after, app_after))
+    assert set(gone) == old - new and len(gone) == len(old - new)
+    assert set(added) == new - old and len(added) == len(new - old)

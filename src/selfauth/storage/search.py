@@ -33,7 +33,7 @@ from selfauth.domain.search.ast import (
     Scalar,
     ValueType,
 )
-from selfauth.domain.search.terms import metadata_terms
+from selfauth.domain.search.terms import term_changes
 from selfauth.domain.users.model import User
 from selfauth.errors import SelfauthError
 from selfauth.storage.database import Conn, Database
@@ -395,9 +395,9 @@ async def write_term_changes(conn: Conn, before: User, after: User) -> None:
     that differ: a PATCH of one key of fifty rewrites one term, not fifty."""
     if conn.dialect != "sqlite":
         return
-    old = set(metadata_terms(before.user_metadata, before.app_metadata))
-    new = set(metadata_terms(after.user_metadata, after.app_metadata))
-    gone, added = old - new, new - old
+    gone, added = term_changes(
+        (before.user_metadata, before.app_metadata), (after.user_metadata, after.app_metadata)
+    )
     if gone:
         await conn.run_many(_DELETE_TERM, [term_row(after.user_id, t) for t in gone])
     if added:

@@ -30,6 +30,36 @@ def metadata_terms(user_metadata: dict[str, Any], app_metadata: dict[str, Any]) 
     return sorted(found, key=_order)
 
 
+_ABSENT = object()
+
+
+def term_changes(
+    before: tuple[dict[str, Any], dict[str, Any]], after: tuple[dict[str, Any], dict[str, Any]]
+) -> tuple[list[Term], list[Term]]:
+    """The terms lost and gained from `before`'s (user_metadata, app_metadata) to `after`'s.
+
+    Every term's path begins with its top-level key, so only keys whose values differ need
+    walking; a key whose value is the very same object as before is skipped without a look.
+    A PATCH merges at the first level and keeps the other keys' values as they were, so a
+    PATCH of one key of fifty walks one key, not a hundred documents' worth."""
+    gone: set[Term] = set()
+    added: set[Term] = set()
+    for column, old_document, new_document in zip(METADATA_COLUMNS, before, after, strict=True):
+        if old_document is new_document:
+            continue
+        for key in old_document.keys() | new_document.keys():
+            old = old_document.get(key, _ABSENT)
+            new = new_document.get(key, _ABSENT)
+            if old is new:
+                continue
+            path = f"{column}.{key}"
+            old_terms = set() if old is _ABSENT else set(_walk(path, old))
+            new_terms = set() if new is _ABSENT else set(_walk(path, new))
+            gone |= old_terms - new_terms
+            added |= new_terms - old_terms
+    return sorted(gone, key=_order), sorted(added, key=_order)
+
+
 def _order(term: Term) -> tuple[str, int, str, float, bool]:
     # A stable order (strings, then numbers, then booleans, per path) without repr(), which cost
     # a PATCH of fifty keys half a millisecond.
