@@ -189,13 +189,30 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--on-flush-seconds",
+        type=float,
+        default=None,
+        help="the logs-on server's SELFAUTH_LOG_FLUSH_SECONDS; longer than a run, it records "
+        "every event but writes none while loaded, which tells the writes' share of the cost",
+    )
     args = parser.parse_args()
+    on_env = (
+        {}
+        if args.on_flush_seconds is None
+        else {"SELFAUTH_LOG_FLUSH_SECONDS": str(args.on_flush_seconds)}
+    )
     results: dict[str, list[list[float]]] = {"off": [], "on": []}
     for round_number in range(args.rounds):
         with contextlib.ExitStack() as stack:
             tenants = {
                 mode: stack.enter_context(
-                    selfauth_tenant(args.postgres, SELFAUTH_BCRYPT_COST="4", SELFAUTH_LOGS=mode)
+                    selfauth_tenant(
+                        args.postgres,
+                        SELFAUTH_BCRYPT_COST="4",
+                        SELFAUTH_LOGS=mode,
+                        **(on_env if mode == "on" else {}),
+                    )
                 )
                 for mode in ("off", "on")
             }
@@ -213,9 +230,10 @@ def main() -> int:
                     file=sys.stderr,
                 )
     database_name = "PostgreSQL" if args.postgres else "SQLite"
+    flush = "" if args.on_flush_seconds is None else f", on-server flush {args.on_flush_seconds:g}s"
     print(
         f"logging cost, {database_name}, {args.connections} connections, {args.duration}s x "
-        f"{args.rounds} rounds"
+        f"{args.rounds} rounds{flush}"
     )
     print("| figure | logs off | logs on | cost |\n|---|---|---|---|")
     met = True
