@@ -14,12 +14,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from selfauth import __version__, metrics
-from selfauth.config import Settings
+from selfauth.config import Settings, load_settings
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
 from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
+from selfauth.domain.changes import CLIENTS, SIGNING_KEYS, TENANT_SETTINGS
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -42,6 +43,7 @@ from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.service import UserService
 from selfauth.flows.account_mails import AccountMails
 from selfauth.flows.authorize import Authorizer
+from selfauth.flows.changes import ChangeWatcher
 from selfauth.flows.client_auth import ClientAuthenticator
 from selfauth.flows.client_credentials import ClientCredentialsGrant
 from selfauth.flows.code_exchange import CodeExchange
@@ -75,6 +77,7 @@ from selfauth.storage.admin_sessions import SqlAdminSessionRepository
 from selfauth.storage.administrators import SqlAdministratorRepository
 from selfauth.storage.bootstrap import BootstrapResult, bootstrap
 from selfauth.storage.branding import SqlBrandingRepository, SqlPromptTextRepository
+from selfauth.storage.changes import SqlChangeVersions
 from selfauth.storage.clients import SqlClientGrantRepository, SqlClientRepository
 from selfauth.storage.connections import SqlConnectionRepository
 from selfauth.storage.database import Database
@@ -158,9 +161,11 @@ class Running:
     script_sandbox: QuickJsSandbox  # connection scripts' workers, started as they are needed
     logs: LogWriter  # the tenant logs' writer: flushed last, after every part that logs stopped
     log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped first
+    changes: ChangeWatcher  # reloads what another process or node changed
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
+        self.changes.start()
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
         self.logs.start()
@@ -169,6 +174,7 @@ class Running:
         await self.mail_sender.start()
 
     async def stop(self) -> None:
+        await self.changes.stop()
         await self.log_streams.stop()  # first: a stop spends no time posting (cursors kept)
         await self.services.upstream.close()
         await self.mail_sender.stop()
@@ -180,6 +186,8 @@ class Running:
 
 
 async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
+    change_versions = SqlChangeVersions(database)
+    versions_at_start = await change_versions.read()  # before anything is loaded
     keys = SqlKeyRepository(database)
     published = await keys.published()
     server_key = await keys.hmac_key()
@@ -405,6 +413,20 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         idp_tokens=idp_tokens,
     )
+
+    async def origins_changed() -> None:
+        origins.invalidate()
+
+    changes = ChangeWatcher(
+        change_versions.read,
+        {
+            SIGNING_KEYS: keys_changed,
+            CLIENTS: origins_changed,
+            TENANT_SETTINGS: services.tenant.load,
+        },
+        seen=versions_at_start,
+        interval=settings.changes_poll_seconds,
+    )
     return Running(
         services,
         origins,
@@ -415,6 +437,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         script_sandbox,
         logs,
         stream_delivery,
+        changes,
     )
 
 
@@ -507,6 +530,12 @@ def metadata_limits(settings: Settings) -> MetadataLimits:
 
 def _buckets(rate: float, burst: int) -> TokenBuckets | None:
     return TokenBuckets(rate, burst) if rate > 0 else None
+
+
+def app_from_environment() -> FastAPI:
+    """A worker process's app (`selfauth serve --workers N`): its settings come from the
+    environment, where `serve` put the command line's options before starting the workers."""
+    return create_app(load_settings(), utc_now)
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:

@@ -36,10 +36,16 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 8080)"),
     tls_cert: str = typer.Option(None, help="PEM certificate file: serve HTTPS (with --tls-key)"),
     tls_key: str = typer.Option(None, help="PEM private key file of --tls-cert"),
+    workers: int = typer.Option(None, help="Server processes on the port (default 1)"),
 ) -> None:
     """Migrate the database and serve the APIs."""
     settings = _settings(
-        serving=True, host=host, port=port, tls_cert_file=tls_cert, tls_key_file=tls_key
+        serving=True,
+        host=host,
+        port=port,
+        tls_cert_file=tls_cert,
+        tls_key_file=tls_key,
+        workers=workers,
     )
     from selfauth.app import create_app
 
@@ -52,14 +58,14 @@ def serve(
         f"selfauth {settings.database.dialect} database; issuer {settings.issuer_url}; "
         f"Management API at {settings.issuer_url}api/v2/",
     )
-    from selfauth.server import run
+    from selfauth.server import run, run_workers
 
-    run(
-        create_app(settings, utc_now),
-        settings,
-        log_level=log_level,
-        access_log=os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1",
-    )
+    access_log = os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1"
+    if settings.workers > 1:
+        say(logging.INFO, f"selfauth: {settings.workers} worker processes")
+        run_workers(settings, log_level=log_level, access_log=access_log)
+        return
+    run(create_app(settings, utc_now), settings, log_level=log_level, access_log=access_log)
 
 
 def _banner(settings: Settings, log_level: str) -> Callable[[int, str], None]:

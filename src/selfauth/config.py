@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     issuer: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Server processes sharing the port (uvicorn's supervisor restarts one that dies); each
+    # keeps its own caches, kept current through the change versions (docs/deployment.md).
+    workers: int = Field(default=1, ge=1, le=64)
     # client ids are stored in a VARCHAR(64) column (storage/tables.py)
     bootstrap_client_id: str | None = Field(default=None, min_length=8, max_length=64)
     bootstrap_client_secret: str | None = Field(default=None, min_length=16, max_length=256)
@@ -182,6 +185,10 @@ class Settings(BaseSettings):
     log_stream_retry_max_seconds: float = Field(default=60.0, gt=0, le=86_400)
     log_stream_suspend_failures: int = Field(default=10, ge=1, le=100_000)
     log_stream_suspend_seconds: float = Field(default=60.0, ge=0, le=30 * 86_400)
+    # How often each process reads the change versions (domain/changes.py): the bound on how
+    # long another worker or node keeps using signing keys, origins or tenant settings that
+    # changed (docs/deployment.md).
+    changes_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     # /metrics (docs/operations.md): on by default; off drops the request-counting middleware
     # too. Readable from these addresses or CIDR networks (default: this host only), or by
     # any caller presenting `Authorization: Bearer <metrics_token>`.

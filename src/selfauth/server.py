@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any, ClassVar
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from selfauth.config import Settings
+from selfauth.config import Settings, load_settings
 from selfauth.log_format import uvicorn_log_config
 
 log = logging.getLogger("selfauth.server")
@@ -136,14 +137,44 @@ def http_protocol(header_seconds: float) -> type[asyncio.Protocol]:
     return configured
 
 
+def __getattr__(name: str) -> Any:
+    """`WorkerHttp`: the protocol class a worker process imports by name (a class made at run
+    time cannot be handed to a spawned process), with the deadline its settings give."""
+    if name == "WorkerHttp":
+        return http_protocol(load_settings().header_timeout_seconds)
+    raise AttributeError(name)
+
+
 def run(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> None:
-    """Serve `app` until interrupted. Every option that decides whom uvicorn believes or how
-    long it waits is passed explicitly, so none of uvicorn's environment variables (such as
-    FORWARDED_ALLOW_IPS) can widen it."""
+    """Serve `app` until interrupted, in this process."""
+    uvicorn.run(app, **_options(settings, log_level, access_log))
+
+
+def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None:
+    """Serve with `settings.workers` processes on one socket, under uvicorn's supervisor
+    (which restarts a worker that dies). Each worker builds the app from the environment,
+    so the command line's options are put there first. Startup work that must happen once
+    (migrations, first-start records, keys) runs in each worker under the database's locks
+    (storage/migrate.py, storage/bootstrap.py): the first does it, the others find it done."""
+    os.environ["SELFAUTH_HOST"] = settings.host
+    os.environ["SELFAUTH_PORT"] = str(settings.port)
+    if settings.tls_cert_file and settings.tls_key_file:
+        os.environ["SELFAUTH_TLS_CERT_FILE"] = settings.tls_cert_file
+        os.environ["SELFAUTH_TLS_KEY_FILE"] = settings.tls_key_file
+    options = _options(settings, log_level, access_log)
+    options["http"] = "selfauth.server:WorkerHttp"
+    uvicorn.run(
+        "selfauth.app:app_from_environment", factory=True, workers=settings.workers, **options
+    )
+
+
+def _options(settings: Settings, log_level: str, access_log: bool) -> dict[str, Any]:
+    """Every option that decides whom uvicorn believes or how long it waits is passed
+    explicitly, so none of uvicorn's environment variables (such as FORWARDED_ALLOW_IPS) can
+    widen it."""
     trusted = settings.trusted_proxy_list
     json_logs = settings.log_format == "json"
-    uvicorn.run(
-        app,
+    return dict(
         host=settings.host,
         port=settings.port,
         log_level=log_level,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from selfauth.domain import ids
+from selfauth.domain.changes import CLIENTS
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
@@ -18,6 +19,7 @@ from selfauth.domain.keys.model import generate_rsa_key
 from selfauth.domain.resource_servers.model import MANAGEMENT_API_NAME, management_scopes
 from selfauth.domain.scopes import MANAGEMENT_SCOPES
 from selfauth.storage._rows import to_values
+from selfauth.storage.changes import announce
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.keys import (
     ensure_hmac_key,
@@ -96,6 +98,7 @@ async def bootstrap(
         if dashboard_callback is not None:
             dashboard_id = await _ensure_dashboard_app(conn, hasher, dashboard_callback, clock)
             result = replace(result, dashboard_app_id=dashboard_id)
+        await announce(conn, CLIENTS)  # another node learns of the clients made or updated
         return result
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from selfauth.domain.changes import CLIENTS
 from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.errors import Conflict
 from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import client_grants, clients
@@ -47,12 +49,14 @@ class SqlClientRepository:
                         .where(clients.c.client_id == client.client_id)
                         .values(values)
                     )
+                await announce(conn, CLIENTS)  # the CORS layer's origins (flows/origins.py)
         except sa.exc.IntegrityError as exc:
             raise Conflict("A client with this client_id already exists.") from exc
 
     async def delete(self, client_id: str) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(clients.delete().where(clients.c.client_id == client_id))
+            await announce(conn, CLIENTS)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

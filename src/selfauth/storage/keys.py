@@ -8,9 +8,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from selfauth.domain.changes import SIGNING_KEYS
 from selfauth.domain.keys.model import SigningKey, generate_rsa_key
 from selfauth.domain.keys.service import NotPrevious
 from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.changes import announce
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.tables import server_secrets, signing_keys
 
@@ -63,6 +65,7 @@ class SqlKeyRepository:
                 )
             ).all()
             waiting = [row.kid for row in live if row.next]
+            await announce(conn, SIGNING_KEYS)
             await conn.execute(signing_keys.update().where(keys.previous).values(previous=False))
             await conn.execute(
                 signing_keys.update()
@@ -99,6 +102,7 @@ class SqlKeyRepository:
             if found.revoked_at is not None:
                 return found
             await conn.execute(signing_keys.update().where(keys.kid == kid).values(revoked_at=now))
+            await announce(conn, SIGNING_KEYS)
         return replace(found, revoked_at=now)
 
     async def hmac_key(self) -> bytes:

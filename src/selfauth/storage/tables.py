@@ -767,3 +767,14 @@ log_streams = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# --- change versions --------------------------------------------------------------------------
+
+# One row a topic of cached state (domain/changes.py), its version bumped by each change: how
+# every server process learns that what it keeps in memory is stale.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("topic", sa.String(64), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

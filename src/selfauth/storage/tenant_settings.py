@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from selfauth.domain.changes import TENANT_SETTINGS
 from selfauth.domain.tenant.settings import TenantSettings
+from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import tenant_settings
@@ -50,4 +52,5 @@ class SqlTenantSettingsRepository:
                 await conn.execute(
                     tenant_settings.update().where(tenant_settings.c.id == _ID).values(values)
                 )
+            await announce(conn, TENANT_SETTINGS)
         return updated

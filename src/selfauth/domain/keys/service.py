@@ -3,8 +3,8 @@
 Rotation makes the next key (already in JWKS) current and the current one previous, and makes
 a new next key; tokens signed before keep verifying until the previous key is revoked, and a
 revoked key is never published or trusted again. `on_change` reloads what this process signs
-and trusts; other processes find a new key on its first unknown `kid`, and (until the shared
-invalidation of issue 19) drop a revoked one within their key cache's refresh."""
+and trusts; other processes reload when they read the change (flows/changes.py), within
+SELFAUTH_CHANGES_POLL_SECONDS."""
 
 from __future__ import annotations
 

@@ -1,0 +1,181 @@
+"""Several server processes on one database: `selfauth serve --workers 2` serves concurrent
+writers without losing one or answering 5xx, and a change made through one node (a second
+`selfauth serve` on another port, same database) is acted on by the other within the change
+versions' poll (docs/deployment.md): signing keys rotated and revoked, a client's web
+origins, the tenant's default language."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import jwt
+import pytest
+
+from tests.support.api import Api, user_path
+from tests.support.authorize import code_client, flow
+from tests.support.server import (
+    ADMIN_ID,
+    ADMIN_SECRET,
+    RunningServer,
+    backends,
+    client_token,
+    free_port,
+    fresh_database,
+    serving,
+    start,
+    stop,
+)
+
+POLL = "0.2"  # SELFAUTH_CHANGES_POLL_SECONDS on these servers
+WITHIN = 10.0  # seconds a change may take to show elsewhere here: the poll, on a busy machine
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool]) -> T:
+    """`probe()` until `done` holds of its result, for up to WITHIN seconds; the last result."""
+    deadline = time.monotonic() + WITHIN
+    while True:
+        found = probe()
+        if done(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def admin_api(server: RunningServer) -> Api:
+    return Api(server, client_token(server, ADMIN_ID, ADMIN_SECRET))
+
+
+# --- two workers on one port ---------------------------------------------------------------
+
+
+async def _patch_all(api: Api, user_id: str, count: int) -> list[int]:
+    headers = dict(api.http.headers)
+    async with httpx.AsyncClient(base_url=api.server.base_url, headers=headers, timeout=60) as http:
+        responses = await asyncio.gather(
+            *(
+                http.patch(user_path(user_id), json={"user_metadata": {f"key{i}": i}})
+                for i in range(count)
+            )
+        )
+    return [r.status_code for r in responses]
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_two_workers_lose_no_concurrent_write(backend: str, tmp_path: Path) -> None:
+    with serving(backend, tmp_path, {"SELFAUTH_WORKERS": "2"}) as server:
+        api = admin_api(server)
+        user = api.create_user()
+        statuses = asyncio.run(_patch_all(api, user["user_id"], 50))
+        assert statuses == [200] * 50
+        assert api.user(user["user_id"])["user_metadata"] == {f"key{i}": i for i in range(50)}
+        log = server.log()
+        assert log.count("Application startup complete") == 2  # both workers served
+        assert "unhandled error" not in log
+
+
+# --- two nodes on one database -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=backends())
+def nodes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    directory = tmp_path_factory.mktemp(f"nodes-{request.param}")
+    port = free_port()
+    # One issuer for both, as behind one reverse proxy: tokens from either node are the same.
+    env = {"SELFAUTH_CHANGES_POLL_SECONDS": POLL, "SELFAUTH_ISSUER": f"http://127.0.0.1:{port}/"}
+    with fresh_database(request.param, directory) as url:
+        first = start(url, directory / "first.log", request.param, env, port)
+        try:
+            second = start(url, directory / "second.log", request.param, env)
+            try:
+                yield first, second
+            finally:
+                stop(second)
+        finally:
+            stop(first)
+
+
+def token_from(node: RunningServer, first: RunningServer) -> str:
+    """The administrator's token, asked of `node`, for the nodes' one audience."""
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": ADMIN_ID,
+        "client_secret": ADMIN_SECRET,
+        "audience": first.audience,
+    }
+    answer = httpx.post(f"{node.base_url}/oauth/token", json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def kid_of(token: str) -> str:
+    return str(jwt.get_unverified_header(token)["kid"])
+
+
+def test_a_rotation_and_a_revocation_through_one_node_reach_the_other(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = nodes
+    admin = admin_api(first)
+    before = token_from(second, first)
+    second_api = Api(second, before)
+    assert second_api.get("/api/v2/clients").status_code == 200  # verified, and remembered
+
+    rotated = admin.post("/api/v2/keys/signing/rotate")
+    assert rotated.status_code == 201, rotated.text
+    current = next(k for k in admin.get("/api/v2/keys/signing").json() if k.get("current"))
+    # The other node signs with the new current key once it has read the change.
+    signed = eventually(lambda: token_from(second, first), lambda t: kid_of(t) == current["kid"])
+    assert kid_of(signed) == current["kid"]
+
+    revoked = admin.http.put(f"/api/v2/keys/signing/{kid_of(before)}/revoke")
+    assert revoked.status_code == 200, revoked.text
+    # A token of the revoked key, accepted by the other node before, is refused there now.
+    answer = eventually(lambda: second_api.get("/api/v2/clients"), lambda r: r.status_code == 401)
+    assert answer.status_code == 401
+    assert Api(second, signed).get("/api/v2/clients").status_code == 200
+
+
+def _preflight(server: RunningServer, origin: str) -> httpx.Response:
+    headers = {"origin": origin, "access-control-request-method": "POST"}
+    return httpx.options(f"{server.base_url}/oauth/token", headers=headers, timeout=10)
+
+
+def test_a_client_origin_added_through_one_node_is_allowed_by_the_other(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = nodes
+    origin = f"https://spa-{time.monotonic_ns()}.example"
+    assert "access-control-allow-origin" not in _preflight(second, origin).headers
+    created = admin_api(first).post(
+        "/api/v2/clients", {"name": "spa", "app_type": "spa", "web_origins": [origin]}
+    )
+    assert created.status_code == 201, created.text
+    answer = eventually(
+        lambda: _preflight(second, origin),
+        lambda r: r.headers.get("access-control-allow-origin") == origin,
+    )
+    assert answer.headers.get("access-control-allow-origin") == origin
+
+
+def test_the_tenant_language_set_through_one_node_is_the_other_nodes_default(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = nodes
+    admin = admin_api(first)
+    app = code_client(admin, "regular_web")
+    params = flow(app, None).params
+    assert '<html lang="en"' in httpx.get(f"{second.base_url}/authorize", params=params).text
+    changed = admin.patch("/api/v2/tenants/settings", {"enabled_locales": ["fr", "en"]})
+    assert changed.status_code == 200, changed.text
+    page = eventually(
+        lambda: httpx.get(f"{second.base_url}/authorize", params=params),
+        lambda r: '<html lang="fr"' in r.text,
+    )
+    assert '<html lang="fr"' in page.text
