@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts pytest chromium sdks clean
+.PHONY: run test lint typecheck contracts pytest pytest-workers chromium sdks clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,15 @@ sdks:
 pytest: $(INSTALLED) chromium sdks
 	$(BIN)/pytest -n 2 --dist loadscope
 
-test: lint typecheck contracts pytest
+# The concurrency, brute-force, refresh-reuse and code-replay tests again, against servers of
+# two worker processes each (docs/deployment.md): no write lost, nothing 5xx, across processes.
+WORKER_TESTS := tests/api/test_users_patch.py tests/api/test_brute_force.py \
+	tests/api/test_refresh_and_userinfo.py tests/api/test_authorize.py \
+	tests/api/test_account_linking.py
+pytest-workers: $(INSTALLED)
+	SELFAUTH_TEST_WORKERS=2 $(BIN)/pytest -n 2 --dist loadscope $(WORKER_TESTS)
+
+test: lint typecheck contracts pytest pytest-workers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/sdks/node_modules tests/browser/sdks/dist

@@ -116,6 +116,8 @@ def start(
         # Both pytest workers' servers share one PostgreSQL (max_connections 100); the default
         # of 30 each could together exceed it while one test runs fifty requests at once.
         "SELFAUTH_DATABASE_CONNECTIONS": "12",
+        # `make test-workers` runs the concurrency tests again against servers of N processes.
+        "SELFAUTH_WORKERS": os.environ.get("SELFAUTH_TEST_WORKERS", "1"),
         **(extra_env or {}),
     }
     log = log_path.open("wb")
