@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -335,7 +336,8 @@ class Database:
         if self._sync_engine is not None:
             async with self._write_lock:
                 with self._sync_engine.connect() as connection:
-                    connection.info["begin"] = "BEGIN IMMEDIATE"
+                    await _begin_immediate(connection)
+                    connection.info["begin"] = None  # begun above; SQLAlchemy only tracks it
                     try:
                         with connection.begin():
                             yield _InlineConn(connection)
@@ -378,6 +380,38 @@ class Database:
             await self._async_engine.dispose()
 
 
+# Another process's write (a second worker, `selfauth users import`) holds SQLite's one write
+# lock for a moment. Waiting for it inside SQLite's busy handler would stall this process's
+# event loop for as long; instead each try waits at most BUSY_TRY_MS in SQLite, and between
+# tries the loop serves other requests. Past WRITE_WAIT_SECONDS the request is answered 503.
+BUSY_TRY_MS = 10
+WRITE_WAIT_SECONDS = 5.0
+_BUSY_MS = 5000  # every connection's own busy timeout (migrations and the CLI wait in SQLite)
+
+
+async def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE on `connection`, waiting for another process's write off the loop."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    pause = 0.002
+    dbapi.execute(f"PRAGMA busy_timeout={BUSY_TRY_MS}")
+    try:
+        while True:
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    if "locked" in str(exc):
+                        raise _unavailable(exc) from exc
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+
+
 async def _no_reset(_connection: asyncpg.Connection) -> None:
     return None
 
@@ -403,7 +437,7 @@ def _sqlite_engine(url: str) -> Engine:
         # wrote ~20% faster, and readers still see every commit at once.
         cursor.execute("PRAGMA wal_autocheckpoint=16384")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
         # 64 MB of page cache (the default is 2 MB): inserts into large tables' indexes (a bulk
         # import, a million users' search terms) otherwise re-read their pages from the OS.
         cursor.execute("PRAGMA cache_size=-65536")
