@@ -88,7 +88,7 @@ def test_password_grant_logs_sepft_and_fepft(server: RunningServer, api: Api, ap
     assert success["strategy"] == "auth0" and success["strategy_type"] == "database"
     assert success["user_name"] == user["email"]
     assert success["ip"] == "127.0.0.1"
-    assert success["user_agent"] == "logs-test/1.0"
+    assert success["user_agent"] == "logs-test 1.0.0 / Other 0.0.0"  # Auth0's summary
     assert success["description"] == "Success Exchange (Password for Access Token)"
     assert len(success["log_id"]) == 56 and success["log_id"].startswith("900")
     assert success["_id"] == success["log_id"]
