@@ -56,7 +56,7 @@ class ClientFinder(Protocol):
 
 class SignupMails(Protocol):
     def for_signup(self, client_id: str | None) -> MailsFor: ...
-    def wake(self) -> None: ...
+    def wake(self, mails: MailsFor | None = None) -> None: ...
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Signup:
     ) -> User:
         mails = self.mails.for_signup(client_id) if self.mails else None
         if self.hooks is None:
-            return self._woken(await self.users.signup(client_id, fields, mails=mails))
+            return self._woken(await self.users.signup(client_id, fields, mails=mails), mails)
         connection = await self.users.signup_connection(client_id, fields)
         client = await self.clients.get(client_id)
         preview = {name: fields[name] for name in (*_PROFILE, *_PROFILE_MORE) if fields.get(name)}
@@ -101,7 +101,7 @@ class Signup:
         changes = None
         if outcome.changes_metadata:
             changes = (outcome.user_metadata, outcome.app_metadata)
-        user = self._woken(await self.users.signup(client_id, fields, changes, mails))
+        user = self._woken(await self.users.signup(client_id, fields, changes, mails), mails)
         facts = SignupFacts(
             user=profile_view(user), client=client, connection=connection, request=request
         )
@@ -110,10 +110,10 @@ class Signup:
         task.add_done_callback(self._background.discard)
         return user
 
-    def _woken(self, user: User) -> User:
+    def _woken(self, user: User, mails: MailsFor | None) -> User:
         """The mail sender is told a mail waits (it was queued with the user)."""
         if self.mails is not None:
-            self.mails.wake()
+            self.mails.wake(mails)
         return user
 
     async def _after(self, facts: SignupFacts) -> None:

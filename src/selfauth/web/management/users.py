@@ -110,7 +110,7 @@ async def create_user(
     mails = found.account_mails.for_signup(fields.get("client_id")) if verify else None
     user = await found.users.create(fields, mails)
     if mails is not None:
-        found.account_mails.wake()
+        found.account_mails.wake(mails)
     return JSONResponse(management_view(user), status_code=201)
 
 

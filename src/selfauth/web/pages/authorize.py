@@ -812,7 +812,8 @@ async def forgot_password(request: Request, found: Services = Depends(services))
     email = form.get("email", "")
     if email.strip():
         client_id = checked.checked_client().client_id
-        await found.account_mails.password_reset_requested(email, connection, client_id)
+        facts = request_facts(request, client_ip(request, trust_forwarded=False))
+        await found.account_mails.password_reset_requested(email, connection, client_id, facts)
     return message_page(
         N_("Check your email"),
         RESET_SENT,
