@@ -151,6 +151,7 @@ def test_signups_log_ss_and_fs(server: RunningServer, api: Api, app: App) -> Non
     assert success["user_id"].startswith("auth0|")
     failure = one_log(api, f"type:fs AND user_name:{quoted(email)}")
     assert failure["details"]["error"]["message"]
+    assert failure["details"]["error"]["errorCode"]  # kept: not hidden as a "code"
     assert_no_secrets(success)
     assert_no_secrets(failure)
 
@@ -209,7 +210,8 @@ def test_code_and_refresh_exchanges_log_seacft_feacft_sertft_fertft(
     uid, cid = quoted(user["user_id"]), quoted(client.client_id)
     assert one_log(api, f"type:seacft AND user_id:{uid}")["client_id"] == client.client_id
     assert one_log(api, f"type:sertft AND user_id:{uid}")["client_id"] == client.client_id
-    assert one_log(api, f"type:feacft AND client_id:{cid}")["details"]["error"]["message"]
+    failed_code = one_log(api, f"type:feacft AND client_id:{cid}")["details"]["error"]
+    assert failed_code["message"] and failed_code["oauthError"] == "invalid_grant"
     failed_refresh = one_log(api, f"type:fertft AND client_id:{cid}")
     assert_no_secrets(failed_refresh, client.secret or "", issued.json()["refresh_token"])
 

@@ -115,5 +115,7 @@ class GrantRegistry:
         username = params.get("username")
         if "user_name" not in fields and isinstance(username, str):
             fields["user_name"] = username[:512]
-        fields["details"] = {"error": {"message": failed.message, "code": failed.error_code}}
+        # `oauthError`, not `code`: that key is an authorization code's, hidden by the scrub.
+        error = {"message": failed.message, "oauthError": failed.error_code}
+        fields["details"] = {"error": error}
         self._logs.record(codes[1], **fields)

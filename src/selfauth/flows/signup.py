@@ -76,7 +76,8 @@ class Signup:
             user = await self._register(client_id, fields, request)
         except SelfauthError as exc:
             username = fields.get("email") or fields.get("username")
-            details = {"error": {"message": exc.message, "code": exc.error_code}}
+            # Not "code": that key is an authorization code's, hidden by the logs' scrub.
+            details = {"error": {"message": exc.message, "errorCode": exc.error_code}}
             self.logs.record("fs", user_name=username, details=details, **noted)
             raise
         self.logs.record("ss", **noted, **about(user=user))
