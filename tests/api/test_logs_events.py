@@ -1,0 +1,68 @@
+"""Tenant log events beyond the first set (tests/api/test_logs.py), each made by its real flow
+over HTTP and read back through `GET /api/v2/logs?q=type:...`: on every database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from tests.support.api import PASSWORD, Api
+from tests.support.server import RunningServer
+from tests.support.signin import (
+    App,
+    login,
+    new_app,
+    new_client,
+    post_token,
+)
+
+
+def quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def found_logs(api: Api, q: str) -> list[dict[str, Any]]:
+    response = api.get("/api/v2/logs", q=q, per_page=100)
+    assert response.status_code == 200, response.text
+    logs: list[dict[str, Any]] = response.json()
+    return logs
+
+
+def one_log(api: Api, q: str) -> dict[str, Any]:
+    logs = found_logs(api, q)
+    assert len(logs) == 1, logs
+    return logs[0]
+
+
+# --- the token endpoint: a client that fails to authenticate ---------------------------------
+
+
+def test_a_wrong_client_secret_logs_the_grants_failure(server: RunningServer, api: Api) -> None:
+    machine = new_client(api, app_type="non_interactive")
+    wrong = "not-the-secret-" + uuid.uuid4().hex
+    refused = post_token(
+        server,
+        {
+            "grant_type": "client_credentials",
+            "client_id": machine["client_id"],
+            "client_secret": wrong,
+            "audience": server.audience,
+        },
+    )
+    assert refused.status_code == 401, refused.text
+    app = new_app(api)
+    user = api.create_user(connection=app.connection)
+    wrong_app = App(app.client_id, wrong, app.connection)
+    assert login(server, wrong_app, user["email"]).status_code == 401
+
+    failed = one_log(api, f"type:feccft AND client_id:{quoted(machine['client_id'])}")
+    assert failed["details"]["error"] == {
+        "message": "Client authentication failed.",
+        "oauthError": "invalid_client",
+    }
+    assert failed["ip"] == "127.0.0.1"
+    password = one_log(api, f"type:fepft AND client_id:{quoted(app.client_id)}")
+    assert password["details"]["error"]["oauthError"] == "invalid_client"
+    for log in (failed, password):
+        assert wrong not in json.dumps(log) and PASSWORD not in json.dumps(log)
