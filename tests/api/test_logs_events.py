@@ -7,14 +7,16 @@ import json
 import uuid
 from typing import Any
 
-from tests.support.api import PASSWORD, Api
+from tests.support.api import PASSWORD, Api, user_path
 from tests.support.server import RunningServer
 from tests.support.signin import (
+    GRANTS,
     App,
     login,
     new_app,
     new_client,
     post_token,
+    tokens,
 )
 
 
@@ -66,3 +68,43 @@ def test_a_wrong_client_secret_logs_the_grants_failure(server: RunningServer, ap
     assert password["details"]["error"]["oauthError"] == "invalid_client"
     for log in (failed, password):
         assert wrong not in json.dumps(log) and PASSWORD not in json.dumps(log)
+
+
+# --- deletions -------------------------------------------------------------------------------
+
+_STATIC_LOGIN = """function login(email, password, callback) {
+  callback(null, { user_id: email.split('@')[0], email: email });
+}"""
+_FAILING_DELETE = """function remove(id, callback) {
+  callback(new Error('the legacy store is read-only'));
+}"""
+
+
+def test_a_failing_delete_script_logs_fdu(server: RunningServer, api: Api) -> None:
+    client = new_client(api, grant_types=GRANTS)
+    connection = api.post(
+        "/api/v2/connections",
+        {
+            "name": f"legacy-{uuid.uuid4().hex[:12]}",
+            "strategy": "auth0",
+            "enabled_clients": [client["client_id"]],
+            "options": {
+                "enabledDatabaseCustomization": True,
+                "customScripts": {"login": _STATIC_LOGIN, "delete": _FAILING_DELETE},
+            },
+        },
+    )
+    assert connection.status_code == 201, connection.text
+    app = App(client["client_id"], client["client_secret"], connection.json()["name"])
+    email = f"legacy{uuid.uuid4().hex[:10]}@example.com"
+    tokens(login(server, app, email))
+    user_id = f"auth0|{email.split('@')[0]}"
+    refused = api.delete(user_path(user_id))
+    assert refused.status_code == 400, refused.text
+    assert api.get(user_path(user_id)).status_code == 200  # still there
+
+    failed = one_log(api, f"type:fdu AND user_id:{quoted(user_id)}")
+    assert failed["description"] == "Failed user deletion"
+    assert "read-only" in failed["details"]["error"]["message"]
+    assert failed["client_id"] == server.client_id
+    assert found_logs(api, f"type:sdu AND user_id:{quoted(user_id)}") == []
