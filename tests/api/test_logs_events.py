@@ -7,11 +7,21 @@ import json
 import uuid
 from typing import Any
 
-from tests.support.api import PASSWORD, Api, user_path
+from tests.support.api import DB, PASSWORD, Api, user_path
+from tests.support.authorize import (
+    authorize,
+    code_client,
+    code_from,
+    flow,
+    redirected,
+    sign_in,
+)
+from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer
 from tests.support.signin import (
     GRANTS,
     App,
+    enable,
     login,
     new_app,
     new_client,
@@ -108,3 +118,47 @@ def test_a_failing_delete_script_logs_fdu(server: RunningServer, api: Api) -> No
     assert "read-only" in failed["details"]["error"]["message"]
     assert failed["client_id"] == server.client_id
     assert found_logs(api, f"type:sdu AND user_id:{quoted(user_id)}") == []
+
+
+# --- silent authentication and logout --------------------------------------------------------
+
+
+def test_prompt_none_logs_fsa_without_a_session_and_ssa_with_one(
+    server: RunningServer, api: Api
+) -> None:
+    client = code_client(api, "regular_web")
+    enable(api, api.get("/api/v2/connections", name=DB).json()[0]["id"], client.client_id)
+    user = api.create_user()
+    with browser_client(base_url=server.base_url, follow_redirects=False) as browser:
+        silent = flow(client, None, prompt="none")
+        assert redirected(authorize(browser, silent))["error"] == "login_required"
+        signing_in = flow(client, DB)
+        code_from(sign_in(browser, signing_in, user["email"]), signing_in)
+        again = flow(client, None, prompt="none")
+        assert code_from(authorize(browser, again), again)
+        # Not silent: answered from the session without a silent-auth log.
+        plain = flow(client, None)
+        assert code_from(authorize(browser, plain), plain)
+
+    cid = quoted(client.client_id)
+    failed = one_log(api, f"type:fsa AND client_id:{cid}")
+    assert failed["description"] == "Failed Silent Auth"
+    assert failed["details"]["error"]["message"] == "Login required"
+    assert failed["user_id"] is None
+    success = one_log(api, f"type:ssa AND client_id:{cid}")
+    assert success["user_id"] == user["user_id"]
+    assert success["description"] == "Success Silent Auth"
+
+
+def test_a_logout_to_an_address_not_allowed_logs_flo(server: RunningServer, api: Api) -> None:
+    client = code_client(api, "regular_web")
+    with browser_client(base_url=server.base_url, follow_redirects=False) as browser:
+        refused = browser.get(
+            "/v2/logout",
+            params={"client_id": client.client_id, "returnTo": "https://evil.example.net/"},
+        )
+        assert refused.status_code == 400
+    failed = one_log(api, f"type:flo AND client_id:{quoted(client.client_id)}")
+    assert failed["description"] == "User logout failed"
+    assert failed["details"]["error"]["message"]
+    assert found_logs(api, f"type:slo AND client_id:{quoted(client.client_id)}") == []

@@ -329,11 +329,13 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     if signed_in is not None and not found.authorizer.recent_enough(checked, signed_in[0]):
         signed_in = None  # signed in longer ago than `max_age` allows: sign in again
     if checked.prompt == "none" and signed_in is None:
+        _silent(found, request, checked, None, "Login required")
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
         session, user = signed_in
         ask = await _consent_to_ask(found, checked, user)
         if ask is not None and checked.prompt == "none":
+            _silent(found, request, checked, user, "Consent required")
             return _respond(
                 checked, {"error": "consent_required", "error_description": "Consent required"}
             )
@@ -343,11 +345,32 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         try:
             fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
         except OAuthError as exc:
+            _silent(found, request, checked, user, exc.description)
             return answer_error(checked, exc)
+        _silent(found, request, checked, user, None)
         return _respond(checked, fields)
     if checked.connection is not None and checked.connection.is_upstream:
         return await _to_upstream(found, checked, checked.connection)
     return await _login_page(found, request, checked)
+
+
+def _silent(
+    found: Services,
+    request: Request,
+    checked: AuthorizeRequest,
+    user: User | None,
+    error: str | None,
+) -> None:
+    """`ssa`/`fsa`: an answer to `prompt=none` (silent authentication); an answer from the
+    session to another prompt is not logged."""
+    if checked.prompt != "none":
+        return
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    fields = about(client=checked.client, user=user, facts=facts)
+    if error is None:
+        found.logs.record("ssa", **fields)
+    else:
+        found.logs.record("fsa", details={"error": {"message": error}}, **fields)
 
 
 def _upstream_redirect_uri(found: Services) -> str:
@@ -869,12 +892,25 @@ def _signed_out(
         found.logs.record("slo", client_id=client_id, **about(user=user, facts=facts))
 
 
+def _logout_failed(
+    found: Services, request: Request, client_id: str | None, error: AuthorizeError
+) -> None:
+    """`flo`: a logout refused (its return address is not an allowed one); the session,
+    if any, is kept."""
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    details = {"error": {"message": error.description}}
+    found.logs.record(
+        "flo", client_id=(client_id or "")[:64] or None, details=details, **about(facts=facts)
+    )
+
+
 @router.get("/v2/logout")
 async def logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
     try:
         target = await _logout_target(found, query.get("client_id"), query.get("returnTo"))
     except AuthorizeError as exc:
+        _logout_failed(found, request, query.get("client_id"), exc)
         return message_page(
             N_("Cannot sign you out to that address"),
             exc.description,
@@ -897,6 +933,7 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
             found, query.get("client_id"), query.get("post_logout_redirect_uri")
         )
     except AuthorizeError as exc:
+        _logout_failed(found, request, query.get("client_id"), exc)
         return message_page(
             N_("Cannot sign you out to that address"),
             exc.description,
