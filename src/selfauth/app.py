@@ -396,6 +396,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             secrets,
             clock,
             timedelta(seconds=settings.login_ticket_ttl_seconds),
+            logs,
         ),
         email_links=links,
         account_mails=account_mails,

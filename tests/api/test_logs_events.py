@@ -20,11 +20,15 @@ from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer
 from tests.support.signin import (
     GRANTS,
+    REALM_GRANT,
+    WRONG_PASSWORD,
     App,
     enable,
+    http,
     login,
     new_app,
     new_client,
+    new_connection,
     post_token,
     tokens,
 )
@@ -162,3 +166,46 @@ def test_a_logout_to_an_address_not_allowed_logs_flo(server: RunningServer, api:
     assert failed["description"] == "User logout failed"
     assert failed["details"]["error"]["message"]
     assert found_logs(api, f"type:slo AND client_id:{quoted(client.client_id)}") == []
+
+
+# --- cross-origin authentication ------------------------------------------------------------
+
+APP_ORIGIN = "https://app.example.com"
+STRANGER = "https://stranger.invalid"  # registered by no client
+
+
+def test_cross_origin_authentication_logs_scoa_fcoa_and_fco(
+    server: RunningServer, api: Api
+) -> None:
+    client = code_client(api, "spa", web_origins=[APP_ORIGIN], cross_origin_authentication=True)
+    connection = new_connection(api, client.client_id)["name"]
+    user = api.create_user(connection=connection)
+
+    def co(password: str, origin: str) -> int:
+        body = {
+            "client_id": client.client_id,
+            "username": user["email"],
+            "password": password,
+            "realm": connection,
+            "credential_type": REALM_GRANT,
+        }
+        headers = {"Origin": origin}
+        return (
+            http(server.base_url).post("/co/authenticate", json=body, headers=headers).status_code
+        )
+
+    assert co(PASSWORD, APP_ORIGIN) == 200
+    assert co(WRONG_PASSWORD, APP_ORIGIN) == 403
+    assert co(PASSWORD, STRANGER) == 403
+
+    cid = quoted(client.client_id)
+    success = one_log(api, f"type:scoa AND client_id:{cid}")
+    assert success["user_id"] == user["user_id"]
+    assert success["connection"] == connection
+    failed = one_log(api, f"type:fcoa AND client_id:{cid}")
+    assert failed["user_name"] == user["email"]
+    assert failed["details"]["error"]["message"] == "Wrong email or password."
+    refused = one_log(api, f"type:fco AND client_id:{cid}")
+    assert STRANGER in refused["details"]["error"]["message"]
+    for log in (success, failed, refused):
+        assert PASSWORD not in json.dumps(log) and WRONG_PASSWORD not in json.dumps(log)
