@@ -4,11 +4,18 @@ over HTTP and read back through `GET /api/v2/logs?q=type:...`: on every database
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from tests.support.api import DB, PASSWORD, Api, user_path
 from tests.support.authorize import (
+    CALLBACK,
     authorize,
     code_client,
     code_from,
@@ -209,3 +216,78 @@ def test_cross_origin_authentication_logs_scoa_fcoa_and_fco(
     assert STRANGER in refused["details"]["error"]["message"]
     for log in (success, failed, refused):
         assert PASSWORD not in json.dumps(log) and WRONG_PASSWORD not in json.dumps(log)
+
+
+# --- upstream sign-ins ----------------------------------------------------------------------
+
+
+class _TokenEndpoint(BaseHTTPRequestHandler):
+    """An upstream OAuth2 provider's token endpoint: any code is worth an access token."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        body = json.dumps({"access_token": "upstream-access", "token_type": "Bearer"}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def token_endpoint() -> Iterator[str]:
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{upstream.server_address[1]}/token"
+    upstream.shutdown()
+    upstream.server_close()
+
+
+_PROFILE = """function fetchUserProfile(accessToken, context, callback) {
+  callback(null, { user_id: 'bob', email: 'bob@upstream.example', name: 'Bob' });
+}"""
+
+
+def test_upstream_sign_ins_log_s_and_f_with_their_connection(
+    server: RunningServer, api: Api, token_endpoint: str
+) -> None:
+    client = code_client(api, "regular_web")
+    name = f"upstream-{uuid.uuid4().hex[:10]}"
+    created = api.post(
+        "/api/v2/connections",
+        {
+            "name": name,
+            "strategy": "oauth2",
+            "enabled_clients": [client.client_id],
+            "options": {
+                "authorizationURL": "https://upstream.invalid/authorize",
+                "tokenURL": token_endpoint,
+                "client_id": "selfauth",
+                "client_secret": "upstream-secret-0123456789",
+                "scripts": {"fetchUserProfile": _PROFILE},
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    with browser_client(base_url=server.base_url, follow_redirects=False) as browser:
+        for answer in ({"error": "access_denied"}, {"code": "upstream-code"}):
+            f = flow(client, name)
+            start = authorize(browser, f)
+            assert start.status_code == 302, start.text
+            state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+            back = browser.get("/login/callback", params={"state": state, **answer})
+            params = redirected(back, CALLBACK)
+            assert ("error" in params) == ("error" in answer), params
+
+    failed = one_log(api, f"type:f AND connection:{quoted(name)}")
+    assert failed["client_id"] == client.client_id
+    assert failed["strategy"] == "oauth2" and failed["strategy_type"] == "social"
+    assert failed["details"]["error"]["oauthError"] == "access_denied"
+    success = one_log(api, f"type:s AND connection:{quoted(name)}")
+    assert success["user_id"] == f"oauth2|{name}|bob"
+    assert success["connection_id"] == created.json()["id"]
+    assert success["user_name"] == "bob@upstream.example"

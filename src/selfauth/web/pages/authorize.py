@@ -464,26 +464,39 @@ async def _finish_upstream(
             locale=request_locale(request),
             back_to=checked.client,
         )
+    ip = client_ip(request, trust_forwarded=False)
+    logged = about(client=checked.client, connection=connection, facts=request_facts(request, ip))
     if answer.get("error"):
         error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
         description = answer.get("error_description") or "The identity provider refused."
-        return answer_error(checked, AuthorizeError(error, description[:500]))
+        return _upstream_failed(found, checked, logged, AuthorizeError(error, description[:500]))
     try:
         answered = await found.upstream.finish(
             connection, answer, _upstream_redirect_uri(found), nonce, verifier
         )
-        ip = client_ip(request, trust_forwarded=False)
         user = await found.users.sign_in_upstream(connection, answered.claims, ip, answered.tokens)
     except UpstreamError as exc:
-        return answer_error(checked, AuthorizeError(exc.error, exc.description))
+        return _upstream_failed(found, checked, logged, AuthorizeError(exc.error, exc.description))
     except NotReady as exc:
-        return answer_error(checked, AuthorizeError("invalid_request", str(exc)))
+        return _upstream_failed(found, checked, logged, AuthorizeError("invalid_request", str(exc)))
     except Conflict:
         refused = "Another user of this connection already has this email address."
-        return answer_error(checked, AuthorizeError("access_denied", refused))
+        return _upstream_failed(found, checked, logged, AuthorizeError("access_denied", refused))
     if user.blocked:
-        return answer_error(checked, AuthorizeError("unauthorized", "user is blocked"))
+        logged.update(about(user=user))
+        blocked = AuthorizeError("unauthorized", "user is blocked")
+        return _upstream_failed(found, checked, logged, blocked)
+    found.logs.record("s", **logged, **about(user=user))
     return await signed_in(found, request, checked, user)
+
+
+def _upstream_failed(
+    found: Services, checked: AuthorizeRequest, logged: dict[str, Any], error: AuthorizeError
+) -> Response:
+    """`f`: an upstream (social, enterprise) sign-in that did not finish, and why."""
+    details = {"error": {"message": error.description, "oauthError": error.error_code}}
+    found.logs.record("f", details=details, **logged)
+    return answer_error(checked, error)
 
 
 async def _ticket_login(
