@@ -51,6 +51,7 @@ TYPES: dict[str, str] = {
     "sapi": "Success API Operation",
     "fapi": "Failed API Operation",
     "limit_wc": "Blocked Account",
+    "api_limit": "Rate Limit on API",
 }
 
 # Every key of a log event, in the order Auth0's answers list them; absent ones are null.
