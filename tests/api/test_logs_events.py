@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.api import DB, PASSWORD, Api, user_path
+from tests.support.admin import csrf_of, new_admin, signed_in_client
+from tests.support.api import DB, PASSWORD, Api, unique_email, user_path
 from tests.support.authorize import (
     CALLBACK,
     authorize,
@@ -291,3 +292,61 @@ def test_upstream_sign_ins_log_s_and_f_with_their_connection(
     assert success["user_id"] == f"oauth2|{name}|bob"
     assert success["connection_id"] == created.json()["id"]
     assert success["user_name"] == "bob@upstream.example"
+
+
+# --- the dashboard's writes -----------------------------------------------------------------
+
+
+def test_dashboard_writes_log_sapi_and_fapi_with_the_administrator(
+    server: RunningServer, api: Api
+) -> None:
+    person = new_admin(server, api)
+    secret = f"s3cret-{uuid.uuid4().hex}"
+    key = f"dash_{uuid.uuid4().hex[:8]}"
+    email = unique_email("dashboard")
+    browser = signed_in_client(server, person)
+    try:
+        browser.headers["user-agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Firefox/121.0"
+        csrf = csrf_of(browser.get("/admin/rules"))
+        saved = browser.post(
+            "/admin/rules-configs", data={"csrf": csrf, "key": key, "value": secret}
+        )
+        assert saved.status_code == 303, saved.text
+        bad = browser.post("/admin/rules-configs", data={"csrf": csrf, "key": "no spaces!"})
+        assert bad.status_code == 400
+        made = browser.post(
+            "/admin/users/new",
+            data={"csrf": csrf, "connection": DB, "email": email, "password": PASSWORD},
+        )
+        assert made.status_code == 303, made.text
+        [created] = api.get("/api/v2/users-by-email", email=email).json()
+        deleted = browser.post(
+            f"/admin/users/{created['user_id']}", params={"do": "delete"}, data={"csrf": csrf}
+        )
+        assert deleted.status_code == 303, deleted.text
+        assert browser.post("/admin/logout", data={"csrf": csrf}).status_code == 303
+    finally:
+        browser.close()
+
+    mine = found_logs(api, f"type:sapi AND user_id:{quoted(person.user_id)}")
+    by_path = {log["details"]["request"]["path"]: log for log in mine}
+    deletion = f"/admin/users/{created['user_id']}"
+    assert set(by_path) == {"/admin/rules-configs", "/admin/users/new", deletion}  # no sign-out
+    assert by_path[deletion]["details"]["request"]["query"] == "do=delete"
+    config = by_path["/admin/rules-configs"]
+    assert config["user_name"] == person.email
+    assert config["user_agent"] == "Firefox 121.0.0 / Linux 0.0.0"
+    assert config["details"]["request"]["method"] == "post"
+    assert config["details"]["request"]["body"] == {"key": key, "value": "[hidden]"}
+    assert config["details"]["response"]["statusCode"] == 303
+    assert config["details"]["response"]["location"].startswith("/admin/rules")
+    user = by_path["/admin/users/new"]
+    assert user["details"]["request"]["body"]["email"] == email
+    assert user["details"]["request"]["body"]["password"] == "[hidden]"
+    for log in mine:
+        assert secret not in json.dumps(log) and PASSWORD not in json.dumps(log)
+        assert csrf not in json.dumps(log)
+    [refused] = found_logs(api, f"type:fapi AND user_id:{quoted(person.user_id)}")
+    assert refused["details"]["response"]["statusCode"] == 400
+    gone = one_log(api, f"type:sdu AND user_id:{quoted(created['user_id'])}")
+    assert gone["user_name"] == email
