@@ -350,3 +350,18 @@ def test_dashboard_writes_log_sapi_and_fapi_with_the_administrator(
     assert refused["details"]["response"]["statusCode"] == 400
     gone = one_log(api, f"type:sdu AND user_id:{quoted(created['user_id'])}")
     assert gone["user_name"] == email
+
+
+# --- what an event may hold -----------------------------------------------------------------
+
+
+def test_an_overlong_host_header_is_cut_to_the_hostname_column(
+    server: RunningServer, api: Api
+) -> None:
+    """PostgreSQL refuses a value longer than its column: the event would be dropped."""
+    app = new_app(api)
+    user = api.create_user(connection=app.connection)
+    host = "h" * 300 + ".example.com"
+    tokens(login(server, app, user["email"], headers={"host": host}))
+    logged = one_log(api, f"type:sepft AND user_id:{quoted(user['user_id'])}")
+    assert logged["hostname"] == host[:255]
