@@ -383,6 +383,21 @@ def test_repeated_failure_suspends_and_activating_resumes_from_the_cursor(
         admin.delete(path)
 
 
+def test_a_verification_request_passes_the_ancillary_filter_alone(
+    admin: Api, app: App, receiver: Receiver
+) -> None:
+    """`svr` is `auth.ancillary.success`; the user's creation (`sapi`) is not."""
+    stream = new_stream(
+        admin, receiver.url, filters=[{"type": "category", "name": "auth.ancillary.success"}]
+    )
+    try:
+        user = admin.create_user(connection=app.connection)  # its verification mail: svr
+        wait_for(lambda: of_user(receiver.events(), user["user_id"]) != [], "svr delivered")
+        assert {event["data"]["type"] for event in receiver.events()} == {"svr"}
+    finally:
+        admin.delete(f"/api/v2/log-streams/{stream['id']}")
+
+
 def test_filters_by_category(
     streaming: RunningServer, admin: Api, app: App, receiver: Receiver
 ) -> None:
