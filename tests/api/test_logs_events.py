@@ -365,3 +365,12 @@ def test_an_overlong_host_header_is_cut_to_the_hostname_column(
     tokens(login(server, app, user["email"], headers={"host": host}))
     logged = one_log(api, f"type:sepft AND user_id:{quoted(user['user_id'])}")
     assert logged["hostname"] == host[:255]
+
+
+def test_an_overlong_user_id_in_a_deletion_is_logged_cut_to_its_column(api: Api) -> None:
+    """Deleting a user that is not there answers 204 and logs `sdu` (as Auth0); an id longer
+    than the column is cut rather than the event dropped."""
+    user_id = "auth0|" + "x" * 400
+    assert api.delete(user_path(user_id)).status_code == 204
+    logged = one_log(api, f"type:sdu AND user_id:{quoted(user_id[:300])}")
+    assert logged["user_id"] == user_id[:300]

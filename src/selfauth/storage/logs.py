@@ -31,6 +31,13 @@ _BY_ID = KeyLookup(logs, "log_id")
 _COLUMNS = [column.name for column in logs.columns]
 _DATE, _DETAILS = _COLUMNS.index("date"), _COLUMNS.index("details")
 _AGENT = _COLUMNS.index("user_agent")
+# Each sized text column's index and size: a longer value (a user id typed into a path, a
+# Host header) is cut to fit, since PostgreSQL refuses it and the event would be dropped.
+_SIZED = [
+    (index, column.type.length)
+    for index, column in enumerate(logs.columns)
+    if isinstance(column.type, sa.String) and column.type.length
+]
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +59,10 @@ def _driver_row(event: dict[str, Any], on_sqlite: bool) -> tuple[Any, ...]:
     agent = row[_AGENT]
     if agent:  # Auth0 keeps a summary ("Chrome 120.0.0 / Mac OS X 10.15.7"), made here off
         row[_AGENT] = summary(agent)  # the request's path (events carry the header)
+    for index, size in _SIZED:
+        value = row[index]
+        if isinstance(value, str) and len(value) > size:
+            row[index] = value[:size]
     if on_sqlite:  # as UTCDateTime stores it there: naive UTC, SQLAlchemy's text format
         moment = row[_DATE]
         row[_DATE] = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
