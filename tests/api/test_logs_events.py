@@ -32,7 +32,6 @@ from tests.support.signin import (
     WRONG_PASSWORD,
     App,
     enable,
-    http,
     login,
     new_app,
     new_client,
@@ -197,10 +196,10 @@ def test_cross_origin_authentication_logs_scoa_fcoa_and_fco(
             "realm": connection,
             "credential_type": REALM_GRANT,
         }
-        headers = {"Origin": origin}
-        return (
-            http(server.base_url).post("/co/authenticate", json=body, headers=headers).status_code
-        )
+        # A browser of its own: the answer sets the cookie binding the ticket to it.
+        with browser_client(base_url=server.base_url) as browser:
+            answer = browser.post("/co/authenticate", json=body, headers={"Origin": origin})
+        return answer.status_code
 
     assert co(PASSWORD, APP_ORIGIN) == 200
     assert co(WRONG_PASSWORD, APP_ORIGIN) == 403
@@ -304,29 +303,28 @@ def test_dashboard_writes_log_sapi_and_fapi_with_the_administrator(
     secret = f"s3cret-{uuid.uuid4().hex}"
     key = f"dash_{uuid.uuid4().hex[:8]}"
     email = unique_email("dashboard")
-    browser = signed_in_client(server, person)
-    try:
-        browser.headers["user-agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Firefox/121.0"
-        csrf = csrf_of(browser.get("/admin/rules"))
-        saved = browser.post(
-            "/admin/rules-configs", data={"csrf": csrf, "key": key, "value": secret}
-        )
-        assert saved.status_code == 303, saved.text
-        bad = browser.post("/admin/rules-configs", data={"csrf": csrf, "key": "no spaces!"})
-        assert bad.status_code == 400
-        made = browser.post(
-            "/admin/users/new",
-            data={"csrf": csrf, "connection": DB, "email": email, "password": PASSWORD},
-        )
-        assert made.status_code == 303, made.text
-        [created] = api.get("/api/v2/users-by-email", email=email).json()
-        deleted = browser.post(
-            f"/admin/users/{created['user_id']}", params={"do": "delete"}, data={"csrf": csrf}
-        )
-        assert deleted.status_code == 303, deleted.text
-        assert browser.post("/admin/logout", data={"csrf": csrf}).status_code == 303
-    finally:
-        browser.close()
+    browser = signed_in_client(server, person)  # shared by the tests: not closed here
+    firefox = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Firefox/121.0"}
+    csrf = csrf_of(browser.get("/admin/rules"))
+    saved = browser.post(
+        "/admin/rules-configs",
+        data={"csrf": csrf, "key": key, "value": secret},
+        headers=firefox,
+    )
+    assert saved.status_code == 303, saved.text
+    bad = browser.post("/admin/rules-configs", data={"csrf": csrf, "key": "no spaces!"})
+    assert bad.status_code == 400
+    made = browser.post(
+        "/admin/users/new",
+        data={"csrf": csrf, "connection": DB, "email": email, "password": PASSWORD},
+    )
+    assert made.status_code == 303, made.text
+    [created] = api.get("/api/v2/users-by-email", email=email).json()
+    deleted = browser.post(
+        f"/admin/users/{created['user_id']}", params={"do": "delete"}, data={"csrf": csrf}
+    )
+    assert deleted.status_code == 303, deleted.text
+    assert browser.post("/admin/logout", data={"csrf": csrf}).status_code == 303
 
     mine = found_logs(api, f"type:sapi AND user_id:{quoted(person.user_id)}")
     by_path = {log["details"]["request"]["path"]: log for log in mine}
