@@ -110,6 +110,7 @@ def test_a_sign_up_logs_svr_and_its_link_sv(
     assert requested["description"] == "Success Verification Email Request"
     assert (requested["client_id"], requested["connection"]) == (app.client_id, app.connection)
     assert requested["user_name"] == email
+    assert requested["ip"] == "127.0.0.1"  # the sign-up's
     assert logs_of(admin, f"type:sv AND user_id:{quoted(user_id)}") == []  # not followed yet
 
     (mail,) = mail_to(smtp, email)

@@ -131,17 +131,18 @@ class AccountMails:
             VERIFY_EMAIL, TicketKind.EMAIL_VERIFICATION, user, connection, client_id
         )
 
-    def for_signup(self, client_id: str | None) -> MailsFor:
+    def for_signup(self, client_id: str | None, facts: RequestFacts | None = None) -> MailsFor:
         """`UserService.create`'s `mails`: the verification mail, made once the user exists
-        (logged as `svr` by `wake(mails)`, once the user and the mail are stored)."""
-        return SignupMails(self, client_id)
+        (logged as `svr` by `wake(mails)`, once the user and the mail are stored; `facts`, the
+        sign-up's request, say from where)."""
+        return SignupMails(self, client_id, facts)
 
     def wake(self, mails: MailsFor | None = None) -> None:
         """Mails were queued with another change (a new user, now stored): send them now.
         `mails`, the change's `for_signup`, has its verification mail logged."""
         if isinstance(mails, SignupMails):
             for user, connection in mails.made:
-                self._requested("svr", user, connection, mails.client_id)
+                self._requested("svr", user, connection, mails.client_id, mails.facts)
         self.wake_sender()
 
     def _requested(
@@ -269,6 +270,7 @@ class SignupMails:
 
     owner: AccountMails
     client_id: str | None
+    facts: RequestFacts | None = None
     made: list[tuple[User, Connection]] = field(default_factory=list)
 
     async def __call__(self, user: User, connection: Connection) -> list[PendingMail]:

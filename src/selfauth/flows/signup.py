@@ -55,7 +55,7 @@ class ClientFinder(Protocol):
 
 
 class SignupMails(Protocol):
-    def for_signup(self, client_id: str | None) -> MailsFor: ...
+    def for_signup(self, client_id: str | None, facts: RequestFacts | None = None) -> MailsFor: ...
     def wake(self, mails: MailsFor | None = None) -> None: ...
 
 
@@ -86,7 +86,7 @@ class Signup:
     async def _register(
         self, client_id: str, fields: dict[str, Any], request: RequestFacts
     ) -> User:
-        mails = self.mails.for_signup(client_id) if self.mails else None
+        mails = self.mails.for_signup(client_id, request) if self.mails else None
         if self.hooks is None:
             return self._woken(await self.users.signup(client_id, fields, mails=mails), mails)
         connection = await self.users.signup_connection(client_id, fields)
