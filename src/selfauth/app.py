@@ -34,6 +34,7 @@ from selfauth.domain.emails.sealing import Sealer
 from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.jobs.model import IMPORT
 from selfauth.domain.keys.service import SigningKeyService
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
@@ -286,7 +287,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         hook_runner,
     )
     branding = BrandingService(SqlBrandingRepository(database), clock)
-    emails = Emails.build(database, settings, clock, server_key, branding)
+    emails = Emails.build(database, settings, clock, server_key, branding, logs)
     links = EmailLinks(
         SqlEmailTicketRepository(database),
         user_service,
@@ -307,6 +308,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         SqlJobRepository(database),
         clock,
         emails.sender.wake,
+        logs,
     )
     password_login = PasswordLogin(
         connections,
@@ -402,6 +404,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
             secrets,
             clock,
             timedelta(seconds=settings.login_ticket_ttl_seconds),
+            logs,
         ),
         email_links=links,
         account_mails=account_mails,
@@ -460,6 +463,7 @@ class Emails:
         clock: Clock,
         key: bytes,
         branding: BrandingService | None = None,
+        logs: LogSink | None = None,
     ) -> Emails:
         liquid = Liquid()
         provider = EmailProviderService(SqlEmailProviderRepository(database, Sealer(key)), clock)
@@ -471,7 +475,9 @@ class Emails:
             support_url=settings.tenant_support_url,
             from_address=settings.email_from_address,
         )
-        sender = MailSender(SqlOutbox(database), provider, sender_settings(settings), clock)
+        sender = MailSender(
+            SqlOutbox(database), provider, sender_settings(settings), clock, logs or NoLogs()
+        )
         outbox = MailOutbox(SqlOutbox(database), sender, clock)
         composer = MailComposer(templates, provider, liquid, tenant, branding)
         return cls(provider, templates, composer, sender, outbox)

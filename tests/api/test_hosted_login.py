@@ -6,6 +6,7 @@ real auth0.js through it."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -156,3 +157,34 @@ def test_an_unregistered_redirect_uri_is_refused(
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "invalid_request"
     assert "wresult" not in answer.text
+
+
+def test_the_hosted_logins_are_tenant_log_events(
+    api: Api, browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    """`s`, `fp` and `fu`, as the login page's: read back through `GET /api/v2/logs`."""
+    client, connection, _ = app
+    user = api.create_user(connection=connection, verify_email=False)
+    stranger = f"nobody-{user['user_id'][-8:]}@example.com"
+    for username, password, status in (
+        (user["email"], "Wr0ng-hosted-secret", 401),
+        (stranger, PASSWORD, 401),
+        (user["email"], PASSWORD, 200),
+    ):
+        answer = browser.post(
+            "/usernamepassword/login", json=login_body(flow(client, connection), username, password)
+        )
+        assert answer.status_code == status, answer.text
+
+    def one(q: str) -> dict[str, Any]:
+        found = api.get("/api/v2/logs", q=q).json()
+        assert len(found) == 1, found
+        event: dict[str, Any] = found[0]
+        return event
+
+    success = one(f'type:s AND user_id:"{user["user_id"]}"')
+    assert (success["client_id"], success["connection"]) == (client.client_id, connection)
+    wrong = one(f'type:fp AND user_name:"{user["email"]}"')
+    assert wrong["details"]["error"]["message"] == "Wrong email or password."
+    assert one(f'type:fu AND user_name:"{stranger}"')["client_id"] == client.client_id
+    assert "Wr0ng-hosted-secret" not in json.dumps(wrong)

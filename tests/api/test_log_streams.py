@@ -137,6 +137,11 @@ def new_stream(api: Api, url: str, **fields: Any) -> dict[str, Any]:
     return stream
 
 
+def quiet_user(api: Api, app: App) -> dict[str, Any]:
+    """A user whose logs are its logins only: no verification mail (its `svr`)."""
+    return api.create_user(connection=app.connection, verify_email=False)
+
+
 def of_user(events: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
     return [event for event in events if event["data"].get("user_id") == user_id]
 
@@ -291,7 +296,7 @@ def test_logins_are_delivered_with_the_authorization(
         sink={"httpAuthorization": AUTHORIZATION, "httpContentFormat": content_format},
     )
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         for _ in range(2):
             tokens(login(streaming, app, user["email"]))
         wait_for(
@@ -319,7 +324,7 @@ def test_a_receiver_that_fails_and_comes_back_gets_each_event_once_in_order(
 ) -> None:
     stream = new_stream(admin, receiver.url)
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         tokens(login(streaming, app, user["email"]))
         wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) == 1, "first login")
         with receiver.lock:
@@ -350,7 +355,7 @@ def test_repeated_failure_suspends_and_activating_resumes_from_the_cursor(
     stream = new_stream(admin, receiver.url)
     path = f"/api/v2/log-streams/{stream['id']}"
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         tokens(login(streaming, app, user["email"]))
         wait_for(lambda: admin.get(path).json()["status"] == "suspended", "never suspended")
         assert receiver.refused >= 6
@@ -378,6 +383,21 @@ def test_repeated_failure_suspends_and_activating_resumes_from_the_cursor(
         admin.delete(path)
 
 
+def test_a_verification_request_passes_the_ancillary_filter_alone(
+    admin: Api, app: App, receiver: Receiver
+) -> None:
+    """`svr` is `auth.ancillary.success`; the user's creation (`sapi`) is not."""
+    stream = new_stream(
+        admin, receiver.url, filters=[{"type": "category", "name": "auth.ancillary.success"}]
+    )
+    try:
+        user = admin.create_user(connection=app.connection)  # its verification mail: svr
+        wait_for(lambda: of_user(receiver.events(), user["user_id"]) != [], "svr delivered")
+        assert {event["data"]["type"] for event in receiver.events()} == {"svr"}
+    finally:
+        admin.delete(f"/api/v2/log-streams/{stream['id']}")
+
+
 def test_filters_by_category(
     streaming: RunningServer, admin: Api, app: App, receiver: Receiver
 ) -> None:
@@ -385,7 +405,7 @@ def test_filters_by_category(
         admin, receiver.url, filters=[{"type": "category", "name": "auth.token_exchange.fail"}]
     )
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         tokens(login(streaming, app, user["email"]))  # sepft: not wanted
         assert login(streaming, app, user["email"], WRONG_PASSWORD).status_code == 403
         # A failure names the user by `user_name` only (no id: the password was wrong).
@@ -402,7 +422,7 @@ def test_filters_by_category(
 def test_a_new_stream_does_not_replay_older_logs(
     streaming: RunningServer, admin: Api, app: App, receiver: Receiver
 ) -> None:
-    user = admin.create_user(connection=app.connection)
+    user = quiet_user(admin, app)
     tokens(login(streaming, app, user["email"]))
     wait_for(lambda: len(user_log_ids(admin, user["user_id"])) == 1, "the first login's log")
     stream = new_stream(admin, receiver.url)
@@ -421,7 +441,7 @@ def test_a_receiver_stopped_and_restarted_gets_each_event_once_in_order(
     stream = new_stream(admin, receiver.url)
     port = receiver.server.server_address[1]
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         receiver.close()  # nothing listens: connections are refused
         for _ in range(3):
             tokens(login(streaming, app, user["email"]))
@@ -443,7 +463,7 @@ def test_a_paused_stream_keeps_its_logs_until_it_is_active(
     probe = Receiver()
     probe_stream = new_stream(admin, probe.url)
     try:
-        user = admin.create_user(connection=app.connection)
+        user = quiet_user(admin, app)
         tokens(login(streaming, app, user["email"]))
         # The probe got the login: the delivery ran, and passed the paused stream by.
         wait_for(lambda: len(of_user(probe.events(), user["user_id"])) == 1, "probe")
@@ -474,7 +494,7 @@ def test_a_restarted_server_resumes_each_stream_from_its_cursor(
             api = Api(first, first.admin_token())
             app = new_app(api)
             new_stream(api, receiver.url)
-            user = api.create_user(connection=app.connection)
+            user = quiet_user(api, app)
             tokens(login(first, app, user["email"]))
             wait_for(lambda: len(of_user(receiver.events(), user["user_id"])) == 1, "first")
             with receiver.lock:

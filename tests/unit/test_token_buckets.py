@@ -33,3 +33,14 @@ def test_buckets_are_per_key_and_report_when_full_again() -> None:
     assert first.remaining == 1
     assert first.reset_at == 1_001
     assert buckets.take("b").remaining == 1
+
+
+def test_only_the_first_refusal_of_a_run_is_marked() -> None:
+    """The `api_limit` log is written once per run of refusals, not once per request."""
+    clock = FakeClock()
+    buckets = TokenBuckets(rate=1.0, capacity=1, clock=clock)
+    assert buckets.take("a").allowed
+    assert [buckets.take("a").first_refusal for _ in range(3)] == [True, False, False]
+    clock.now += 1.0
+    assert buckets.take("a").allowed
+    assert buckets.take("a").first_refusal

@@ -21,12 +21,25 @@ from selfauth.errors import InvalidBody, NotFound
 # (its event-filters list); a filter names categories, so this is the one table between them.
 CATEGORY_OF: dict[str, str] = {
     "s": "auth.login.success",
+    "scoa": "auth.login.success",
     "f": "auth.login.fail",
     "fp": "auth.login.fail",
     "fu": "auth.login.fail",
+    "fcoa": "auth.login.fail",
+    "fco": "auth.login.fail",
     "ss": "auth.signup.success",
     "fs": "auth.signup.fail",
     "slo": "auth.logout.success",
+    "flo": "auth.logout.fail",
+    "ssa": "auth.silent_auth.success",
+    "fsa": "auth.silent_auth.fail",
+    # The mails' requests and links (our reading of Auth0's "ancillary" filters).
+    "scpr": "auth.ancillary.success",
+    "svr": "auth.ancillary.success",
+    "sv": "auth.ancillary.success",
+    "fcpr": "auth.ancillary.fail",
+    "fvr": "auth.ancillary.fail",
+    "fv": "auth.ancillary.fail",
     "seacft": "auth.token_exchange.success",
     "seccft": "auth.token_exchange.success",
     "sepft": "auth.token_exchange.success",
@@ -43,6 +56,7 @@ CATEGORY_OF: dict[str, str] = {
     "fapi": "management.fail",
     "limit_wc": "user.notification",
     "limit_mu": "user.notification",
+    "api_limit": "system.notification",
 }
 
 # Every category Auth0 accepts in a filter (its list), whether or not selfauth writes events

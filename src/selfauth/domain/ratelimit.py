@@ -16,6 +16,8 @@ class Allowance:
     remaining: int
     reset_at: int  # UNIX seconds when the bucket is full again
     retry_after: int  # seconds until the next request may pass (0 when this one passed)
+    # The first refusal since the caller's last allowed request (a run of them is logged once).
+    first_refusal: bool = False
 
 
 class TokenBuckets:
@@ -33,16 +35,17 @@ class TokenBuckets:
         self.capacity = capacity
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        # tokens, when they were counted, whether the last request was refused
+        self._buckets: OrderedDict[str, tuple[float, float, bool]] = OrderedDict()
 
     def take(self, key: str) -> Allowance:
         now = self._clock()
-        tokens, stamp = self._buckets.pop(key, (float(self.capacity), now))
+        tokens, stamp, refused = self._buckets.pop(key, (float(self.capacity), now, False))
         tokens = min(float(self.capacity), tokens + (now - stamp) * self.rate)
         allowed = tokens >= 1.0
         if allowed:
             tokens -= 1.0
-        self._buckets[key] = (tokens, now)
+        self._buckets[key] = (tokens, now, not allowed)
         if len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
         seconds_to_full = (self.capacity - tokens) / self.rate
@@ -52,4 +55,5 @@ class TokenBuckets:
             remaining=int(tokens),
             reset_at=math.ceil(now + seconds_to_full),
             retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate)),
+            first_refusal=not allowed and not refused,
         )

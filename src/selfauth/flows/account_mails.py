@@ -8,7 +8,7 @@ transaction with its mail; the background sender is woken once the mail is kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,11 +19,16 @@ from selfauth.domain.emails.message import OutgoingMail, PendingMail
 from selfauth.domain.emails.templates import EmailTemplate
 from selfauth.domain.emails.tickets import TicketKind
 from selfauth.domain.jobs.model import COMPLETED, FAILED, VERIFICATION_EMAIL, Job
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import MailsFor
 from selfauth.flows.email_links import EmailLinks
 from selfauth.flows.jobs.queue import new_job_id
+from selfauth.flows.tenant_logs import about
+from selfauth.hooks.runner import RequestFacts
 
+NO_SUCH_USER = "No user of this connection has this email."
+RESET_DISABLED = "No reset mail: the template is disabled or the user has no email."
 BLOCKED_ACCOUNT = "blocked_account"
 VERIFY_EMAIL = "verify_email"
 RESET_EMAIL = "reset_email"
@@ -79,6 +84,8 @@ class AccountMails:
     jobs: JobRecorder
     clock: Clock
     wake_sender: Callable[[], None]
+    # `svr`/`fvr` (a verification mail queued, or not), `scpr`/`fcpr` (a reset mail asked for)
+    logs: LogSink = field(default_factory=NoLogs)
 
     async def _link_mail(
         self,
@@ -124,17 +131,36 @@ class AccountMails:
             VERIFY_EMAIL, TicketKind.EMAIL_VERIFICATION, user, connection, client_id
         )
 
-    def for_signup(self, client_id: str | None) -> MailsFor:
-        """`UserService.create`'s `mails`: the verification mail, made once the user exists."""
+    def for_signup(self, client_id: str | None, facts: RequestFacts | None = None) -> MailsFor:
+        """`UserService.create`'s `mails`: the verification mail, made once the user exists
+        (logged as `svr` by `wake(mails)`, once the user and the mail are stored; `facts`, the
+        sign-up's request, say from where)."""
+        return SignupMails(self, client_id, facts)
 
-        async def mails(user: User, connection: Connection) -> list[PendingMail]:
-            return await self.verification(user, connection, client_id)
-
-        return mails
-
-    def wake(self) -> None:
-        """Mails were queued with another change (a new user): send them now."""
+    def wake(self, mails: MailsFor | None = None) -> None:
+        """Mails were queued with another change (a new user, now stored): send them now.
+        `mails`, the change's `for_signup`, has its verification mail logged."""
+        if isinstance(mails, SignupMails):
+            for user, connection in mails.made:
+                self._requested("svr", user, connection, mails.client_id, mails.facts)
         self.wake_sender()
+
+    def _requested(
+        self,
+        code: str,
+        user: User,
+        connection: Connection | None,
+        client_id: str | None,
+        facts: RequestFacts | None = None,
+        error: str | None = None,
+    ) -> None:
+        details = None if error is None else {"error": {"message": error}}
+        self.logs.record(
+            code,
+            client_id=client_id,
+            details=details,
+            **about(user=user, connection=connection, facts=facts),
+        )
 
     async def send(self, mails: Sequence[PendingMail]) -> None:
         if mails:
@@ -165,6 +191,10 @@ class AccountMails:
         )
         await self.jobs.create_with_mails(job, mails)
         self.wake_sender()
+        if mails:
+            self._requested("svr", user, connection, client_id)
+        else:
+            self._requested("fvr", user, connection, client_id, error=job.status_details)
         return job
 
     async def blocked_account(self, user: User, ip: str) -> list[PendingMail]:
@@ -183,23 +213,40 @@ class AccountMails:
         )
 
     async def password_reset_requested(
-        self, email: str, connection: Connection, client_id: str
+        self,
+        email: str,
+        connection: Connection,
+        client_id: str,
+        facts: RequestFacts | None = None,
     ) -> None:
         """A forgotten password (`/dbconnections/change_password`, the login page): the reset
         mail goes to the connection's user with that email, if there is one; the caller answers
-        the same either way, so no one learns who has an account. A custom database's user
-        not here yet is found by its `get_user` script."""
-        for user in await self.users.reset_candidates(connection, email):
-            await self.password_reset(user, connection, client_id)
+        the same either way, so no one learns who has an account (only the tenant's logs say:
+        `scpr` per mail queued, `fcpr` when there was no one or no mail to send). A custom
+        database's user not here yet is found by its `get_user` script."""
+        candidates = await self.users.reset_candidates(connection, email)
+        if not candidates:
+            self.logs.record(
+                "fcpr",
+                client_id=client_id,
+                user_name=email[:512],
+                details={"error": {"message": NO_SUCH_USER}},
+                **about(connection=connection, facts=facts),
+            )
+        for user in candidates:
+            sent = await self.password_reset(user, connection, client_id)
+            error = None if sent else RESET_DISABLED
+            self._requested("scpr" if sent else "fcpr", user, connection, client_id, facts, error)
 
     async def password_reset(
         self, user: User, connection: Connection, client_id: str | None
-    ) -> None:
-        await self.send(
-            await self._link_mail(
-                RESET_EMAIL, TicketKind.PASSWORD_CHANGE, user, connection, client_id
-            )
+    ) -> bool:
+        """Whether a mail was queued (not when the template is off or the user has no email)."""
+        mails = await self._link_mail(
+            RESET_EMAIL, TicketKind.PASSWORD_CHANGE, user, connection, client_id
         )
+        await self.send(mails)
+        return bool(mails)
 
     async def welcome(self, user: User) -> None:
         """After the email is verified (the welcome template is off until a tenant turns it
@@ -213,3 +260,21 @@ class AccountMails:
         )
         if mail is not None:
             await self.send([PendingMail(mail)])
+
+
+@dataclass
+class SignupMails:
+    """`for_signup`'s answer: makes a new user's verification mail (inside the transaction
+    that stores the user) and remembers whom it made one for, for `wake` to log once the
+    transaction is committed (a failed sign-up logs no request)."""
+
+    owner: AccountMails
+    client_id: str | None
+    facts: RequestFacts | None = None
+    made: list[tuple[User, Connection]] = field(default_factory=list)
+
+    async def __call__(self, user: User, connection: Connection) -> list[PendingMail]:
+        mails = await self.owner.verification(user, connection, self.client_id)
+        if mails:
+            self.made.append((user, connection))
+        return mails

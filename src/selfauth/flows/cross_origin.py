@@ -17,7 +17,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,8 +26,12 @@ from selfauth.domain.clients.origins import registered_origins
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clock import Clock
 from selfauth.domain.login_tickets import LoginTicket
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.users.model import User
+from selfauth.errors import SelfauthError
 from selfauth.flows.password_login import PASSWORD, PASSWORD_REALM, PasswordLogin
+from selfauth.flows.tenant_logs import about
+from selfauth.hooks.runner import RequestFacts
 from selfauth.oauth.errors import (
     AccessDenied,
     BlockedUser,
@@ -93,12 +97,38 @@ class CrossOriginLogin:
     secrets: SecretHasher
     clock: Clock
     lifetime: timedelta
+    logs: LogSink = field(default_factory=NoLogs)  # scoa, fcoa, fco
 
     async def authenticate(
-        self, body: Mapping[str, Any], origin: str | None, ip: str
+        self,
+        body: Mapping[str, Any],
+        origin: str | None,
+        ip: str,
+        facts: RequestFacts | None = None,
     ) -> dict[str, str]:
         """`{login_ticket, co_verifier, co_id}` for a right password sent from an origin the
-        client registered."""
+        client registered. Logged as `scoa`, `fcoa` with the reason, or `fco` for an origin
+        the client did not register."""
+        noted: dict[str, Any] = about(facts=facts)
+        noted["ip"] = ip
+        try:
+            answer = await self._authenticate(body, origin, ip, noted)
+        except OriginRefused as exc:
+            self.logs.record("fco", details={"error": {"message": str(exc)}}, **noted)
+            raise
+        except SelfauthError as exc:
+            details = {"error": {"message": exc.message, "oauthError": exc.error_code}}
+            username = body.get("username")
+            if "user_name" not in noted and isinstance(username, str):
+                noted["user_name"] = username[:512]
+            self.logs.record("fcoa", details=details, **noted)
+            raise
+        self.logs.record("scoa", **noted)
+        return answer
+
+    async def _authenticate(
+        self, body: Mapping[str, Any], origin: str | None, ip: str, noted: dict[str, Any]
+    ) -> dict[str, str]:
         client_id = _text(body, "client_id")
         credential_type = _text(body, "credential_type")
         if credential_type not in (PASSWORD_REALM, PASSWORD):
@@ -106,20 +136,24 @@ class CrossOriginLogin:
         username, password = _text(body, "username"), _text(body, "password")
         realm = _text(body, "realm") if credential_type == PASSWORD_REALM else None
         client = await self.clients.get(client_id)
+        noted["client_id"] = client_id[:64]
         # An unknown client is refused as one without the setting: nothing tells them apart.
         if client is None or not client.cross_origin_authentication:
             raise CrossOriginUnauthorized(CROSS_ORIGIN_REFUSED)
+        noted.update(about(client=client))
         if origin is None or not registered_origins(client).allows(origin):
             raise OriginRefused(origin)
         connection = await self.passwords.connection_for(
             client, realm or self.passwords.default_connection
         )
+        noted.update(about(connection=connection))
         try:
             user = await self.passwords.check_password(connection, username, password, ip)
         except InvalidGrant as exc:
             raise AccessDenied(exc.description) from exc
         except BlockedUser as exc:
             raise BlockedUserRefused(exc.description) from exc
+        noted.update(about(user=user))
         return await self._issue(client, user)
 
     async def _issue(self, client: Client, user: User) -> dict[str, str]:

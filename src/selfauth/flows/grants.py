@@ -99,6 +99,18 @@ class GrantRegistry:
         self._log(request, failed=None)
         return answer
 
+    def refused(
+        self, grant_type: str, client_id: str, facts: RequestFacts, error: SelfauthError
+    ) -> None:
+        """The client did not authenticate (a wrong secret): the grant's failure, with the
+        client id it claimed (no client was read for the log)."""
+        codes = _LOGGED.get(grant_type)
+        if codes is None:
+            return
+        details = {"error": {"message": error.message, "oauthError": error.error_code}}
+        fields = about(facts=facts)
+        self._logs.record(codes[1], client_id=client_id[:64], details=details, **fields)
+
     def _log(self, request: TokenRequest, failed: SelfauthError | None) -> None:
         codes = _LOGGED.get(request.grant_type)
         if codes is None:
@@ -115,5 +127,7 @@ class GrantRegistry:
         username = params.get("username")
         if "user_name" not in fields and isinstance(username, str):
             fields["user_name"] = username[:512]
-        fields["details"] = {"error": {"message": failed.message, "code": failed.error_code}}
+        # `oauthError`, not `code`: that key is an authorization code's, hidden by the scrub.
+        error = {"message": failed.message, "oauthError": failed.error_code}
+        fields["details"] = {"error": error}
         self._logs.record(codes[1], **fields)

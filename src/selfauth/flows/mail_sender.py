@@ -35,10 +35,12 @@ from typing import Protocol
 
 from selfauth.domain.clock import Clock
 from selfauth.domain.emails.outbox import NO_PROVIDER, OutboxStore, RetryPolicy, StoredMail
+from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.flows.smtp_delivery import DeliveryFailure, SmtpSession, SmtpSettings, tls_context
 
 log = logging.getLogger("selfauth.mail")
 OUTBOX_PATH = "/api/v2/emails/outbox"
+VERIFY_EMAIL = "verify_email"  # the verification mail's template (account_mails.py)
 _PURGE_EVERY = timedelta(hours=1)
 
 
@@ -66,8 +68,10 @@ class MailSender:
         providers: ProviderSource,
         settings: SenderSettings,
         clock: Clock,
+        logs: LogSink | None = None,
     ) -> None:
         self._outbox = outbox
+        self._logs: LogSink = logs or NoLogs()  # `fv`: a verification mail given up
         self._providers = providers
         self._settings = settings
         self._clock = clock
@@ -210,6 +214,13 @@ class MailSender:
         if not await self._outbox.mark_failed(mail.id, self._owner, failure.answer, retry_at):
             return  # the lease was lost: whoever holds it now decides
         if retry_at is None:
+            if mail.template == VERIFY_EMAIL:
+                self._logs.record(
+                    "fv",
+                    user_id=mail.user_id,
+                    user_name=mail.recipient,
+                    details={"error": {"message": failure.answer}, "attempts": mail.attempts},
+                )
             log.error(
                 "mail %s (%s) to %s given up after %d attempt(s): %s",
                 mail.id,

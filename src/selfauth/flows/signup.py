@@ -55,8 +55,8 @@ class ClientFinder(Protocol):
 
 
 class SignupMails(Protocol):
-    def for_signup(self, client_id: str | None) -> MailsFor: ...
-    def wake(self) -> None: ...
+    def for_signup(self, client_id: str | None, facts: RequestFacts | None = None) -> MailsFor: ...
+    def wake(self, mails: MailsFor | None = None) -> None: ...
 
 
 @dataclass
@@ -76,7 +76,8 @@ class Signup:
             user = await self._register(client_id, fields, request)
         except SelfauthError as exc:
             username = fields.get("email") or fields.get("username")
-            details = {"error": {"message": exc.message, "code": exc.error_code}}
+            # Not "code": that key is an authorization code's, hidden by the logs' scrub.
+            details = {"error": {"message": exc.message, "errorCode": exc.error_code}}
             self.logs.record("fs", user_name=username, details=details, **noted)
             raise
         self.logs.record("ss", **noted, **about(user=user))
@@ -85,9 +86,9 @@ class Signup:
     async def _register(
         self, client_id: str, fields: dict[str, Any], request: RequestFacts
     ) -> User:
-        mails = self.mails.for_signup(client_id) if self.mails else None
+        mails = self.mails.for_signup(client_id, request) if self.mails else None
         if self.hooks is None:
-            return self._woken(await self.users.signup(client_id, fields, mails=mails))
+            return self._woken(await self.users.signup(client_id, fields, mails=mails), mails)
         connection = await self.users.signup_connection(client_id, fields)
         client = await self.clients.get(client_id)
         preview = {name: fields[name] for name in (*_PROFILE, *_PROFILE_MORE) if fields.get(name)}
@@ -101,7 +102,7 @@ class Signup:
         changes = None
         if outcome.changes_metadata:
             changes = (outcome.user_metadata, outcome.app_metadata)
-        user = self._woken(await self.users.signup(client_id, fields, changes, mails))
+        user = self._woken(await self.users.signup(client_id, fields, changes, mails), mails)
         facts = SignupFacts(
             user=profile_view(user), client=client, connection=connection, request=request
         )
@@ -110,10 +111,10 @@ class Signup:
         task.add_done_callback(self._background.discard)
         return user
 
-    def _woken(self, user: User) -> User:
+    def _woken(self, user: User, mails: MailsFor | None) -> User:
         """The mail sender is told a mail waits (it was queued with the user)."""
         if self.mails is not None:
-            self.mails.wake()
+            self.mails.wake(mails)
         return user
 
     async def _after(self, facts: SignupFacts) -> None:

@@ -79,7 +79,7 @@ def about(
     if facts is not None:
         fields["ip"] = facts.ip
         fields["user_agent"] = facts.user_agent[:512] or None
-        fields["hostname"] = facts.hostname or None
+        fields["hostname"] = facts.hostname[:255] or None  # the column's size
     return fields
 
 

@@ -22,6 +22,7 @@ from selfauth.domain.search.ast import (
     Pattern,
     Query,
 )
+from selfauth.domain.user_agents import is_mobile, summary
 from selfauth.storage.database import Database
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import logs
@@ -29,6 +30,14 @@ from selfauth.storage.tables import logs
 _BY_ID = KeyLookup(logs, "log_id")
 _COLUMNS = [column.name for column in logs.columns]
 _DATE, _DETAILS = _COLUMNS.index("date"), _COLUMNS.index("details")
+_AGENT = _COLUMNS.index("user_agent")
+# Each sized text column's index and size: a longer value (a user id typed into a path, a
+# Host header) is cut to fit, since PostgreSQL refuses it and the event would be dropped.
+_SIZED = [
+    (index, column.type.length)
+    for index, column in enumerate(logs.columns)
+    if isinstance(column.type, sa.String) and column.type.length
+]
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +46,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(view["date"], datetime):
         view["date"] = iso(view["date"])
     view["_id"] = view["log_id"]
-    view["isMobile"] = False
+    view["isMobile"] = is_mobile(view["user_agent"])
     return view
 
 
@@ -47,6 +56,13 @@ def _driver_row(event: dict[str, Any], on_sqlite: bool) -> tuple[Any, ...]:
     row: list[Any] = [event.get(name) for name in _COLUMNS]
     details = row[_DETAILS]
     row[_DETAILS] = None if details is None else orjson.dumps(details).decode()
+    agent = row[_AGENT]
+    if agent:  # Auth0 keeps a summary ("Chrome 120.0.0 / Mac OS X 10.15.7"), made here off
+        row[_AGENT] = summary(agent)  # the request's path (events carry the header)
+    for index, size in _SIZED:
+        value = row[index]
+        if isinstance(value, str) and len(value) > size:
+            row[index] = value[:size]
     if on_sqlite:  # as UTCDateTime stores it there: naive UTC, SQLAlchemy's text format
         moment = row[_DATE]
         row[_DATE] = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -23,14 +23,35 @@ def charge(
     limiter: TokenBuckets | None,
     caller: str,
     message: str = "Global limit has been reached",
+    *,
+    client_id: str | None = None,
 ) -> None:
-    """Take one request from the caller's bucket; past the burst, 429."""
+    """Take one request from the caller's bucket; past the burst, 429 (and an `api_limit`
+    log event for the first refusal of a run: a caller hammering away adds no more)."""
     if limiter is None:
         return
     allowance = limiter.take(caller)
     setattr(request.state, _STATE_KEY, allowance)
     if not allowance.allowed:
+        if allowance.first_refusal:
+            _log_limit(request, message, allowance, client_id)
         raise TooManyRequests(message)
+
+
+def _log_limit(request: Request, message: str, allowance: Allowance, client_id: str | None) -> None:
+    details = {
+        "error": {"message": message},
+        "request": {"method": request.method.lower(), "path": request.url.path[:500]},
+        "limit": allowance.limit,
+    }
+    services_of(request).logs.record(
+        "api_limit",
+        client_id=client_id,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent", "")[:512] or None,
+        hostname=(request.headers.get("host") or "").split(":")[0][:255] or None,
+        details=details,
+    )
 
 
 async def per_address(request: Request) -> None:

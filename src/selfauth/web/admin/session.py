@@ -19,6 +19,7 @@ from selfauth.domain.users.model import User
 from selfauth.web.context import Services, services_of
 
 COOKIE = "selfauth_admin"
+ADMIN_USER = "selfauth.admin_user"  # the signed-in administrator, for the sapi log (audit.py)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 
@@ -112,6 +113,7 @@ async def signed_in(request: Request) -> Admin:
         raise SignInRequired(back_here(request))
     if not await found.administrators.is_admin(user.user_id):
         raise NotAdministrator(user)
+    request.scope[ADMIN_USER] = user
     return Admin(found, user, token, found.admin_sessions.csrf_token(token))
 
 

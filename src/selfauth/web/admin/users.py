@@ -208,7 +208,7 @@ async def user_create(request: Request, admin: Admin = Depends(signed_in)) -> Re
         # As the API without `verify_email`: an unverified email is sent the verification mail.
         mails = found.account_mails.for_signup(None)
         user = await found.users.create(given, mails)
-        found.account_mails.wake()
+        found.account_mails.wake(mails)
     except SelfauthError as error:
         connections = await _database_connections(admin)
         field = _create_field(error)

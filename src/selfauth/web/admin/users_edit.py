@@ -20,9 +20,11 @@ from starlette.responses import RedirectResponse, Response
 
 from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import SYNCED_ATTRIBUTES
 from selfauth.errors import InvalidBody, NotFound, SelfauthError
+from selfauth.flows.tenant_logs import about
 from selfauth.web.admin.page import admin_page
 from selfauth.web.admin.session import Admin, signed_in
 from selfauth.web.body import validate
@@ -301,7 +303,13 @@ async def user_action(
             )
         return RedirectResponse(f"{here}?revoked=1#refresh-tokens", status_code=303)
     if do == "delete":  # DELETE /api/v2/users/{id}
-        await found.users.delete(user.user_id)
+        try:
+            await found.users.delete(user.user_id)
+        except ScriptRefused as exc:
+            details = {"error": {"message": exc.message}}
+            found.logs.record("fdu", details=details, **about(user=user))
+            raise
+        found.logs.record("sdu", **about(user=user))
         return RedirectResponse("/admin/users?deleted=1", status_code=303)
     return await _page(request, admin, user, status=400, problem="Unknown action.")
 

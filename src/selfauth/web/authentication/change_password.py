@@ -13,10 +13,12 @@ from starlette.responses import HTMLResponse, Response
 
 from selfauth.errors import InvalidBody
 from selfauth.web.authentication.signup import SignupRefused
+from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
 from selfauth.web.pages.authorize import RESET_SENT
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -50,5 +52,8 @@ async def change_password(request: Request, found: Services = Depends(services))
             "unauthorized_client",
             status=403,
         )
-    await found.account_mails.password_reset_requested(body.email, connection, client.client_id)
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    await found.account_mails.password_reset_requested(
+        body.email, connection, client.client_id, facts
+    )
     return HTMLResponse(SENT, headers={"Cache-Control": "no-store"})

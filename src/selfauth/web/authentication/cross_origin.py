@@ -21,6 +21,7 @@ from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.pages.session_cookie import set_ticket_binding
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -32,11 +33,10 @@ async def authenticate(request: Request, found: Services = Depends(services)) ->
     except InvalidBody as exc:
         raise InvalidRequest(exc.message) from exc
     try:
+        # The browser's own address: brute-force protection counts per user and address.
+        ip = client_ip(request, trust_forwarded=False)
         answer = await found.cross_origin.authenticate(
-            body,
-            request.headers.get("origin"),
-            # The browser's own address: brute-force protection counts per user and address.
-            client_ip(request, trust_forwarded=False),
+            body, request.headers.get("origin"), ip, request_facts(request, ip)
         )
     except OriginRefused as exc:
         return PlainTextResponse(

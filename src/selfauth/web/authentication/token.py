@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from selfauth.flows.grants import TokenRequest
 from selfauth.oauth.credentials import read_credentials
-from selfauth.oauth.errors import InvalidRequest
+from selfauth.oauth.errors import InvalidRequest, OAuthError
 from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
@@ -59,7 +59,14 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
     params = await read_token_params(request, found.settings.max_body_bytes)
     grant_type, grant = found.grants.find(params.get("grant_type"))
     credentials = read_credentials(params, request.headers.get("authorization"))
-    caller = await found.client_auth.authenticate(credentials, allow_public=grant.public_clients)
+    try:
+        caller = await found.client_auth.authenticate(
+            credentials, allow_public=grant.public_clients
+        )
+    except OAuthError as exc:  # logged as the grant's failure (feccft...)
+        facts = request_facts(request, client_ip(request, trust_forwarded=False), params)
+        found.grants.refused(grant_type, credentials.client_id, facts, exc)
+        raise
     ip = client_ip(
         request, trust_forwarded=caller.confidential and caller.client.trusts_forwarded_ip
     )

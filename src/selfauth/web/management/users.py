@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from selfauth.domain import search
+from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import SORTABLE
 from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidQueryString
@@ -110,7 +111,7 @@ async def create_user(
     mails = found.account_mails.for_signup(fields.get("client_id")) if verify else None
     user = await found.users.create(fields, mails)
     if mails is not None:
-        found.account_mails.wake()
+        found.account_mails.wake(mails)
     return JSONResponse(management_view(user), status_code=201)
 
 
@@ -257,8 +258,13 @@ async def delete_user(
     found = caller.services
     principal = caller.principal
     _check_self(principal, user_id, ("delete:users",), DELETE)
-    await found.users.delete(user_id)
     client = principal.claims.get("azp") or principal.subject.removesuffix("@clients")
+    try:
+        await found.users.delete(user_id)
+    except ScriptRefused as exc:  # a custom database's `delete` script failed: nothing deleted
+        details = {"error": {"message": exc.message}}
+        found.logs.record("fdu", user_id=user_id[:300], client_id=str(client), details=details)
+        raise
     found.logs.record("sdu", user_id=user_id, client_id=str(client))
     return Response(status_code=204)
 

@@ -329,11 +329,13 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     if signed_in is not None and not found.authorizer.recent_enough(checked, signed_in[0]):
         signed_in = None  # signed in longer ago than `max_age` allows: sign in again
     if checked.prompt == "none" and signed_in is None:
+        _silent(found, request, checked, None, "Login required")
         return _respond(checked, {"error": "login_required", "error_description": "Login required"})
     if signed_in is not None and checked.prompt != "login":
         session, user = signed_in
         ask = await _consent_to_ask(found, checked, user)
         if ask is not None and checked.prompt == "none":
+            _silent(found, request, checked, user, "Consent required")
             return _respond(
                 checked, {"error": "consent_required", "error_description": "Consent required"}
             )
@@ -343,11 +345,32 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         try:
             fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
         except OAuthError as exc:
+            _silent(found, request, checked, user, exc.description)
             return answer_error(checked, exc)
+        _silent(found, request, checked, user, None)
         return _respond(checked, fields)
     if checked.connection is not None and checked.connection.is_upstream:
         return await _to_upstream(found, checked, checked.connection)
     return await _login_page(found, request, checked)
+
+
+def _silent(
+    found: Services,
+    request: Request,
+    checked: AuthorizeRequest,
+    user: User | None,
+    error: str | None,
+) -> None:
+    """`ssa`/`fsa`: an answer to `prompt=none` (silent authentication); an answer from the
+    session to another prompt is not logged."""
+    if checked.prompt != "none":
+        return
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    fields = about(client=checked.client, user=user, facts=facts)
+    if error is None:
+        found.logs.record("ssa", **fields)
+    else:
+        found.logs.record("fsa", details={"error": {"message": error}}, **fields)
 
 
 def _upstream_redirect_uri(found: Services) -> str:
@@ -441,26 +464,39 @@ async def _finish_upstream(
             locale=request_locale(request),
             back_to=checked.client,
         )
+    ip = client_ip(request, trust_forwarded=False)
+    logged = about(client=checked.client, connection=connection, facts=request_facts(request, ip))
     if answer.get("error"):
         error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
         description = answer.get("error_description") or "The identity provider refused."
-        return answer_error(checked, AuthorizeError(error, description[:500]))
+        return _upstream_failed(found, checked, logged, AuthorizeError(error, description[:500]))
     try:
         answered = await found.upstream.finish(
             connection, answer, _upstream_redirect_uri(found), nonce, verifier
         )
-        ip = client_ip(request, trust_forwarded=False)
         user = await found.users.sign_in_upstream(connection, answered.claims, ip, answered.tokens)
     except UpstreamError as exc:
-        return answer_error(checked, AuthorizeError(exc.error, exc.description))
+        return _upstream_failed(found, checked, logged, AuthorizeError(exc.error, exc.description))
     except NotReady as exc:
-        return answer_error(checked, AuthorizeError("invalid_request", str(exc)))
+        return _upstream_failed(found, checked, logged, AuthorizeError("invalid_request", str(exc)))
     except Conflict:
         refused = "Another user of this connection already has this email address."
-        return answer_error(checked, AuthorizeError("access_denied", refused))
+        return _upstream_failed(found, checked, logged, AuthorizeError("access_denied", refused))
     if user.blocked:
-        return answer_error(checked, AuthorizeError("unauthorized", "user is blocked"))
+        logged.update(about(user=user))
+        blocked = AuthorizeError("unauthorized", "user is blocked")
+        return _upstream_failed(found, checked, logged, blocked)
+    found.logs.record("s", **logged, **about(user=user))
     return await signed_in(found, request, checked, user)
+
+
+def _upstream_failed(
+    found: Services, checked: AuthorizeRequest, logged: dict[str, Any], error: AuthorizeError
+) -> Response:
+    """`f`: an upstream (social, enterprise) sign-in that did not finish, and why."""
+    details = {"error": {"message": error.description, "oauthError": error.error_code}}
+    found.logs.record("f", details=details, **logged)
+    return answer_error(checked, error)
 
 
 async def _ticket_login(
@@ -812,7 +848,8 @@ async def forgot_password(request: Request, found: Services = Depends(services))
     email = form.get("email", "")
     if email.strip():
         client_id = checked.checked_client().client_id
-        await found.account_mails.password_reset_requested(email, connection, client_id)
+        facts = request_facts(request, client_ip(request, trust_forwarded=False))
+        await found.account_mails.password_reset_requested(email, connection, client_id, facts)
     return message_page(
         N_("Check your email"),
         RESET_SENT,
@@ -868,12 +905,25 @@ def _signed_out(
         found.logs.record("slo", client_id=client_id, **about(user=user, facts=facts))
 
 
+def _logout_failed(
+    found: Services, request: Request, client_id: str | None, error: AuthorizeError
+) -> None:
+    """`flo`: a logout refused (its return address is not an allowed one); the session,
+    if any, is kept."""
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
+    details = {"error": {"message": error.description}}
+    found.logs.record(
+        "flo", client_id=(client_id or "")[:64] or None, details=details, **about(facts=facts)
+    )
+
+
 @router.get("/v2/logout")
 async def logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
     try:
         target = await _logout_target(found, query.get("client_id"), query.get("returnTo"))
     except AuthorizeError as exc:
+        _logout_failed(found, request, query.get("client_id"), exc)
         return message_page(
             N_("Cannot sign you out to that address"),
             exc.description,
@@ -896,6 +946,7 @@ async def oidc_logout(request: Request, found: Services = Depends(services)) -> 
             found, query.get("client_id"), query.get("post_logout_redirect_uri")
         )
     except AuthorizeError as exc:
+        _logout_failed(found, request, query.get("client_id"), exc)
         return message_page(
             N_("Cannot sign you out to that address"),
             exc.description,

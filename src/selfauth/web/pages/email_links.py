@@ -16,6 +16,7 @@ from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.errors import PasswordStrengthError
 from selfauth.flows.email_links import Followed
 from selfauth.flows.tenant_logs import about
+from selfauth.hooks.runner import RequestFacts
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages.authorize import (
@@ -163,6 +164,8 @@ async def verify(request: Request, found: Services = Depends(services)) -> Respo
     if not isinstance(followed, Followed):
         return followed
     if followed.user is not None:
+        facts = request_facts(request, client_ip(request, trust_forwarded=False))
+        found.logs.record("sv", **about(user=followed.user, facts=facts))  # the link was used
         await found.account_mails.welcome(followed.user)
     return _finished(followed, N_("Email verified"), locale)
 
@@ -205,18 +208,30 @@ async def reset(request: Request, found: Services = Depends(services)) -> Respon
     locale = await _locale(found, request, TicketKind.PASSWORD_CHANGE, ticket)
     if password != form.get("confirm", ""):
         return await _reset_form(found, request, ticket, 400, N_("The passwords do not match."))
+    facts = request_facts(request, client_ip(request, trust_forwarded=False))
     try:
         followed = await found.email_links.reset_password(ticket, password)
     except PasswordStrengthError as exc:
         message = exc.message.removeprefix("PasswordStrengthError: ")
+        await _refused_change(found, ticket, facts, message)
         return await _reset_form(found, request, ticket, 400, message)
     except ScriptRefused as exc:  # a custom database's change_password script failed
+        await _refused_change(found, ticket, facts, exc.message)
         return await _reset_form(found, request, ticket, 400, exc.message)
     if not followed.ok:
+        await _refused_change(found, ticket, facts, followed.message)
         return _expired(TicketKind.PASSWORD_CHANGE, locale)
-    facts = request_facts(request, client_ip(request, trust_forwarded=False))
     found.logs.record("scp", **about(user=followed.user, facts=facts))
     return _finished(followed, N_("Password changed"), locale)
+
+
+async def _refused_change(found: Services, ticket: str, facts: RequestFacts, message: str) -> None:
+    """`fcp`: the password was not changed (too weak, the script failed, the link spent or
+    expired); the ticket's user when it is still good."""
+    pending = await found.email_links.pending(TicketKind.PASSWORD_CHANGE, ticket)
+    user = None if pending is None else await found.users.get_or_none(pending.user_id)
+    details = {"error": {"message": message}}
+    found.logs.record("fcp", details=details, **about(user=user, facts=facts))
 
 
 @router.get("/u/unblock")

@@ -21,6 +21,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, Response
 
 from selfauth.errors import InvalidBody
+from selfauth.flows.password_login import UnknownUser, WrongPassword
+from selfauth.flows.tenant_logs import about
 from selfauth.oauth.errors import AuthorizeError, BlockedUser, OAuthError, TooManyAttempts
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object
@@ -30,6 +32,7 @@ from selfauth.web.pages import sealed
 from selfauth.web.pages.authorize import message_page, signed_in, upstream_answer
 from selfauth.web.pages.session_cookie import cross_site_capable
 from selfauth.web.ratelimit import per_address
+from selfauth.web.request_facts import request_facts
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
@@ -66,6 +69,13 @@ def _authorize_params(body: Mapping[str, Any]) -> dict[str, str] | None:
     return params
 
 
+def _failed(found: Services, exc: OAuthError, username: str, logged: dict[str, Any]) -> None:
+    """`fp` (wrong password), `fu` (unknown user) or `f` (blocked, busy), as `/u/login`."""
+    code = "fp" if isinstance(exc, WrongPassword) else "fu" if isinstance(exc, UnknownUser) else "f"
+    details = {"error": {"message": exc.description}}
+    found.logs.record(code, user_name=username[:512], details=details, **logged)
+
+
 @router.post("/usernamepassword/login")
 async def usernamepassword_login(request: Request, found: Services = Depends(services)) -> Response:
     # JSON only: a cross-site form cannot send it without a preflight, which is refused here.
@@ -87,18 +97,24 @@ async def usernamepassword_login(request: Request, found: Services = Depends(ser
         return _refusal(400, "BadRequestError", exc.error, exc.description)
     if checked.connection is None or not checked.connection.signs_in:
         return _refusal(400, "BadRequestError", "invalid_request", "No database connection.")
+    ip = client_ip(request, trust_forwarded=False)
+    logged = about(
+        client=checked.client, connection=checked.connection, facts=request_facts(request, ip)
+    )
     try:
-        user = await found.password_login.check_password(
-            checked.connection, username, password, client_ip(request, trust_forwarded=False)
-        )
+        user = await found.password_login.check_password(checked.connection, username, password, ip)
     except TooManyAttempts as exc:
+        _failed(found, exc, username, logged)
         return _refusal(429, "AnomalyDetected", "too_many_attempts", exc.description)
     except BlockedUser as exc:
+        _failed(found, exc, username, logged)
         return _refusal(401, "UnauthorizedError", "user_is_blocked", exc.description)
     except OAuthError as exc:
+        _failed(found, exc, username, logged)
         if exc.status_code == 429:
             return _refusal(429, "TooManyRequestsError", exc.error, exc.description)
         return _refusal(401, "ValidationError", "invalid_user_password", exc.description)
+    found.logs.record("s", **logged, **about(user=user))
     browser_key = secrets.token_urlsafe(24)
     result = sealed.seal(
         {**params, "user_id": user.user_id, "browser": found.secrets.digest(browser_key)},
