@@ -75,7 +75,8 @@ def quoted(value: str) -> str:
 
 def test_password_grant_logs_sepft_and_fepft(server: RunningServer, api: Api, app: App) -> None:
     user = api.create_user(connection=app.connection)
-    tokens(login(server, app, user["email"], headers={"user-agent": "logs-test/1.0"}))
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+    tokens(login(server, app, user["email"], headers={"user-agent": agent}))
     wrong = login(server, app, user["email"], SECRETS[1])
     assert wrong.status_code == 403
 
@@ -88,7 +89,7 @@ def test_password_grant_logs_sepft_and_fepft(server: RunningServer, api: Api, ap
     assert success["strategy"] == "auth0" and success["strategy_type"] == "database"
     assert success["user_name"] == user["email"]
     assert success["ip"] == "127.0.0.1"
-    assert success["user_agent"] == "logs-test 1.0.0 / Other 0.0.0"  # Auth0's summary
+    assert success["user_agent"] == "Firefox 121.0.0 / Linux 0.0.0"  # Auth0's summary
     assert success["description"] == "Success Exchange (Password for Access Token)"
     assert len(success["log_id"]) == 56 and success["log_id"].startswith("900")
     assert success["_id"] == success["log_id"]

@@ -32,7 +32,7 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.
         (MAC_CHROME, "Chrome 120.0.0 / Mac OS X 10.15.7", False),
         (IPHONE, "Mobile Safari 17.0.0 / iOS 17.0.0", True),
         (ANDROID, "Chrome Mobile 120.0.6099 / Android 14.0.0", True),
-        (WINDOWS_EDGE, "Edge 120.0.2210 / Windows 10", False),
+        (WINDOWS_EDGE, "Edge 120.0.2210 / Windows 10.0.0", False),
         (FIREFOX, "Firefox 121.0.0 / Linux 0.0.0", False),
         ("curl/8.5.0", "curl 8.5.0 / Other 0.0.0", False),
         ("Mozilla/5.0", "Other 0.0.0 / Other 0.0.0", False),
