@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from selfauth import __version__, metrics
 from selfauth.config import Settings, load_settings
@@ -36,7 +37,7 @@ from selfauth.domain.jobs.model import IMPORT
 from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.logs import LogSink, NoLogs
 from selfauth.domain.passwords import PasswordHasher
-from selfauth.domain.ratelimit import TokenBuckets
+from selfauth.domain.ratelimit import RateLimiter, TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.tenant.settings import Configured, TenantSettingsService
 from selfauth.domain.users.idp_tokens import IdpTokenBox
@@ -97,6 +98,7 @@ from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
+from selfauth.storage.redis_buckets import RedisBuckets, redis_client
 from selfauth.storage.resource_servers import SqlResourceServerRepository
 from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
 from selfauth.storage.sessions import (
@@ -163,6 +165,7 @@ class Running:
     logs: LogWriter  # the tenant logs' writer: flushed last, after every part that logs stopped
     log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped first
     changes: ChangeWatcher  # reloads what another process or node changed
+    redis: Redis | None  # the shared rate limits' client, when SELFAUTH_REDIS_URL is set
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
@@ -184,9 +187,16 @@ class Running:
         await self.sandbox.pool.close()
         await self.script_sandbox.pool.close()
         await self.logs.close()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
+    shared = (
+        redis_client(settings.redis_url, settings.redis_timeout_seconds)
+        if settings.redis_url
+        else None
+    )
     change_versions = SqlChangeVersions(database)
     versions_at_start = await change_versions.read()  # before anything is loaded
     keys = SqlKeyRepository(database)
@@ -332,9 +342,17 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         secrets=secrets,
         verifier=verifier,
         management_rate_limits=_buckets(
-            settings.management_rate_limit, settings.management_rate_burst
+            settings.management_rate_limit,
+            settings.management_rate_burst,
+            shared,
+            f"selfauth:ratelimit:{settings.issuer_url}:management:",
         ),
-        auth_rate_limits=_buckets(settings.auth_rate_limit, settings.auth_rate_burst),
+        auth_rate_limits=_buckets(
+            settings.auth_rate_limit,
+            settings.auth_rate_burst,
+            shared,
+            f"selfauth:ratelimit:{settings.issuer_url}:authentication:",
+        ),
         users=user_service,
         user_blocks=failures,
         clients=ClientService(
@@ -441,6 +459,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         logs,
         stream_delivery,
         changes,
+        shared,
     )
 
 
@@ -534,8 +553,14 @@ def metadata_limits(settings: Settings) -> MetadataLimits:
     return MetadataLimits(settings.metadata_max_bytes, settings.metadata_max_depth)
 
 
-def _buckets(rate: float, burst: int) -> TokenBuckets | None:
-    return TokenBuckets(rate, burst) if rate > 0 else None
+def _buckets(rate: float, burst: int, shared: Redis | None, prefix: str) -> RateLimiter | None:
+    """The limit's buckets: in Redis when one is configured (every process and node counts
+    together), else this process's own; None when the limit is off."""
+    if rate <= 0:
+        return None
+    if shared is None:
+        return TokenBuckets(rate, burst)
+    return RedisBuckets(shared, prefix, rate, burst)
 
 
 def app_from_environment() -> FastAPI:

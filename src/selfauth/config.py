@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     log_stream_retry_max_seconds: float = Field(default=60.0, gt=0, le=86_400)
     log_stream_suspend_failures: int = Field(default=10, ge=1, le=100_000)
     log_stream_suspend_seconds: float = Field(default=60.0, ge=0, le=30 * 86_400)
+    # Rate limits shared by every process and node (docs/deployment.md): a Redis URL such as
+    # redis://127.0.0.1:6379/0, and how long a request waits for Redis before it is counted
+    # in this process alone. Unset: each process counts on its own.
+    redis_url: str | None = None
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=30)
     # How often each process reads the change versions (domain/changes.py): the bound on how
     # long another worker or node keeps using signing keys, origins or tenant settings that
     # changed (docs/deployment.md).

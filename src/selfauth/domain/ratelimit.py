@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,27 @@ class Allowance:
     retry_after: int  # seconds until the next request may pass (0 when this one passed)
     # The first refusal since the caller's last allowed request (a run of them is logged once).
     first_refusal: bool = False
+
+
+def allowance(
+    allowed: bool, tokens: float, now: float, rate: float, capacity: int, first_refusal: bool
+) -> Allowance:
+    """What a bucket holding `tokens` after this request tells the caller (Auth0's headers)."""
+    return Allowance(
+        allowed=allowed,
+        limit=capacity,
+        remaining=int(tokens),
+        reset_at=math.ceil(now + (capacity - tokens) / rate),
+        retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)),
+        first_refusal=first_refusal,
+    )
+
+
+class RateLimiter(Protocol):
+    """A bucket per key: this process's own (`TokenBuckets`), or one shared by every process
+    and node through Redis (storage/redis_buckets.py)."""
+
+    async def allow(self, key: str) -> Allowance: ...
 
 
 class TokenBuckets:
@@ -48,12 +70,8 @@ class TokenBuckets:
         self._buckets[key] = (tokens, now, not allowed)
         if len(self._buckets) > self._max_keys:
             self._buckets.popitem(last=False)
-        seconds_to_full = (self.capacity - tokens) / self.rate
-        return Allowance(
-            allowed=allowed,
-            limit=self.capacity,
-            remaining=int(tokens),
-            reset_at=math.ceil(now + seconds_to_full),
-            retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate)),
-            first_refusal=not allowed and not refused,
-        )
+        first_refusal = not allowed and not refused
+        return allowance(allowed, tokens, now, self.rate, self.capacity, first_refusal)
+
+    async def allow(self, key: str) -> Allowance:
+        return self.take(key)

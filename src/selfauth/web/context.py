@@ -26,7 +26,7 @@ from selfauth.domain.emails.provider import EmailProviderService
 from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.logins import LoginBlocks
-from selfauth.domain.ratelimit import TokenBuckets
+from selfauth.domain.ratelimit import RateLimiter
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.tenant.settings import TenantSettingsService
 from selfauth.domain.users.idp_tokens import IdpTokenBox
@@ -56,8 +56,8 @@ class Services:
     clock: Clock
     secrets: SecretHasher  # seals the login page's transaction and CSRF token
     verifier: TokenVerifier  # bearer tokens of both APIs
-    management_rate_limits: TokenBuckets | None  # per caller; None when turned off
-    auth_rate_limits: TokenBuckets | None  # per client address; None when turned off
+    management_rate_limits: RateLimiter | None  # per caller; None when turned off
+    auth_rate_limits: RateLimiter | None  # per client address; None when turned off
 
     # The Management API: one service per resource.
     users: UserService

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.types import Scope
 
-from selfauth.domain.ratelimit import Allowance, TokenBuckets
+from selfauth.domain.ratelimit import Allowance, RateLimiter
 from selfauth.errors import TooManyRequests
 from selfauth.web.context import services_of
 
@@ -18,9 +18,9 @@ AUTHENTICATION_LIMIT = (
 )
 
 
-def charge(
+async def charge(
     request: Request,
-    limiter: TokenBuckets | None,
+    limiter: RateLimiter | None,
     caller: str,
     message: str = "Global limit has been reached",
     *,
@@ -30,7 +30,7 @@ def charge(
     log event for the first refusal of a run: a caller hammering away adds no more)."""
     if limiter is None:
         return
-    allowance = limiter.take(caller)
+    allowance = await limiter.allow(caller)
     setattr(request.state, _STATE_KEY, allowance)
     if not allowance.allowed:
         if allowance.first_refusal:
@@ -60,7 +60,7 @@ async def per_address(request: Request) -> None:
     (`selfauth/server.py`): no one else's `X-Forwarded-For` is believed."""
     address = request.client.host if request.client else "unknown"
     limiter = services_of(request).auth_rate_limits
-    charge(request, limiter, f"ip:{address}", AUTHENTICATION_LIMIT)
+    await charge(request, limiter, f"ip:{address}", AUTHENTICATION_LIMIT)
 
 
 def headers(allowance: Allowance) -> list[tuple[bytes, bytes]]:

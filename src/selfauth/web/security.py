@@ -57,7 +57,8 @@ def require(*accepted: str) -> Callable[[Request], Awaitable[Caller]]:
         found = services_of(request)
         principal = await authenticate(request)
         client = principal.claims.get("azp") or principal.subject.removesuffix("@clients")
-        charge(request, found.management_rate_limits, principal.subject, client_id=str(client))
+        limits = found.management_rate_limits
+        await charge(request, limits, principal.subject, client_id=str(client))
         if not principal.has_any(*accepted):
             raise insufficient_scope(accepted)
         request.scope[PRINCIPAL] = principal  # who called, for the sapi log (audit.py)
