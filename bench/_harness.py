@@ -476,6 +476,7 @@ def selfauth_tenant(postgres_url: str | None, **extra_env: str) -> Iterator[Tena
     with database(postgres_url) as url:
         env = {
             "SELFAUTH_DATABASE_URL": url,
+            "SELFAUTH_WORKERS": "1",  # one process, unless a bench says otherwise
             "SELFAUTH_ISSUER": issuer,
             "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
             "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,

@@ -94,6 +94,7 @@ def tenant_on(url: str, ready_timeout: float = 60.0) -> Iterator[Tenant]:
     admin_id, admin_secret = f"bench-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
     env = {
         "SELFAUTH_DATABASE_URL": url,
+        "SELFAUTH_WORKERS": "1",  # one process, unless a bench says otherwise
         "SELFAUTH_ISSUER": issuer,
         "SELFAUTH_BOOTSTRAP_CLIENT_ID": admin_id,
         "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": admin_secret,

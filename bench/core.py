@@ -196,6 +196,7 @@ def bench_selfauth(opts: Options) -> tuple[WrkResult, WrkResult, WrkResult]:
     with database(opts.postgres) as db_url:
         env = {
             "SELFAUTH_DATABASE_URL": db_url,
+            "SELFAUTH_WORKERS": "1",  # one process, unless a bench says otherwise
             "SELFAUTH_ISSUER": issuer,
             "SELFAUTH_BOOTSTRAP_CLIENT_ID": client_id,
             "SELFAUTH_BOOTSTRAP_CLIENT_SECRET": client_secret,

@@ -36,7 +36,7 @@ def serve(
     port: int = typer.Option(None, help="Port to listen on (default 8080)"),
     tls_cert: str = typer.Option(None, help="PEM certificate file: serve HTTPS (with --tls-key)"),
     tls_key: str = typer.Option(None, help="PEM private key file of --tls-cert"),
-    workers: int = typer.Option(None, help="Server processes on the port (default 1)"),
+    workers: int = typer.Option(None, help="Server processes on the port (default: one a core)"),
 ) -> None:
     """Migrate the database and serve the APIs."""
     settings = _settings(
@@ -61,8 +61,8 @@ def serve(
     from selfauth.server import run, run_workers
 
     access_log = os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1"
-    if settings.workers > 1:
-        say(logging.INFO, f"selfauth: {settings.workers} worker processes")
+    if settings.worker_count > 1:
+        say(logging.INFO, f"selfauth: {settings.worker_count} worker processes")
         run_workers(settings, log_level=log_level, access_log=access_log)
         return
     run(create_app(settings, utc_now), settings, log_level=log_level, access_log=access_log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import ssl
 from dataclasses import dataclass
 from typing import Literal
@@ -76,7 +77,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     # Server processes sharing the port (uvicorn's supervisor restarts one that dies); each
     # keeps its own caches, kept current through the change versions (docs/deployment.md).
-    workers: int = Field(default=1, ge=1, le=64)
+    # Unset: one per core.
+    workers: int | None = Field(default=None, ge=1, le=64)
     # client ids are stored in a VARCHAR(64) column (storage/tables.py)
     bootstrap_client_id: str | None = Field(default=None, min_length=8, max_length=64)
     bootstrap_client_secret: str | None = Field(default=None, min_length=16, max_length=256)
@@ -259,6 +261,10 @@ class Settings(BaseSettings):
     @property
     def database(self) -> DatabaseURL:
         return parse_database_url(self.database_url)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
     @property
     def issuer_url(self) -> str:

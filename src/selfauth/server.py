@@ -164,7 +164,7 @@ def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None
     options = _options(settings, log_level, access_log)
     options["http"] = "selfauth.server:WorkerHttp"
     uvicorn.run(
-        "selfauth.app:app_from_environment", factory=True, workers=settings.workers, **options
+        "selfauth.app:app_from_environment", factory=True, workers=settings.worker_count, **options
     )
 
 
