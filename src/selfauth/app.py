@@ -595,7 +595,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             gc.freeze()
             try:
                 await running.start()
-                yield
+                async with metrics.refreshed_while_serving(app.state.metrics_scrape):
+                    yield
             finally:
                 await running.stop()
         finally:

@@ -9,15 +9,22 @@ bound once, so no request builds a label tuple or looks one up under the family'
 Gauges that are a database read (the outbox's depth, this process's running jobs, the
 connection pool) are refreshed by `Scrape.refresh` when `/metrics` is read, never per request.
 
-One process only: with several workers each would report its own counters. prometheus-client's
-multiprocess mode (PROMETHEUS_MULTIPROC_DIR, `MultiProcessCollector`, `mark_process_dead`)
-would plug in here: `REGISTRY` becomes a fresh registry with a `MultiProcessCollector` at
-scrape time, the gauges choose a `multiprocess_mode`, and the process collectors go.
+Several worker processes (`selfauth serve --workers N`): `serve` sets PROMETHEUS_MULTIPROC_DIR
+before it starts them, so prometheus-client keeps every value in a file per process there and
+a scrape, answered by any one worker, sums them all (`registry_for_scrape`). In that mode the
+scrape-time gauges are refreshed by each worker every few seconds instead (`MULTIPROCESS`;
+app.py), each counting its own jobs and pool (summed across live workers) and the outbox's
+depth (the most recent read); the process, platform and GC collectors, which describe only
+the process that answers, are left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,12 +36,28 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    multiprocess,
 )
+
+# Set by `serve` for its worker processes (server.py), read by prometheus-client at import.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+REFRESH_SECONDS = 5.0  # how often each worker refreshes its gauges in that mode
 
 # Our own registry: the library's default one would also hold whatever a dependency registers.
 REGISTRY = CollectorRegistry(auto_describe=True)
-for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
-    REGISTRY.register(_collector)
+if not MULTIPROCESS:
+    for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        REGISTRY.register(_collector)
+
+
+def registry_for_scrape() -> CollectorRegistry:
+    """What `/metrics` renders: this process's registry, or every worker's values summed."""
+    if not MULTIPROCESS:
+        return REGISTRY
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+    return combined
+
 
 # --- requests (web/metrics.py's middleware) ----------------------------------------------------
 
@@ -126,27 +149,32 @@ OUTBOX_DEPTH = Gauge(
     "selfauth_mail_outbox_queued",
     "Mails in the outbox waiting to be sent (queued or being sent), all processes.",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 JOBS_RUNNING = Gauge(
     "selfauth_jobs_running",
-    "Import and export jobs this process is running, by type.",
+    "Import and export jobs running, by type.",
     ["type"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 JOB_ROWS_DONE = Gauge(
     "selfauth_jobs_rows_done",
-    "Rows done by this process's running jobs, summed by type: users read from an import's "
-    "file, users written by an export.",
+    "Rows done by the running jobs, summed by type: users read from an import's file, users "
+    "written by an export.",
     ["type"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 JOB_TYPES = ("users_import", "users_export")
 DATABASE_CONNECTIONS = Gauge(
     "selfauth_database_connections",
     "Database pool use: PostgreSQL connections checked out (`in_use`) and open (`open`), per "
-    "pool; SQLite writers queued on the process's write lock (`writer_waiting`).",
+    "pool; SQLite writers queued on the process's write lock (`writer_waiting`); summed over "
+    "worker processes.",
     ["pool", "state"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 SCRAPE_ERRORS = Counter(
     "selfauth_metrics_read_errors",
@@ -154,6 +182,30 @@ SCRAPE_ERRORS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+
+
+@asynccontextmanager
+async def refreshed_while_serving(scrape: Scrape) -> AsyncIterator[None]:
+    """With several workers, this one's gauges refreshed every REFRESH_SECONDS while it serves
+    (a scrape reaches one worker, but sums every worker's values), and its live gauges removed
+    when it stops. With one process, nothing: `/metrics` refreshes them as it is read."""
+    if not MULTIPROCESS:
+        yield
+        return
+
+    async def refresh_forever() -> None:
+        while True:
+            await scrape.refresh()
+            await asyncio.sleep(REFRESH_SECONDS)
+
+    task = asyncio.get_running_loop().create_task(refresh_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)

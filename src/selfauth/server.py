@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import tempfile
 from typing import Any, ClassVar
 
 import h11
@@ -161,11 +163,20 @@ def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None
     if settings.tls_cert_file and settings.tls_key_file:
         os.environ["SELFAUTH_TLS_CERT_FILE"] = settings.tls_cert_file
         os.environ["SELFAUTH_TLS_KEY_FILE"] = settings.tls_key_file
+    # Each worker keeps its metrics in a file here, and a scrape sums them (metrics.py).
+    metrics_directory = tempfile.mkdtemp(prefix="selfauth-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
     options = _options(settings, log_level, access_log)
     options["http"] = "selfauth.server:WorkerHttp"
-    uvicorn.run(
-        "selfauth.app:app_from_environment", factory=True, workers=settings.worker_count, **options
-    )
+    try:
+        uvicorn.run(
+            "selfauth.app:app_from_environment",
+            factory=True,
+            workers=settings.worker_count,
+            **options,
+        )
+    finally:
+        shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
 def _options(settings: Settings, log_level: str, access_log: bool) -> dict[str, Any]:

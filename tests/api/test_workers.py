@@ -78,6 +78,25 @@ def test_two_workers_lose_no_concurrent_write(backend: str, tmp_path: Path) -> N
         assert "unhandled error" not in log
 
 
+def _tokens_issued(server: RunningServer) -> float:
+    """selfauth_tokens_issued_total for client credentials, as one scrape (on a connection of
+    its own, so any worker may answer) reports it."""
+    text = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+    prefix = 'selfauth_tokens_issued_total{grant_type="client_credentials"}'
+    found = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(found[0].rsplit(" ", 1)[1]) if found else 0.0  # none issued yet
+
+
+def test_metrics_of_two_workers_are_summed_whichever_answers(tmp_path: Path) -> None:
+    with serving("sqlite", tmp_path, {"SELFAUTH_WORKERS": "2"}) as server:
+        before = _tokens_issued(server)
+        for _ in range(40):  # each on a new connection: the workers share them out
+            client_token(server, ADMIN_ID, ADMIN_SECRET)
+        totals = {_tokens_issued(server) for _ in range(8)}
+        assert totals == {before + 40}
+        assert "process_cpu_seconds_total" not in httpx.get(f"{server.base_url}/metrics").text
+
+
 # --- two nodes on one database -------------------------------------------------------------
 
 

@@ -130,7 +130,7 @@ async def read_metrics(request: Request) -> Response:
     scrape: metrics.Scrape = request.app.state.metrics_scrape
     await scrape.refresh()
     return Response(
-        generate_latest(metrics.REGISTRY),
+        generate_latest(metrics.registry_for_scrape()),
         media_type=CONTENT_TYPE_LATEST,
         headers={"Cache-Control": "no-store"},
     )
