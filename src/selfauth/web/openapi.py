@@ -158,8 +158,9 @@ _QUERY_TYPES: dict[str, Schema] = {
     "page": {"type": "integer", "minimum": 0},
     "per_page": {"type": "integer", "minimum": 1},
     "take": {"type": "integer", "minimum": 1},
+    # `web/query.py`'s booleans: true or false (1 or 0), any case; empty is the default.
     **{
-        name: {"type": "boolean"}
+        name: {"anyOf": [{"type": "boolean"}, {"const": ""}]}
         for name in (
             "include_totals",
             "include_fields",
@@ -236,8 +237,9 @@ def json_body(model: type[BaseModel], *, name: str | None = None) -> Schema:
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": ref}}}}
 
 
-def json_object(description: str, *, required: bool = True) -> Schema:
-    """`openapi_extra=` for a JSON object body that its service checks key by key."""
+def json_object(description: str, *, required: bool = False) -> Schema:
+    """`openapi_extra=` for a JSON object body that its service checks key by key (an empty
+    body reads as `{}`, `web/body.py`)."""
     schema = {"type": "object", "description": description}
     return {
         "requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}

@@ -41,7 +41,8 @@ router = APIRouter(dependencies=[Depends(per_address)])
         },
     },
     openapi_extra=openapi.json_object(
-        "client_id, credential_type, username, password and realm, as auth0.js sends them"
+        "client_id, credential_type, username, password and realm, as auth0.js sends them",
+        required=True,
     ),
 )
 async def authenticate(request: Request, found: Services = Depends(services)) -> Response:

@@ -22,7 +22,7 @@ async def list_log_streams(caller: Caller = Depends(require("read:log_streams"))
 @router.post(
     "/log-streams",
     responses=openapi.management(ok=(200, openapi.OBJECT)),
-    openapi_extra=openapi.json_object("The stream: name, type and sink"),
+    openapi_extra=openapi.json_object("The stream: name, type and sink", required=True),
 )
 async def create_log_stream(
     request: Request, caller: Caller = Depends(require("create:log_streams"))

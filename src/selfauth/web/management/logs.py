@@ -91,7 +91,7 @@ async def get_log(log_id: str, caller: Caller = Depends(require(*READ))) -> Resp
 @router.get(
     "/users/{user_id}/logs",
     responses=openapi.management(ok=(200, openapi.listing("logs"))),
-    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "sort"),
+    openapi_extra=openapi.query(*openapi.PAGING, "sort"),
 )
 async def user_logs(
     user_id: str, request: Request, caller: Caller = Depends(require(*READ))
