@@ -31,22 +31,22 @@ Operation = tuple[str, str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def probed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     with serving("sqlite", tmp_path_factory.mktemp("openapi")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def document(server: RunningServer) -> dict[str, Any]:
-    response = httpx.get(f"{server.base_url}/openapi.json", timeout=10)
+def document(probed: RunningServer) -> dict[str, Any]:
+    response = httpx.get(f"{probed.base_url}/openapi.json", timeout=10)
     assert response.status_code == 200
     found: dict[str, Any] = response.json()
     return found
 
 
 @pytest.fixture(scope="module")
-def admin(server: RunningServer) -> Api:
-    return Api(server, server.admin_token())
+def admin(probed: RunningServer) -> Api:
+    return Api(probed, probed.admin_token())
 
 
 def operations(document: dict[str, Any]) -> Iterator[Operation]:
@@ -158,7 +158,7 @@ def test_every_operation_that_reads_a_body_declares_it_and_no_other(
 
 
 def test_every_management_operation_declares_its_authentication_errors(
-    document: dict[str, Any], server: RunningServer, admin: Api
+    document: dict[str, Any], probed: RunningServer, admin: Api
 ) -> None:
     unscoped = admin.with_scopes(NO_OPERATION_ACCEPTS)
     calls = {
@@ -174,7 +174,7 @@ def test_every_management_operation_declares_its_authentication_errors(
         assert "429" in operation["responses"]  # every one is charged to the caller's limit
         for status, headers in calls.items():
             response = httpx.request(
-                method.upper(), f"{server.base_url}{concrete(path)}", headers=headers, timeout=10
+                method.upper(), f"{probed.base_url}{concrete(path)}", headers=headers, timeout=10
             )
             assert response.status_code == status, (method, path, response.text)
             assert_declared(document, path, method, response)
@@ -221,9 +221,9 @@ def test_a_conflict_is_a_declared_409(
 
 
 def test_the_authentication_api_declares_its_errors_in_its_shapes(
-    document: dict[str, Any], server: RunningServer
+    document: dict[str, Any], probed: RunningServer
 ) -> None:
-    http = httpx.Client(base_url=server.base_url, timeout=10)
+    http = httpx.Client(base_url=probed.base_url, timeout=10)
     answers = {
         ("/oauth/token", "post"): http.post("/oauth/token", data={"grant_type": "password"}),
         ("/oauth/token", "post", 401): http.post(
