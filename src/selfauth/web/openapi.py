@@ -155,10 +155,11 @@ def redirect(description: str, status: int = 302) -> Responses:
 
 # The query parameters handlers read by hand (`web/query.py`), by type; others are strings.
 _QUERY_TYPES: dict[str, Schema] = {
-    "page": {"type": "integer", "minimum": 0},
-    "per_page": {"type": "integer", "minimum": 1},
-    "take": {"type": "integer", "minimum": 1},
-    # `web/query.py`'s booleans: true or false (1 or 0), any case; empty is the default.
+    # Empty is the default, for these as for the booleans (`web/query.py`).
+    "page": {"anyOf": [{"type": "integer", "minimum": 0}, {"const": ""}]},
+    "per_page": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": ""}]},
+    "take": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": ""}]},
+    # The booleans: true or false (1 or 0), any case.
     **{
         name: {"anyOf": [{"type": "boolean"}, {"const": ""}]}
         for name in (
