@@ -220,6 +220,26 @@ def test_a_conflict_is_a_declared_409(
     assert_declared(document, path, "post", again)
 
 
+def test_deleting_a_bound_action_is_a_declared_409(document: dict[str, Any], admin: Api) -> None:
+    actions = "/api/v2/actions/actions"
+    created = admin.post(
+        actions,
+        {
+            "name": "openapi-bound",
+            "supported_triggers": [{"id": "post-login", "version": "v3"}],
+            "code": "exports.onExecutePostLogin = async (event, api) => {};",
+        },
+    )
+    assert created.status_code == 201, created.text
+    action_id = created.json()["id"]
+    assert admin.post(f"{actions}/{action_id}/deploy").status_code == 200
+    bindings = {"bindings": [{"ref": {"type": "action_id", "value": action_id}}]}
+    assert admin.patch("/api/v2/actions/triggers/post-login/bindings", bindings).status_code == 200
+    refused = admin.delete(f"{actions}/{action_id}")
+    assert refused.status_code == 409, refused.text
+    assert_declared(document, actions + "/{action_id}", "delete", refused)
+
+
 def test_the_authentication_api_declares_its_errors_in_its_shapes(
     document: dict[str, Any], probed: RunningServer
 ) -> None:

@@ -215,7 +215,7 @@ async def update_action(
 @router.delete(
     ACTIONS + "/{action_id}",
     status_code=204,
-    responses=openapi.management(404),
+    responses=openapi.management(404, 409),
     openapi_extra=openapi.query("force"),
 )
 async def delete_action(
