@@ -16,7 +16,7 @@ import jsonschema_rs
 import pytest
 import schemathesis
 
-from tests.support.api import Api
+from tests.support.api import DB, Api
 from tests.support.server import RunningServer, serving
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -253,6 +253,11 @@ def test_the_authentication_api_declares_its_errors_in_its_shapes(
         ("/oauth/revoke", "post"): http.post("/oauth/revoke", data={"token": "x"}),
         ("/userinfo", "get"): http.get("/userinfo"),
         ("/dbconnections/signup", "post"): http.post("/dbconnections/signup", json={}),
+        # An existing user is Auth0's 400 user_exists here, never a 409.
+        ("/dbconnections/signup", "post", 403): http.post(
+            "/dbconnections/signup",
+            json={"client_id": "x", "connection": DB, "email": "a@example.com", "password": "x"},
+        ),
         ("/dbconnections/change_password", "post"): http.post(
             "/dbconnections/change_password", json={}
         ),

@@ -64,7 +64,7 @@ class SignupRefused(SelfauthError):
     "/dbconnections/signup",
     responses={
         **openapi.returns(200, openapi.OBJECT),
-        **openapi.errors(Shape.AUTHENTICATION, 400, 403, 409, 429),
+        **openapi.errors(Shape.AUTHENTICATION, 400, 403, 429),
     },
     openapi_extra=openapi.json_body(SignupBody),
 )
