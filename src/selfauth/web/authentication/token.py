@@ -37,8 +37,6 @@ TOKEN_REQUEST = {
             "grant_type",
             "client_id",
             "client_secret",
-            "client_assertion",
-            "client_assertion_type",
             "audience",
             "scope",
             "username",
