@@ -110,7 +110,7 @@ from selfauth.storage.sessions import (
 from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
-from selfauth.web import admin, errors, health
+from selfauth.web import admin, errors, health, openapi
 from selfauth.web import metrics as metrics_page
 from selfauth.web.admin import signin as admin_signin
 from selfauth.web.authentication import (
@@ -613,6 +613,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
+    openapi.install(app)  # /openapi.json: bodies and errors as the handlers read and send them
     if settings.logs:  # innermost: the Management API's writes as sapi/fapi log events
         app.add_middleware(ApiAudit)
     app.add_middleware(CorsLayer)  # inside the guard: error answers get CORS headers too
@@ -622,7 +623,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
     app.include_router(token.router)
     for router in management.ROUTERS:
-        app.include_router(router, prefix=management.PREFIX)
+        # Every operation there checks a bearer token and charges a rate limit.
+        app.include_router(router, prefix=management.PREFIX, responses=openapi.MANAGEMENT_COMMON)
     app.include_router(wellknown.router)
     app.include_router(health.router)
     app.include_router(metrics_page.router)

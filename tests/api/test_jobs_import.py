@@ -243,6 +243,18 @@ def test_bad_requests_get_auth0_errors(api: Api, app: App) -> None:
     assert_error(flag, 400, "invalid_body")
 
 
+def test_a_malformed_multipart_body_is_a_400_not_a_500(api: Api, app: App) -> None:
+    # The fuzzer's find: a part whose headers end in a bare CR made the parser raise, a 500.
+    boundary = "4bea7452f2ee0b8418ae8c1020a88206"
+    response = api.http.post(
+        "/api/v2/jobs/users-imports",
+        content=f"--{boundary}\r\n--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert_error(response, 400, "invalid_body")
+    assert "malformed" in response.json()["message"]
+
+
 def test_scopes_are_auth0s(api: Api, app: App) -> None:
     reader = api.with_scopes("read:users")
     assert_error(start_import(reader, [], connection_id=app.connection_id), 403)

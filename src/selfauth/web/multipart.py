@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from fastapi import Request
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from selfauth.errors import InvalidBody, PayloadTooLarge
@@ -56,7 +57,10 @@ async def stream_form(
     parser = MultipartParser(boundary, _callbacks(state))
     try:
         async for chunk in request.stream():
-            parser.write(chunk)
+            try:
+                parser.write(chunk)
+            except FormParserError as exc:  # a malformed body is the caller's error
+                raise InvalidBody(f"The multipart/form-data body is malformed ({exc}).") from exc
             if state.problem is not None:
                 raise state.problem
         parser.finalize()

@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import HTMLResponse, Response
 
 from selfauth.errors import InvalidBody
+from selfauth.web import openapi
 from selfauth.web.authentication.signup import SignupRefused
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.pages.authorize import RESET_SENT
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -34,7 +36,14 @@ class ChangePasswordBody(BaseModel):
     connection: str = Field(min_length=1)
 
 
-@router.post("/dbconnections/change_password")
+@router.post(
+    "/dbconnections/change_password",
+    responses={
+        **openapi.html(200, "The mail is on its way, if the address has an account"),
+        **openapi.errors(Shape.AUTHENTICATION, 400, 403, 429),
+    },
+    openapi_extra=openapi.json_body(ChangePasswordBody),
+)
 async def change_password(request: Request, found: Services = Depends(services)) -> Response:
     try:
         body = validate(

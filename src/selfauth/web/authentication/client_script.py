@@ -20,8 +20,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from selfauth.web import openapi
 from selfauth.web.authentication.client_settings import client_settings
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.ratelimit import per_address
 
 router = APIRouter(dependencies=[Depends(per_address)])
@@ -41,7 +43,20 @@ _UNSAFE = str.maketrans(
 )
 
 
-@router.get("/client/{client_id}.js")
+@router.get(
+    "/client/{client_id}.js",
+    responses={
+        200: {
+            "description": "The client's settings as Lock loads them",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        },
+        404: {
+            "description": "No such client: a script that only says so",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        },
+        **openapi.errors(Shape.OAUTH, 429),
+    },
+)
 async def client_script(client_id: str, found: Services = Depends(services)) -> Response:
     client = await found.clients.find(client_id) if len(client_id) <= _MAX_CLIENT_ID else None
     if client is None:

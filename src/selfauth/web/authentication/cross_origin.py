@@ -15,9 +15,11 @@ from starlette.responses import PlainTextResponse, Response
 from selfauth.errors import InvalidBody
 from selfauth.flows.cross_origin import OriginRefused
 from selfauth.oauth.errors import InvalidRequest
+from selfauth.web import openapi
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.json import JSONResponse
 from selfauth.web.pages.session_cookie import set_ticket_binding
 from selfauth.web.ratelimit import per_address
@@ -26,7 +28,24 @@ from selfauth.web.request_facts import request_facts
 router = APIRouter(dependencies=[Depends(per_address)])
 
 
-@router.post("/co/authenticate")
+@router.post(
+    "/co/authenticate",
+    responses={
+        **openapi.returns(200, openapi.OBJECT, "A login ticket for /authorize"),
+        **openapi.errors(Shape.OAUTH, 400, 401, 429),
+        403: {
+            "description": "The origin is not allowed for this client, or the login failed",
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/json": {"schema": openapi.error_schema(Shape.OAUTH)},
+            },
+        },
+    },
+    openapi_extra=openapi.json_object(
+        "client_id, credential_type, username, password and realm, as auth0.js sends them",
+        required=True,
+    ),
+)
 async def authenticate(request: Request, found: Services = Depends(services)) -> Response:
     try:
         body = await read_json_object(request, found.settings.max_body_bytes)

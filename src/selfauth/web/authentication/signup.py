@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from selfauth.errors import Conflict, Forbidden, InvalidBody, PasswordStrengthError, SelfauthError
+from selfauth.web import openapi
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.json import JSONResponse
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -58,7 +60,14 @@ class SignupRefused(SelfauthError):
         self.details = details
 
 
-@router.post("/dbconnections/signup")
+@router.post(
+    "/dbconnections/signup",
+    responses={
+        **openapi.returns(200, openapi.OBJECT),
+        **openapi.errors(Shape.AUTHENTICATION, 400, 403, 429),
+    },
+    openapi_extra=openapi.json_body(SignupBody),
+)
 async def signup(request: Request, found: Services = Depends(services)) -> Response:
     try:
         data = await read_json_object(request, found.settings.max_body_bytes)

@@ -12,8 +12,10 @@ from starlette.responses import Response
 from selfauth.flows.grants import TokenRequest
 from selfauth.oauth.credentials import read_credentials
 from selfauth.oauth.errors import InvalidRequest, OAuthError
+from selfauth.web import openapi
 from selfauth.web.body import read_bytes
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.json import JSONResponse
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -21,6 +23,49 @@ from selfauth.web.request_facts import request_facts
 router = APIRouter(dependencies=[Depends(per_address)])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+# What /openapi.json says the two endpoints take and answer: the grants' parameters
+# (RFC 6749, Auth0's password-realm), each read by the grant that needs it.
+_PARAMETER = {"type": "string"}
+TOKEN_REQUEST = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        name: _PARAMETER
+        for name in (
+            "grant_type",
+            "client_id",
+            "client_secret",
+            "audience",
+            "scope",
+            "username",
+            "password",
+            "realm",
+            "code",
+            "redirect_uri",
+            "code_verifier",
+            "refresh_token",
+        )
+    },
+}
+TOKEN_RESPONSE = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"type": "string"},
+        "expires_in": {"type": "integer"},
+        "scope": {"type": "string"},
+        "id_token": {"type": "string"},
+        "refresh_token": {"type": "string"},
+    },
+}
+REVOKE_REQUEST = {
+    "type": "object",
+    "required": ["token"],
+    "properties": {name: _PARAMETER for name in ("token", "client_id", "client_secret")},
+}
 
 
 async def read_token_params(request: Request, limit: int) -> dict[str, Any]:
@@ -54,7 +99,14 @@ async def read_token_params(request: Request, limit: int) -> dict[str, Any]:
     return params
 
 
-@router.post("/oauth/token")
+@router.post(
+    "/oauth/token",
+    responses={
+        **openapi.returns(200, TOKEN_RESPONSE),
+        **openapi.errors(Shape.OAUTH, 400, 401, 403, 429),
+    },
+    openapi_extra=openapi.form_or_json(TOKEN_REQUEST),
+)
 async def token(request: Request, found: Services = Depends(services)) -> Response:
     params = await read_token_params(request, found.settings.max_body_bytes)
     grant_type, grant = found.grants.find(params.get("grant_type"))
@@ -77,7 +129,14 @@ async def token(request: Request, found: Services = Depends(services)) -> Respon
     return JSONResponse(issued, headers=_NO_STORE)
 
 
-@router.post("/oauth/revoke")
+@router.post(
+    "/oauth/revoke",
+    responses={
+        200: {"description": "Revoked, or no such token"},
+        **openapi.errors(Shape.OAUTH, 400, 401, 429),
+    },
+    openapi_extra=openapi.form_or_json(REVOKE_REQUEST),
+)
 async def revoke(request: Request, found: Services = Depends(services)) -> Response:
     """RFC 7009. Answers 200 for unknown tokens too, so tokens cannot be probed."""
     params = await read_token_params(request, found.settings.max_body_bytes)

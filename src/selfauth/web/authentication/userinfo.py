@@ -8,14 +8,23 @@ from starlette.responses import Response
 from selfauth.errors import Unauthorized
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.oidc.claims import profile_claims
+from selfauth.web import openapi
 from selfauth.web.context import Services, services
+from selfauth.web.errors import Shape
 from selfauth.web.json import JSONResponse
 from selfauth.web.ratelimit import per_address
 
 router = APIRouter(dependencies=[Depends(per_address)])
 
 
-@router.get("/userinfo")
+@router.get(
+    "/userinfo",
+    responses={
+        **openapi.returns(200, openapi.OBJECT, "The user's claims"),
+        **openapi.errors(Shape.OAUTH, 401, 429),
+    },
+    openapi_extra={"security": [{openapi.BEARER: []}]},
+)
 async def userinfo(request: Request, found: Services = Depends(services)) -> Response:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

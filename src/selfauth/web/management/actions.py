@@ -19,6 +19,7 @@ from selfauth.domain.actions.views import (
     version_view,
 )
 from selfauth.errors import InvalidQueryString
+from selfauth.web import openapi
 from selfauth.web.body import read_bytes, read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging, boolean
@@ -142,7 +143,13 @@ def _paged(
     return paged
 
 
-@router.get(ACTIONS)
+@router.get(
+    ACTIONS,
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(
+        *openapi.PAGING, "triggerId", "actionName", "deployed", "installed"
+    ),
+)
 async def list_actions(
     request: Request,
     caller: Caller = Depends(require("read:actions")),
@@ -165,7 +172,12 @@ async def list_actions(
     return JSONResponse(_paged("actions", items, len(states), paging, request))
 
 
-@router.post(ACTIONS, status_code=201)
+@router.post(
+    ACTIONS,
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateAction),
+)
 async def create_action(
     request: Request,
     caller: Caller = Depends(require("create:actions")),
@@ -176,7 +188,7 @@ async def create_action(
     return JSONResponse(action_view(state), status_code=201)
 
 
-@router.get(ACTIONS + "/{action_id}")
+@router.get(ACTIONS + "/{action_id}", responses=openapi.management(404, ok=(200, openapi.OBJECT)))
 async def get_action(
     action_id: str,
     caller: Caller = Depends(require("read:actions")),
@@ -184,7 +196,11 @@ async def get_action(
     return JSONResponse(action_view(await caller.services.actions.get(action_id)))
 
 
-@router.patch(ACTIONS + "/{action_id}")
+@router.patch(
+    ACTIONS + "/{action_id}",
+    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateAction),
+)
 async def update_action(
     action_id: str,
     request: Request,
@@ -196,7 +212,12 @@ async def update_action(
     return JSONResponse(action_view(state))
 
 
-@router.delete(ACTIONS + "/{action_id}", status_code=204)
+@router.delete(
+    ACTIONS + "/{action_id}",
+    status_code=204,
+    responses=openapi.management(404, 409),
+    openapi_extra=openapi.query("force"),
+)
 async def delete_action(
     action_id: str,
     request: Request,
@@ -207,7 +228,9 @@ async def delete_action(
     return Response(status_code=204)
 
 
-@router.post(ACTIONS + "/{action_id}/deploy")
+@router.post(
+    ACTIONS + "/{action_id}/deploy", responses=openapi.management(404, ok=(200, openapi.OBJECT))
+)
 async def deploy_action(
     action_id: str,
     caller: Caller = Depends(require("create:actions")),
@@ -217,7 +240,11 @@ async def deploy_action(
     return JSONResponse(deployed_view(version, await service.get(action_id)))
 
 
-@router.post(ACTIONS + "/{action_id}/test")
+@router.post(
+    ACTIONS + "/{action_id}/test",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(TestAction),
+)
 async def run_action_test(
     action_id: str,
     request: Request,
@@ -230,7 +257,11 @@ async def run_action_test(
     return JSONResponse({"payload": result})
 
 
-@router.get(ACTIONS + "/{action_id}/versions")
+@router.get(
+    ACTIONS + "/{action_id}/versions",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.PAGING),
+)
 async def list_versions(
     action_id: str,
     request: Request,
@@ -245,7 +276,10 @@ async def list_versions(
     return JSONResponse(_paged("versions", items, total, paging, request))
 
 
-@router.get(ACTIONS + "/{action_id}/versions/{version_id}")
+@router.get(
+    ACTIONS + "/{action_id}/versions/{version_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+)
 async def get_version(
     action_id: str,
     version_id: str,
@@ -256,7 +290,11 @@ async def get_version(
     return JSONResponse(version_view(version, await service.get(action_id)))
 
 
-@router.post(ACTIONS + "/{action_id}/versions/{version_id}/deploy")
+@router.post(
+    ACTIONS + "/{action_id}/versions/{version_id}/deploy",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(Rollback),
+)
 async def rollback(
     action_id: str,
     version_id: str,
@@ -288,14 +326,18 @@ def _replayed(request: Request, raw: bytes) -> Request:
     return Request(request.scope, receive)
 
 
-@router.get("/actions/triggers")
+@router.get("/actions/triggers", responses=openapi.management(ok=(200, openapi.OBJECT)))
 async def list_triggers(
     caller: Caller = Depends(require("read:actions")),
 ) -> Response:
     return JSONResponse(triggers_view())
 
 
-@router.get("/actions/triggers/{trigger_id}/bindings")
+@router.get(
+    "/actions/triggers/{trigger_id}/bindings",
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.PAGING),
+)
 async def list_bindings(
     trigger_id: str,
     request: Request,
@@ -309,7 +351,11 @@ async def list_bindings(
     return JSONResponse(_paged("bindings", items, len(bound), paging, request))
 
 
-@router.patch("/actions/triggers/{trigger_id}/bindings")
+@router.patch(
+    "/actions/triggers/{trigger_id}/bindings",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateBindings),
+)
 async def update_bindings(
     trigger_id: str,
     request: Request,

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from selfauth.domain.json_values import holds_nul
 from selfauth.domain.users.metadata import json_type
 from selfauth.errors import InvalidBody
+from selfauth.web import openapi
 from selfauth.web.body import read_bytes, read_json_object
 from selfauth.web.json import JSONResponse
 from selfauth.web.security import Caller, require
@@ -20,12 +21,18 @@ BRANDING = "/branding"
 TEMPLATE = "/branding/templates/universal-login"
 
 
-@router.get(BRANDING)
+@router.get(BRANDING, responses=openapi.management(ok=(200, openapi.OBJECT)))
 async def get_branding(caller: Caller = Depends(require("read:branding"))) -> Response:
     return JSONResponse(await caller.services.branding.settings())
 
 
-@router.patch(BRANDING)
+@router.patch(
+    BRANDING,
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_object(
+        "The branding settings to change: colors, favicon_url, logo_url, font"
+    ),
+)
 async def update_branding(
     request: Request, caller: Caller = Depends(require("update:branding"))
 ) -> Response:
@@ -34,12 +41,17 @@ async def update_branding(
     return JSONResponse(await found.branding.update(body))
 
 
-@router.get(TEMPLATE)
+@router.get(TEMPLATE, responses=openapi.management(404, ok=(200, openapi.OBJECT)))
 async def get_template(caller: Caller = Depends(require("read:branding"))) -> Response:
     return JSONResponse({"body": await caller.services.branding.template()})
 
 
-@router.put(TEMPLATE, status_code=201)
+@router.put(
+    TEMPLATE,
+    status_code=201,
+    responses={201: {"description": "Stored"}, **openapi.management()},
+    openapi_extra=openapi.PAGE_TEMPLATE,
+)
 async def set_template(
     request: Request, caller: Caller = Depends(require("update:branding"))
 ) -> Response:
@@ -49,7 +61,7 @@ async def set_template(
     return Response(status_code=201)
 
 
-@router.delete(TEMPLATE, status_code=204)
+@router.delete(TEMPLATE, status_code=204, responses=openapi.management())
 async def delete_template(caller: Caller = Depends(require("delete:branding"))) -> Response:
     await caller.services.branding.delete_template()
     return Response(status_code=204)

@@ -12,6 +12,7 @@ from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.schema import CreateClient, UpdateClient
 from selfauth.domain.clients.signing_keys import signing_keys
 from selfauth.domain.clients.view import client_view
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services
 from selfauth.web.json import JSONResponse
@@ -37,7 +38,12 @@ async def _view(found: Services, client: Client, secret: str | None = None) -> d
     return client_view(client, signing_keys=await _keys(found), secret=secret)
 
 
-@router.post("/clients", status_code=201)
+@router.post(
+    "/clients",
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateClient),
+)
 async def create_client(
     request: Request,
     caller: Caller = Depends(require("create:clients")),
@@ -49,7 +55,11 @@ async def create_client(
     return JSONResponse(await _view(found, client, secret), status_code=201)
 
 
-@router.get("/clients")
+@router.get(
+    "/clients",
+    responses=openapi.management(ok=(200, openapi.listing("clients"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS),
+)
 async def list_clients(
     request: Request,
     caller: Caller = Depends(require(*READ)),
@@ -63,7 +73,11 @@ async def list_clients(
     return JSONResponse(paging.wrap("clients", items, total))
 
 
-@router.get("/clients/{client_id}")
+@router.get(
+    "/clients/{client_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_client(
     client_id: str,
     request: Request,
@@ -75,7 +89,11 @@ async def get_client(
     return JSONResponse(selection.apply(await _view(found, client), ALWAYS))
 
 
-@router.patch("/clients/{client_id}")
+@router.patch(
+    "/clients/{client_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateClient),
+)
 async def update_client(
     client_id: str,
     request: Request,
@@ -92,7 +110,10 @@ async def update_client(
     return JSONResponse(await _view(found, client, secret))
 
 
-@router.post("/clients/{client_id}/rotate-secret")
+@router.post(
+    "/clients/{client_id}/rotate-secret",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+)
 async def rotate_secret(
     client_id: str,
     caller: Caller = Depends(require("update:client_keys")),
@@ -102,7 +123,7 @@ async def rotate_secret(
     return JSONResponse(await _view(found, client, secret))
 
 
-@router.delete("/clients/{client_id}", status_code=204)
+@router.delete("/clients/{client_id}", status_code=204, responses=openapi.management())
 async def delete_client(
     client_id: str,
     caller: Caller = Depends(require("delete:clients")),

@@ -18,6 +18,7 @@ from selfauth.domain.connections.options_schema import (
 )
 from selfauth.domain.connections.service import connection_view
 from selfauth.errors import InvalidBody, InvalidQueryString
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
@@ -27,6 +28,12 @@ router = APIRouter()
 
 Strategy = Literal[STRATEGIES]  # type: ignore[valid-type]
 # A list filters on Auth0's enum of existing strategies, one more than a create may name.
+# `DELETE`'s answer: when the connection was deleted (/openapi.json).
+DELETED = {
+    "type": "object",
+    "required": ["deleted_at"],
+    "properties": {"deleted_at": {"type": "string", "format": "date-time"}},
+}
 LISTED_STRATEGIES = frozenset({*STRATEGIES, "auth0-adldap"})
 _STRATEGY_PARAM = re.compile(r"strategy(?:\[\d*\])?")
 # Auth0 answers it in a list whatever `fields` names.
@@ -84,7 +91,12 @@ def _fields(body: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-@router.post("/connections", status_code=201)
+@router.post(
+    "/connections",
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateConnection),
+)
 async def create_connection(
     request: Request,
     caller: Caller = Depends(require("create:connections")),
@@ -98,7 +110,11 @@ async def create_connection(
     return JSONResponse(connection_view(connection), status_code=201)
 
 
-@router.get("/connections")
+@router.get(
+    "/connections",
+    responses=openapi.management(ok=(200, openapi.listing("connections"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "name", "strategy"),
+)
 async def list_connections(
     request: Request,
     caller: Caller = Depends(require("read:connections")),
@@ -124,7 +140,11 @@ async def list_connections(
     return JSONResponse(paging.wrap("connections", items, len(connections)))
 
 
-@router.get("/connections/{connection_id}")
+@router.get(
+    "/connections/{connection_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_connection(
     connection_id: str,
     request: Request,
@@ -137,7 +157,11 @@ async def get_connection(
     )
 
 
-@router.patch("/connections/{connection_id}")
+@router.patch(
+    "/connections/{connection_id}",
+    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateConnection),
+)
 async def update_connection(
     connection_id: str,
     request: Request,
@@ -156,7 +180,14 @@ async def update_connection(
     return JSONResponse(connection_view(connection))
 
 
-@router.delete("/connections/{connection_id}")
+@router.delete(
+    "/connections/{connection_id}",
+    status_code=202,
+    responses={
+        **openapi.management(ok=(202, DELETED)),
+        204: {"description": "There is no such connection (any more)"},
+    },
+)
 async def delete_connection(
     connection_id: str,
     caller: Caller = Depends(require("delete:connections")),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from selfauth.domain.emails.outbox import mail_view
+from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
 from selfauth.web.security import Caller, require
@@ -20,7 +21,11 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 
-@router.get("/emails/outbox")
+@router.get(
+    "/emails/outbox",
+    responses=openapi.management(ok=(200, openapi.listing("mails"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "recipient", "status"),
+)
 async def list_outbox(
     request: Request, caller: Caller = Depends(require("read:email_outbox"))
 ) -> Response:

@@ -12,6 +12,7 @@ from selfauth.domain.body_models import Closed, optional
 from selfauth.domain.emails.provider import provider_view
 from selfauth.domain.emails.templates import WIRE_TO_COLUMN, template_view
 from selfauth.errors import InvalidBody
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection
@@ -75,7 +76,11 @@ def template_fields(body: TemplateBody) -> dict[str, Any]:
     return {WIRE_TO_COLUMN[wire]: value for wire, value in sent.items() if wire in WIRE_TO_COLUMN}
 
 
-@router.get(PROVIDER)
+@router.get(
+    PROVIDER,
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_provider(
     request: Request, caller: Caller = Depends(require("read:email_provider"))
 ) -> Response:
@@ -87,7 +92,12 @@ async def get_provider(
     return JSONResponse(selection.apply(view))
 
 
-@router.post(PROVIDER, status_code=201)
+@router.post(
+    PROVIDER,
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateProvider),
+)
 async def create_provider(
     request: Request, caller: Caller = Depends(require("create:email_provider"))
 ) -> Response:
@@ -97,7 +107,11 @@ async def create_provider(
     return JSONResponse(provider_view(provider), status_code=201)
 
 
-@router.patch(PROVIDER)
+@router.patch(
+    PROVIDER,
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateProvider),
+)
 async def update_provider(
     request: Request, caller: Caller = Depends(require("update:email_provider"))
 ) -> Response:
@@ -110,13 +124,18 @@ async def update_provider(
     return JSONResponse(provider_view(provider))
 
 
-@router.delete(PROVIDER, status_code=204)
+@router.delete(PROVIDER, status_code=204, responses=openapi.management())
 async def delete_provider(caller: Caller = Depends(require("delete:email_provider"))) -> Response:
     await caller.services.email_provider.delete()
     return Response(status_code=204)
 
 
-@router.post(TEMPLATES, status_code=201)
+@router.post(
+    TEMPLATES,
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateTemplate),
+)
 async def create_template(
     request: Request, caller: Caller = Depends(require("create:email_templates"))
 ) -> Response:
@@ -126,7 +145,9 @@ async def create_template(
     return JSONResponse(template_view(template), status_code=201)
 
 
-@router.get(TEMPLATES + "/{template_name}")
+@router.get(
+    TEMPLATES + "/{template_name}", responses=openapi.management(404, ok=(200, openapi.OBJECT))
+)
 async def get_template(
     template_name: str, caller: Caller = Depends(require("read:email_templates"))
 ) -> Response:
@@ -134,7 +155,11 @@ async def get_template(
     return JSONResponse(template_view(template))
 
 
-@router.patch(TEMPLATES + "/{template_name}")
+@router.patch(
+    TEMPLATES + "/{template_name}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(TemplateBody),
+)
 async def update_template(
     template_name: str,
     request: Request,
@@ -150,7 +175,11 @@ async def update_template(
     return JSONResponse(template_view(template))
 
 
-@router.put(TEMPLATES + "/{template_name}")
+@router.put(
+    TEMPLATES + "/{template_name}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(TemplateBody),
+)
 async def replace_template(
     template_name: str,
     request: Request,

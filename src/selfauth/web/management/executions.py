@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.errors import NotFound
+from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging
 from selfauth.web.security import Caller, require
@@ -19,7 +20,10 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 
-@router.get("/actions/executions/{execution_id}")
+@router.get(
+    "/actions/executions/{execution_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+)
 async def get_execution(
     execution_id: str, caller: Caller = Depends(require("read:actions"))
 ) -> Response:
@@ -29,7 +33,11 @@ async def get_execution(
     return JSONResponse(found)
 
 
-@router.get("/actions/executions")
+@router.get(
+    "/actions/executions",
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.PAGING, "trigger_id", "user_id"),
+)
 async def list_executions(
     request: Request, caller: Caller = Depends(require("read:actions"))
 ) -> Response:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from selfauth.errors import InvalidQueryString
+from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import Paging
 from selfauth.web.security import Caller, require
@@ -14,7 +15,11 @@ from selfauth.web.security import Caller, require
 router = APIRouter()
 
 
-@router.get("/grants")
+@router.get(
+    "/grants",
+    responses=openapi.management(ok=(200, openapi.listing("grants"))),
+    openapi_extra=openapi.query(*openapi.PAGING, "user_id", "client_id", "audience"),
+)
 async def list_grants(
     request: Request,
     caller: Caller = Depends(require("read:grants")),
@@ -31,7 +36,7 @@ async def list_grants(
     return JSONResponse(paging.wrap("grants", [g.view() for g in grants], total))
 
 
-@router.delete("/grants/{grant_id}", status_code=204)
+@router.delete("/grants/{grant_id}", status_code=204, responses=openapi.management(404))
 async def delete_grant(
     grant_id: str,
     caller: Caller = Depends(require("delete:grants")),
@@ -40,7 +45,12 @@ async def delete_grant(
     return Response(status_code=204)
 
 
-@router.delete("/grants", status_code=204)
+@router.delete(
+    "/grants",
+    status_code=204,
+    responses=openapi.management(),
+    openapi_extra=openapi.query(required=("user_id",)),
+)
 async def delete_users_grants(
     request: Request,
     caller: Caller = Depends(require("delete:grants")),

@@ -13,6 +13,7 @@ from selfauth.domain.jobs.model import COMPLETED, EXPORT, IMPORT
 from selfauth.domain.jobs.views import job_view
 from selfauth.errors import InvalidBody, OperationNotSupported
 from selfauth.flows.jobs.queue import JobQueue, job_not_found
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import services_of
 from selfauth.web.errors import management_error
@@ -53,7 +54,12 @@ def form_flag(form: dict[str, str], name: str) -> bool:
 
 
 # Auth0 accepts an import with 202 and an export with 200 (its recorded answers).
-@router.post("/jobs/users-imports", status_code=202)
+@router.post(
+    "/jobs/users-imports",
+    status_code=202,
+    responses=openapi.management(ok=(202, openapi.OBJECT)),
+    openapi_extra=openapi.USERS_IMPORT,
+)
 async def create_import(request: Request, caller: Caller = Depends(require("create:users"))) -> Any:
     queue = _queue(caller)
     upload = queue.upload_path()
@@ -85,7 +91,11 @@ async def create_import(request: Request, caller: Caller = Depends(require("crea
     return JSONResponse(job_view(job, caller.services.clock()), status_code=202)
 
 
-@router.post("/jobs/users-exports")
+@router.post(
+    "/jobs/users-exports",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateExport),
+)
 async def create_export(request: Request, caller: Caller = Depends(require("read:users"))) -> Any:
     body = validate(
         CreateExport, await read_json_object(request, caller.services.settings.max_body_bytes)
@@ -101,14 +111,14 @@ async def create_export(request: Request, caller: Caller = Depends(require("read
     return JSONResponse(job_view(job, caller.services.clock()))
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", responses=openapi.management(404, ok=(200, openapi.OBJECT)))
 async def get_job(job_id: str, caller: Caller = Depends(require(*READ))) -> Any:
     queue = _queue(caller)
     job = await queue.get(job_id)
     return JSONResponse(job_view(job, caller.services.clock(), queue.location(job)))
 
 
-@router.get("/jobs/{job_id}/errors")
+@router.get("/jobs/{job_id}/errors", responses=openapi.management(404, ok=(200, {})))
 async def get_errors(job_id: str, caller: Caller = Depends(require(*READ))) -> Any:
     queue = _queue(caller)
     job = await queue.get(job_id)
@@ -154,7 +164,12 @@ class VerificationEmailJob(BaseModel):
 
 
 # Auth0 answers 201; the job is done once its mail is queued (the outbox sends it).
-@router.post("/jobs/verification-email", status_code=201)
+@router.post(
+    "/jobs/verification-email",
+    status_code=201,
+    responses=openapi.management(404, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(VerificationEmailJob),
+)
 async def create_verification_email(
     request: Request, caller: Caller = Depends(require("update:users"))
 ) -> Response:

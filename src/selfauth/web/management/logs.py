@@ -16,6 +16,7 @@ from selfauth.domain.search import Query
 from selfauth.domain.search.ast import Compare, Field, FieldKind, Op, ValueType
 from selfauth.domain.search.parser import parse
 from selfauth.errors import InvalidQueryString, NotFound
+from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging, integer
 from selfauth.web.security import Caller, require
@@ -55,7 +56,11 @@ async def _search(
     return JSONResponse(paging.wrap("logs", found, total, with_length=True))
 
 
-@router.get("/logs")
+@router.get(
+    "/logs",
+    responses=openapi.management(ok=(200, openapi.listing("logs"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "q", "sort", "from", "take"),
+)
 async def list_logs(request: Request, caller: Caller = Depends(require(*READ))) -> Response:
     query = request.query_params
     checkpoint = query.get("from")
@@ -75,7 +80,7 @@ async def _checkpoint(request: Request, caller: Caller, checkpoint: str) -> Resp
     return JSONResponse(found, headers={"Link": f'<{link}>; rel="next"'})
 
 
-@router.get("/logs/{log_id}")
+@router.get("/logs/{log_id}", responses=openapi.management(404, ok=(200, openapi.OBJECT)))
 async def get_log(log_id: str, caller: Caller = Depends(require(*READ))) -> Response:
     found = await caller.services.logs.get(log_id)
     if found is None:
@@ -83,7 +88,11 @@ async def get_log(log_id: str, caller: Caller = Depends(require(*READ))) -> Resp
     return JSONResponse(found)
 
 
-@router.get("/users/{user_id}/logs")
+@router.get(
+    "/users/{user_id}/logs",
+    responses=openapi.management(ok=(200, openapi.listing("logs"))),
+    openapi_extra=openapi.query(*openapi.PAGING, "sort"),
+)
 async def user_logs(
     user_id: str, request: Request, caller: Caller = Depends(require(*READ))
 ) -> Response:

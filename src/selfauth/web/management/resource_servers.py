@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from selfauth.domain.resource_servers.model import resource_server_view
 from selfauth.errors import InvalidQueryString
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging
@@ -109,7 +110,12 @@ def _given(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(exclude_unset=True)
 
 
-@router.post("/resource-servers", status_code=201)
+@router.post(
+    "/resource-servers",
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateServer),
+)
 async def create_server(
     request: Request,
     caller: Caller = Depends(require("create:resource_servers")),
@@ -122,7 +128,11 @@ async def create_server(
     return JSONResponse(resource_server_view(server), status_code=201)
 
 
-@router.get("/resource-servers")
+@router.get(
+    "/resource-servers",
+    responses=openapi.management(ok=(200, openapi.listing("resource_servers"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "identifiers"),
+)
 async def list_servers(
     request: Request,
     caller: Caller = Depends(require("read:resource_servers")),
@@ -145,7 +155,11 @@ async def list_servers(
 
 # `{server_id:path}`: Auth0 takes the id or the URL-encoded identifier here, and identifiers
 # are usually URLs, whose `%2F` arrive decoded as `/`.
-@router.get("/resource-servers/{server_id:path}")
+@router.get(
+    "/resource-servers/{server_id:path}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_server(
     server_id: str,
     request: Request,
@@ -157,7 +171,11 @@ async def get_server(
     return JSONResponse(selection.apply(resource_server_view(server)))
 
 
-@router.patch("/resource-servers/{server_id:path}")
+@router.patch(
+    "/resource-servers/{server_id:path}",
+    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateServer),
+)
 async def update_server(
     server_id: str,
     request: Request,
@@ -169,7 +187,9 @@ async def update_server(
     return JSONResponse(resource_server_view(server))
 
 
-@router.delete("/resource-servers/{server_id:path}", status_code=204)
+@router.delete(
+    "/resource-servers/{server_id:path}", status_code=204, responses=openapi.management(404)
+)
 async def delete_server(
     server_id: str,
     caller: Caller = Depends(require("delete:resource_servers")),

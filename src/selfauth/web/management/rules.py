@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from selfauth.domain.actions.rules import check_rule_id, rule_view
 from selfauth.errors import InvalidBody
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging, boolean
@@ -31,7 +32,12 @@ class CreateRule(UpdateRule):
     script: str
 
 
-@router.post("/rules", status_code=201)
+@router.post(
+    "/rules",
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateRule),
+)
 async def create_rule(
     request: Request,
     caller: Caller = Depends(require("create:rules")),
@@ -42,7 +48,11 @@ async def create_rule(
     return JSONResponse(rule_view(rule), status_code=201)
 
 
-@router.get("/rules")
+@router.get(
+    "/rules",
+    responses=openapi.management(ok=(200, openapi.listing("rules"))),
+    openapi_extra=openapi.query(*openapi.PAGING, *openapi.FIELDS, "enabled", "stage"),
+)
 async def list_rules(
     request: Request,
     caller: Caller = Depends(require("read:rules")),
@@ -62,7 +72,11 @@ async def list_rules(
     return JSONResponse(paging.wrap("rules", items, total))
 
 
-@router.get("/rules/{rule_id}")
+@router.get(
+    "/rules/{rule_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_rule(
     rule_id: str,
     request: Request,
@@ -72,7 +86,11 @@ async def get_rule(
     return JSONResponse(FieldSelection.parse(request.query_params).apply(rule_view(rule)))
 
 
-@router.patch("/rules/{rule_id}")
+@router.patch(
+    "/rules/{rule_id}",
+    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateRule),
+)
 async def update_rule(
     rule_id: str,
     request: Request,
@@ -88,7 +106,7 @@ async def update_rule(
     return JSONResponse(rule_view(rule))
 
 
-@router.delete("/rules/{rule_id}", status_code=204)
+@router.delete("/rules/{rule_id}", status_code=204, responses=openapi.management())
 async def delete_rule(
     rule_id: str,
     caller: Caller = Depends(require("delete:rules")),

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.security import Caller, require
@@ -19,7 +20,7 @@ class SetRulesConfig(BaseModel):
     value: str
 
 
-@router.get("/rules-configs")
+@router.get("/rules-configs", responses=openapi.management(ok=(200, openapi.ARRAY)))
 async def list_rules_configs(
     caller: Caller = Depends(require("read:rules_configs")),
 ) -> Response:
@@ -27,7 +28,11 @@ async def list_rules_configs(
     return JSONResponse([{"key": key} for key in keys])
 
 
-@router.put("/rules-configs/{key}")
+@router.put(
+    "/rules-configs/{key}",
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(SetRulesConfig),
+)
 async def set_rules_config(
     key: str,
     request: Request,
@@ -40,7 +45,7 @@ async def set_rules_config(
     return JSONResponse({"key": key, "value": body.value})
 
 
-@router.delete("/rules-configs/{key}", status_code=204)
+@router.delete("/rules-configs/{key}", status_code=204, responses=openapi.management())
 async def delete_rules_config(
     key: str,
     caller: Caller = Depends(require("delete:rules_configs")),

@@ -10,6 +10,7 @@ from selfauth.domain.emails.ticket_bodies import EmailVerificationTicket, Passwo
 from selfauth.domain.emails.tickets import TicketKind
 from selfauth.domain.users.model import User
 from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.security import Caller, require
@@ -30,7 +31,12 @@ async def _checked(caller: Caller, body: EmailVerificationTicket | PasswordChang
         await caller.services.clients.get(body.client_id)
 
 
-@router.post("/tickets/email-verification", status_code=201)
+@router.post(
+    "/tickets/email-verification",
+    status_code=201,
+    responses=openapi.management(404, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(EmailVerificationTicket),
+)
 async def email_verification(
     request: Request, caller: Caller = Depends(require("create:user_tickets"))
 ) -> Response:
@@ -67,7 +73,12 @@ async def _password_change_user(caller: Caller, body: PasswordChangeTicket) -> U
     return matching[0]
 
 
-@router.post("/tickets/password-change", status_code=201)
+@router.post(
+    "/tickets/password-change",
+    status_code=201,
+    responses=openapi.management(404, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(PasswordChangeTicket),
+)
 async def password_change(
     request: Request, caller: Caller = Depends(require("create:user_tickets"))
 ) -> Response:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from selfauth.domain.logins import block_view
 from selfauth.errors import InvalidQueryString
+from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
 from selfauth.web.security import Caller, require
 
@@ -28,7 +29,11 @@ async def _existing(user_id: str, caller: Caller) -> list[str]:
     return [user_id]
 
 
-@router.get("/user-blocks")
+@router.get(
+    "/user-blocks",
+    openapi_extra=openapi.query(required=("identifier",)),
+    responses=openapi.management(ok=(200, openapi.OBJECT)),
+)
 async def blocks_by_identifier(
     request: Request, caller: Caller = Depends(require("read:users"))
 ) -> Response:
@@ -37,7 +42,12 @@ async def blocks_by_identifier(
     return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
 
 
-@router.delete("/user-blocks", status_code=204)
+@router.delete(
+    "/user-blocks",
+    openapi_extra=openapi.query(required=("identifier",)),
+    status_code=204,
+    responses=openapi.management(),
+)
 async def unblock_by_identifier(
     request: Request, caller: Caller = Depends(require("update:users"))
 ) -> Response:
@@ -45,13 +55,13 @@ async def unblock_by_identifier(
     return Response(status_code=204)
 
 
-@router.get("/user-blocks/{user_id}")
+@router.get("/user-blocks/{user_id}", responses=openapi.management(404, ok=(200, openapi.OBJECT)))
 async def blocks_of_user(user_id: str, caller: Caller = Depends(require("read:users"))) -> Response:
     blocks = await caller.services.user_blocks.blocks(await _existing(user_id, caller))
     return JSONResponse({"blocked_for": [block_view(b) for b in blocks]})
 
 
-@router.delete("/user-blocks/{user_id}", status_code=204)
+@router.delete("/user-blocks/{user_id}", status_code=204, responses=openapi.management(404))
 async def unblock_user(user_id: str, caller: Caller = Depends(require("update:users"))) -> Response:
     await caller.services.user_blocks.unblock(await _existing(user_id, caller))
     return Response(status_code=204)

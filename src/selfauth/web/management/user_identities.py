@@ -18,6 +18,7 @@ from selfauth.domain.users.model import User
 from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidBody
 from selfauth.oauth.jwt import InvalidToken
+from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.security import Caller, Principal, insufficient_scope, require
@@ -75,7 +76,12 @@ async def _proven_secondary(caller: Caller, token: str) -> str:
     return str(claims["sub"])
 
 
-@router.post("/users/{user_id}/identities", status_code=201)
+@router.post(
+    "/users/{user_id}/identities",
+    status_code=201,
+    responses=openapi.management(404, 409, ok=(201, openapi.ARRAY)),
+    openapi_extra=openapi.json_body(LinkUser),
+)
 async def link_identity(
     user_id: str,
     request: Request,
@@ -113,7 +119,10 @@ async def link_identity(
     return JSONResponse(_identities(primary), status_code=201)
 
 
-@router.delete("/users/{user_id}/identities/{provider}/{identity_user_id:path}")
+@router.delete(
+    "/users/{user_id}/identities/{provider}/{identity_user_id:path}",
+    responses=openapi.management(404, ok=(200, openapi.ARRAY)),
+)
 async def unlink_identity(
     user_id: str,
     provider: str,

@@ -14,7 +14,7 @@ from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import SORTABLE
 from selfauth.domain.users.views import management_view
 from selfauth.errors import Forbidden, InvalidQueryString
-from selfauth.web import checkpoint
+from selfauth.web import checkpoint, openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.json import JSONResponse
 from selfauth.web.query import FieldSelection, Paging, integer
@@ -96,7 +96,12 @@ def _check_self(
         raise insufficient_scope(accepted)
 
 
-@router.post("/users", status_code=201)
+@router.post(
+    "/users",
+    status_code=201,
+    responses=openapi.management(409, ok=(201, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(CreateUser),
+)
 async def create_user(
     request: Request,
     caller: Caller = Depends(require("create:users")),
@@ -115,7 +120,13 @@ async def create_user(
     return JSONResponse(management_view(user), status_code=201)
 
 
-@router.get("/users")
+@router.get(
+    "/users",
+    responses=openapi.management(ok=(200, openapi.listing("users"))),
+    openapi_extra=openapi.query(
+        *openapi.PAGING, *openapi.FIELDS, "q", "search_engine", "sort", "from", "take"
+    ),
+)
 async def list_users(
     request: Request,
     caller: Caller = Depends(require("read:users", "read:user_idp_tokens")),
@@ -202,7 +213,11 @@ def parsed_sort(raw: str | None) -> tuple[str, bool]:
     return field, direction == "-1"
 
 
-@router.get("/users/{user_id}")
+@router.get(
+    "/users/{user_id}",
+    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.query(*openapi.FIELDS),
+)
 async def get_user(
     user_id: str,
     request: Request,
@@ -216,7 +231,11 @@ async def get_user(
     return JSONResponse(FieldSelection.parse(request.query_params).apply(view))
 
 
-@router.patch("/users/{user_id}")
+@router.patch(
+    "/users/{user_id}",
+    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
+    openapi_extra=openapi.json_body(UpdateUser),
+)
 async def update_user(
     user_id: str,
     request: Request,
@@ -250,7 +269,7 @@ def _authorize_update(principal: Principal, user_id: str, fields: dict[str, Any]
         raise Forbidden(f"You cannot update the following fields: {', '.join(refused)}")
 
 
-@router.delete("/users/{user_id}", status_code=204)
+@router.delete("/users/{user_id}", status_code=204, responses=openapi.management())
 async def delete_user(
     user_id: str,
     caller: Caller = Depends(require(*DELETE)),
@@ -269,7 +288,11 @@ async def delete_user(
     return Response(status_code=204)
 
 
-@router.get("/users-by-email")
+@router.get(
+    "/users-by-email",
+    responses=openapi.management(ok=(200, openapi.ARRAY)),
+    openapi_extra=openapi.query(*openapi.FIELDS, required=("email",)),
+)
 async def users_by_email(
     request: Request,
     caller: Caller = Depends(require("read:users")),

@@ -24,6 +24,7 @@ from selfauth.flows.signup import SignupDenied
 from selfauth.flows.tenant_logs import about
 from selfauth.flows.upstream_oidc import UpstreamError
 from selfauth.oauth.errors import AuthorizeError, OAuthError
+from selfauth.web import openapi
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages import sealed
@@ -285,7 +286,34 @@ async def _login_page(
 _SCRIPT = (Path(__file__).parent / "assets" / "screens.js").read_bytes()
 
 
-@router.get("/u/assets/screens.js")
+# What /openapi.json says of /authorize's query (flows/authorize.py reads each) and of the
+# logout endpoints' answers.
+AUTHORIZE_PARAMETERS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "audience",
+    "connection",
+    "prompt",
+    "max_age",
+    "response_mode",
+    "code_challenge",
+    "code_challenge_method",
+    "screen_hint",
+    "ui_locales",
+    "login_ticket",
+)
+LOGOUT_ANSWERS = {
+    **openapi.redirect("Signed out, back to the address given"),
+    **openapi.html(200, "Signed out: a page that says so"),
+    **openapi.html_or_oauth_error(400, "The address to return to is not allowed for the client"),
+}
+
+
+@router.get("/u/assets/screens.js", include_in_schema=False)
 async def screens_script() -> Response:
     """The login screens' static script (the show-password buttons, the live password policy):
     a file of its own, since the pages' CSP allows no inline script but by nonce."""
@@ -313,7 +341,16 @@ def keep_browser_key(page: Response, found: Services, browser_key: str) -> None:
     )
 
 
-@router.get("/authorize")
+@router.get(
+    "/authorize",
+    responses={
+        **openapi.html(200, "The login page, or the answer posted back (form_post)"),
+        **openapi.redirect("To the application's redirect_uri with its answer", 303),
+        **openapi.redirect("To the upstream provider the connection names"),
+        **openapi.html_or_oauth_error(400, "The request cannot be answered to the application"),
+    },
+    openapi_extra=openapi.query(*AUTHORIZE_PARAMETERS),
+)
 async def authorize(request: Request, found: Services = Depends(services)) -> Response:
     params = dict(request.query_params)
     checked = AuthorizeRequest(params=params)
@@ -409,7 +446,7 @@ _UPSTREAM_ERRORS = frozenset(
 )
 
 
-@router.get("/login/callback")
+@router.get("/login/callback", include_in_schema=False)
 async def upstream_callback(request: Request, found: Services = Depends(services)) -> Response:
     return await upstream_answer(request, found, dict(request.query_params))
 
@@ -566,7 +603,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@router.post("/co/verify")
+@router.post("/co/verify", include_in_schema=False)
 async def co_verify(request: Request, found: Services = Depends(services)) -> Response:
     """The verification page's post: the verifier the application's page handed back, and the
     sealed authorize request with its ticket."""
@@ -686,7 +723,7 @@ def _consent_page(
     return page
 
 
-@router.post("/u/consent")
+@router.post("/u/consent", include_in_schema=False)
 async def consent(request: Request, found: Services = Depends(services)) -> Response:
     """The consent screen's Accept or Decline: Accept stores the grant and answers the
     application; Decline answers it `access_denied`, as Auth0 does."""
@@ -744,7 +781,7 @@ async def _check_password(
     )
 
 
-@router.post("/u/login")
+@router.post("/u/login", include_in_schema=False)
 async def login(request: Request, found: Services = Depends(services)) -> Response:
     try:
         checked, form = await _resume(request, found)
@@ -787,7 +824,7 @@ async def login(request: Request, found: Services = Depends(services)) -> Respon
     return await signed_in(found, request, checked, user)
 
 
-@router.post("/u/signup")
+@router.post("/u/signup", include_in_schema=False)
 async def signup(request: Request, found: Services = Depends(services)) -> Response:
     try:
         checked, form = await _resume(request, found)
@@ -833,7 +870,7 @@ async def signup(request: Request, found: Services = Depends(services)) -> Respo
     )
 
 
-@router.post("/u/forgot-password")
+@router.post("/u/forgot-password", include_in_schema=False)
 async def forgot_password(request: Request, found: Services = Depends(services)) -> Response:
     """The login page's "Forgot your password?": as `/dbconnections/change_password`, the
     same answer whether or not the address has an account on this connection."""
@@ -917,7 +954,11 @@ def _logout_failed(
     )
 
 
-@router.get("/v2/logout")
+@router.get(
+    "/v2/logout",
+    responses=LOGOUT_ANSWERS,
+    openapi_extra=openapi.query("client_id", "returnTo", "federated"),
+)
 async def logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
     try:
@@ -938,7 +979,13 @@ async def logout(request: Request, found: Services = Depends(services)) -> Respo
     return _clear_session(response, found)
 
 
-@router.get("/oidc/logout")
+@router.get(
+    "/oidc/logout",
+    responses=LOGOUT_ANSWERS,
+    openapi_extra=openapi.query(
+        "client_id", "post_logout_redirect_uri", "state", "id_token_hint", "logout_hint"
+    ),
+)
 async def oidc_logout(request: Request, found: Services = Depends(services)) -> Response:
     query = request.query_params
     try:

@@ -140,7 +140,7 @@ async def _followed(
     return (followed if followed.ok else _expired(kind, locale)), locale
 
 
-@router.get("/u/email-verification")
+@router.get("/u/email-verification", include_in_schema=False)
 async def verification_page(request: Request, found: Services = Depends(services)) -> Response:
     return await _confirm_page(
         found,
@@ -151,7 +151,7 @@ async def verification_page(request: Request, found: Services = Depends(services
     )
 
 
-@router.post("/u/email-verification")
+@router.post("/u/email-verification", include_in_schema=False)
 async def verify(request: Request, found: Services = Depends(services)) -> Response:
     links = found.email_links
     try:
@@ -191,7 +191,7 @@ async def _reset_form(
     )
 
 
-@router.get("/u/reset-password")
+@router.get("/u/reset-password", include_in_schema=False)
 async def reset_page(request: Request, found: Services = Depends(services)) -> Response:
     ticket = _ticket_of(request)
     if not ticket:
@@ -199,7 +199,7 @@ async def reset_page(request: Request, found: Services = Depends(services)) -> R
     return await _reset_form(found, request, ticket)
 
 
-@router.post("/u/reset-password")
+@router.post("/u/reset-password", include_in_schema=False)
 async def reset(request: Request, found: Services = Depends(services)) -> Response:
     form = await _form(request, found)
     if form is None:
@@ -234,14 +234,14 @@ async def _refused_change(found: Services, ticket: str, facts: RequestFacts, mes
     found.logs.record("fcp", details=details, **about(user=user, facts=facts))
 
 
-@router.get("/u/unblock")
+@router.get("/u/unblock", include_in_schema=False)
 async def unblock_page(request: Request, found: Services = Depends(services)) -> Response:
     return await _confirm_page(
         found, request, TicketKind.ACCOUNT_UNBLOCK, "unblock.html", N_("Unblock your account")
     )
 
 
-@router.post("/u/unblock")
+@router.post("/u/unblock", include_in_schema=False)
 async def unblock(request: Request, found: Services = Depends(services)) -> Response:
     links = found.email_links
     followed, locale = await _followed(found, request, TicketKind.ACCOUNT_UNBLOCK, links.unblock)

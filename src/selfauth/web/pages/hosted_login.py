@@ -76,7 +76,7 @@ def _failed(found: Services, exc: OAuthError, username: str, logged: dict[str, A
     found.logs.record(code, user_name=username[:512], details=details, **logged)
 
 
-@router.post("/usernamepassword/login")
+@router.post("/usernamepassword/login", include_in_schema=False)
 async def usernamepassword_login(request: Request, found: Services = Depends(services)) -> Response:
     # JSON only: a cross-site form cannot send it without a preflight, which is refused here.
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -147,7 +147,7 @@ async def usernamepassword_login(request: Request, found: Services = Depends(ser
     return response
 
 
-@router.post("/login/callback")
+@router.post("/login/callback", include_in_schema=False)
 async def login_callback(request: Request, found: Services = Depends(services)) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     if "wresult" not in form and "state" in form:
