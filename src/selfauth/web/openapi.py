@@ -89,7 +89,7 @@ _WHY: dict[int, str] = {
     409: "It conflicts with what exists",
     413: "The body is larger than SELFAUTH_MAX_BODY_BYTES",
     429: "Too many requests: the rate limit was reached",
-    503: "A part it needs is unavailable",
+    503: "A part it needs is unavailable (the database full or away): retry after Retry-After",
 }
 
 
@@ -115,8 +115,9 @@ def management(*statuses: int, ok: tuple[int, Schema] | None = None) -> Response
 
 
 # Every Management API operation checks the bearer token (400 for a malformed header, 401,
-# 403 without a scope it accepts) and charges the caller's rate limit (429).
-MANAGEMENT_COMMON = management(400, 401, 403, 429)
+# 403 without a scope it accepts), charges the caller's rate limit (429), and needs a database
+# connection (503 when none can be had: storage/database.py).
+MANAGEMENT_COMMON = management(400, 401, 403, 429, 503)
 
 
 def returns(status: int, schema: Schema, description: str = "Success") -> Responses:
