@@ -21,8 +21,9 @@ from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.authorize import code_client, flow, form_to, login_page
 from tests.support.browser_client import browser_client
 from tests.support.jobs import run_import
+from tests.support.outbox import mailing_server
 from tests.support.sdk import domain_of
-from tests.support.server import RunningServer, serving
+from tests.support.server import RunningServer
 from tests.support.signin import App, login, new_app, new_connection, tokens
 from tests.support.smtp import Received, SmtpServer
 
@@ -46,21 +47,9 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[RunningServer]:
-    env = {"SELFAUTH_MAIL_POLL_SECONDS": "0.2", "SELFAUTH_TENANT_ADMIN_EMAIL": ADMIN_EMAIL}
-    with serving("sqlite", tmp_path_factory.mktemp("mailing"), env) as running:
-        admin = Api(running, running.admin_token())
-        provider = admin.post(
-            "/api/v2/emails/provider",
-            {
-                "name": "smtp",
-                "enabled": True,
-                "default_from_address": FROM,
-                "credentials": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
-                "settings": {"tls": "none"},
-            },
-        )
-        assert provider.status_code == 201, provider.text
-        admin.http.close()
+    env = {"SELFAUTH_TENANT_ADMIN_EMAIL": ADMIN_EMAIL}
+    directory = tmp_path_factory.mktemp("mailing")
+    with mailing_server(directory, smtp, FROM, env) as running:
         yield running
 
 

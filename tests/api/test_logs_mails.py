@@ -19,7 +19,8 @@ import pytest
 from tests.api.test_account_mails import follow, link_in, mail_to
 from tests.support.api import PASSWORD, Api, unique_email
 from tests.support.browser_client import browser_client
-from tests.support.server import RunningServer, serving
+from tests.support.outbox import mailing_server
+from tests.support.server import RunningServer
 from tests.support.signin import App, new_app
 from tests.support.smtp import SmtpServer
 
@@ -38,21 +39,8 @@ def smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def mailing(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[RunningServer]:
-    env = {"SELFAUTH_MAIL_POLL_SECONDS": "0.2"}
-    with serving("sqlite", tmp_path_factory.mktemp("mail-logs"), env) as running:
-        admin = Api(running, running.admin_token())
-        provider = admin.post(
-            "/api/v2/emails/provider",
-            {
-                "name": "smtp",
-                "enabled": True,
-                "default_from_address": FROM,
-                "credentials": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
-                "settings": {"tls": "none"},
-            },
-        )
-        assert provider.status_code == 201, provider.text
-        admin.http.close()
+    directory = tmp_path_factory.mktemp("mail-logs")
+    with mailing_server(directory, smtp, FROM) as running:
         yield running
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from selfauth.config import parse_database_url
@@ -16,6 +19,8 @@ from selfauth.storage.database import Database
 from selfauth.storage.outbox import SqlOutbox, queue_in
 from tests.support.api import Api
 from tests.support.polling import eventually
+from tests.support.server import RunningServer, serving
+from tests.support.smtp import SmtpServer
 
 OUTBOX = "/api/v2/emails/outbox"
 
@@ -85,3 +90,28 @@ def senders(database_url: str) -> Counter[str]:
         return Counter(mail.lease_owner or "" for mail in mails)
 
     return asyncio.run(run())
+
+
+@contextmanager
+def mailing_server(
+    directory: Path, smtp: SmtpServer, sender: str, env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """A SQLite server whose email provider is `smtp` (plain SMTP), sending as `sender`, its
+    outbox looked at every 0.2 s."""
+    with serving("sqlite", directory, {"SELFAUTH_MAIL_POLL_SECONDS": "0.2", **(env or {})}) as (
+        running
+    ):
+        admin = Api(running, running.admin_token())
+        provider = admin.post(
+            "/api/v2/emails/provider",
+            {
+                "name": "smtp",
+                "enabled": True,
+                "default_from_address": sender,
+                "credentials": {"smtp_host": "127.0.0.1", "smtp_port": smtp.port},
+                "settings": {"tls": "none"},
+            },
+        )
+        assert provider.status_code == 201, provider.text
+        admin.http.close()
+        yield running
