@@ -11,10 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import httpx
 import pytest
 
-from tests.support.api import Api, user_path
+from tests.support.api import Api, patch_keys_at_once
 from tests.support.server import (
     ADMIN_ID,
     ADMIN_SECRET,
@@ -34,17 +33,6 @@ def _admin_api(server: RunningServer) -> Api:
     return Api(server, client_token(server, ADMIN_ID, ADMIN_SECRET))
 
 
-async def _patch_all(api: Api, user_id: str, count: int) -> list[httpx.Response]:
-    headers = dict(api.http.headers)
-    async with httpx.AsyncClient(base_url=api.server.base_url, headers=headers, timeout=90) as http:
-        return await asyncio.gather(
-            *(
-                http.patch(user_path(user_id), json={"user_metadata": {f"key{i}": i}})
-                for i in range(count)
-            )
-        )
-
-
 async def _sql(url: str, statement: str, *arguments: object) -> object:
     connection = await asyncpg.connect(url, timeout=10)
     try:
@@ -57,7 +45,7 @@ def test_fifty_writers_share_three_connections_and_all_succeed(tmp_path: Path) -
     with serving("postgres", tmp_path, {"SELFAUTH_DATABASE_CONNECTIONS": "3"}) as server:
         api = _admin_api(server)
         user = api.create_user()
-        responses = asyncio.run(_patch_all(api, user["user_id"], 50))
+        responses = patch_keys_at_once(api, user["user_id"], 50)
         assert [r.status_code for r in responses] == [200] * 50
         stored = api.user(user["user_id"])["user_metadata"]
         assert stored == {f"key{i}": i for i in range(50)}
@@ -96,7 +84,7 @@ def test_a_database_refusing_connections_gets_503_and_loses_no_acknowledged_writ
         )
         # One connection more than the server holds now: a burst needs more and is refused some.
         asyncio.run(_sql(ADMIN_URL, f'ALTER ROLE "{role}" CONNECTION LIMIT {int(open_now) + 1}'))  # type: ignore[call-overload]
-        responses = asyncio.run(_patch_all(api, user["user_id"], 50))
+        responses = patch_keys_at_once(api, user["user_id"], 50)
         statuses = {r.status_code for r in responses}
         assert statuses <= {200, 503}
         assert 503 in statuses

@@ -7,15 +7,13 @@ database). The concurrent PATCHes run on both."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.api import Api, assert_error, unique_email, user_path
+from tests.support.api import Api, assert_error, patch_keys_at_once, unique_email, user_path
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -260,22 +258,10 @@ def test_patch_sequences_over_http_match_the_reference_model(
 # --- concurrent writers ----------------------------------------------------------------------
 
 
-async def _patch_all(api: Api, user_id: str, count: int) -> list[int]:
-    headers = dict(api.http.headers)
-    async with httpx.AsyncClient(base_url=api.server.base_url, headers=headers, timeout=60) as http:
-        responses = await asyncio.gather(
-            *(
-                http.patch(user_path(user_id), json={"user_metadata": {f"key{i}": i}})
-                for i in range(count)
-            )
-        )
-    return [r.status_code for r in responses]
-
-
 @pytest.mark.both_databases
 def test_fifty_concurrent_patches_of_different_keys_all_survive(api: Api) -> None:
     user = api.create_user(user_metadata={"existing": True})
-    statuses = asyncio.run(_patch_all(api, user["user_id"], 50))
+    statuses = [r.status_code for r in patch_keys_at_once(api, user["user_id"], 50)]
     assert statuses == [200] * 50
     stored = api.user(user["user_id"])["user_metadata"]
     assert stored == {"existing": True, **{f"key{i}": i for i in range(50)}}

@@ -6,7 +6,6 @@ origins, the tenant's default language."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.support.api import Api, user_path
+from tests.support.api import Api, patch_keys_at_once
 from tests.support.authorize import code_client, flow
 from tests.support.server import (
     ADMIN_ID,
@@ -53,24 +52,12 @@ def admin_api(server: RunningServer) -> Api:
 # --- two workers on one port ---------------------------------------------------------------
 
 
-async def _patch_all(api: Api, user_id: str, count: int) -> list[int]:
-    headers = dict(api.http.headers)
-    async with httpx.AsyncClient(base_url=api.server.base_url, headers=headers, timeout=60) as http:
-        responses = await asyncio.gather(
-            *(
-                http.patch(user_path(user_id), json={"user_metadata": {f"key{i}": i}})
-                for i in range(count)
-            )
-        )
-    return [r.status_code for r in responses]
-
-
 @pytest.mark.parametrize("backend", backends())
 def test_two_workers_lose_no_concurrent_write(backend: str, tmp_path: Path) -> None:
     with serving(backend, tmp_path, {"SELFAUTH_WORKERS": "2"}) as server:
         api = admin_api(server)
         user = api.create_user()
-        statuses = asyncio.run(_patch_all(api, user["user_id"], 50))
+        statuses = [r.status_code for r in patch_keys_at_once(api, user["user_id"], 50)]
         assert statuses == [200] * 50
         assert api.user(user["user_id"])["user_metadata"] == {f"key{i}": i for i in range(50)}
         log = server.log()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -99,3 +100,22 @@ def assert_coded_error(
     assert isinstance(body.get("errorCode"), str), body
     assert body["errorCode"], body
     return body
+
+
+def patch_keys_at_once(api: Api, user_id: str, count: int) -> list[httpx.Response]:
+    """`count` PATCHes of the user's metadata sent at once, each setting its own key
+    (`key{i}: i`): concurrent writers, whose answers come back in the order sent."""
+
+    async def send_all() -> list[httpx.Response]:
+        headers = dict(api.http.headers)
+        async with httpx.AsyncClient(
+            base_url=api.server.base_url, headers=headers, timeout=90
+        ) as http:
+            return await asyncio.gather(
+                *(
+                    http.patch(user_path(user_id), json={"user_metadata": {f"key{i}": i}})
+                    for i in range(count)
+                )
+            )
+
+    return asyncio.run(send_all())
