@@ -147,12 +147,12 @@ def insert_cost(batches: int = 50, size: int = 100) -> float:
 
     from selfauth.config import parse_database_url
     from selfauth.domain.logs import log_id
-    from selfauth.domain.user_agents import prepare
+    from selfauth.domain.user_agents import summary
     from selfauth.storage.database import Database
     from selfauth.storage.logs import SqlLogRepository
     from selfauth.storage.migrate import upgrade
 
-    prepare()  # the server builds its user-agent matchers at start, not per event
+    summary("wrk")  # its patterns compiled once, as in a server that has logged before
 
     async def run(path: str) -> float:
         database = Database(parse_database_url(f"sqlite:///{path}"))

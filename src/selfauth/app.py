@@ -16,7 +16,6 @@ from redis.asyncio import Redis
 
 from selfauth import __version__, metrics
 from selfauth.config import Settings, load_settings
-from selfauth.domain import user_agents
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
@@ -253,8 +252,6 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ScriptedDatabase(connection_scripts, configuration_box),
     )
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
-    if settings.logs:
-        user_agents.prepare()  # the logs' user_agent summaries (storage/logs.py)
     logs = LogWriter(
         SqlLogRepository(database),
         clock,
