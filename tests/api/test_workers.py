@@ -1,8 +1,9 @@
 """Several server processes on one database: `selfauth serve --workers 2` serves concurrent
-writers without losing one or answering 5xx, and a change made through one node (a second
-`selfauth serve` on another port, same database) is acted on by the other within the change
-versions' poll (docs/deployment.md): signing keys rotated and revoked, a client's web
-origins, the tenant's default language."""
+writers without losing one or answering 5xx and sums its workers' metrics, and a change made
+through one node (a second `selfauth serve` on another port, same database) is acted on by
+the other within the change versions' poll (docs/deployment.md): signing keys rotated and
+revoked, a client's web origins, the tenant's default language; a login on one node
+refreshes on the other until revoked there."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.support.api import Api, patch_keys_at_once
+from tests.support.api import PASSWORD, Api, patch_keys_at_once
 from tests.support.authorize import code_client, flow
 from tests.support.server import (
     ADMIN_ID,
@@ -29,6 +30,7 @@ from tests.support.server import (
     start,
     stop,
 )
+from tests.support.signin import assert_oauth_error, login, new_app, post_token, tokens
 
 POLL = "0.2"  # SELFAUTH_CHANGES_POLL_SECONDS on these servers
 WITHIN = 10.0  # seconds a change may take to show elsewhere here: the poll, on a busy machine
@@ -185,3 +187,40 @@ def test_the_tenant_language_set_through_one_node_is_the_other_nodes_default(
         lambda r: '<html lang="fr"' in r.text,
     )
     assert '<html lang="fr"' in page.text
+
+
+def test_a_login_on_one_node_refreshes_on_the_other_until_revoked_there(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = nodes
+    admin = admin_api(first)
+    app = new_app(admin)
+    email = f"nodes-{time.monotonic_ns()}@example.com"
+    made = admin.post(
+        "/api/v2/users", {"connection": app.connection, "email": email, "password": PASSWORD}
+    )
+    assert made.status_code == 201, made.text
+    issued = tokens(login(second, app, email, scope="openid offline_access"))
+
+    def refresh(node: RunningServer) -> httpx.Response:
+        body = {
+            "grant_type": "refresh_token",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "refresh_token": issued["refresh_token"],
+        }
+        return post_token(node, body)
+
+    assert refresh(first).status_code == 200
+    revoked = httpx.post(
+        f"{second.base_url}/oauth/revoke",
+        json={
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "token": issued["refresh_token"],
+        },
+        timeout=10,
+    )
+    assert revoked.status_code == 200, revoked.text
+    # Refresh tokens live in the database: refused on the other node at once, no poll.
+    assert_oauth_error(refresh(first), 403, "invalid_grant")
