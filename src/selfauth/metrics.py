@@ -21,7 +21,6 @@ the process that answers, are left out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -38,6 +37,8 @@ from prometheus_client import (
     Histogram,
     multiprocess,
 )
+
+from selfauth.background import cancel
 
 # Set by `serve` for its worker processes (server.py), read by prometheus-client at import.
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -202,9 +203,7 @@ async def refreshed_while_serving(scrape: Scrape) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 

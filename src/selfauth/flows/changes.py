@@ -10,9 +10,10 @@ was starting is reloaded at the first check.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+
+from selfauth.background import cancel
 
 log = logging.getLogger("selfauth.changes")
 
@@ -51,11 +52,8 @@ class ChangeWatcher:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from selfauth.background import cancel
 from selfauth.domain import log_streams as rules
 from selfauth.domain.clock import Clock
 from selfauth.domain.emails.sealing import Sealer
@@ -209,11 +210,8 @@ class LogStreamDelivery:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from selfauth.background import cancel
 from selfauth.domain.clock import Clock
 from selfauth.domain.emails.outbox import NO_PROVIDER, OutboxStore, RetryPolicy, StoredMail
 from selfauth.domain.logs import LogSink, NoLogs
@@ -106,9 +107,7 @@ class MailSender:
             async with asyncio.timeout(self._settings.timeout_seconds * 3 + 1):
                 await asyncio.shield(self._task)
         if not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel(self._task)
         self._task = None
 
     async def _run(self) -> None:

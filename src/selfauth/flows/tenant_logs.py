@@ -18,11 +18,11 @@ Readers flush first, so a log is readable the moment the request that made it ha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from selfauth.background import cancel
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.model import Connection
@@ -135,11 +135,8 @@ class LogWriter:
 
     async def close(self) -> None:
         """Stop the task and write every queued event (the graceful stop's promise)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         for attempt in range(CLOSE_ATTEMPTS):
             try:
                 await self.flush()

@@ -8,11 +8,11 @@ are readable a moment later. What is buffered at a crash is lost: these are diag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Any, Protocol
 
+from selfauth.background import cancel
 from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.clock import Clock
 
@@ -54,10 +54,7 @@ class ExecutionJournal:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         await self.flush()
 
     async def flush(self) -> None:
