@@ -9,6 +9,7 @@ auth0-python's `Connections`."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -282,6 +283,35 @@ def test_the_login_page_offers_a_button(
     f = flow(app, None)
     page = httpx.get(f"{selfauth.base_url}/authorize", params=f.params)
     assert "Sign in with Example Social" in page.text
+
+
+@pytest.mark.parametrize(
+    ("icon_url", "shown"),
+    [
+        ("https://icons.example.org/social.png?size=20", True),
+        ("javascript:alert(1)", False),
+        ('https://unsafe.example.org/x.png"onerror="alert(1)', False),
+        ("http://unsafe.example.org/plain.png", False),
+    ],
+)
+def test_the_button_shows_the_connections_https_icon_and_the_csp_allows_its_origin(
+    selfauth: RunningServer, endpoints: dict[str, Any], admin: Api, icon_url: str, shown: bool
+) -> None:
+    app, connection = connect(selfauth, endpoints, admin, icon_url=icon_url)
+    found = _connections(selfauth).all(name=connection)[0]
+    _connections(selfauth).update(found["id"], {"show_as_button": True})
+    page = httpx.get(f"{selfauth.base_url}/authorize", params=flow(app, None).params)
+    assert page.status_code == 200, page.text
+    icons = re.findall(r'<img class="provider-icon" src="([^"]*)"', page.text)
+    policy = page.headers["content-security-policy"]
+    # Other tests' connections may be enabled for the same application: look for this one's.
+    if shown:
+        assert icon_url in icons
+        assert "https://icons.example.org" in policy.split("img-src ")[1].split(";")[0]
+    else:
+        assert icon_url not in icons
+        assert "unsafe.example.org" not in policy
+        assert "onerror" not in page.text and "javascript:" not in page.text
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from selfauth.web import openapi
 from selfauth.web.authentication.token import client_ip
 from selfauth.web.context import Services, services
 from selfauth.web.pages import sealed
-from selfauth.web.pages.chrome import Page
+from selfauth.web.pages.chrome import Page, image_url
 from selfauth.web.pages.co_verify import PURPOSE as CO_VERIFY
 from selfauth.web.pages.co_verify import sealed_fields, verification_page
 from selfauth.web.pages.locale import (
@@ -242,6 +242,7 @@ async def _login_page(
                     name=upstream.display_name or upstream.name,
                 ),
                 "href": "/authorize?" + urlencode({**plain, "connection": upstream.name}),
+                "icon": image_url(upstream.options.get("icon_url")),
             }
             for upstream in await found.connections.buttons_for(client_id)
         ]

@@ -195,6 +195,12 @@ def _url(value: object) -> str | None:
     return value if isinstance(value, str) and _SAFE_URL.fullmatch(value) else None
 
 
+def image_url(value: object) -> str | None:
+    """An https image address a page may show (a connection's `icon_url`), or None: the
+    same check as the branding's logo, so it cannot leave its attribute."""
+    return _url(value)
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -219,7 +225,11 @@ class Brand:
     styles: tuple[str, ...] = ()  # style-src, beside the nonce
 
 
-def brand_of(settings: Mapping[str, Any], client_logo: object, alt: str) -> Brand:
+def brand_of(
+    settings: Mapping[str, Any], client_logo: object, alt: str, icons: tuple[str, ...] = ()
+) -> Brand:
+    """The page's look; `icons` are the checked image addresses of its sign-in buttons, whose
+    origins join the logo's in img-src."""
     colors = settings.get("colors") if isinstance(settings.get("colors"), dict) else {}
     assert isinstance(colors, dict)
     primary = _color(colors.get("primary")) or DEFAULT_PRIMARY
@@ -255,7 +265,7 @@ def brand_of(settings: Mapping[str, Any], client_logo: object, alt: str) -> Bran
         # Inside <style> HTML escaping would corrupt an `&`; _SAFE_URL keeps it inert.
         font_file=Markup(font_file) if font_file else None,  # noqa: S704
         font_stylesheet=font_stylesheet,
-        images=tuple(dict.fromkeys(_origin(u) for u in (logo, favicon) if u)),
+        images=tuple(dict.fromkeys(_origin(u) for u in (logo, favicon, *icons) if u)),
         fonts=(_origin(font_url),) if font_url else (),
         styles=(_origin(font_stylesheet),) if font_stylesheet else (),
     )
@@ -354,7 +364,8 @@ def render(
 ) -> tuple[str, Brand]:
     """The page's HTML, inside the tenant's page template when one is set."""
     client = str(context.get("client_name") or "")
-    brand = brand_of(chrome.settings, context.get("client_logo"), client or company)
+    icons = tuple(b["icon"] for b in context.get("buttons") or () if b.get("icon"))
+    brand = brand_of(chrome.settings, context.get("client_logo"), client or company, icons)
     values = dict(context)
     title = values.get("title")
     if isinstance(title, str):
