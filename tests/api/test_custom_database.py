@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -258,6 +259,15 @@ def test_sign_up_creates_the_user_in_the_legacy_store(
     row = legacy.row(email)
     assert row is not None and row["language"] == "de"
     assert legacy.checks(email, PASSWORD)
+    # The script's `user` is Auth0's: the tenant, the application and the connection named.
+    sent = next(body for body in legacy.created if body["email"] == email)
+    assert sent == {
+        "email": email,
+        "language": "de",
+        "tenant": urlsplit(server.issuer).hostname,
+        "client_id": app.client_id,
+        "connection": app.connection,
+    }
     assert answer["_id"] == str(row["id"])  # what get_user said
     tokens(login(server, app, email, PASSWORD))
     with pytest.raises(Auth0Error) as again:

@@ -276,7 +276,6 @@ class UserService:
             "email": email,
             "password": fields["password"],
             "connection": connection.name,
-            "tenant": fields.get("tenant"),
             "client_id": fields.get("client_id"),
         }
         for key in ("username", "phone_number", "given_name", "family_name", "name", "nickname"):
