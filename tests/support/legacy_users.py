@@ -291,6 +291,56 @@ LOGIN = """function login(email, password, callback) {
   });
 }"""
 
+# Auth0's "Request with Basic Auth" login template as the Dashboard gives it: no `json` option
+# (the body is parsed by hand), `callback()` with nothing for wrong credentials; only its URL,
+# a placeholder there, is taken from the configuration.
+LOGIN_BASIC_AUTH_TEMPLATE = """function login(email, password, callback) {
+  const request = require('request');
+
+  request.get({
+    url: configuration.BASE_URL + '/profile',
+    auth: {
+      username: email,
+      password: password
+    }
+  }, function(err, response, body) {
+    if (err) return callback(err);
+    if (response.statusCode === 401) return callback();
+    const user = JSON.parse(body);
+
+    callback(null, {
+      user_id: user.user_id.toString(),
+      nickname: user.nickname,
+      email: user.email
+    });
+  });
+}"""
+
+# The store's salted SHA-256 hash (`sha256$salt$hex`) checked in the script with Node's
+# `crypto`, as a template does with a hash the store cannot check for it.
+LOGIN_WITH_SHA256 = """function login(email, password, callback) {
+  const crypto = require('crypto');
+  request.get({
+    url: configuration.BASE_URL + '/users/hash',
+    qs: { email: email },
+    json: true
+  }, function (err, response, user) {
+    if (err) return callback(err);
+    if (response.statusCode === 404) return callback(new WrongUsernameOrPasswordError(email));
+    const parts = user.hash.split('$');
+    const computed = crypto.createHash('sha256').update(parts[1] + password, 'utf8').digest();
+    const stored = Buffer.from(parts[2], 'hex');
+    if (computed.length !== stored.length || !crypto.timingSafeEqual(computed, stored)) {
+      return callback(new WrongUsernameOrPasswordError(email));
+    }
+    callback(null, {
+      user_id: user.id.toString(),
+      email: user.email,
+      user_metadata: user.user_metadata
+    });
+  });
+}"""
+
 LOGIN_WITH_BCRYPT = """function login(email, password, callback) {
   const bcrypt = require('bcrypt');
   request.get({
