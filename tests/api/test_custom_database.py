@@ -463,6 +463,26 @@ def test_a_profile_with_overlong_attributes_keeps_only_what_fits(
     assert user["user_metadata"] == {"kept": True}
 
 
+def test_a_user_id_that_changes_fails_the_login_naming_the_script(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    """A store whose ids changed gives a cached user (the same email) another user_id: the
+    login fails naming the script, as any script fault does (it answered 409 before)."""
+    app = custom_app(server, api, legacy)
+    email = unique_email("renumbered")
+    legacy_id = legacy.add(email, PASSWORD)
+    tokens(login(server, app, email, PASSWORD))
+    with legacy._db() as db:
+        db.execute("UPDATE users SET id = ? WHERE id = ?", (legacy_id + 1, legacy_id))
+    answer = login(server, app, email, PASSWORD)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"] == "access_denied"
+    description = answer.json()["error_description"]
+    assert description.startswith("Script login failed: ") and app.connection in description
+    assert api.user(f"auth0|{legacy_id}")["email"] == email  # the cached user is untouched
+    assert api.get(user_path(f"auth0|{legacy_id + 1}")).status_code == 404
+
+
 def test_a_host_not_in_allowed_hosts_fails_cleanly(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
