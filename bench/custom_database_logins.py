@@ -51,7 +51,11 @@ from _harness import (  # noqa: E402
     selfauth_tenant,
 )
 
-from tests.support.legacy_users import SCRIPTS, LegacyUsers  # noqa: E402
+from tests.support.legacy_users import (  # noqa: E402
+    LOGIN_BASIC_AUTH_TEMPLATE,
+    SCRIPTS,
+    LegacyUsers,
+)
 
 PASSWORD = "Str0ng!Passw0rd-x"
 REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
@@ -151,7 +155,7 @@ def _custom_connection(
             "options": {
                 "enabledDatabaseCustomization": True,
                 "import_mode": import_mode,
-                "customScripts": SCRIPTS,
+                "customScripts": {**SCRIPTS, "login": LOGIN_BASIC_AUTH_TEMPLATE},
                 "configuration": {"BASE_URL": service.base_url},
                 "allowed_hosts": [service.host],
             },

@@ -249,7 +249,7 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         hasher,
         metadata_limits(settings),
         clock,
-        ScriptedDatabase(connection_scripts, configuration_box),
+        ScriptedDatabase(connection_scripts, configuration_box, settings.tenant),
     )
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
     logs = LogWriter(

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,7 +26,14 @@ from auth0.management import Connections
 from tests.support.api import PASSWORD, Api, unique_email, user_path
 from tests.support.authorize import code_client, code_from, flow, login_page, post_login
 from tests.support.browser_client import browser_client
-from tests.support.legacy_users import LOGIN_WITH_BCRYPT, SCRIPTS, LegacyUsers, legacy_users
+from tests.support.legacy_users import (
+    LOGIN_BASIC_AUTH_TEMPLATE,
+    LOGIN_WITH_BCRYPT,
+    LOGIN_WITH_SHA256,
+    SCRIPTS,
+    LegacyUsers,
+    legacy_users,
+)
 from tests.support.sdk import domain_of, get_token
 from tests.support.server import RunningServer
 from tests.support.signin import (
@@ -116,20 +124,27 @@ def test_configuration_is_write_only_and_survives_a_round_trip(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
     app = custom_app(server, api, legacy)
-    shown = api.get(f"/api/v2/connections/{app.connection_id}").json()
+    connections = Connections(domain_of(server), server.admin_token(), protocol="http")
+    shown = connections.get(app.connection_id)
     configuration = shown["options"]["configuration"]
     # Auth0 answers the keys with encrypted values, never the values given.
     assert set(configuration) == {"BASE_URL", "API_KEY"}
     assert legacy.base_url not in str(shown) and "s3cr3t" not in str(shown)
     # A GET-modify-PATCH sends the sealed values back: they stay the values first given.
-    patched = api.patch(
-        f"/api/v2/connections/{app.connection_id}",
-        {"options": {**shown["options"], "brute_force_protection": True}},
+    patched = connections.update(
+        app.connection_id, {"options": {**shown["options"], "import_mode": True}}
     )
-    assert patched.status_code == 200, patched.text
+    assert patched["options"]["import_mode"] is True
+    assert patched["options"]["configuration"] == configuration
     email = unique_email("roundtrip")
     legacy.add(email, PASSWORD)
     assert "access_token" in sdk_login(server, app, email)
+    # A new value replaces the sealed one: the script now asks a store that is not there.
+    moved = {**configuration, "BASE_URL": "http://127.0.0.1:9"}
+    connections.update(app.connection_id, {"options": {**shown["options"], "configuration": moved}})
+    failed = login(server, app, unique_email("roundtrip"), PASSWORD)
+    assert failed.status_code == 403, failed.text
+    assert "127.0.0.1:9" in failed.json()["error_description"]
 
 
 def test_scripts_and_configuration_are_checked_when_saved(api: Api) -> None:
@@ -204,6 +219,37 @@ def test_auth0s_bcrypt_template_checks_the_legacy_hash(
     assert login(server, app, email, WRONG_PASSWORD).json() == WRONG
 
 
+def test_auth0s_basic_auth_template_runs_unchanged(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    """The template parses the body itself and answers `callback()` for a 401."""
+    app = custom_app(server, api, legacy, scripts={**SCRIPTS, "login": LOGIN_BASIC_AUTH_TEMPLATE})
+    email = unique_email("template")
+    legacy_id = legacy.add(email, PASSWORD)
+    assert "id_token" in sdk_login(server, app, email)
+    user = api.user(f"auth0|{legacy_id}")
+    assert user["email"] == email and user["nickname"] == email.split("@")[0]
+    with pytest.raises(Auth0Error) as wrong:
+        sdk_login(server, app, email, WRONG_PASSWORD)
+    assert wrong.value.status_code == 403 and wrong.value.error_code == "invalid_grant"
+    assert wrong.value.message == "Wrong email or password."
+
+
+def test_a_legacy_sha256_hash_checked_with_crypto_migrates_the_user(
+    server: RunningServer, api: Api, own_legacy: LegacyUsers
+) -> None:
+    app = custom_app(
+        server, api, own_legacy, scripts={**SCRIPTS, "login": LOGIN_WITH_SHA256}, import_mode=True
+    )
+    email = unique_email("sha256")
+    legacy_id = own_legacy.add(email, PASSWORD, sha256=True, language="pt")
+    assert login(server, app, email, WRONG_PASSWORD).json() == WRONG
+    assert "access_token" in sdk_login(server, app, email)
+    assert api.user(f"auth0|{legacy_id}")["user_metadata"] == {"language": "pt"}
+    own_legacy.stop()  # moved in with our hash: the store is no longer asked
+    assert "access_token" in sdk_login(server, app, email)
+
+
 def test_the_login_page_signs_in_through_the_script_with_auth0s_messages(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
@@ -245,6 +291,24 @@ def test_a_script_failure_counts_toward_the_brute_force_block(
     assert legacy.calls.count("login") == before  # a blocked attempt never reaches the store
 
 
+def test_a_failing_script_counts_toward_the_brute_force_block(
+    server: RunningServer, api: Api, own_legacy: LegacyUsers
+) -> None:
+    """Not only wrong passwords: a login the script could not answer (the store is down)
+    counts as a failed attempt too."""
+    app = custom_app(server, api, own_legacy)
+    email = unique_email("legacy")
+    own_legacy.add(email, PASSWORD)
+    tokens(login(server, app, email, PASSWORD))  # known from now on
+    own_legacy.stop()
+    ip = {"auth0-forwarded-for": "203.0.113.78"}
+    for _ in range(BRUTE_FORCE_LIMIT):
+        failed = login(server, app, email, PASSWORD, headers=ip)
+        assert failed.status_code == 403, failed.text
+        assert failed.json()["error_description"].startswith("Script login failed: ")
+    assert_too_many(login(server, app, email, PASSWORD, headers=ip))
+
+
 def test_sign_up_creates_the_user_in_the_legacy_store(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
@@ -258,6 +322,15 @@ def test_sign_up_creates_the_user_in_the_legacy_store(
     row = legacy.row(email)
     assert row is not None and row["language"] == "de"
     assert legacy.checks(email, PASSWORD)
+    # The script's `user` is Auth0's: the tenant, the application and the connection named.
+    sent = next(body for body in legacy.created if body["email"] == email)
+    assert sent == {
+        "email": email,
+        "language": "de",
+        "tenant": urlsplit(server.issuer).hostname,
+        "client_id": app.client_id,
+        "connection": app.connection,
+    }
     assert answer["_id"] == str(row["id"])  # what get_user said
     tokens(login(server, app, email, PASSWORD))
     with pytest.raises(Auth0Error) as again:
@@ -390,6 +463,26 @@ def test_a_profile_with_overlong_attributes_keeps_only_what_fits(
     assert user["user_metadata"] == {"kept": True}
 
 
+def test_a_user_id_that_changes_fails_the_login_naming_the_script(
+    server: RunningServer, api: Api, legacy: LegacyUsers
+) -> None:
+    """A store whose ids changed gives a cached user (the same email) another user_id: the
+    login fails naming the script, as any script fault does (it answered 409 before)."""
+    app = custom_app(server, api, legacy)
+    email = unique_email("renumbered")
+    legacy_id = legacy.add(email, PASSWORD)
+    tokens(login(server, app, email, PASSWORD))
+    with legacy._db() as db:
+        db.execute("UPDATE users SET id = ? WHERE id = ?", (legacy_id + 1, legacy_id))
+    answer = login(server, app, email, PASSWORD)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"] == "access_denied"
+    description = answer.json()["error_description"]
+    assert description.startswith("Script login failed: ") and app.connection in description
+    assert api.user(f"auth0|{legacy_id}")["email"] == email  # the cached user is untouched
+    assert api.get(user_path(f"auth0|{legacy_id + 1}")).status_code == 404
+
+
 def test_a_host_not_in_allowed_hosts_fails_cleanly(
     server: RunningServer, api: Api, legacy: LegacyUsers
 ) -> None:
@@ -490,11 +583,8 @@ def test_import_mode_reset_finds_a_user_not_moved_yet(
     app = custom_app(server, api, own_legacy, import_mode=True)
     email = unique_email("forgetful")
     legacy_id = own_legacy.add(email, PASSWORD, language="it")
-    asked = httpx.post(
-        f"{server.base_url}/dbconnections/change_password",
-        json={"client_id": app.client_id, "email": email, "connection": app.connection},
-    )
-    assert asked.status_code == 200, asked.text
+    database = Database(domain_of(server), app.client_id, protocol="http")
+    assert "email" in database.change_password(email=email, connection=app.connection)
     user = user_of(api, app, email)
     assert user is not None and user["user_id"] == f"auth0|{legacy_id}"
     assert user["user_metadata"] == {"language": "it"}

@@ -5,7 +5,8 @@ Auth0's templates ("Request with Basic Auth" and friends), that reach it with `r
 
 The service can be stopped and started again on the same port, and made slow (`slow_seconds`)
 to show what a login does when its store is down or does not answer in time. `calls` records
-which endpoint each request reached, so a test can tell whether a login went to the store."""
+which endpoint each request reached, so a test can tell whether a login went to the store;
+`created` what each `create` was sent (all but the password)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ class LegacyUsers:
         self.host = f"127.0.0.1:{self.port}"
         self.slow_seconds = 0.0
         self.calls: list[str] = []
+        self.created: list[dict[str, Any]] = []
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         with self._db() as db:
@@ -122,6 +124,7 @@ class LegacyUsers:
     def _profile(self, row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
         profile: dict[str, Any] = {
             "id": row["id"],
+            "user_id": row["id"],
             "email": row["email"],
             "nickname": row["nickname"],
             "email_verified": bool(row["email_verified"]),
@@ -169,6 +172,7 @@ class LegacyUsers:
     async def _create(self, request: Request) -> Response:
         await self._enter("create")
         body = await request.json()
+        self.created.append({key: value for key, value in body.items() if key != "password"})
         if self.row(body["email"]) is not None:
             return JSONResponse({"error": "exists"}, status_code=409)
         self.add(body["email"], body["password"], language=body.get("language"))
@@ -287,6 +291,56 @@ LOGIN = """function login(email, password, callback) {
   });
 }"""
 
+# Auth0's "Request with Basic Auth" login template as the Dashboard gives it: no `json` option
+# (the body is parsed by hand), `callback()` with nothing for wrong credentials; only its URL,
+# a placeholder there, is taken from the configuration.
+LOGIN_BASIC_AUTH_TEMPLATE = """function login(email, password, callback) {
+  const request = require('request');
+
+  request.get({
+    url: configuration.BASE_URL + '/profile',
+    auth: {
+      username: email,
+      password: password
+    }
+  }, function(err, response, body) {
+    if (err) return callback(err);
+    if (response.statusCode === 401) return callback();
+    const user = JSON.parse(body);
+
+    callback(null, {
+      user_id: user.user_id.toString(),
+      nickname: user.nickname,
+      email: user.email
+    });
+  });
+}"""
+
+# The store's salted SHA-256 hash (`sha256$salt$hex`) checked in the script with Node's
+# `crypto`, as a template does with a hash the store cannot check for it.
+LOGIN_WITH_SHA256 = """function login(email, password, callback) {
+  const crypto = require('crypto');
+  request.get({
+    url: configuration.BASE_URL + '/users/hash',
+    qs: { email: email },
+    json: true
+  }, function (err, response, user) {
+    if (err) return callback(err);
+    if (response.statusCode === 404) return callback(new WrongUsernameOrPasswordError(email));
+    const parts = user.hash.split('$');
+    const computed = crypto.createHash('sha256').update(parts[1] + password, 'utf8').digest();
+    const stored = Buffer.from(parts[2], 'hex');
+    if (computed.length !== stored.length || !crypto.timingSafeEqual(computed, stored)) {
+      return callback(new WrongUsernameOrPasswordError(email));
+    }
+    callback(null, {
+      user_id: user.id.toString(),
+      email: user.email,
+      user_metadata: user.user_metadata
+    });
+  });
+}"""
+
 LOGIN_WITH_BCRYPT = """function login(email, password, callback) {
   const bcrypt = require('bcrypt');
   request.get({
@@ -331,7 +385,8 @@ CREATE = """function create(user, callback) {
   request.post({
     url: configuration.BASE_URL + '/users',
     json: { email: user.email, password: user.password,
-            language: (user.user_metadata || {}).language }
+            language: (user.user_metadata || {}).language,
+            tenant: user.tenant, client_id: user.client_id, connection: user.connection }
   }, function (err, response) {
     if (err) return callback(err);
     if (response.statusCode === 409) {

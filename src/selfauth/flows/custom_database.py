@@ -2,7 +2,8 @@
 Auth0's signatures: `login(identifier, password, cb)`, `getUser(email, cb)`, `create(user, cb)`,
 `verify(email, cb)`, `changePassword(email, newPassword, cb)`, `deleteUser(id, cb)`,
 `changeEmail(email, newEmail, verified, cb)`. Each gets the connection's `configuration`
-(opened here, sealed at rest) and reaches only the hosts in `options.allowed_hosts`."""
+(opened here, sealed at rest) and reaches only the hosts in `options.allowed_hosts`; `create`'s
+`user` names the tenant, as Auth0's does."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from selfauth.hooks.connection_scripts import ConnectionScripts, ScriptCall, Scr
 class ScriptedDatabase:
     """`LegacyStore` (domain/users/legacy.py) on the sandbox."""
 
-    def __init__(self, scripts: ConnectionScripts, box: ConfigurationBox) -> None:
+    def __init__(self, scripts: ConnectionScripts, box: ConfigurationBox, tenant: str) -> None:
         self._scripts = scripts
         self._box = box
+        self._tenant = tenant
 
     async def _call(self, connection: Connection, name: str, args: list[Any]) -> Any:
         code = script(connection, name)
@@ -60,7 +62,7 @@ class ScriptedDatabase:
         return found
 
     async def create(self, connection: Connection, user: dict[str, Any]) -> None:
-        await self._call(connection, "create", [user])
+        await self._call(connection, "create", [{**user, "tenant": self._tenant}])
 
     async def change_password(self, connection: Connection, email: str, password: str) -> Any:
         return await self._call(connection, "change_password", [email, password])

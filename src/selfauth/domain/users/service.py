@@ -276,7 +276,6 @@ class UserService:
             "email": email,
             "password": fields["password"],
             "connection": connection.name,
-            "tenant": fields.get("tenant"),
             "client_id": fields.get("client_id"),
         }
         for key in ("username", "phone_number", "given_name", "family_name", "name", "nickname"):
@@ -304,34 +303,43 @@ class UserService:
             return legacy.new_legacy_user(connection, "create", profile, now, None)
         try:
             user = legacy.new_legacy_user(connection, "get_user", profile, now, None)
-            return await self._cache(connection, user, profile, now, None, mails)
+            return await self._cache(connection, "get_user", user, profile, now, None, mails)
         except ScriptError as error:
             raise ScriptRefused.of(error) from error
 
     async def _cache(
         self,
         connection: Connection,
+        script: str,
         user: User,
         profile: dict[str, Any],
         now: datetime,
         password_hash: str | None,
         mails: MailsFor | None = None,
     ) -> User:
-        """Store a legacy user's profile: inserted the first time, refreshed after."""
+        """Store a legacy user's profile (from `script`): inserted the first time, refreshed
+        after."""
         self._limits.validate_result(user.user_metadata, user.app_metadata)
         current = await self._users.get_any(user.user_id)
         if current is not None and current.connection_id != connection.id:
             # Auth0's user_id is `auth0|{id}` whatever the connection: the script's ids must
             # not meet another connection's users.
             raise ScriptError(
-                "login", f"the user_id {user.user_id} belongs to a user of another connection"
+                script, f"the user_id {user.user_id} belongs to a user of another connection"
             )
         if current is None:
             try:
                 await self._users.insert(user, await mails(user, connection) if mails else ())
-            except Conflict:  # the same first login twice at once: the other one made it
+            except Conflict as conflict:
+                # The same first login twice at once: the other one made it. Otherwise another
+                # user of the connection has this email or username: the script gave the same
+                # person another user_id (Auth0 asks for one that never changes).
                 if await self._users.get_any(user.user_id) is None:
-                    raise
+                    raise ScriptError(
+                        script,
+                        f"the profile's email or username belongs to another user of "
+                        f"{connection.name} (a user_id must stay the same for the same user)",
+                    ) from conflict
             else:
                 return user
 
@@ -362,7 +370,7 @@ class UserService:
         migrating = custom_database.import_mode(connection)
         password_hash = await self._hasher.hash(password) if migrating else None
         user = legacy.new_legacy_user(connection, "login", profile, now, password_hash)
-        return await self._cache(connection, user, profile, now, password_hash)
+        return await self._cache(connection, "login", user, profile, now, password_hash)
 
     async def reset_candidates(self, connection: Connection, email: str) -> list[User]:
         """Who a forgotten-password request for `email` is for: the connection's user with
@@ -379,7 +387,7 @@ class UserService:
                 return []
             now = self._clock()
             user = legacy.new_legacy_user(connection, "get_user", profile, now, None)
-            return [await self._cache(connection, user, profile, now, None)]
+            return [await self._cache(connection, "get_user", user, profile, now, None)]
         except ScriptError:
             return []  # the caller answers the same either way
 
