@@ -265,8 +265,13 @@ def test_the_reset_page_speaks_the_users_language(
     page = browser.get(url, headers={"Accept-Language": "fr"})
     assert page.status_code == 200, page.text
     assert lang_of(page) == "it"
-    assert "<h1>Cambia la tua password</h1>" in text(page)
-    assert "Le password devono avere almeno" in text(page)
+    assert '<h1 id="reset-title">Cambia la tua password</h1>' in text(page)
+    # The policy as a list the page's script marks as the user types, and a show-password
+    # button for each field (hidden until the script shows it).
+    assert "La tua password deve avere:" in text(page)
+    assert re.search(r'<li data-rule="length" data-value="\d+">almeno \d+ caratteri<', page.text)
+    assert text(page).count('aria-pressed="false" hidden>Mostra password</button>') == 2
+    assert '<script nonce="' in page.text and 'src="/u/assets/screens.js"' in page.text
     fields = dict(_HIDDEN.findall(page.text))
     mismatch = browser.post(
         "/u/reset-password",
