@@ -265,3 +265,52 @@ def test_the_reset_page_in_english(english: Watched, setup: Setup) -> None:
 
 def test_the_reset_page_in_french(french: Watched, setup: Setup) -> None:
     _reset_page(french, setup, "fr")
+
+
+# WCAG 2.1's contrast ratio of the colours Chromium computed for an element's text and the
+# background behind it (its own, else the card's).
+_CONTRAST = """
+(selector) => {
+  const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const channel = (c) => {
+    c /= 255;
+    return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+  };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const element = document.querySelector(selector);
+  const own = getComputedStyle(element).backgroundColor;
+  const transparent = own === "rgba(0, 0, 0, 0)";
+  const back = transparent ? getComputedStyle(document.querySelector("main")).backgroundColor : own;
+  const [high, low] = [luminance(rgb(getComputedStyle(element).color)), luminance(rgb(back))]
+    .sort((a, b) => b - a);
+  return (high + 0.05) / (low + 0.05);
+}
+"""
+
+
+def test_the_default_colours_meet_wcag_aa_contrast(english: Watched, setup: Setup) -> None:
+    """Every kind of text on the sign-up screen (and a sign-in error) reads at 4.5:1 or more
+    with the default colours, as Chromium renders them."""
+    page = english.page
+    page.goto(setup.authorize_url(screen_hint="signup"))
+    page.locator("#signup-password").press_sequentially("Zebra-7")
+    expect(page.locator("ul.policy li[data-state=met]").first).to_be_visible()
+    selectors = (
+        "h1",
+        "label[for=signup-email]",
+        "p.note",
+        "#login-link",
+        "form button[type=submit]",
+        "button[data-password-toggle]",
+        "ul.policy li[data-state=met]",
+        "ul.policy li[data-state=unmet]",
+    )
+    ratios = {s: page.evaluate(_CONTRAST, s) for s in selectors}
+    page.goto(setup.authorize_url())
+    page.locator("#username").fill("nobody@example.com")
+    page.locator("#password").fill("Wr0ng!Passw0rd")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#error")).to_be_visible()
+    ratios["#error"] = page.evaluate(_CONTRAST, "#error")
+    low = {s: round(r, 2) for s, r in ratios.items() if r < 4.5}
+    assert low == {}, ratios
