@@ -143,6 +143,40 @@ def test_the_consent_screen_speaks_the_requests_language(
     assert ">Accepter<" in page.text and ">Refuser<" in page.text
 
 
+def test_the_consent_screens_custom_text_wins_escaped(
+    api: Api, browser: httpx.Client, setup: Setup, email: str
+) -> None:
+    """Auth0's `consent` prompt and screen: its text keys over the catalogue's, in the page's
+    language only (Italian here, which no other test of the consent screen uses)."""
+    body = {
+        "consent": {
+            "pageTitle": "Allow ${clientName}?",
+            "title": "<i>Let ${clientName} in</i>",
+            "messageSingleTenant": "${clientName} wants to see your photos",
+            "acceptButtonText": "Yes, allow",
+            "declineButtonText": "No thanks",
+        }
+    }
+    put = api.http.put("/api/v2/prompts/consent/custom-text/it", json=body)
+    assert put.status_code == 200, put.text
+    try:
+        f = _flow(setup, setup.third_party, "read:photos", ui_locales="it")
+        page = sign_in(browser, f, email)
+        assert_consent_page(page)
+        assert "<title>Allow Partner Photos?</title>" in page.text
+        assert "&lt;i&gt;Let Partner Photos in&lt;/i&gt;" in page.text
+        assert "Partner Photos wants to see your photos" in page.text
+        assert ">Yes, allow<" in page.text and ">No thanks<" in page.text
+        assert redirected(decide(browser, page, "accept"))["code"]
+        # The same screen in English (prompt=consent asks again): the catalogue's text.
+        again = _flow(setup, setup.third_party, "read:photos", ui_locales="en", prompt="consent")
+        english = authorize(browser, again)
+        assert_consent_page(english)
+        assert ">Accept<" in english.text and "Yes, allow" not in english.text
+    finally:
+        api.http.put("/api/v2/prompts/consent/custom-text/it", json={})
+
+
 def test_a_first_party_client_is_never_asked(
     server: RunningServer, browser: httpx.Client, setup: Setup, email: str
 ) -> None:

@@ -130,6 +130,32 @@ def test_the_result_opens_only_in_the_browser_that_got_it(
     assert submitted(browser, httpx.Response(200, text=altered)).status_code == 400
 
 
+def test_a_result_that_cannot_finish_is_a_page_in_the_browsers_language(
+    api: Api, server: RunningServer, browser: httpx.Client, app: tuple[Client, str, dict[str, Any]]
+) -> None:
+    """The callback's own refusals are login pages: in the browser's language, and, once the
+    application is known, with a way back to it."""
+    client, connection, _ = app
+    user = api.create_user(connection=connection)
+    answer = browser.post(
+        "/usernamepassword/login", json=login_body(flow(client, connection), user["email"])
+    )
+    assert api.patch(f"/api/v2/users/{user['user_id']}", {"blocked": True}).status_code == 200
+    found = _FORM.match(answer.text)
+    assert found is not None, answer.text
+    form = {"wa": "wsignin1.0", "wresult": found[2], "wctx": "{}"}
+    refused = browser.post(found[1], data=form, headers={"Accept-Language": "it"})
+    assert refused.status_code == 400, refused.text
+    assert '<html lang="it">' in refused.text
+    assert "L&#39;utente non può accedere." in refused.text
+    assert 'id="back-link"' in refused.text
+    with browser_client(base_url=server.base_url, follow_redirects=False) as elsewhere:
+        copied = elsewhere.post(found[1], data=form, headers={"Accept-Language": "es"})
+    assert copied.status_code == 400
+    assert '<html lang="es">' in copied.text
+    assert "Vuelve a iniciar sesión." in copied.text
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [

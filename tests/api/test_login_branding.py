@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -61,6 +62,7 @@ def clean(tenant: Tenant) -> Iterator[Api]:
     for lang in ("en", "fr"):
         api.http.put(f"/api/v2/prompts/login/custom-text/{lang}", json={})
     api.http.put("/api/v2/prompts/logout/custom-text/en", json={})
+    api.http.put("/api/v2/prompts/reset-password/custom-text/en", json={})
     api.patch(f"/api/v2/clients/{tenant.client.client_id}", {"logo_uri": ""})
 
 
@@ -174,6 +176,48 @@ def test_custom_text_reaches_the_signed_out_page(
     assert clean.http.put("/api/v2/prompts/logout/custom-text/en", json=body).status_code == 200
     text = browser.get("/v2/logout", headers={"accept-language": "en"}).text
     assert "<h1>See you &lt;soon&gt;</h1>" in text and "Bye." in text
+
+
+def test_the_reset_password_prompts_screens_take_auth0s_keys(
+    browser: httpx.Client, tenant: Tenant, clean: Api
+) -> None:
+    """Auth0's key names for the reset-password prompt's screens: the forgot-password screen
+    (`reset-password-request`), the page of the mailed link (`reset-password`) and what
+    follows it (`reset-password-success`)."""
+    body = {
+        "reset-password-request": {
+            "descriptionEmail": "We mail you a link.",
+            "placeholderEmail": "Your address",
+        },
+        "reset-password": {
+            "reEnterpasswordPlaceholder": "Again, please",
+            "passwordSecurityText": "It must have:",
+        },
+        "reset-password-success": {"eventTitle": "All <set>"},
+    }
+    put = clean.http.put("/api/v2/prompts/reset-password/custom-text/en", json=body)
+    assert put.status_code == 200, put.text
+    forgot = html.unescape(page(browser, tenant, screen_hint="reset-password").text)
+    assert 'id="forgot-note">We mail you a link.<' in forgot
+    assert '<label for="forgot-email">Your address</label>' in forgot
+    user = clean.create_user(connection=tenant.connection)
+    ticket = clean.post("/api/v2/tickets/password-change", {"user_id": user["user_id"]})
+    assert ticket.status_code == 201, ticket.text
+    url = urlsplit(ticket.json()["ticket"])
+    reset = browser.get(f"{url.path}?{url.query}")
+    assert reset.status_code == 200, reset.text
+    assert '<label for="confirm">Again, please</label>' in reset.text
+    assert '<p class="note" id="policy-title">It must have:</p>' in reset.text
+    fields = dict(
+        re.findall(r'<input type="hidden" name="(ticket|csrf)" value="([^"]*)">', reset.text)
+    )
+    assert fields["ticket"] == parse_qs(url.query)["ticket"][0]
+    password = "An0ther!Passw0rd"
+    done = browser.post(
+        "/u/reset-password", data={**fields, "password": password, "confirm": password}
+    )
+    assert done.status_code == 200, done.text
+    assert "<h1>All &lt;set&gt;</h1>" in done.text
 
 
 def test_the_page_template_wraps_the_page_with_its_variables(

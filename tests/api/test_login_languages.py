@@ -13,8 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import Api, unique_email
-from tests.support.authorize import Client, code_client, flow, login_page, post_login
+from tests.support.api import PASSWORD, Api, unique_email
+from tests.support.authorize import (
+    Client,
+    code_client,
+    flow,
+    form_to,
+    login_page,
+    post_login,
+)
 from tests.support.browser_client import browser_client
 from tests.support.server import RunningServer
 from tests.support.signin import new_connection
@@ -192,6 +199,43 @@ def test_the_logout_page_follows_accept_language(browser: httpx.Client) -> None:
     assert lang_of(english) == "en" and "You are signed out." in english.text
 
 
+def test_an_error_page_follows_the_browsers_language(browser: httpx.Client, setup: Setup) -> None:
+    """A request that cannot be answered to the application (a redirect_uri it never
+    registered) gets its error page in `ui_locales`, else the browser's language."""
+    bad = flow(setup.client, setup.connection, redirect_uri="https://evil.test/cb")
+    page = browser.get("/authorize", params=bad.params, headers={"Accept-Language": "fr-FR"})
+    assert page.status_code == 400
+    assert lang_of(page) == "fr"
+    assert "Ce lien de connexion présente un problème" in text(page)
+    asked = {**bad.params, "ui_locales": "de"}
+    page = browser.get("/authorize", params=asked, headers={"Accept-Language": "fr"})
+    assert lang_of(page) == "de"
+    assert "Mit diesem Anmeldelink stimmt etwas nicht" in text(page)
+
+
+def test_a_form_post_answer_follows_the_browsers_language(
+    browser: httpx.Client, setup: Setup
+) -> None:
+    f = flow(setup.client, setup.connection, response_mode="form_post")
+    french = {"Accept-Language": "fr"}
+    page = browser.get("/authorize", params=f.params, headers=french)
+    assert_page_in(page, "fr")
+    form = form_to(page, "/u/login")
+    answer = browser.post(
+        "/u/login",
+        data={
+            "tx": form.value("tx"),
+            "csrf": form.value("csrf"),
+            "username": setup.email,
+            "password": PASSWORD,
+        },
+        headers=french,
+    )
+    assert answer.status_code == 200, answer.text
+    assert lang_of(answer) == "fr"
+    assert "<h1>Connexion en cours</h1>" in text(answer)
+
+
 def test_a_sign_up_error_is_translated(browser: httpx.Client, setup: Setup) -> None:
     f = flow(setup.client, setup.connection, ui_locales="de", screen_hint="signup")
     page = login_page(browser, f)
@@ -221,8 +265,13 @@ def test_the_reset_page_speaks_the_users_language(
     page = browser.get(url, headers={"Accept-Language": "fr"})
     assert page.status_code == 200, page.text
     assert lang_of(page) == "it"
-    assert "<h1>Cambia la tua password</h1>" in text(page)
-    assert "Le password devono avere almeno" in text(page)
+    assert '<h1 id="reset-title">Cambia la tua password</h1>' in text(page)
+    # The policy as a list the page's script marks as the user types, and a show-password
+    # button for each field (hidden until the script shows it).
+    assert "La tua password deve avere:" in text(page)
+    assert re.search(r'<li data-rule="length" data-value="\d+">almeno \d+ caratteri<', page.text)
+    assert text(page).count('aria-pressed="false" hidden>Mostra password</button>') == 2
+    assert '<script nonce="' in page.text and 'src="/u/assets/screens.js"' in page.text
     fields = dict(_HIDDEN.findall(page.text))
     mismatch = browser.post(
         "/u/reset-password",

@@ -25,6 +25,7 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 LOGO = "https://cdn.example.com/logo.png"
+APP_LOGO = "https://apps.example.com/acme.png"
 NAME = 'Acme" onmouseover="alert(1)'
 TEMPLATE = "/api/v2/branding/templates/universal-login"
 
@@ -76,13 +77,16 @@ def page(browser: Browser, tenant: Tenant) -> Iterator[Page]:
         route.fulfill(status=200, content_type="image/png", body=PNG)
 
     created.route(LOGO, logo)
+    created.route(APP_LOGO, logo)
     yield created
     assert not dialogs, [d.message for d in dialogs]  # nothing the tenant typed ran
     context.close()
     api = tenant.api
     api.patch("/api/v2/branding", {"colors": None, "logo_url": None})
     api.delete(TEMPLATE)
-    api.http.put("/api/v2/prompts/login/custom-text/en", json={})
+    for lang in ("en", "fr"):
+        api.http.put(f"/api/v2/prompts/login/custom-text/{lang}", json={})
+    api.patch(f"/api/v2/clients/{tenant.client_id}", {"logo_uri": ""})
 
 
 def test_the_primary_colour_and_the_logo_are_applied(page: Page, tenant: Tenant) -> None:
@@ -125,3 +129,59 @@ def test_markup_in_custom_text_branding_and_names_stays_inert(page: Page, tenant
     page.locator("h1").hover()
     # A handler that did run has opened its dialog once the page's tasks ran.
     page.evaluate("() => new Promise(resolve => setTimeout(resolve, 0))")
+
+
+def test_the_page_background_and_the_applications_own_logo(page: Page, tenant: Tenant) -> None:
+    gradient = {"type": "linear-gradient", "start": "#FCE4EC", "end": "#E3F2FD", "angle_deg": 90}
+    branding = {"colors": {"page_background": gradient}, "logo_url": LOGO}
+    assert tenant.api.patch("/api/v2/branding", branding).status_code == 200
+    page.goto(tenant.login_url())
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundImage")
+    assert background == "linear-gradient(90deg, rgb(252, 228, 236), rgb(227, 242, 253))"
+    assert page.locator("img#logo").get_attribute("src") == LOGO
+    # The application's logo_uri wins over the tenant's logo on its pages.
+    client = f"/api/v2/clients/{tenant.client_id}"
+    assert tenant.api.patch(client, {"logo_uri": APP_LOGO}).status_code == 200
+    page.goto(tenant.login_url())
+    assert page.locator("img#logo").get_attribute("src") == APP_LOGO
+    page.wait_for_function("() => document.getElementById('logo').complete")
+    assert page.locator("img#logo").evaluate("img => img.naturalWidth") == 1
+    flat = {"colors": {"page_background": "#102030"}}
+    assert tenant.api.patch("/api/v2/branding", flat).status_code == 200
+    page.goto(tenant.login_url())
+    colour = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert colour == "rgb(16, 32, 48)"
+
+
+def test_custom_text_is_shown_in_its_language(page: Page, tenant: Tenant) -> None:
+    body = {"login": {"title": "Bon retour chez ${clientName}", "buttonText": "Entrer"}}
+    put = tenant.api.http.put("/api/v2/prompts/login/custom-text/fr", json=body)
+    assert put.status_code == 200, put.text
+    page.goto(tenant.login_url(ui_locales="fr"))
+    assert page.locator("h1").inner_text() == f"Bon retour chez {NAME}"
+    assert page.locator("form button[type=submit]").first.inner_text() == "Entrer"
+    assert page.locator("label[for=password]").inner_text() == "Mot de passe"  # the catalogue's
+    page.goto(tenant.login_url(ui_locales="en"))
+    assert page.locator("form button[type=submit]").first.inner_text() == "Sign in"
+
+
+def test_a_template_auth0_would_refuse_is_refused_and_the_page_keeps_the_last_one(
+    page: Page, tenant: Tenant
+) -> None:
+    kept = (
+        "<!DOCTYPE html><html><head>{%- auth0:head -%}</head><body>"
+        '<p id="tenant-note">kept</p>{%- auth0:widget -%}</body></html>'
+    )
+    assert tenant.api.http.put(TEMPLATE, json={"template": kept}).status_code == 201
+    without_widget = "<html><head>{%- auth0:head -%}</head><body>no widget</body></html>"
+    unparsable = (
+        "<html><head>{%- auth0:head -%}</head><body>{% if application.name %}"
+        '<p id="tenant-note">broken</p>{%- auth0:widget -%}</body></html>'
+    )
+    for refused in (without_widget, unparsable):
+        answer = tenant.api.http.put(TEMPLATE, json={"template": refused})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["errorCode"] == "invalid_body"
+    page.goto(tenant.login_url())
+    assert page.locator("#tenant-note").inner_text() == "kept"
+    assert page.locator("form input[name=password]").count() == 1

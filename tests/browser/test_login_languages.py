@@ -128,3 +128,12 @@ def test_a_known_users_language_wins_on_the_reset_page(
     page.goto(ticket.json()["ticket"])
     expect(page.locator("html")).to_have_attribute("lang", "it")
     expect(page.get_by_role("heading", name="Cambia la tua password")).to_be_visible()
+
+
+def test_an_error_page_follows_the_browsers_language(german_page: Page, setup: Setup) -> None:
+    """A sign-in link the application cannot be answered through (a redirect_uri it never
+    registered): the error page, in the browser's language without ui_locales."""
+    german_page.goto(setup.authorize_url(redirect_uri="https://evil.test/cb"))
+    expect(german_page.locator("html")).to_have_attribute("lang", "de")
+    heading = german_page.get_by_role("heading", name="Mit diesem Anmeldelink stimmt etwas nicht")
+    expect(heading).to_be_visible()

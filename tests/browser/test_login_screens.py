@@ -29,6 +29,7 @@ class Setup:
     server: RunningServer
     client_id: str
     connection: str
+    api: Api
 
     def authorize_url(self, **extra: str) -> str:
         params = {
@@ -58,7 +59,7 @@ def setup(sqlite_server: RunningServer, api: Api) -> Setup:
         }
     }
     connection = new_connection(api, client.client_id, **options)["name"]
-    return Setup(sqlite_server, client.client_id, connection)
+    return Setup(sqlite_server, client.client_id, connection, api)
 
 
 @dataclass
@@ -220,3 +221,96 @@ def test_each_screen_in_english(english: Watched, setup: Setup) -> None:
 
 def test_each_screen_in_french(french: Watched, setup: Setup) -> None:
     _each_screen(french, setup, "fr")
+
+
+RESET = {
+    "en": ("Change your password", "Show password"),
+    "fr": ("Changez votre mot de passe", "Afficher le mot de passe"),
+}
+
+
+def _reset_page(watched: Watched, setup: Setup, lang: str) -> None:
+    """The page a password-change link opens: a show-password button beside each field, the
+    connection's rules marked as the user types, in the browser's language."""
+    user = setup.api.create_user(connection=setup.connection)
+    ticket = setup.api.post("/api/v2/tickets/password-change", {"user_id": user["user_id"]})
+    assert ticket.status_code == 201, ticket.text
+    page = watched.page
+    heading, show = RESET[lang]
+    page.goto(ticket.json()["ticket"])
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    toggles = page.get_by_role("button", name=show)
+    expect(toggles).to_have_count(2)
+    rules = page.locator("ul.policy li")
+    expect(rules).to_have_count(4)
+    expect(rules.first).to_have_attribute("data-state", "unmet")
+    field = page.locator("#password")
+    field.press_sequentially("Zebra-7-Lamp")
+    for i in range(4):
+        expect(rules.nth(i)).to_have_attribute("data-state", "met")
+    page.locator("button[aria-controls=password]").click()
+    expect(field).to_have_attribute("type", "text")
+    expect(page.locator("#confirm")).to_have_attribute("type", "password")
+    page.locator("#confirm").fill("Zebra-7-Lamp")
+    shoot(page, f"reset-password-{lang}.png")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("h1")).not_to_have_text(heading)
+    assert watched.problems == []
+
+
+def test_the_reset_page_in_english(english: Watched, setup: Setup) -> None:
+    _reset_page(english, setup, "en")
+
+
+def test_the_reset_page_in_french(french: Watched, setup: Setup) -> None:
+    _reset_page(french, setup, "fr")
+
+
+# WCAG 2.1's contrast ratio of the colours Chromium computed for an element's text and the
+# background behind it (its own, else the card's).
+_CONTRAST = """
+(selector) => {
+  const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const channel = (c) => {
+    c /= 255;
+    return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+  };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const element = document.querySelector(selector);
+  const own = getComputedStyle(element).backgroundColor;
+  const transparent = own === "rgba(0, 0, 0, 0)";
+  const back = transparent ? getComputedStyle(document.querySelector("main")).backgroundColor : own;
+  const [high, low] = [luminance(rgb(getComputedStyle(element).color)), luminance(rgb(back))]
+    .sort((a, b) => b - a);
+  return (high + 0.05) / (low + 0.05);
+}
+"""
+
+
+def test_the_default_colours_meet_wcag_aa_contrast(english: Watched, setup: Setup) -> None:
+    """Every kind of text on the sign-up screen (and a sign-in error) reads at 4.5:1 or more
+    with the default colours, as Chromium renders them."""
+    page = english.page
+    page.goto(setup.authorize_url(screen_hint="signup"))
+    page.locator("#signup-password").press_sequentially("Zebra-7")
+    expect(page.locator("ul.policy li[data-state=met]").first).to_be_visible()
+    selectors = (
+        "h1",
+        "label[for=signup-email]",
+        "p.note",
+        "#login-link",
+        "form button[type=submit]",
+        "button[data-password-toggle]",
+        "ul.policy li[data-state=met]",
+        "ul.policy li[data-state=unmet]",
+    )
+    ratios = {s: page.evaluate(_CONTRAST, s) for s in selectors}
+    page.goto(setup.authorize_url())
+    page.locator("#username").fill("nobody@example.com")
+    page.locator("#password").fill("Wr0ng!Passw0rd")
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#error")).to_be_visible()
+    ratios["#error"] = page.evaluate(_CONTRAST, "#error")
+    low = {s: round(r, 2) for s, r in ratios.items() if r < 4.5}
+    assert low == {}, ratios

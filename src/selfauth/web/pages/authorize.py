@@ -36,7 +36,6 @@ from selfauth.web.pages.locale import (
     N_,
     gettext,
     message_text,
-    negotiate,
     policy_text,
     request_locale,
 )
@@ -152,40 +151,44 @@ def way_back(client: Client | None) -> str | None:
     return None
 
 
-def _respond(request: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
-    """Send `fields` back to the application the way it asked (response_mode)."""
+def _respond(request: Request, checked: AuthorizeRequest, fields: Mapping[str, str]) -> Response:
+    """Send `fields` back to the application the way it asked (response_mode); `request` is
+    the browser's, whose language a page answering it speaks."""
     values = {k: v for k, v in fields.items() if v is not None}
-    if request.state is not None:
-        values["state"] = request.state
-    if request.response_mode == "web_message":
-        return web_message_page(values, request.redirect_uri, request.checked_client().web_origins)
-    if request.response_mode == "form_post":
+    if checked.state is not None:
+        values["state"] = checked.state
+    if checked.response_mode == "web_message":
+        return web_message_page(values, checked.redirect_uri, checked.checked_client().web_origins)
+    if checked.response_mode == "form_post":
         return render_page(
             "form_post.html",
-            form_action=_form_target(request.redirect_uri),
-            locale=negotiate(request.params.get("ui_locales")),
+            form_action=_form_target(checked.redirect_uri),
+            locale=request_locale(request, checked.params),
             title=N_("Signing you in"),
-            action=request.redirect_uri,
+            action=checked.redirect_uri,
             fields=sorted(values.items()),
         )
-    if request.response_mode == "fragment":
-        location = f"{request.redirect_uri}#{urlencode(values)}"
+    if checked.response_mode == "fragment":
+        location = f"{checked.redirect_uri}#{urlencode(values)}"
     else:
-        separator = "&" if "?" in request.redirect_uri else "?"
-        location = f"{request.redirect_uri}{separator}{urlencode(values)}"
+        separator = "&" if "?" in checked.redirect_uri else "?"
+        location = f"{checked.redirect_uri}{separator}{urlencode(values)}"
     return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def answer_error(request: AuthorizeRequest, exc: OAuthError) -> Response:
-    if not exc.redirect or not request.redirect_uri:
+def answer_error(request: Request, checked: AuthorizeRequest, exc: OAuthError) -> Response:
+    """`exc` for the application, or, where it cannot be sent there, an error page in the
+    language of the authorize request and the browser (`ui_locales`, `Accept-Language`, the
+    tenant's default)."""
+    if not exc.redirect or not checked.redirect_uri:
         return message_page(
             N_("Something is wrong with this sign-in link"),
             exc.description,
             400,
-            locale=negotiate(request.params.get("ui_locales")),
-            back_to=request.client,
+            locale=request_locale(request, checked.params),
+            back_to=checked.client,
         )
-    return _respond(request, {"error": exc.error, "error_description": exc.description})
+    return _respond(request, checked, {"error": exc.error, "error_description": exc.description})
 
 
 def _secure(found: Services) -> bool:
@@ -358,7 +361,7 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
     try:
         await found.authorizer.check(checked)
     except OAuthError as exc:
-        return answer_error(checked, exc)
+        return answer_error(request, checked, exc)
     if params.get("login_ticket"):
         return await _ticket_login(found, request, checked, params["login_ticket"])
     signed_in = await found.authorizer.session_user(request.cookies.get(SESSION_COOKIE))
@@ -368,14 +371,18 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
         signed_in = None  # signed in longer ago than `max_age` allows: sign in again
     if checked.prompt == "none" and signed_in is None:
         _silent(found, request, checked, None, "Login required")
-        return _respond(checked, {"error": "login_required", "error_description": "Login required"})
+        return _respond(
+            request, checked, {"error": "login_required", "error_description": "Login required"}
+        )
     if signed_in is not None and checked.prompt != "login":
         session, user = signed_in
         ask = await _consent_to_ask(found, checked, user)
         if ask is not None and checked.prompt == "none":
             _silent(found, request, checked, user, "Consent required")
             return _respond(
-                checked, {"error": "consent_required", "error_description": "Consent required"}
+                request,
+                checked,
+                {"error": "consent_required", "error_description": "Consent required"},
             )
         if ask is not None:
             return _consent_page(found, request, checked, user, ask)
@@ -384,11 +391,11 @@ async def authorize(request: Request, found: Services = Depends(services)) -> Re
             fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
         except OAuthError as exc:
             _silent(found, request, checked, user, exc.description)
-            return answer_error(checked, exc)
+            return answer_error(request, checked, exc)
         _silent(found, request, checked, user, None)
-        return _respond(checked, fields)
+        return _respond(request, checked, fields)
     if checked.connection is not None and checked.connection.is_upstream:
-        return await _to_upstream(found, checked, checked.connection)
+        return await _to_upstream(found, request, checked, checked.connection)
     return await _login_page(found, request, checked)
 
 
@@ -416,16 +423,16 @@ def _upstream_redirect_uri(found: Services) -> str:
 
 
 async def _to_upstream(
-    found: Services, checked: AuthorizeRequest, connection: Connection
+    found: Services, request: Request, checked: AuthorizeRequest, connection: Connection
 ) -> Response:
     """`connection=` names an upstream provider: the browser goes straight there, with this
     transaction kept in its sealed cookie (web/pages/upstream.py)."""
     try:
         started = await found.upstream.start(connection, _upstream_redirect_uri(found))
     except UpstreamError as exc:
-        return answer_error(checked, AuthorizeError(exc.error, exc.description))
+        return answer_error(request, checked, AuthorizeError(exc.error, exc.description))
     except NotReady as exc:
-        return answer_error(checked, AuthorizeError("invalid_request", str(exc)))
+        return answer_error(request, checked, AuthorizeError("invalid_request", str(exc)))
     response = RedirectResponse(started.url, status_code=302, headers={"Cache-Control": "no-store"})
     keep_transaction(
         response,
@@ -507,34 +514,46 @@ async def _finish_upstream(
     if answer.get("error"):
         error = answer["error"] if answer["error"] in _UPSTREAM_ERRORS else "access_denied"
         description = answer.get("error_description") or "The identity provider refused."
-        return _upstream_failed(found, checked, logged, AuthorizeError(error, description[:500]))
+        return _upstream_failed(
+            found, request, checked, logged, AuthorizeError(error, description[:500])
+        )
     try:
         answered = await found.upstream.finish(
             connection, answer, _upstream_redirect_uri(found), nonce, verifier
         )
         user = await found.users.sign_in_upstream(connection, answered.claims, ip, answered.tokens)
     except UpstreamError as exc:
-        return _upstream_failed(found, checked, logged, AuthorizeError(exc.error, exc.description))
+        return _upstream_failed(
+            found, request, checked, logged, AuthorizeError(exc.error, exc.description)
+        )
     except NotReady as exc:
-        return _upstream_failed(found, checked, logged, AuthorizeError("invalid_request", str(exc)))
+        return _upstream_failed(
+            found, request, checked, logged, AuthorizeError("invalid_request", str(exc))
+        )
     except Conflict:
         refused = "Another user of this connection already has this email address."
-        return _upstream_failed(found, checked, logged, AuthorizeError("access_denied", refused))
+        return _upstream_failed(
+            found, request, checked, logged, AuthorizeError("access_denied", refused)
+        )
     if user.blocked:
         logged.update(about(user=user))
         blocked = AuthorizeError("unauthorized", "user is blocked")
-        return _upstream_failed(found, checked, logged, blocked)
+        return _upstream_failed(found, request, checked, logged, blocked)
     found.logs.record("s", **logged, **about(user=user))
     return await signed_in(found, request, checked, user)
 
 
 def _upstream_failed(
-    found: Services, checked: AuthorizeRequest, logged: dict[str, Any], error: AuthorizeError
+    found: Services,
+    request: Request,
+    checked: AuthorizeRequest,
+    logged: dict[str, Any],
+    error: AuthorizeError,
 ) -> Response:
     """`f`: an upstream (social, enterprise) sign-in that did not finish, and why."""
     details = {"error": {"message": error.description, "oauthError": error.error_code}}
     found.logs.record("f", details=details, **logged)
-    return answer_error(checked, error)
+    return answer_error(request, checked, error)
 
 
 async def _ticket_login(
@@ -547,13 +566,13 @@ async def _ticket_login(
     client = checked.checked_client()
     pending = await found.cross_origin.pending(ticket, client.client_id)
     if pending is None:
-        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(request, checked, AuthorizeError("access_denied", _BAD_TICKET))
     verifier = ticket_binding(dict(request.cookies), pending.co_id)
     if verifier is None:
-        return _verify_elsewhere(found, checked, ticket, pending.co_id)
+        return _verify_elsewhere(found, request, checked, ticket, pending.co_id)
     user = await found.cross_origin.redeem(ticket, client.client_id, verifier)
     if user is None:
-        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(request, checked, AuthorizeError("access_denied", _BAD_TICKET))
     response = await signed_in(found, request, checked, user)
     clear_ticket_binding(response, found.settings.issuer_url, pending.co_id)
     return response
@@ -564,7 +583,7 @@ _NO_VERIFIER = "No verifier returned from client."
 
 
 def _verify_elsewhere(
-    found: Services, checked: AuthorizeRequest, ticket: str, co_id: str
+    found: Services, request: Request, checked: AuthorizeRequest, ticket: str, co_id: str
 ) -> Response:
     """No cookie from `/co/authenticate` reached us: ask the application's `cross_origin_loc`
     page for the verifier (Auth0's `/co/verify`), or refuse where it has none."""
@@ -589,6 +608,7 @@ def _verify_elsewhere(
     if page is not None:
         return page
     return answer_error(
+        request,
         checked,
         AuthorizeError(
             "access_denied",
@@ -636,10 +656,10 @@ async def co_verify(request: Request, found: Services = Depends(services)) -> Re
         )
     verifier = form.get("verifier", "")
     if not verifier:
-        return answer_error(checked, AuthorizeError("invalid_request", _NO_VERIFIER))
+        return answer_error(request, checked, AuthorizeError("invalid_request", _NO_VERIFIER))
     user = await found.cross_origin.redeem(ticket, checked.checked_client().client_id, verifier)
     if user is None:
-        return answer_error(checked, AuthorizeError("access_denied", _BAD_TICKET))
+        return answer_error(request, checked, AuthorizeError("access_denied", _BAD_TICKET))
     return await signed_in(found, request, checked, user)
 
 
@@ -678,8 +698,8 @@ async def signed_in(
     except OAuthError as exc:
         # A hook refused the login: no session survives it, and the application is told.
         await found.authorizer.end_session(cookie)
-        return answer_error(checked, exc)
-    response = _respond(checked, fields)
+        return answer_error(request, checked, exc)
+    response = _respond(request, checked, fields)
     set_session(response, found.settings.issuer_url, cookie, int(SESSION_LIFETIME.total_seconds()))
     return response
 
@@ -753,7 +773,7 @@ async def consent(request: Request, found: Services = Depends(services)) -> Resp
         return expired(exc.description)
     session, user = signed_in
     if form.get("decision") != "accept":
-        return answer_error(checked, AuthorizeError("access_denied", DECLINED))
+        return answer_error(request, checked, AuthorizeError("access_denied", DECLINED))
     client = checked.checked_client()
     # Asked again as prompt=consent would: every API scope the request asks for.
     ask = await found.consent.to_ask(
@@ -765,8 +785,8 @@ async def consent(request: Request, found: Services = Depends(services)) -> Resp
     try:
         fields = await found.authorizer.answer(checked, user, session.auth_time, facts)
     except OAuthError as exc:
-        return answer_error(checked, exc)
-    return _respond(checked, fields)
+        return answer_error(request, checked, exc)
+    return _respond(request, checked, fields)
 
 
 async def _check_password(

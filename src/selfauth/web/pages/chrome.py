@@ -81,6 +81,9 @@ _LOGIN = Screen(
         "separatorText": "Or sign in with",
         "signupActionText": "Don't have an account?",
         "signupActionLinkText": "Sign up",
+        # The same two texts under the keys Auth0's older text tables give them.
+        "footerText": "Don't have an account?",
+        "footerLinkText": "Sign up",
     },
 )
 _SIGNUP = Screen(
@@ -105,9 +108,13 @@ _RESET_REQUEST = Screen(
     {
         "pageTitle": "@page_title",
         "title": "Forgot your password?",
+        "descriptionEmail": (
+            "Enter your email address and we will send you a link to reset your password."
+        ),
         "description": (
             "Enter your email address and we will send you a link to reset your password."
         ),
+        "placeholderEmail": "Email",
         "emailPlaceholder": "Email",
         "buttonText": "Email me a reset link",
         "backToLoginLinkText": "Back to sign in",
@@ -120,7 +127,8 @@ _RESET = Screen(
         "pageTitle": "@page_title",
         "title": "Change your password",
         "passwordPlaceholder": "New password",
-        "reEnterpassword": "Type it again",
+        "reEnterpasswordPlaceholder": "Type it again",
+        "passwordSecurityText": "Your password needs:",
         "buttonText": "Change password",
     },
 )
@@ -130,6 +138,19 @@ _VERIFY = Screen(
     {"pageTitle": "@page_title", "verifiedTitle": "@title", "verifiedDescription": "@message"},
 )
 
+_CONSENT = Screen(
+    "consent",
+    "consent",
+    {
+        "pageTitle": "@page_title",
+        "title": "Authorize %(client)s",
+        "messageSingleTenant": "%(client)s is asking for access to %(api)s on your behalf:",
+        "messageMultipleTenants": "%(client)s is asking for access to %(api)s on your behalf:",
+        "acceptButtonText": "Accept",
+        "declineButtonText": "Decline",
+    },
+)
+
 # The screens of each page template, first the one the page is.
 _TEMPLATE_SCREENS: dict[str, tuple[Screen, ...]] = {
     "login.html": (_LOGIN,),
@@ -137,6 +158,7 @@ _TEMPLATE_SCREENS: dict[str, tuple[Screen, ...]] = {
     "forgot_password.html": (_RESET_REQUEST,),
     "reset_password.html": (_RESET,),
     "email_verification.html": (_VERIFY,),
+    "consent.html": (_CONSENT,),
 }
 _MESSAGE = {"pageTitle": "@page_title", "title": "@title", "description": "@message"}
 # message.html says one thing; which screen it is follows from its title (an English msgid).
@@ -147,7 +169,9 @@ _MESSAGE_SCREENS: dict[str, Screen] = {
         "reset-password-email",
         {"pageTitle": "@page_title", "title": "@title", "emailDescription": "@message"},
     ),
-    "Password changed": Screen("reset-password", "reset-password-success", _MESSAGE),
+    "Password changed": Screen(
+        "reset-password", "reset-password-success", {"eventTitle": "@title", **_MESSAGE}
+    ),
     "Email verified": _VERIFY,
 }
 

@@ -7,6 +7,7 @@ happened."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +27,8 @@ from selfauth.web.pages.authorize import (
     message_page,
     render_page,
 )
-from selfauth.web.pages.locale import N_, message_text, policy_sentence, request_locale
+from selfauth.web.pages.locale import N_, message_text, policy_text, request_locale
+from selfauth.web.pages.policy_rules import policy_rules
 from selfauth.web.pages.transaction import csrf_matches, csrf_token
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -98,7 +100,7 @@ def _with_csrf(
     status: int = 200,
     *,
     locale: str,
-    **context: str,
+    **context: Any,
 ) -> Response:
     browser_key = browser_key_of(found, request)
     page = render_page(
@@ -186,7 +188,10 @@ async def _reset_form(
         status,
         locale=locale,
         title=N_("Change your password"),
-        policy=policy_sentence(locale, policy.describe()),
+        rules=[
+            {"kind": rule.kind, "value": rule.value, "text": policy_text(locale, rule.text)}
+            for rule in policy_rules(policy)
+        ],
         error=message_text(locale, error) if error else "",
     )
 

@@ -30,6 +30,7 @@ from selfauth.web.context import Services, services
 from selfauth.web.json import JSONResponse
 from selfauth.web.pages import sealed
 from selfauth.web.pages.authorize import message_page, signed_in, upstream_answer
+from selfauth.web.pages.locale import N_, request_locale
 from selfauth.web.pages.session_cookie import cross_site_capable
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -161,15 +162,26 @@ async def login_callback(request: Request, found: Services = Depends(services)) 
         found.secrets.digest(browser_key), values.pop("browser", "")
     ):
         return message_page(
-            "This sign-in has expired", "Go back to the application and sign in again.", 400
+            N_("This sign-in has expired"),
+            N_("Start signing in again."),
+            400,
+            locale=request_locale(request),
         )
     user = await found.users.get_or_none(values.pop("user_id", ""))
     try:
         checked = await found.authorizer.validate(values)
     except AuthorizeError as exc:
-        return message_page("This sign-in has expired", exc.description, 400)
+        return message_page(
+            N_("This sign-in has expired"), exc.description, 400, locale=request_locale(request)
+        )
     if user is None or user.blocked:
-        return message_page("This sign-in has expired", "The user cannot sign in.", 400)
+        return message_page(
+            N_("This sign-in has expired"),
+            N_("The user cannot sign in."),
+            400,
+            locale=request_locale(request, checked.params),
+            back_to=checked.client,
+        )
     response = await signed_in(found, request, checked, user)
     response.delete_cookie(_BROWSER_COOKIE, path="/login/callback", httponly=True)
     return response

@@ -183,13 +183,6 @@ def policy_text(locale: str, description: str) -> str:
     return "; ".join(parts)
 
 
-def policy_sentence(locale: str, description: str) -> str:
-    """The note under a new-password field: "Passwords need ...", in `locale`."""
-    return gettext(
-        locale, N_("Passwords need %(policy)s."), policy=policy_text(locale, description)
-    )
-
-
 def message_text(locale: str, message: str) -> str:
     """A message from a flow in `locale`: a known one translated, a password-strength one
     with its policy translated, any other as it is."""
