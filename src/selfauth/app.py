@@ -572,9 +572,14 @@ def app_from_environment() -> FastAPI:
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database, connections=settings.database_connections)
+        database = Database(
+            settings.database,
+            connections=settings.database_connections,
+            background_checkpoints=True,
+        )
         try:
             result = await prepare(database, settings, clock)
+            database.start_checkpoints()
             if result.new_secret is not None:
                 _announce_credentials(settings, result)
             if result.previous_client_id is not None:
