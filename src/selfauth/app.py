@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from selfauth import __version__, metrics
-from selfauth.config import Settings, load_settings
+from selfauth.config import Settings, load_settings, usable_cores
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
@@ -214,7 +214,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         keys.published, issuer=settings.issuer_url, leeway=settings.token_leeway_seconds
     )
     await verifier.refresh_keys()
-    signer = TokenSigner(published[0])
+    # Threads only for cores no worker process has (one process on a larger machine).
+    spare_cores = usable_cores() - settings.worker_count
+    signer = TokenSigner(published[0], threads=usable_cores() if spare_cores > 0 else 0)
 
     async def keys_changed() -> None:
         """A rotation or revocation through this process: sign with the new current key and

@@ -26,6 +26,15 @@ class DatabaseURL:
     sqlalchemy: str
 
 
+def usable_cores() -> int:
+    """The CPUs this process may run on (a `taskset` or a container's cpuset narrows them),
+    not every CPU of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def parse_database_url(url: str) -> DatabaseURL:
     """Map `sqlite:///file.db` and `postgresql://...` to the drivers we use."""
     scheme, sep, rest = url.partition("://")
@@ -264,7 +273,7 @@ class Settings(BaseSettings):
 
     @property
     def worker_count(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        return self.workers or usable_cores()
 
     @property
     def issuer_url(self) -> str:

@@ -160,6 +160,7 @@ def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None
     (storage/migrate.py, storage/bootstrap.py): the first does it, the others find it done."""
     os.environ["SELFAUTH_HOST"] = settings.host
     os.environ["SELFAUTH_PORT"] = str(settings.port)
+    os.environ["SELFAUTH_WORKERS"] = str(settings.worker_count)  # each signs inline or not by it
     if settings.tls_cert_file and settings.tls_key_file:
         os.environ["SELFAUTH_TLS_CERT_FILE"] = settings.tls_cert_file
         os.environ["SELFAUTH_TLS_KEY_FILE"] = settings.tls_key_file
