@@ -90,6 +90,7 @@ from selfauth.storage.email_settings import (
 from selfauth.storage.email_tickets import SqlEmailTicketRepository
 from selfauth.storage.executions import SqlExecutionRepository
 from selfauth.storage.health import newest_revision, schema_revision
+from selfauth.storage.hot_records import HotRecords
 from selfauth.storage.jobs import SqlJobRepository
 from selfauth.storage.keys import SqlKeyRepository
 from selfauth.storage.log_streams import SqlLogStreamRepository
@@ -205,11 +206,12 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
     secrets = SecretHasher(server_key)
     idp_tokens = IdpTokenBox(server_key)
     users = SqlUserRepository(database)
-    clients = SqlClientRepository(database)
+    hot = HotRecords()  # what token requests read by key; cleared on any change
+    clients = SqlClientRepository(database, hot)
     origins = OriginRegistry(clients)  # the CORS layer's; told of each change (watch)
-    grants = SqlClientGrantRepository(database)
+    grants = SqlClientGrantRepository(database, hot)
     connections = SqlConnectionRepository(database)
-    resource_servers = SqlResourceServerRepository(database)
+    resource_servers = SqlResourceServerRepository(database, hot)
     verifier = TokenVerifier(
         keys.published, issuer=settings.issuer_url, leeway=settings.token_leeway_seconds
     )
@@ -437,14 +439,15 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         idp_tokens=idp_tokens,
     )
 
-    async def origins_changed() -> None:
+    async def clients_changed() -> None:
         origins.invalidate()
+        hot.clear()
 
     changes = ChangeWatcher(
         change_versions.read,
         {
             SIGNING_KEYS: keys_changed,
-            CLIENTS: origins_changed,
+            CLIENTS: clients_changed,
             TENANT_SETTINGS: services.tenant.load,
         },
         seen=versions_at_start,

@@ -224,3 +224,53 @@ def test_a_login_on_one_node_refreshes_on_the_other_until_revoked_there(
     assert revoked.status_code == 200, revoked.text
     # Refresh tokens live in the database: refused on the other node at once, no poll.
     assert_oauth_error(refresh(first), 403, "invalid_grant")
+
+
+def test_a_grant_changed_and_a_client_deleted_through_one_node_stop_tokens_on_the_other(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    """The token path keeps clients, grants and APIs in memory (storage/hot_records.py): what
+    one node changes, the other stops answering from memory within the poll."""
+    first, second = nodes
+    admin = admin_api(first)
+    api = admin.post(
+        "/api/v2/resource-servers",
+        {
+            "identifier": f"https://api-{time.monotonic_ns()}.example",
+            "scopes": [{"value": "read:a"}, {"value": "read:b"}],
+        },
+    )
+    assert api.status_code == 201, api.text
+    audience = api.json()["identifier"]
+    client = admin.post("/api/v2/clients", {"name": "m2m", "app_type": "non_interactive"})
+    assert client.status_code == 201, client.text
+    client_id, secret = client.json()["client_id"], client.json()["client_secret"]
+    grant = admin.post(
+        "/api/v2/client-grants",
+        {"client_id": client_id, "audience": audience, "scope": ["read:a", "read:b"]},
+    )
+    assert grant.status_code == 201, grant.text
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": secret,
+        "audience": audience,
+    }
+
+    def ask() -> httpx.Response:
+        return post_token(second, body)
+
+    # Made through the first node, usable through the second at once (nothing missing is kept).
+    assert ask().status_code == 200
+    assert ask().json()["scope"] == "read:a read:b"  # now in the second node's memory
+
+    narrowed = admin.http.patch(
+        f"/api/v2/client-grants/{grant.json()['id']}", json={"scope": ["read:a"]}
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    answer = eventually(ask, lambda r: r.status_code == 200 and r.json()["scope"] == "read:a")
+    assert answer.json()["scope"] == "read:a"
+
+    assert admin.http.delete(f"/api/v2/clients/{client_id}").status_code == 204
+    refused = eventually(ask, lambda r: r.status_code != 200)
+    assert refused.status_code == 401, refused.text

@@ -1,7 +1,8 @@
 """What one server process tells the others: that something they keep in memory changed.
 
-Each topic names state that processes cache (the signing keys they sign and verify with, the
-clients' web origins the CORS layer answers from, the tenant's settings the pages read). A
+Each topic names state that processes cache (the signing keys they sign and verify with; the
+clients, their grants and the APIs, which token requests read and the CORS layer answers
+from; the tenant's settings the pages read). A
 change bumps its topic's version in the same transaction as the change itself; every process
 reads the versions every `SELFAUTH_CHANGES_POLL_SECONDS` and reloads what moved. So a worker,
 or another node on the same database, acts on a change within that bound (plus one read),

@@ -10,6 +10,7 @@ from selfauth.errors import Conflict
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
+from selfauth.storage.hot_records import HotRecords, NoRecords
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import client_grants, clients
 
@@ -18,8 +19,11 @@ _GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 
 
 class SqlClientRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
+        """`hot`: the records the token path keeps in memory (storage/hot_records.py), shared
+        with the grants' and resource servers' repositories."""
         self._db = database
+        self._hot = hot or NoRecords()
 
     async def list(
         self, *, offset: int, limit: int, newest_first: bool = False
@@ -34,6 +38,9 @@ class SqlClientRepository:
         return [from_row(Client, row) for row in rows], total
 
     async def get(self, client_id: str) -> Client | None:
+        return await self._hot.get(("client", client_id), lambda: self._read(client_id))
+
+    async def _read(self, client_id: str) -> Client | None:
         found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
         return None if found is None else Client(**found)
 
@@ -49,20 +56,24 @@ class SqlClientRepository:
                         .where(clients.c.client_id == client.client_id)
                         .values(values)
                     )
-                await announce(conn, CLIENTS)  # the CORS layer's origins (flows/origins.py)
+                # The CORS layer's origins (flows/origins.py) and the hot records, elsewhere.
+                await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
             raise Conflict("A client with this client_id already exists.") from exc
+        self._hot.clear()
 
     async def delete(self, client_id: str) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(clients.delete().where(clients.c.client_id == client_id))
             await announce(conn, CLIENTS)
+        self._hot.clear()  # its grants went with it (the foreign key's cascade)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlClientGrantRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
         self._db = database
+        self._hot = hot or NoRecords()
 
     async def list(
         self, *, client_id: str | None = None, audience: str | None = None
@@ -83,8 +94,11 @@ class SqlClientGrantRepository:
         return None if row is None else from_row(ClientGrant, row)
 
     async def find(self, client_id: str, audience: str) -> ClientGrant | None:
-        found = await _GRANT_BY_PAIR.one(self._db, client_id=client_id, audience=audience)
-        return None if found is None else ClientGrant(**found)
+        async def read() -> ClientGrant | None:
+            found = await _GRANT_BY_PAIR.one(self._db, client_id=client_id, audience=audience)
+            return None if found is None else ClientGrant(**found)
+
+        return await self._hot.get(("grant", client_id, audience), read)
 
     async def save(self, grant: ClientGrant, *, create: bool) -> None:
         values = to_values(grant, client_grants)
@@ -96,15 +110,19 @@ class SqlClientGrantRepository:
                     await conn.execute(
                         client_grants.update().where(client_grants.c.id == grant.id).values(values)
                     )
+                await announce(conn, CLIENTS)  # what the token path keeps (hot_records.py)
         except sa.exc.IntegrityError as exc:
             raise Conflict(
                 "A client grant for this client and audience already exists.",
                 error_code="client_grant_conflict",
             ) from exc
+        self._hot.clear()
 
     async def delete(self, grant_id: str) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(
                 client_grants.delete().where(client_grants.c.id == grant_id)
             )
+            await announce(conn, CLIENTS)
+        self._hot.clear()
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from selfauth.domain.changes import CLIENTS
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.errors import Conflict
 from selfauth.storage._rows import from_row, to_values
+from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
+from selfauth.storage.hot_records import HotRecords, NoRecords
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import resource_servers
 
@@ -17,8 +20,11 @@ _BY_IDENTIFIER = KeyLookup(resource_servers, "identifier")
 
 
 class SqlResourceServerRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
+        """`hot`: shared with the clients' repositories (storage/hot_records.py); a change
+        here announces the `clients` topic, which covers what the token path keeps."""
         self._db = database
+        self._hot = hot or NoRecords()
 
     async def list(self, identifiers: Sequence[str] | None = None) -> list[ResourceServer]:
         query = resource_servers.select().order_by(
@@ -45,8 +51,11 @@ class SqlResourceServerRepository:
         return None if row is None else from_row(ResourceServer, row)
 
     async def by_identifier(self, identifier: str) -> ResourceServer | None:
-        found = await _BY_IDENTIFIER.one(self._db, identifier=identifier)
-        return None if found is None else ResourceServer(**found)
+        async def read() -> ResourceServer | None:
+            found = await _BY_IDENTIFIER.one(self._db, identifier=identifier)
+            return None if found is None else ResourceServer(**found)
+
+        return await self._hot.get(("api", identifier), read)
 
     async def save(self, server: ResourceServer, *, create: bool) -> None:
         values = to_values(server, resource_servers)
@@ -60,15 +69,19 @@ class SqlResourceServerRepository:
                         .where(resource_servers.c.id == server.id)
                         .values(values)
                     )
+                await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
             raise Conflict(
                 "A resource server with the same identifier already exists.",
                 error_code="resource_server_conflict",
             ) from exc
+        self._hot.clear()
 
     async def delete(self, server_id: str) -> bool:
         async with self._db.write() as conn:
             result = await conn.execute(
                 resource_servers.delete().where(resource_servers.c.id == server_id)
             )
+            await announce(conn, CLIENTS)
+        self._hot.clear()  # and the grants for it (the foreign key's cascade)
         return bool(result.rowcount)  # type: ignore[attr-defined]
