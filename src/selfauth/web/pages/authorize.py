@@ -36,10 +36,9 @@ from selfauth.web.pages.locale import (
     N_,
     gettext,
     message_text,
-    policy_text,
     request_locale,
 )
-from selfauth.web.pages.policy_rules import policy_rules
+from selfauth.web.pages.policy_rules import shown_rules
 from selfauth.web.pages.session_cookie import (
     SESSION_COOKIE,
     clear_session,
@@ -249,10 +248,7 @@ async def _login_page(
             }
             for upstream in await found.connections.buttons_for(client_id)
         ]
-    rules = [
-        {"kind": rule.kind, "value": rule.value, "text": policy_text(locale, rule.text)}
-        for rule in policy_rules(PasswordPolicy.from_options(connection.options))
-    ]
+    rules = shown_rules(locale, PasswordPolicy.from_options(connection.options))
     tx = seal(authorize.params, found.secrets, found.clock())
     template, title = _SCREENS[screen]
     page = render_page(

@@ -27,8 +27,8 @@ from selfauth.web.pages.authorize import (
     message_page,
     render_page,
 )
-from selfauth.web.pages.locale import N_, message_text, policy_text, request_locale
-from selfauth.web.pages.policy_rules import policy_rules
+from selfauth.web.pages.locale import N_, message_text, request_locale
+from selfauth.web.pages.policy_rules import shown_rules
 from selfauth.web.pages.transaction import csrf_matches, csrf_token
 from selfauth.web.ratelimit import per_address
 from selfauth.web.request_facts import request_facts
@@ -188,10 +188,7 @@ async def _reset_form(
         status,
         locale=locale,
         title=N_("Change your password"),
-        rules=[
-            {"kind": rule.kind, "value": rule.value, "text": policy_text(locale, rule.text)}
-            for rule in policy_rules(policy)
-        ],
+        rules=shown_rules(locale, policy),
         error=message_text(locale, error) if error else "",
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from selfauth.domain.connections.password_policy import PasswordPolicy
+from selfauth.web.pages.locale import policy_text
 
 FAIR_TYPES = ("lowercase", "uppercase", "number")
 ALL_TYPES = ("lowercase", "uppercase", "number", "special")
@@ -67,3 +68,11 @@ _NAMES = {
     "number": "numbers",
     "special": "special characters",
 }
+
+
+def shown_rules(locale: str, policy: PasswordPolicy) -> list[dict[str, str]]:
+    """The rules as `_policy.html` lists them, their text in `locale`."""
+    return [
+        {"kind": rule.kind, "value": rule.value, "text": policy_text(locale, rule.text)}
+        for rule in policy_rules(policy)
+    ]
