@@ -38,6 +38,7 @@ class WalCheckpointer:
         self._seconds = seconds
         self._connection: sqlite3.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._copying: asyncio.Future[None] | None = None  # the thread's round, if one runs
 
     def start(self) -> None:
         if self._task is None:
@@ -46,6 +47,11 @@ class WalCheckpointer:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
+        if self._copying is not None:  # a thread cannot be stopped: let its round end first
+            await asyncio.wait([self._copying])
+            if not self._copying.cancelled():
+                self._copying.exception()  # seen, so not reported as never retrieved
+            self._copying = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -53,8 +59,9 @@ class WalCheckpointer:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._seconds)
+            self._copying = asyncio.ensure_future(asyncio.to_thread(self._checkpoint))
             try:
-                await asyncio.to_thread(self._checkpoint)
+                await asyncio.shield(self._copying)
             except sqlite3.Error as exc:  # busy or locked now: the next round tries again
                 log.debug("WAL checkpoint skipped: %s", exc)
 
