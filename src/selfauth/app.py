@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from selfauth import __version__, metrics
-from selfauth.config import Settings, load_settings, usable_cores
+from selfauth.config import MIGRATED_TO, Settings, load_settings, usable_cores
 from selfauth.domain.actions.rules import RuleConfigService, RuleService
 from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
@@ -99,7 +101,6 @@ from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
-from selfauth.storage.redis_buckets import RedisBuckets, redis_client
 from selfauth.storage.resource_servers import SqlResourceServerRepository
 from selfauth.storage.rules import SqlRuleConfigRepository, SqlRuleRepository
 from selfauth.storage.sessions import (
@@ -133,12 +134,19 @@ from selfauth.web.metrics import RequestMetrics
 from selfauth.web.pages import api_docs, email_links, hosted_login, try_page
 from selfauth.web.pages import authorize as pages
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger("selfauth")
 
 
-async def prepare(database: Database, settings: Settings, clock: Clock) -> BootstrapResult:
-    """Migrate, then make sure the tenant's first-start records exist."""
-    await upgrade(database)
+async def prepare(
+    database: Database, settings: Settings, clock: Clock, *, migrate: bool = True
+) -> BootstrapResult:
+    """Migrate (unless `serve` did before starting its workers), then make sure the tenant's
+    first-start records exist."""
+    if migrate:
+        await upgrade(database)
     return await bootstrap(
         database,
         audience=settings.management_audience,
@@ -192,12 +200,32 @@ class Running:
             await self.redis.aclose()
 
 
-async def build_services(database: Database, settings: Settings, clock: Clock) -> Running:
-    shared = (
-        redis_client(settings.redis_url, settings.redis_timeout_seconds)
-        if settings.redis_url
-        else None
-    )
+def migrate_for_workers(settings: Settings) -> str:
+    """`serve --workers N`: migrate once, in the supervising process before any worker
+    starts, and return the revision for the workers (config.MIGRATED_TO), so that no worker
+    loads Alembic and Mako (11 MB of each one's memory, for work done once)."""
+
+    async def run() -> None:
+        database = Database(settings.database, connections=settings.database_connections)
+        try:
+            await upgrade(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    return newest_revision()
+
+
+async def build_services(
+    database: Database, settings: Settings, clock: Clock, *, newest: str | None = None
+) -> Running:
+    """`newest`: the schema revision this code expects, when already known (MIGRATED_TO)."""
+    shared = None
+    if settings.redis_url:
+        # redis is imported only when configured: 7 MB of every worker's memory otherwise.
+        from selfauth.storage.redis_buckets import redis_client
+
+        shared = redis_client(settings.redis_url, settings.redis_timeout_seconds)
     change_versions = SqlChangeVersions(database)
     versions_at_start = await change_versions.read()  # before anything is loaded
     keys = SqlKeyRepository(database)
@@ -400,7 +428,9 @@ async def build_services(database: Database, settings: Settings, clock: Clock) -
         ),
         logs=logs,
         log_streams=LogStreamService(stream_store, stream_sealer, clock, stream_delivery.changed),
-        readiness=Readiness(partial(schema_revision, database), newest_revision(), sandbox),
+        readiness=Readiness(
+            partial(schema_revision, database), newest or newest_revision(), sandbox
+        ),
         client_auth=ClientAuthenticator(clients, secrets),
         grants=GrantRegistry([client_credentials, password_login, refresh, code_exchange], logs),
         password_login=password_login,
@@ -570,16 +600,23 @@ def _buckets(rate: float, burst: int, shared: Redis | None, prefix: str) -> Rate
         return None
     if shared is None:
         return TokenBuckets(rate, burst)
+    from selfauth.storage.redis_buckets import RedisBuckets
+
     return RedisBuckets(shared, prefix, rate, burst)
 
 
 def app_from_environment() -> FastAPI:
     """A worker process's app (`selfauth serve --workers N`): its settings come from the
     environment, where `serve` put the command line's options before starting the workers."""
-    return create_app(load_settings(), utc_now)
+    return create_app(load_settings(), utc_now, migrated_to=os.environ.get(MIGRATED_TO))
 
 
-def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
+def create_app(
+    settings: Settings, clock: Clock = utc_now, *, migrated_to: str | None = None
+) -> FastAPI:
+    """`migrated_to`: the revision the database was migrated to before this process started
+    (a worker of `serve --workers N`): it then skips the migration."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(
@@ -588,7 +625,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             background_checkpoints=True,
         )
         try:
-            result = await prepare(database, settings, clock)
+            result = await prepare(database, settings, clock, migrate=migrated_to is None)
             database.start_checkpoints()
             if result.new_secret is not None:
                 _announce_credentials(settings, result)
@@ -598,7 +635,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     "Management API scope: delete it if nothing uses it",
                     result.previous_client_id,
                 )
-            running = await build_services(database, settings, clock)
+            running = await build_services(database, settings, clock, newest=migrated_to)
             app.state.services = running.services
             app.state.origins = running.origins
             app.state.metrics_scrape = metrics_scrape(database, running)

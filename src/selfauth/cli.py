@@ -47,7 +47,7 @@ def serve(
         tls_key_file=tls_key,
         workers=workers,
     )
-    from selfauth.app import create_app
+    from selfauth.app import create_app, migrate_for_workers
 
     log_level = os.environ.get("SELFAUTH_LOG_LEVEL", "info").lower()
     say = _banner(settings, log_level)
@@ -63,7 +63,8 @@ def serve(
     access_log = os.environ.get("SELFAUTH_ACCESS_LOG", "0") == "1"
     if settings.worker_count > 1:
         say(logging.INFO, f"selfauth: {settings.worker_count} worker processes")
-        run_workers(settings, log_level=log_level, access_log=access_log)
+        migrated_to = migrate_for_workers(settings)
+        run_workers(settings, log_level=log_level, access_log=access_log, migrated_to=migrated_to)
         return
     run(create_app(settings, utc_now), settings, log_level=log_level, access_log=access_log)
 

@@ -26,6 +26,11 @@ class DatabaseURL:
     sqlalchemy: str
 
 
+# Set by `selfauth serve --workers N` for its workers: the schema revision it migrated the
+# database to before starting them, so that they neither migrate nor load Alembic.
+MIGRATED_TO = "SELFAUTH_MIGRATED_TO"
+
+
 def usable_cores() -> int:
     """The CPUs this process may run on (a `taskset` or a container's cpuset narrows them),
     not every CPU of the machine."""

@@ -23,7 +23,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from selfauth.config import Settings, load_settings
+from selfauth.config import MIGRATED_TO, Settings, load_settings
 from selfauth.log_format import uvicorn_log_config
 
 log = logging.getLogger("selfauth.server")
@@ -152,7 +152,7 @@ def run(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> No
     uvicorn.run(app, **_options(settings, log_level, access_log))
 
 
-def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None:
+def run_workers(settings: Settings, *, log_level: str, access_log: bool, migrated_to: str) -> None:
     """Serve with `settings.workers` processes on one socket, under uvicorn's supervisor
     (which restarts a worker that dies). Each worker builds the app from the environment,
     so the command line's options are put there first. Startup work that must happen once
@@ -161,6 +161,7 @@ def run_workers(settings: Settings, *, log_level: str, access_log: bool) -> None
     os.environ["SELFAUTH_HOST"] = settings.host
     os.environ["SELFAUTH_PORT"] = str(settings.port)
     os.environ["SELFAUTH_WORKERS"] = str(settings.worker_count)  # each signs inline or not by it
+    os.environ[MIGRATED_TO] = migrated_to  # the schema is there: workers do not migrate
     if settings.tls_cert_file and settings.tls_key_file:
         os.environ["SELFAUTH_TLS_CERT_FILE"] = settings.tls_cert_file
         os.environ["SELFAUTH_TLS_KEY_FILE"] = settings.tls_key_file

@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import cache
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 
 from selfauth.storage.database import Database
 from selfauth.storage.migrate import alembic_config
@@ -15,6 +14,8 @@ from selfauth.storage.migrate import alembic_config
 
 @cache
 def newest_revision() -> str:
+    from alembic.script import ScriptDirectory  # with migrate.py's Alembic, when first needed
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
