@@ -23,7 +23,7 @@ from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
 from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
-from selfauth.domain.changes import ACTIONS, CLIENTS, SIGNING_KEYS, TENANT_SETTINGS
+from selfauth.domain.changes import CLIENTS, SIGNING_KEYS, TENANT_SETTINGS
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -261,8 +261,7 @@ async def build_services(
     codes = SqlCodeRepository(database)
     rules = SqlRuleRepository(database)
     rule_configs = SqlRuleConfigRepository(database)
-    bound_actions = HotRecords()  # each trigger's bound actions; cleared on any change
-    actions = SqlActionRepository(database, bound_actions)
+    actions = SqlActionRepository(database)
     limits = SandboxLimits(
         call_seconds=settings.hook_script_seconds,
         total_seconds=settings.hook_trigger_seconds,
@@ -470,9 +469,6 @@ async def build_services(
         idp_tokens=idp_tokens,
     )
 
-    async def actions_changed() -> None:
-        bound_actions.clear()
-
     async def clients_changed() -> None:
         origins.invalidate()
         hot.clear()
@@ -483,7 +479,6 @@ async def build_services(
             SIGNING_KEYS: keys_changed,
             CLIENTS: clients_changed,
             TENANT_SETTINGS: services.tenant.load,
-            ACTIONS: actions_changed,
         },
         seen=versions_at_start,
         interval=settings.changes_poll_seconds,

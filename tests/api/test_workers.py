@@ -18,7 +18,6 @@ import pytest
 
 from tests.support.api import PASSWORD, Api, patch_keys_at_once
 from tests.support.authorize import code_client, flow
-from tests.support.hooks import Hooks
 from tests.support.server import (
     ADMIN_ID,
     ADMIN_SECRET,
@@ -275,31 +274,3 @@ def test_a_grant_changed_and_a_client_deleted_through_one_node_stop_tokens_on_th
     assert admin.http.delete(f"/api/v2/clients/{client_id}").status_code == 204
     refused = eventually(ask, lambda r: r.status_code != 200)
     assert refused.status_code == 401, refused.text
-
-
-def test_an_action_bound_and_unbound_through_one_node_runs_and_stops_on_the_other(
-    nodes: tuple[RunningServer, RunningServer],
-) -> None:
-    """Each trigger's bound actions are kept in memory (storage/actions.py), the empty list
-    too: a binding made or removed through one node reaches the other within the poll."""
-    first, second = nodes
-    admin = admin_api(first)
-    claim = "https://ns.example/bound"
-
-    def bound_claim() -> object:
-        token = token_from(second, first)
-        return jwt.decode(token, options={"verify_signature": False}).get(claim)
-
-    assert bound_claim() is None  # "nothing bound" is now in the second node's memory
-    hooks = Hooks(admin)
-    try:
-        code = (
-            "exports.onExecuteCredentialsExchange = async (event, api) => {\n"
-            f"  api.accessToken.setCustomClaim({claim!r}, 'yes');\n"
-            "};"
-        )
-        hooks.action(code, "credentials-exchange")
-        assert eventually(bound_claim, lambda found: found == "yes") == "yes"
-    finally:
-        hooks.close()
-    assert eventually(bound_claim, lambda found: found is None) is None

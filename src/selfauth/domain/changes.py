@@ -14,4 +14,3 @@ from __future__ import annotations
 SIGNING_KEYS = "signing_keys"
 CLIENTS = "clients"
 TENANT_SETTINGS = "tenant_settings"
-ACTIONS = "actions"  # actions, their versions and the triggers' bindings

@@ -22,13 +22,10 @@ from selfauth.domain.actions.model import (
     Secret,
     Trigger,
 )
-from selfauth.domain.changes import ACTIONS
 from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._locks import serialize
 from selfauth.storage._rows import to_values
-from selfauth.storage.changes import announce
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.hot_records import HotRecords, NoRecords
 from selfauth.storage.lookup import KeyLookup, SelectLookup
 from selfauth.storage.tables import action_versions, actions, trigger_bindings
 
@@ -147,12 +144,8 @@ async def _states(conn: Conn, found: Iterable[Action]) -> list[ActionState]:
 
 
 class SqlActionRepository:
-    def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
-        """`hot`: each trigger's bound actions, which every login and token request reads,
-        kept once read and forgotten on any change to actions or bindings (the `actions`
-        topic for other processes; storage/hot_records.py)."""
+    def __init__(self, database: Database) -> None:
         self._db = database
-        self._hot = hot or NoRecords()
 
     async def get(self, action_id: str) -> ActionState | None:
         found = await _BY_ID.one(self._db, id=action_id)
@@ -207,12 +200,9 @@ class SqlActionRepository:
                 updated = change(_action(found), frozenset(bound_to.scalars()))
                 values = _action_values(updated)
                 await conn.execute(actions.update().where(actions.c.id == action_id).values(values))
-                await announce(conn, ACTIONS)  # its secrets reach the bound actions
-                state = (await _states(conn, [updated]))[0]
+                return (await _states(conn, [updated]))[0]
         except sa.exc.IntegrityError as exc:
             raise _name_taken(updated.name if updated else action_id) from exc
-        self._hot.clear()
-        return state
 
     async def deploy(self, action_id: str, build: Build) -> ActionVersion | None:
         """A new version numbered after the last, made current with the draft in one write."""
@@ -231,8 +221,6 @@ class SqlActionRepository:
             await conn.execute(action_versions.insert().values(_version_values(version)))
             values = {**_action_values(draft), "deployed_version_id": version.id}
             await conn.execute(actions.update().where(actions.c.id == action_id).values(values))
-            await announce(conn, ACTIONS)
-        self._hot.clear()
         return version
 
     async def version(self, action_id: str, version_id: str) -> ActionVersion | None:
@@ -279,8 +267,6 @@ class SqlActionRepository:
                 action_versions.delete().where(action_versions.c.action_id == action_id)
             )
             await conn.execute(actions.delete().where(actions.c.id == action_id))
-            await announce(conn, ACTIONS)
-        self._hot.clear()
         return True
 
     async def bindings(self, trigger_id: str) -> Bound:
@@ -319,29 +305,20 @@ class SqlActionRepository:
                 values = {**to_values(binding, trigger_bindings), "position": position}
                 await conn.execute(trigger_bindings.insert().values(values))
                 made.append((binding, state))
-            await announce(conn, ACTIONS)
-        self._hot.clear()
         return made
 
     async def bound(self, trigger_id: str) -> list[BoundAction]:
         """The deployed version of each action bound to the trigger, in binding order."""
-
-        async def read() -> tuple[BoundAction, ...]:
-            return tuple(
-                BoundAction(
-                    action_id=row["id"],
-                    name=row["name"],
-                    version_id=row["version_id"],
-                    code=row["code"],
-                    secrets={s["name"]: s["value"] for s in row["secrets"]},
-                )
-                for row in await _BOUND.all(self._db, trigger_id=trigger_id)
+        return [
+            BoundAction(
+                action_id=row["id"],
+                name=row["name"],
+                version_id=row["version_id"],
+                code=row["code"],
+                secrets={s["name"]: s["value"] for s in row["secrets"]},
             )
-
-        # A trigger with nothing bound is kept too (an empty tuple, not None): it is the
-        # common case, and a binding made anywhere clears the lot.
-        found = await self._hot.get(("bound", trigger_id), read)
-        return list(found or ())
+            for row in await _BOUND.all(self._db, trigger_id=trigger_id)
+        ]
 
 
 async def _bindings(conn: Conn, trigger_id: str) -> Bound:

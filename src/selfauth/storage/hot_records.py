@@ -1,13 +1,12 @@
-"""Rows the hot paths read by key, kept in memory once read.
+"""Clients, client grants and resource servers kept in memory once read by key.
 
-Every token request reads a client, an API and the client's grant for it, and the actions
-bound to its trigger: lookups that cost more than the rest of the request's database work,
-for rows that change rarely. A process keeps what `read` found and forgets all of it when one
-of them changes: at once after a write through this process (the repositories clear it after
-commit), and within `SELFAUTH_CHANGES_POLL_SECONDS` after a write through another process or
-node, which announces its topic in the same transaction (flows/changes.py clears it). The
-clients' repositories keep no answer of None (a client, grant or API just made is seen at once
-everywhere); the actions' keep a trigger's empty list, the common case.
+Every token request reads a client, an API and the client's grant for it: three lookups that
+cost more than the rest of the request's database work, for rows that change rarely. A
+process keeps what it found (never that something was missing, so a client, grant or API
+just made is seen at once by every process) and forgets all of it when one of them changes:
+at once after a write through this process (the repositories clear it after commit), and
+within `SELFAUTH_CHANGES_POLL_SECONDS` after a write through another process or node, which
+announces the `clients` topic in the same transaction (flows/changes.py clears it).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Past this many records the memory is given back and filling starts over; a tenant has far
-# fewer clients x APIs on its token path, and a few triggers.
+# fewer clients x APIs on its token path.
 LIMIT = 10_000
 
 
