@@ -108,9 +108,6 @@ class _WatchedClients:
     async def get(self, client_id: str) -> Client | None:
         return await self._store.get(client_id)
 
-    async def current(self, client_id: str) -> Client | None:
-        return await self._store.current(client_id)
-
     async def list(
         self, *, offset: int, limit: int, newest_first: bool = False
     ) -> tuple[list[Client], int]:

@@ -40,9 +40,6 @@ class SqlClientRepository:
     async def get(self, client_id: str) -> Client | None:
         return await self._hot.get(("client", client_id), lambda: self._read(client_id))
 
-    async def current(self, client_id: str) -> Client | None:
-        return await self._read(client_id)
-
     async def _read(self, client_id: str) -> Client | None:
         found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
         return None if found is None else Client(**found)

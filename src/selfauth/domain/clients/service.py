@@ -31,15 +31,7 @@ _MERGED = ("native_social_login", "fedcm_login")
 
 
 class ClientStore(Protocol):
-    async def get(self, client_id: str) -> Client | None:
-        """May answer from memory (storage/hot_records.py): another node's change of the
-        last moment may not show yet."""
-        ...
-
-    async def current(self, client_id: str) -> Client | None:
-        """From the database, never from memory: what a change is made on."""
-        ...
-
+    async def get(self, client_id: str) -> Client | None: ...
     async def list(
         self, *, offset: int, limit: int, newest_first: bool = False
     ) -> tuple[list[Client], int]: ...
@@ -93,14 +85,6 @@ class ClientService:
             raise inexistent_client()
         return client
 
-    async def _current(self, client_id: str) -> Client:
-        """The client as stored now, to change: a copy kept in memory may be a moment old,
-        and a change made on it would undo another node's."""
-        client = await self._store.current(client_id)
-        if client is None:
-            raise inexistent_client()
-        return client
-
     async def find(self, client_id: str) -> Client | None:
         return await self._store.get(client_id)
 
@@ -150,7 +134,7 @@ class ClientService:
         if not body:
             raise _too_few_properties()
         support.check_client(body)
-        current = await self._current(client_id)
+        current = await self.get(client_id)
         fields = {k: v for k, v in body.items() if k in COLUMNS and k != "client_metadata"}
         updated = dataclasses.replace(
             current,
@@ -170,7 +154,7 @@ class ClientService:
         return updated
 
     async def rotate_secret(self, client_id: str) -> tuple[Client, str]:
-        current = await self._current(client_id)
+        current = await self.get(client_id)
         secret = ids.client_secret()
         updated = dataclasses.replace(
             current, secret_hash=self._secrets.digest(secret), updated_at=self._clock()
