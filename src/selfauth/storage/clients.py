@@ -21,7 +21,8 @@ _GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 class SqlClientRepository:
     def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
         """`hot`: the records the token path keeps in memory (storage/hot_records.py), shared
-        with the grants' and resource servers' repositories."""
+        with the grants' and resource servers' repositories: a client's change or deletion
+        clears them (its grants go with it)."""
         self._db = database
         self._hot = hot or NoRecords()
 
@@ -38,9 +39,8 @@ class SqlClientRepository:
         return [from_row(Client, row) for row in rows], total
 
     async def get(self, client_id: str) -> Client | None:
-        return await self._hot.get(("client", client_id), lambda: self._read(client_id))
-
-    async def _read(self, client_id: str) -> Client | None:
+        # Read anew every time, not kept: /authorize, the dashboard and every grant's client
+        # check read it, and a client changed through another worker must show at once there.
         found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
         return None if found is None else Client(**found)
 

@@ -1,12 +1,13 @@
-"""Clients, client grants and resource servers kept in memory once read by key.
+"""Client grants and resource servers kept in memory once read by key.
 
-Every token request reads a client, an API and the client's grant for it: three lookups that
-cost more than the rest of the request's database work, for rows that change rarely. A
-process keeps what it found (never that something was missing, so a client, grant or API
-just made is seen at once by every process) and forgets all of it when one of them changes:
-at once after a write through this process (the repositories clear it after commit), and
-within `SELFAUTH_CHANGES_POLL_SECONDS` after a write through another process or node, which
-announces the `clients` topic in the same transaction (flows/changes.py clears it).
+Every client-credentials token request reads an API and the client's grant for it: lookups
+that cost more than the rest of the request's database work, for rows that change rarely. A
+process keeps what it found (never that something was missing, so a grant or API just made is
+seen at once by every process) and forgets all of it when a client, grant or API changes: at
+once after a write through this process (the repositories clear it after commit), and within
+`SELFAUTH_CHANGES_POLL_SECONDS` after a write through another process or node, which
+announces the `clients` topic in the same transaction (flows/changes.py clears it). Clients
+themselves are read anew each time (storage/clients.py says why).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Past this many records the memory is given back and filling starts over; a tenant has far
-# fewer clients x APIs on its token path.
+# fewer grants and APIs on its token path.
 LIMIT = 10_000
 
 
