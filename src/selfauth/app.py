@@ -245,8 +245,8 @@ async def build_services(
     )
     await verifier.refresh_keys()
     # Threads only for cores no worker process has (one process on a larger machine).
-    spare_cores = usable_cores() - settings.worker_count
-    signer = TokenSigner(published[0], threads=usable_cores() if spare_cores > 0 else 0)
+    cores = usable_cores()
+    signer = TokenSigner(published[0], threads=cores if cores > settings.worker_count else 0)
 
     async def keys_changed() -> None:
         """A rotation or revocation through this process: sign with the new current key and
