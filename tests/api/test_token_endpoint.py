@@ -430,3 +430,23 @@ def test_no_input_gives_a_server_error(server: RunningServer) -> None:
         check()
     finally:
         http.close()
+
+
+def test_the_token_endpoints_own_lane_answers_as_the_full_stack_does(
+    server: RunningServer,
+) -> None:
+    """POST /oauth/token takes a shorter lane than other requests (token_lane.py): its edges
+    answer as before. Other methods there still get a 405 naming every method, a NUL in its
+    query the guard's 400, and the metrics count it under its route."""
+    refused = httpx.get(f"{server.base_url}/oauth/token")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "OPTIONS, POST"
+    assert refused.json()["error"] == "invalid_request"
+    nul = httpx.post(f"{server.base_url}/oauth/token?x=%00", json=admin_body(server), timeout=10)
+    assert_oauth_error(nul, 400, "invalid_request")
+    # An error from the handler is answered by the installed handlers, never cached.
+    unknown = post_token(server, json={"grant_type": "nope"})
+    body = assert_oauth_error(unknown, 400, "unsupported_grant_type")
+    assert unknown.headers["cache-control"] == "no-store"
+    assert body["error_description"] == "Unsupported grant type: nope"
+    assert_token_response(post_token(server, json=admin_body(server)))

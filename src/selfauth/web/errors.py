@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from http import HTTPStatus
 
@@ -194,8 +194,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return oauth_error(400, "invalid_request", message)
 
 
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+    SelfauthError: _selfauth_error,
+    SandboxFailure: _sandbox_error,
+    HTTPException: _http_error,
+    RequestValidationError: _validation_error,
+}
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(SelfauthError, _selfauth_error)
-    app.add_exception_handler(SandboxFailure, _sandbox_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def handled(request: Request, exc: Exception) -> Response | None:
+    """The answer the installed handlers give `exc` (None: none handles it), for an endpoint
+    served outside FastAPI's router (web/authentication/token_lane.py)."""
+    for kind, handler in _HANDLERS.items():
+        if isinstance(exc, kind):
+            return await handler(request, exc)
+    return None
