@@ -112,7 +112,7 @@ from selfauth.storage.sessions import (
 from selfauth.storage.tenant_settings import SqlTenantSettingsRepository
 from selfauth.storage.user_grants import SqlUserGrantRepository
 from selfauth.storage.users import SqlUserRepository
-from selfauth.web import admin, errors, health, openapi
+from selfauth.web import admin, errors, health, openapi, route_index
 from selfauth.web import metrics as metrics_page
 from selfauth.web.admin import signin as admin_signin
 from selfauth.web.authentication import (
@@ -694,6 +694,7 @@ def create_app(
     app.include_router(try_page.router)
     app.include_router(management_jobs.download_router)
     admin.install(app)
+    route_index.install(app.router)  # last: it reads every route
     return app
 
 
