@@ -15,6 +15,7 @@ from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Conn, Database
+from selfauth.storage.keyed_locks import KeyedLocks
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.tables import users
@@ -54,6 +55,7 @@ async def _write_changes(conn: Conn, current: User, updated: User) -> None:
 class SqlUserRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._rows = KeyedLocks()  # this process's writers of one user queue here
 
     async def get(self, user_id: str) -> User | None:
         """A user of their own: a linked secondary account is no user (account linking)."""
@@ -79,7 +81,7 @@ class SqlUserRepository:
     async def update(self, user_id: str, change: Callable[[User], User]) -> User:
         """Read-modify-write under a row lock, so concurrent merges never lose a key."""
         try:
-            async with self._db.write() as conn:
+            async with self._rows.held(user_id), self._db.write() as conn:
                 found = await _BY_ID.locked(conn, user_id=user_id)
                 if found is None:
                     raise inexistent_user()
@@ -102,7 +104,7 @@ class SqlUserRepository:
         same pair never wait on each other in a cycle. `change` gets None for a row that is not
         there, and raises to refuse."""
         try:
-            async with self._db.write() as conn:
+            async with self._rows.held(first_id, second_id), self._db.write() as conn:
                 found: dict[str, User | None] = {}
                 for user_id in sorted({first_id, second_id}):
                     row = await _BY_ID.locked(conn, user_id=user_id)
