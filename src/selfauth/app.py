@@ -674,7 +674,8 @@ def create_app(
         app.add_middleware(layer, **options)
     # The token endpoint's shorter lane through the same layers (token_lane.py says why).
     app.add_middleware(TokenLane, layers=layers)
-    # Starlette tries routes in order: the hottest (token endpoint, Management API) go first.
+    # The route index (web/route_index.py) asks only the routers a path can match, in this
+    # order; the full scan it falls back to (404, 405, redirects) goes in this order too.
     app.include_router(token.router)
     for router in management.ROUTERS:
         # Every operation there checks a bearer token and charges a rate limit.
