@@ -13,6 +13,11 @@ from tests.support.server import RunningServer, client_token
 
 DB = "Username-Password-Authentication"
 PASSWORD = "Str0ng!Passw0rd"
+# The server closes a connection idle for 5 s (uvicorn's default), and httpx keeps one for
+# 5 s too: a request sent on it at that moment finds it closed ("Server disconnected without
+# sending a response"), and a POST is not retried. The tests' clients forget idle connections
+# well before the server does.
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=2.0)
 
 
 def user_path(user_id: str) -> str:
@@ -23,7 +28,9 @@ class Api:
     def __init__(self, server: RunningServer, token: str | None) -> None:
         self.server = server
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
+        self.http = httpx.Client(
+            base_url=server.base_url, headers=headers, timeout=30, limits=KEEP_ALIVE
+        )
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params)

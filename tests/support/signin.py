@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 import jwt
 
-from tests.support.api import DB, PASSWORD, Api
+from tests.support.api import DB, KEEP_ALIVE, PASSWORD, Api
 from tests.support.server import RunningServer
 
 PASSWORD_GRANT = "password"
@@ -30,7 +30,7 @@ BRUTE_FORCE_LIMIT = 10
 def http(base_url: str) -> httpx.Client:
     """One client per server, for back-channel calls: building an httpx.Client costs ~0.2 s.
     The endpoints called through it set no cookies; browsers keep their own clients."""
-    return httpx.Client(base_url=base_url, timeout=30)
+    return httpx.Client(base_url=base_url, timeout=30, limits=KEEP_ALIVE)
 
 
 @dataclass(frozen=True)
