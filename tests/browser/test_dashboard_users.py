@@ -546,3 +546,32 @@ def test_unknown_user_is_a_404_page(
     answer = page.goto(user_page(sqlite_server, "auth0|" + "0" * 24))
     assert answer is not None and answer.status == 404
     expect(page.locator("body")).to_contain_text(re.compile("does not exist"))
+
+
+def test_a_save_over_someone_elses_change_is_refused_and_shows_theirs(
+    sqlite_server: RunningServer, api: Api, admin: Person, context: BrowserContext
+) -> None:
+    """Two administrators editing one user: the page carries the ETag of the user it shows,
+    so a save made after someone else's change is refused (412) rather than writing over it."""
+    user = api.create_user(user_metadata={"plan": "free"}, nickname="before")
+    page = context.new_page()
+    problems = problems_of(page)
+    sign_in(page, sqlite_server, admin, f"/admin/users/{quote(user['user_id'], safe='')}")
+    # Meanwhile, another administrator (here: the API) changes the user.
+    changed = api.patch(user_path(user["user_id"]), {"user_metadata": {"plan": "pro"}})
+    assert changed.status_code == 200
+    page.locator("#f-user_metadata").fill('{"plan": "enterprise"}')
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Save user_metadata").click()
+    assert posted.value.status == 412
+    expect(page.locator(".problem, [role=alert]").first).to_contain_text(
+        "Someone changed this user"
+    )
+    assert api.user(user["user_id"])["user_metadata"] == {"plan": "pro"}
+    assert json.loads(page.locator("#f-user_metadata").input_value()) == {"plan": "pro"}
+    # Made again on the page that now shows their version, the change is saved.
+    page.locator("#f-user_metadata").fill('{"plan": "enterprise"}')
+    page.get_by_role("button", name="Save user_metadata").click()
+    expect(page.locator(".notice")).to_have_text("Saved.")
+    assert api.user(user["user_id"])["user_metadata"] == {"plan": "enterprise"}
+    assert [p for p in problems if "status of 412" not in p] == []

@@ -119,8 +119,16 @@ class _WatchedClients:
         finally:
             self._registry.invalidate()
 
-    async def delete(self, client_id: str) -> bool:
+    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None:
         try:
-            return await self._store.delete(client_id)
+            return await self._store.update(client_id, change)
+        finally:
+            self._registry.invalidate()
+
+    async def delete(
+        self, client_id: str, check: Callable[[Client | None], None] | None = None
+    ) -> bool:
+        try:
+            return await self._store.delete(client_id, check)
         finally:
             self._registry.invalidate()

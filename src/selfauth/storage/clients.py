@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from selfauth.domain.changes import CLIENTS
@@ -62,8 +64,31 @@ class SqlClientRepository:
             raise Conflict("A client with this client_id already exists.") from exc
         self._hot.clear()
 
-    async def delete(self, client_id: str) -> bool:
+    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None:
+        """Read-modify-write on the locked row (None: no such client), so two concurrent
+        changes (of `client_metadata`, say) never lose one another's."""
         async with self._db.write() as conn:
+            found = await _CLIENT_BY_ID.locked(conn, client_id=client_id)
+            if found is None:
+                return None
+            updated = change(Client(**found))
+            await conn.execute(
+                clients.update()
+                .where(clients.c.client_id == client_id)
+                .values(to_values(updated, clients))
+            )
+            await announce(conn, CLIENTS)
+        self._hot.clear()
+        return updated
+
+    async def delete(
+        self, client_id: str, check: Callable[[Client | None], None] | None = None
+    ) -> bool:
+        """`check` sees the row locked first (None: not there) and raises to keep it."""
+        async with self._db.write() as conn:
+            if check is not None:
+                found = await _CLIENT_BY_ID.locked(conn, client_id=client_id)
+                check(None if found is None else Client(**found))
             result = await conn.execute(clients.delete().where(clients.c.client_id == client_id))
             await announce(conn, CLIENTS)
         self._hot.clear()  # its grants went with it (the foreign key's cascade)

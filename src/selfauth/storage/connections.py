@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,8 +80,48 @@ class SqlConnectionRepository:
                 error_code="connection_conflict",
             ) from exc
 
-    async def delete(self, connection_id: str) -> bool:
+    async def update(
+        self, connection_id: str, change: Callable[[Connection], Connection]
+    ) -> Connection | None:
+        """Read-modify-write on the locked row (None: no such connection), its enabled
+        clients included, so concurrent changes never lose one another's."""
+        try:
+            async with self._db.write() as conn:
+                current = await self._locked(conn, connection_id)
+                if current is None:
+                    return None
+                updated = change(current)
+                await conn.execute(
+                    connections.update()
+                    .where(connections.c.id == connection_id)
+                    .values(to_values(updated, connections))
+                )
+                await _replace_enabled_clients(conn, updated)
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(
+                f"A connection with the same name already exists ({updated.name}).",
+                error_code="connection_conflict",
+            ) from exc
+        return updated
+
+    async def _locked(self, conn: Conn, connection_id: str) -> Connection | None:
+        found = await _BY_ID.locked(conn, id=connection_id)
+        if found is None:
+            return None
+        links = await conn.execute(
+            sa.select(connection_clients.c.client_id)
+            .where(connection_clients.c.connection_id == connection_id)
+            .order_by(connection_clients.c.client_id)
+        )
+        return Connection(**found, enabled_clients=[link.client_id for link in links])
+
+    async def delete(
+        self, connection_id: str, check: Callable[[Connection | None], None] | None = None
+    ) -> bool:
+        """`check` sees the connection locked first (None: not there) and raises to keep it."""
         async with self._db.write() as conn:
+            if check is not None:
+                check(await self._locked(conn, connection_id))
             result = await conn.execute(
                 connections.delete().where(connections.c.id == connection_id)
             )

@@ -118,11 +118,20 @@ class SqlUserRepository:
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 
-    async def delete(self, user_id: str) -> bool:
+    async def delete(
+        self, user_id: str, check: Callable[[User | None], None] | None = None
+    ) -> bool:
         """A user and (by the foreign key's cascade) their linked secondary accounts. A linked
-        secondary is no user of its own: deleting it by its id deletes nothing."""
+        secondary is no user of its own: deleting it by its id deletes nothing. `check` sees
+        the row locked first (None: not there) and raises to keep it."""
         statement = users.delete().where(users.c.user_id == user_id, users.c.linked_to.is_(None))
-        async with self._db.write() as conn:
+        if check is None:
+            async with self._db.write() as conn:
+                result = await conn.execute(statement)
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+        async with self._rows.held(user_id), self._db.write() as conn:
+            found = await _BY_ID.locked(conn, user_id=user_id)
+            check(None if found is None or found["linked_to"] is not None else User(**found))
             result = await conn.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -36,7 +36,9 @@ from selfauth.web.errors import allowed_methods
 log = logging.getLogger("selfauth.web")
 
 _MAX_AGE = "7200"  # Chromium's ceiling; a removed origin's preflights lapse within two hours
-_EXPOSED = "dpop-nonce"  # auth0-spa-js reads it when a DPoP nonce is required
+# auth0-spa-js reads dpop-nonce when a DPoP nonce is required; a browser app that edits
+# with If-Match reads the ETag a Management API GET sends.
+_EXPOSED = "dpop-nonce, etag"
 _CLIENT_BODY_LIMIT = 64 * 1024  # enough for any token or signup body that names a client
 _ANYONE = {"access-control-allow-origin": "*"}
 

@@ -194,6 +194,20 @@ def query(*names: str, required: Iterable[str] = ()) -> Schema:
     }
 
 
+IF_MATCH: Schema = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": "Only while the resource still has this ETag (from its GET); "
+            "otherwise 412. Our addition to Auth0's API.",
+            "schema": {"type": "string"},
+        }
+    ]
+}
+
+
 OBJECT: Schema = {"type": "object"}
 ARRAY: Schema = {"type": "array"}
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from selfauth.domain import ids
 from selfauth.domain.clients import support
+from selfauth.domain.clients.etag import client_etag
 from selfauth.domain.clients.model import COLUMNS, DEFAULT_AUTH_METHOD, Client, ClientGrant
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.token_settings import stored_jwt_configuration, stored_refresh_token
 from selfauth.domain.clock import Clock
+from selfauth.domain.etags import IfMatch
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.users import metadata
 from selfauth.errors import InvalidBody, NotFound
@@ -36,7 +39,10 @@ class ClientStore(Protocol):
         self, *, offset: int, limit: int, newest_first: bool = False
     ) -> tuple[list[Client], int]: ...
     async def save(self, client: Client, *, create: bool) -> None: ...
-    async def delete(self, client_id: str) -> bool: ...
+    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None: ...
+    async def delete(
+        self, client_id: str, check: Callable[[Client | None], None] | None = None
+    ) -> bool: ...
 
 
 class GrantStore(Protocol):
@@ -128,43 +134,66 @@ class ClientService:
         public = client.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
         return client, None if public else secret
 
-    async def update(self, client_id: str, body: dict[str, Any]) -> Client:
+    async def update(
+        self, client_id: str, body: dict[str, Any], if_match: IfMatch | None = None
+    ) -> Client:
         """Attributes replace; `client_metadata` merges as user metadata does; a `client_secret`
-        replaces the secret (only its keyed hash is kept)."""
+        replaces the secret (only its keyed hash is kept). On the locked row, so concurrent
+        changes never lose one another's; with `if_match`, only while the client still has
+        one of its ETags."""
         if not body:
             raise _too_few_properties()
         support.check_client(body)
-        current = await self.get(client_id)
         fields = {k: v for k, v in body.items() if k in COLUMNS and k != "client_metadata"}
-        updated = dataclasses.replace(
-            current,
-            **fields,
-            extra_properties=_extra_patch(current.extra_properties, body),
-            updated_at=self._clock(),
-        )
         patch = body.get("client_metadata")
-        if patch is not None:
-            merged = metadata.merge(current.client_metadata, patch)
-            updated = dataclasses.replace(updated, client_metadata=_clean_metadata(merged))
         secret = body.get("client_secret")
-        if isinstance(secret, str):
-            updated = dataclasses.replace(updated, secret_hash=self._secrets.digest(secret))
-        _check_consistency(updated)
-        await self._store.save(updated, create=False)
+        secret_hash = self._secrets.digest(secret) if isinstance(secret, str) else None
+        now = self._clock()
+
+        def change(current: Client) -> Client:
+            if if_match is not None:
+                if_match.check(client_etag(current), "client")
+            updated = dataclasses.replace(
+                current,
+                **fields,
+                extra_properties=_extra_patch(current.extra_properties, body),
+                updated_at=now,
+            )
+            if patch is not None:
+                merged = metadata.merge(current.client_metadata, patch)
+                updated = dataclasses.replace(updated, client_metadata=_clean_metadata(merged))
+            if secret_hash is not None:
+                updated = dataclasses.replace(updated, secret_hash=secret_hash)
+            _check_consistency(updated)
+            return updated
+
+        updated = await self._store.update(client_id, change)
+        if updated is None:
+            raise inexistent_client()
         return updated
 
     async def rotate_secret(self, client_id: str) -> tuple[Client, str]:
-        current = await self.get(client_id)
         secret = ids.client_secret()
-        updated = dataclasses.replace(
-            current, secret_hash=self._secrets.digest(secret), updated_at=self._clock()
+        secret_hash, now = self._secrets.digest(secret), self._clock()
+        updated = await self._store.update(
+            client_id,
+            lambda current: dataclasses.replace(current, secret_hash=secret_hash, updated_at=now),
         )
-        await self._store.save(updated, create=False)
+        if updated is None:
+            raise inexistent_client()
         return updated, secret
 
-    async def delete(self, client_id: str) -> None:
-        """Deleting a client that is not there (any more) is no error, as on Auth0."""
-        await self._store.delete(client_id)
+    async def delete(self, client_id: str, if_match: IfMatch | None = None) -> None:
+        """Deleting a client that is not there (any more) is no error, as on Auth0; with
+        `if_match`, only while the client still has one of its ETags (gone: 412)."""
+        check = None
+        if if_match is not None:
+            precondition = if_match
+
+            def check(found: Client | None) -> None:
+                precondition.check(None if found is None else client_etag(found), "client")
+
+        await self._store.delete(client_id, check)
 
 
 def _extra_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

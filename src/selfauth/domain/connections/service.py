@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -10,6 +11,7 @@ from selfauth.domain import ids
 from selfauth.domain.clock import Clock
 from selfauth.domain.connections.custom_database import ConfigurationBox
 from selfauth.domain.connections.defaults import with_database_defaults
+from selfauth.domain.connections.etag import connection_etag
 from selfauth.domain.connections.model import (
     DATABASE_STRATEGY,
     ENTERPRISE_STRATEGIES,
@@ -18,6 +20,7 @@ from selfauth.domain.connections.model import (
     check_options,
     check_strategy,
 )
+from selfauth.domain.etags import IfMatch
 from selfauth.domain.users import metadata
 from selfauth.errors import NotFound
 
@@ -38,7 +41,12 @@ class ConnectionStore(Protocol):
     async def get_by_name(self, name: str) -> Connection | None: ...
     async def list(self) -> list[Connection]: ...
     async def save(self, connection: Connection, *, create: bool) -> None: ...
-    async def delete(self, connection_id: str) -> bool: ...
+    async def update(
+        self, connection_id: str, change: Callable[[Connection], Connection]
+    ) -> Connection | None: ...
+    async def delete(
+        self, connection_id: str, check: Callable[[Connection | None], None] | None = None
+    ) -> bool: ...
 
 
 def inexistent_connection() -> NotFound:
@@ -112,45 +120,64 @@ class ConnectionService:
         await self._store.save(connection, create=True)
         return connection
 
-    async def update(self, connection_id: str, fields: dict[str, Any]) -> Connection:
+    async def update(
+        self, connection_id: str, fields: dict[str, Any], if_match: IfMatch | None = None
+    ) -> Connection:
         """Every given field replaces the stored one; `options` is replaced whole, as on Auth0.
 
         `null` leaves `options` and `enabled_clients` as they are, and removes
-        `cross_app_access_resource_app`.
+        `cross_app_access_resource_app`. On the locked row; with `if_match`, only while the
+        connection still has one of its ETags.
         """
-        current = await self.get(connection_id)
         for key in ("options", "enabled_clients"):
             if key in fields and fields[key] is None:
                 del fields[key]
-        if "options" in fields:
-            options = check_options(current.strategy, fields["options"])
-            if current.is_database:
-                options = self._sealed(with_database_defaults(options, creating=False))
-            fields["options"] = options
-        if "realms" in fields and not fields["realms"]:
-            fields["realms"] = [current.name]
-        if "metadata" in fields:
-            fields["metadata"] = _checked_metadata(fields["metadata"])
-        extra = dict(current.extra_properties)
-        for key in EXTRA_PROPERTIES:
-            if key in fields:
-                value = fields.pop(key)
-                if value is None:
-                    extra.pop(key, None)
-                else:
-                    extra[key] = value
-        updated = dataclasses.replace(current, extra_properties=extra, **fields)
-        await self._store.save(updated, create=False)
+
+        def change(current: Connection) -> Connection:
+            if if_match is not None:
+                if_match.check(connection_etag(current), "connection")
+            given = dict(fields)
+            if "metadata" in given:
+                given["metadata"] = _checked_metadata(given["metadata"])
+            if "options" in given:
+                options = check_options(current.strategy, given["options"])
+                if current.is_database:
+                    options = self._sealed(with_database_defaults(options, creating=False))
+                given["options"] = options
+            if "realms" in given and not given["realms"]:
+                given["realms"] = [current.name]
+            extra = dict(current.extra_properties)
+            for key in EXTRA_PROPERTIES:
+                if key in given:
+                    value = given.pop(key)
+                    if value is None:
+                        extra.pop(key, None)
+                    else:
+                        extra[key] = value
+            return dataclasses.replace(current, extra_properties=extra, **given)
+
+        updated = await self._store.update(connection_id, change)
+        if updated is None:
+            raise inexistent_connection()
         return updated
 
-    async def delete(self, connection_id: str) -> datetime | None:
+    async def delete(self, connection_id: str, if_match: IfMatch | None = None) -> datetime | None:
         """When the connection was deleted, or None when there was none to delete.
 
         Deleting a connection deletes its users with it, before the answer: Auth0 may still be
         deleting when it answers (202), selfauth never is, so a repeated delete finds nothing
-        (Auth0's 204 once its deletion is done).
+        (Auth0's 204 once its deletion is done). With `if_match`, only while the connection
+        still has one of its ETags (gone: 412).
         """
-        if not await self._store.delete(connection_id):
+        check = None
+        if if_match is not None:
+            precondition = if_match
+
+            def check(found: Connection | None) -> None:
+                etag = None if found is None else connection_etag(found)
+                precondition.check(etag, "connection")
+
+        if not await self._store.delete(connection_id, check):
             return None
         return self._clock()
 

@@ -13,9 +13,11 @@ from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
+from selfauth.domain.etags import IfMatch
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, legacy, linking, metadata
+from selfauth.domain.users.etag import user_etag
 from selfauth.domain.users.legacy import LegacyStore, ScriptError, ScriptRefused
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.domain.users.model import User, inexistent_user
@@ -45,7 +47,9 @@ class UserRepository(Protocol):
     ) -> tuple[User, User]: ...
     async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None: ...
     async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
-    async def delete(self, user_id: str) -> bool: ...
+    async def delete(
+        self, user_id: str, check: Callable[[User | None], None] | None = None
+    ) -> bool: ...
     async def record_login(self, user_id: str, ip: str, now: datetime) -> User | None: ...
     async def by_email(self, email: str) -> list[User]: ...
     async def page(
@@ -102,18 +106,28 @@ class UserService:
     async def get_or_none(self, user_id: str) -> User | None:
         return await self._users.get(user_id)
 
-    async def delete(self, user_id: str) -> None:
+    async def delete(self, user_id: str, if_match: IfMatch | None = None) -> None:
         """Deleting a user that is not there (any more) is no error: Auth0 answers 204 too.
         A custom database's user (without import mode) is deleted by its `delete` script
-        first, with the id Auth0 gives it (no `auth0|`); a migrated user is ours alone."""
+        first, with the id Auth0 gives it (no `auth0|`); a migrated user is ours alone.
+        With `if_match`, only while the user still has one of its ETags: checked before the
+        script runs and again on the locked row that is deleted (a user gone is a 412)."""
         current = await self._users.get_any(user_id)
+        check = None
+        if if_match is not None:
+            precondition = if_match
+
+            def check(found: User | None) -> None:
+                precondition.check(None if found is None else user_etag(found), "user")
+
+            check(current)
         connection = None if current is None else await self._connections.get(current.connection_id)
         if connection is not None and custom_database.scripted(connection, "delete"):
             try:
                 await self._store().delete(connection, user_id.removeprefix(legacy.ID_PREFIX))
             except ScriptError as error:
                 raise ScriptRefused.of(error) from error
-        await self._users.delete(user_id)
+        await self._users.delete(user_id, check)
 
     async def by_email(self, email: str) -> list[User]:
         return await self._users.by_email(email)
@@ -500,8 +514,12 @@ class UserService:
         primary, _ = await self._users.update_pair(primary_id, secondary_id, change)
         return primary
 
-    async def update(self, user_id: str, fields: dict[str, Any]) -> User:
-        """PATCH /users/{id}: root attributes replace, metadata merges at the first level."""
+    async def update(
+        self, user_id: str, fields: dict[str, Any], if_match: IfMatch | None = None
+    ) -> User:
+        """PATCH /users/{id}: root attributes replace, metadata merges at the first level.
+        With `if_match`, only while the stored user still has one of its ETags (checked on
+        the locked row, in the transaction that writes)."""
         current = await self.get(user_id)
         connection = await self._connections.get(current.connection_id)
         if connection is None:  # cascades make this unreachable short of a race with a delete
@@ -540,6 +558,8 @@ class UserService:
         now = self._clock()
 
         def change(user: User) -> User:
+            if if_match is not None:
+                if_match.check(user_etag(user), "user")
             updated = dataclasses.replace(user, **root, updated_at=now)
             if "email" in root and root["email"] != user.email and "email_verified" not in root:
                 updated = dataclasses.replace(updated, email_verified=False)

@@ -20,6 +20,8 @@ from starlette.responses import RedirectResponse, Response
 
 from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.etags import IfMatch, PreconditionFailed
+from selfauth.domain.users.etag import user_etag
 from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import User
 from selfauth.domain.users.service import SYNCED_ATTRIBUTES
@@ -189,6 +191,8 @@ async def _page(
         errors=errors or {},
         problem=problem,
         notice=None if problem else notice,
+        # The user as this page shows it: a save is refused if someone changed it since.
+        etag=user_etag(user),
     )
 
 
@@ -198,13 +202,27 @@ async def user_page(user_id: str, request: Request, admin: Admin = Depends(signe
     return await _page(request, admin, user)
 
 
-async def _patch(admin: Admin, user_id: str, data: dict[str, Any]) -> User:
+async def _patch(
+    admin: Admin, user_id: str, data: dict[str, Any], if_match: IfMatch | None = None
+) -> User:
     """What PATCH /api/v2/users/{id} does with `data` for a caller with update:users."""
     body = validate(UpdateUser, data)
     fields = {
         k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STEERING_FIELDS
     }
-    return await admin.services.users.update(user_id, fields)
+    return await admin.services.users.update(user_id, fields, if_match)
+
+
+def _as_shown(fields: dict[str, str]) -> IfMatch | None:
+    """The page's ETag, sent back by its form: the save applies only to the user it showed."""
+    shown = fields.get("etag")
+    return IfMatch(shown) if shown else None
+
+
+CHANGED_MEANWHILE = (
+    "Someone changed this user after you opened this page, so your change was not saved. "
+    "The page now shows their version: make your change again."
+)
 
 
 _PROPERTY = re.compile(r"on property (\w+)")
@@ -259,7 +277,9 @@ async def user_action(
     if do in METADATA:
         typed = fields.get(do, "")
         try:
-            await _patch(admin, user.user_id, {do: _parse_object(typed)})
+            await _patch(admin, user.user_id, {do: _parse_object(typed)}, _as_shown(fields))
+        except PreconditionFailed:
+            return await _page(request, admin, user, status=412, problem=CHANGED_MEANWHILE)
         except SelfauthError as error:
             return await _page(
                 request, admin, user, status=400, errors={do: error.message}, typed={do: typed}
@@ -336,7 +356,9 @@ async def _save_profile(
     if not data:
         return RedirectResponse(f"{user_href(user.user_id)}?unchanged=1", status_code=303)
     try:
-        await _patch(admin, user.user_id, data)
+        await _patch(admin, user.user_id, data, _as_shown(fields))
+    except PreconditionFailed:
+        return await _page(request, admin, user, status=412, problem=CHANGED_MEANWHILE)
     except SelfauthError as error:
         errors = _profile_errors(error, data)
         return await _page(

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from selfauth.domain.clients.etag import client_etag
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.schema import CreateClient, UpdateClient
 from selfauth.domain.clients.signing_keys import signing_keys
 from selfauth.domain.clients.view import client_view
+from selfauth.domain.etags import IfMatch
 from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
 from selfauth.web.context import Services
@@ -86,13 +88,14 @@ async def get_client(
     found = caller.services
     client = await found.clients.get(client_id)
     selection = FieldSelection.parse(request.query_params)
-    return JSONResponse(selection.apply(await _view(found, client), ALWAYS))
+    view = selection.apply(await _view(found, client), ALWAYS)
+    return JSONResponse(view, headers={"ETag": client_etag(client)})
 
 
 @router.patch(
     "/clients/{client_id}",
-    responses=openapi.management(404, ok=(200, openapi.OBJECT)),
-    openapi_extra=openapi.json_body(UpdateClient),
+    responses=openapi.management(404, 412, ok=(200, openapi.OBJECT)),
+    openapi_extra={**openapi.json_body(UpdateClient), **openapi.IF_MATCH},
 )
 async def update_client(
     client_id: str,
@@ -105,9 +108,11 @@ async def update_client(
     secret = body.get("client_secret")
     if secret is not None and not caller.principal.has_any(*KEYS):
         raise insufficient_scope(KEYS)
-    client = await found.clients.update(client_id, body)
+    if_match = IfMatch.of(request.headers.get("if-match"))
+    client = await found.clients.update(client_id, body, if_match)
     # The caller just chose the secret: answering it back tells nothing new (as Auth0 does).
-    return JSONResponse(await _view(found, client, secret))
+    view = await _view(found, client, secret)
+    return JSONResponse(view, headers={"ETag": client_etag(client)})
 
 
 @router.post(
@@ -123,11 +128,17 @@ async def rotate_secret(
     return JSONResponse(await _view(found, client, secret))
 
 
-@router.delete("/clients/{client_id}", status_code=204, responses=openapi.management())
+@router.delete(
+    "/clients/{client_id}",
+    status_code=204,
+    responses=openapi.management(412),
+    openapi_extra=openapi.IF_MATCH,
+)
 async def delete_client(
     client_id: str,
+    request: Request,
     caller: Caller = Depends(require("delete:clients")),
 ) -> Response:
     found = caller.services
-    await found.clients.delete(client_id)
+    await found.clients.delete(client_id, IfMatch.of(request.headers.get("if-match")))
     return Response(status_code=204)

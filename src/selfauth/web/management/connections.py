@@ -11,12 +11,14 @@ from starlette.responses import Response
 
 from selfauth.domain.body_models import Closed, optional
 from selfauth.domain.clock import iso
+from selfauth.domain.connections.etag import connection_etag
 from selfauth.domain.connections.model import DATABASE_STRATEGY, STRATEGIES
 from selfauth.domain.connections.options_schema import (
     ConnectionOptions,
     DatabaseOptionsBody,
 )
 from selfauth.domain.connections.service import connection_view
+from selfauth.domain.etags import IfMatch
 from selfauth.errors import InvalidBody, InvalidQueryString
 from selfauth.web import openapi
 from selfauth.web.body import read_json_object, validate
@@ -153,14 +155,15 @@ async def get_connection(
     found = caller.services
     connection = await found.connections.get(connection_id)
     return JSONResponse(
-        FieldSelection.parse(request.query_params).apply(connection_view(connection))
+        FieldSelection.parse(request.query_params).apply(connection_view(connection)),
+        headers={"ETag": connection_etag(connection)},
     )
 
 
 @router.patch(
     "/connections/{connection_id}",
-    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
-    openapi_extra=openapi.json_body(UpdateConnection),
+    responses=openapi.management(404, 409, 412, ok=(200, openapi.OBJECT)),
+    openapi_extra={**openapi.json_body(UpdateConnection), **openapi.IF_MATCH},
 )
 async def update_connection(
     connection_id: str,
@@ -176,25 +179,29 @@ async def update_connection(
         current = await found.connections.get(connection_id)
         if current.is_database:
             validate(DatabaseOptionsBody, {"options": data["options"]})
-    connection = await found.connections.update(connection_id, _fields(body, data))
-    return JSONResponse(connection_view(connection))
+    if_match = IfMatch.of(request.headers.get("if-match"))
+    connection = await found.connections.update(connection_id, _fields(body, data), if_match)
+    return JSONResponse(connection_view(connection), headers={"ETag": connection_etag(connection)})
 
 
 @router.delete(
     "/connections/{connection_id}",
     status_code=202,
     responses={
-        **openapi.management(ok=(202, DELETED)),
+        **openapi.management(412, ok=(202, DELETED)),
         204: {"description": "There is no such connection (any more)"},
     },
+    openapi_extra=openapi.IF_MATCH,
 )
 async def delete_connection(
     connection_id: str,
+    request: Request,
     caller: Caller = Depends(require("delete:connections")),
 ) -> Response:
     """202 with the time of the deletion; 204 when there is no such connection (any more)."""
     found = caller.services
-    deleted_at = await found.connections.delete(connection_id)
+    if_match = IfMatch.of(request.headers.get("if-match"))
+    deleted_at = await found.connections.delete(connection_id, if_match)
     if deleted_at is None:
         return Response(status_code=204)
     return JSONResponse({"deleted_at": iso(deleted_at)}, status_code=202)

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from selfauth.domain import search
+from selfauth.domain.etags import IfMatch
+from selfauth.domain.users.etag import user_etag
 from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import SORTABLE
 from selfauth.domain.users.views import management_view
@@ -228,13 +230,14 @@ async def get_user(
     _check_self(principal, user_id, ("read:users", "read:user_idp_tokens"), READ)
     user = await found.users.get(user_id)
     view = management_view(user, _idp_token_opener(caller))
-    return JSONResponse(FieldSelection.parse(request.query_params).apply(view))
+    selected = FieldSelection.parse(request.query_params).apply(view)
+    return JSONResponse(selected, headers={"ETag": user_etag(user)})
 
 
 @router.patch(
     "/users/{user_id}",
-    responses=openapi.management(404, 409, ok=(200, openapi.OBJECT)),
-    openapi_extra=openapi.json_body(UpdateUser),
+    responses=openapi.management(404, 409, 412, ok=(200, openapi.OBJECT)),
+    openapi_extra={**openapi.json_body(UpdateUser), **openapi.IF_MATCH},
 )
 async def update_user(
     user_id: str,
@@ -249,8 +252,9 @@ async def update_user(
         k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STEERING_FIELDS
     }
     _authorize_update(principal, user_id, fields)
-    user = await found.users.update(user_id, fields)
-    return JSONResponse(management_view(user))
+    if_match = IfMatch.of(request.headers.get("if-match"))
+    user = await found.users.update(user_id, fields, if_match)
+    return JSONResponse(management_view(user), headers={"ETag": user_etag(user)})
 
 
 def _authorize_update(principal: Principal, user_id: str, fields: dict[str, Any]) -> None:
@@ -269,9 +273,15 @@ def _authorize_update(principal: Principal, user_id: str, fields: dict[str, Any]
         raise Forbidden(f"You cannot update the following fields: {', '.join(refused)}")
 
 
-@router.delete("/users/{user_id}", status_code=204, responses=openapi.management())
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    responses=openapi.management(412),
+    openapi_extra=openapi.IF_MATCH,
+)
 async def delete_user(
     user_id: str,
+    request: Request,
     caller: Caller = Depends(require(*DELETE)),
 ) -> Response:
     found = caller.services
@@ -279,7 +289,7 @@ async def delete_user(
     _check_self(principal, user_id, ("delete:users",), DELETE)
     client = principal.claims.get("azp") or principal.subject.removesuffix("@clients")
     try:
-        await found.users.delete(user_id)
+        await found.users.delete(user_id, IfMatch.of(request.headers.get("if-match")))
     except ScriptRefused as exc:  # a custom database's `delete` script failed: nothing deleted
         details = {"error": {"message": exc.message}}
         found.logs.record("fdu", user_id=user_id[:300], client_id=str(client), details=details)
