@@ -13,13 +13,15 @@ leave the server (a password hash) are left out of the digest; a change to them 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from selfauth.errors import SelfauthError
+
+Record = TypeVar("Record")
 
 
 class PreconditionFailed(SelfauthError):
@@ -80,3 +82,18 @@ def _entity_tags(value: str) -> list[str]:
         if len(tag) >= 2 and tag[0] == '"' and tag[-1] == '"' and '"' not in tag[1:-1]:
             tags.append(tag)
     return tags
+
+
+def precondition(
+    if_match: IfMatch | None, etag: Callable[[Record], str], what: str
+) -> Callable[[Record | None], None] | None:
+    """What a conditional delete checks on the locked row (None: the record is gone), or None
+    for an unconditional one."""
+    if if_match is None:
+        return None
+    condition = if_match
+
+    def check(found: Record | None) -> None:
+        condition.check(None if found is None else etag(found), what)
+
+    return check

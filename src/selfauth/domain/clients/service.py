@@ -13,7 +13,7 @@ from selfauth.domain.clients.model import COLUMNS, DEFAULT_AUTH_METHOD, Client, 
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.token_settings import stored_jwt_configuration, stored_refresh_token
 from selfauth.domain.clock import Clock
-from selfauth.domain.etags import IfMatch
+from selfauth.domain.etags import IfMatch, precondition
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.users import metadata
 from selfauth.errors import InvalidBody, NotFound
@@ -186,14 +186,7 @@ class ClientService:
     async def delete(self, client_id: str, if_match: IfMatch | None = None) -> None:
         """Deleting a client that is not there (any more) is no error, as on Auth0; with
         `if_match`, only while the client still has one of its ETags (gone: 412)."""
-        check = None
-        if if_match is not None:
-            precondition = if_match
-
-            def check(found: Client | None) -> None:
-                precondition.check(None if found is None else client_etag(found), "client")
-
-        await self._store.delete(client_id, check)
+        await self._store.delete(client_id, precondition(if_match, client_etag, "client"))
 
 
 def _extra_patch(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from selfauth.domain.connections.model import (
     check_options,
     check_strategy,
 )
-from selfauth.domain.etags import IfMatch
+from selfauth.domain.etags import IfMatch, precondition
 from selfauth.domain.users import metadata
 from selfauth.errors import NotFound
 
@@ -169,14 +169,7 @@ class ConnectionService:
         (Auth0's 204 once its deletion is done). With `if_match`, only while the connection
         still has one of its ETags (gone: 412).
         """
-        check = None
-        if if_match is not None:
-            precondition = if_match
-
-            def check(found: Connection | None) -> None:
-                etag = None if found is None else connection_etag(found)
-                precondition.check(etag, "connection")
-
+        check = precondition(if_match, connection_etag, "connection")
         if not await self._store.delete(connection_id, check):
             return None
         return self._clock()

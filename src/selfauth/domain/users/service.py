@@ -13,7 +13,7 @@ from selfauth.domain.connections import custom_database
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
-from selfauth.domain.etags import IfMatch
+from selfauth.domain.etags import IfMatch, precondition
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, legacy, linking, metadata
@@ -113,13 +113,8 @@ class UserService:
         With `if_match`, only while the user still has one of its ETags: checked before the
         script runs and again on the locked row that is deleted (a user gone is a 412)."""
         current = await self._users.get_any(user_id)
-        check = None
-        if if_match is not None:
-            precondition = if_match
-
-            def check(found: User | None) -> None:
-                precondition.check(None if found is None else user_etag(found), "user")
-
+        check = precondition(if_match, user_etag, "user")
+        if check is not None:
             check(current)
         connection = None if current is None else await self._connections.get(current.connection_id)
         if connection is not None and custom_database.scripted(connection, "delete"):
