@@ -22,6 +22,13 @@ _ENABLED_CLIENTS = KeyLookup(
 )
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        f"A connection with the same name already exists ({name}).",
+        error_code="connection_conflict",
+    )
+
+
 class SqlConnectionRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -75,10 +82,7 @@ class SqlConnectionRepository:
                     )
                 await _replace_enabled_clients(conn, connection)
         except sa.exc.IntegrityError as exc:
-            raise Conflict(
-                f"A connection with the same name already exists ({connection.name}).",
-                error_code="connection_conflict",
-            ) from exc
+            raise _name_taken(connection.name) from exc
 
     async def update(
         self, connection_id: str, change: Callable[[Connection], Connection]
@@ -98,10 +102,7 @@ class SqlConnectionRepository:
                 )
                 await _replace_enabled_clients(conn, updated)
         except sa.exc.IntegrityError as exc:
-            raise Conflict(
-                f"A connection with the same name already exists ({updated.name}).",
-                error_code="connection_conflict",
-            ) from exc
+            raise _name_taken(updated.name) from exc
         return updated
 
     async def _locked(self, conn: Conn, connection_id: str) -> Connection | None:
