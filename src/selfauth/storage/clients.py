@@ -17,6 +17,7 @@ from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import client_grants, clients
 
 _CLIENT_BY_ID = KeyLookup(clients, "client_id")
+_GRANT_BY_ID = KeyLookup(client_grants, "id")
 _GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 
 
@@ -142,6 +143,24 @@ class SqlClientGrantRepository:
                 error_code="client_grant_conflict",
             ) from exc
         self._hot.clear()
+
+    async def update(
+        self, grant_id: str, change: Callable[[ClientGrant], ClientGrant]
+    ) -> ClientGrant | None:
+        """Read-modify-write on the locked row (None: no such grant)."""
+        async with self._db.write() as conn:
+            found = await _GRANT_BY_ID.locked(conn, id=grant_id)
+            if found is None:
+                return None
+            updated = change(ClientGrant(**found))
+            await conn.execute(
+                client_grants.update()
+                .where(client_grants.c.id == grant_id)
+                .values(to_values(updated, client_grants))
+            )
+            await announce(conn, CLIENTS)  # what the token path keeps (hot_records.py)
+        self._hot.clear()
+        return updated
 
     async def delete(self, grant_id: str) -> bool:
         async with self._db.write() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -16,7 +16,15 @@ from selfauth.storage.hot_records import HotRecords, NoRecords
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import resource_servers
 
+_BY_ID = KeyLookup(resource_servers, "id")
 _BY_IDENTIFIER = KeyLookup(resource_servers, "identifier")
+
+
+def _identifier_taken() -> Conflict:
+    return Conflict(
+        "A resource server with the same identifier already exists.",
+        error_code="resource_server_conflict",
+    )
 
 
 class SqlResourceServerRepository:
@@ -71,11 +79,30 @@ class SqlResourceServerRepository:
                     )
                 await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
-            raise Conflict(
-                "A resource server with the same identifier already exists.",
-                error_code="resource_server_conflict",
-            ) from exc
+            raise _identifier_taken() from exc
         self._hot.clear()
+
+    async def update(
+        self, server_id: str, change: Callable[[ResourceServer], ResourceServer]
+    ) -> ResourceServer | None:
+        """Read-modify-write on the locked row (None: no such API), so concurrent changes of
+        different properties never lose one another's."""
+        try:
+            async with self._db.write() as conn:
+                found = await _BY_ID.locked(conn, id=server_id)
+                if found is None:
+                    return None
+                updated = change(ResourceServer(**found))
+                await conn.execute(
+                    resource_servers.update()
+                    .where(resource_servers.c.id == server_id)
+                    .values(to_values(updated, resource_servers))
+                )
+                await announce(conn, CLIENTS)
+        except sa.exc.IntegrityError as exc:
+            raise _identifier_taken() from exc
+        self._hot.clear()
+        return updated
 
     async def delete(self, server_id: str) -> bool:
         async with self._db.write() as conn:

@@ -51,6 +51,9 @@ class GrantStore(Protocol):
         self, *, client_id: str | None = None, audience: str | None = None
     ) -> list[ClientGrant]: ...
     async def save(self, grant: ClientGrant, *, create: bool) -> None: ...
+    async def update(
+        self, grant_id: str, change: Callable[[ClientGrant], ClientGrant]
+    ) -> ClientGrant | None: ...
     async def delete(self, grant_id: str) -> bool: ...
 
 
@@ -305,23 +308,27 @@ class ClientGrantService:
         if not body:
             raise _too_few_properties()
         support.check_grant(body)
-        current = await self.get(grant_id)
-        server = await self._resource_servers.get(current.audience)
+        audience = (await self.get(grant_id)).audience  # a grant's audience never changes
+        server = await self._resource_servers.get(audience)
         if server is None:
             raise inexistent_grant()
-        scope = current.scope
-        if "scope" in body:
-            scope = _checked_scope(body["scope"] or [], server)
-        extra = dict(current.extra_properties)
-        for key, value in body.items():
-            if key == "scope":
-                continue
-            if value is None:
-                extra.pop(key, None)
-            else:
-                extra[key] = value
-        updated = dataclasses.replace(current, scope=scope, extra_properties=extra)
-        await self._store.save(updated, create=False)
+        scope = _checked_scope(body["scope"] or [], server) if "scope" in body else None
+
+        def change(current: ClientGrant) -> ClientGrant:
+            extra = dict(current.extra_properties)
+            for key, value in body.items():
+                if key == "scope":
+                    continue
+                if value is None:
+                    extra.pop(key, None)
+                else:
+                    extra[key] = value
+            kept = current.scope if scope is None else scope
+            return dataclasses.replace(current, scope=kept, extra_properties=extra)
+
+        updated = await self._store.update(grant_id, change)
+        if updated is None:
+            raise inexistent_grant()
         return updated
 
     async def delete(self, grant_id: str) -> None:

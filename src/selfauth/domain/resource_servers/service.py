@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from selfauth.domain import ids
@@ -27,6 +27,9 @@ class ResourceServerStore(Protocol):
     async def get(self, id_or_identifier: str) -> ResourceServer | None: ...
     async def list(self, identifiers: Sequence[str] | None = None) -> list[ResourceServer]: ...
     async def save(self, server: ResourceServer, *, create: bool) -> None: ...
+    async def update(
+        self, server_id: str, change: Callable[[ResourceServer], ResourceServer]
+    ) -> ResourceServer | None: ...
     async def delete(self, server_id: str) -> bool: ...
 
 
@@ -61,16 +64,23 @@ class ResourceServerService:
         return server
 
     async def update(self, id_or_identifier: str, fields: dict[str, Any]) -> ResourceServer:
-        current = await self.get(id_or_identifier)
-        if current.is_system:
-            raise OperationNotSupported(f"The system API {current.name} cannot be modified.")
+        """On the locked row, so concurrent changes of different properties all stay."""
+        server_id = (await self.get(id_or_identifier)).id
         columns, extra = _split(fields)
-        updated = dataclasses.replace(
-            current, **columns, extra_properties={**current.extra_properties, **extra}
-        )
-        updated = _with_signing_secret(updated)
-        _check(updated)
-        await self._store.save(updated, create=False)
+
+        def change(current: ResourceServer) -> ResourceServer:
+            if current.is_system:
+                raise OperationNotSupported(f"The system API {current.name} cannot be modified.")
+            updated = dataclasses.replace(
+                current, **columns, extra_properties={**current.extra_properties, **extra}
+            )
+            updated = _with_signing_secret(updated)
+            _check(updated)
+            return updated
+
+        updated = await self._store.update(server_id, change)
+        if updated is None:
+            raise inexistent_resource_server()
         return updated
 
     async def delete(self, id_or_identifier: str) -> None:
