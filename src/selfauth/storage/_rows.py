@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+
+from selfauth.storage.database import Conn
+from selfauth.storage.lookup import KeyLookup
 
 T = TypeVar("T")
 
@@ -17,3 +21,19 @@ def to_values(obj: Any, table: sa.Table) -> dict[str, Any]:
 
 def from_row(cls: type[T], row: sa.Row[Any], **extra: Any) -> T:
     return cls(**row._mapping, **extra)
+
+
+async def rewrite_locked(
+    conn: Conn, lookup: KeyLookup, cls: type[T], change: Callable[[T], T], **key: Any
+) -> T | None:
+    """One row's read-modify-write in `conn`'s write transaction: read locked by `lookup`
+    (a lookup of the whole row by `key`), handed to `change` as a `cls`, and written back
+    whole; None when there is no such row. Concurrent changes never lose one another's."""
+    found = await lookup.locked(conn, **key)
+    if found is None:
+        return None
+    updated = change(cls(**found))
+    table = lookup.table
+    matching = (table.c[name] == value for name, value in key.items())
+    await conn.execute(table.update().where(*matching).values(to_values(updated, table)))
+    return updated

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from selfauth.domain.changes import CLIENTS
 from selfauth.domain.clients.model import Client, ClientGrant
 from selfauth.errors import Conflict
-from selfauth.storage._rows import from_row, to_values
+from selfauth.storage._rows import from_row, rewrite_locked, to_values
 from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
 from selfauth.storage.hot_records import HotRecords, NoRecords
@@ -69,15 +69,9 @@ class SqlClientRepository:
         """Read-modify-write on the locked row (None: no such client), so two concurrent
         changes (of `client_metadata`, say) never lose one another's."""
         async with self._db.write() as conn:
-            found = await _CLIENT_BY_ID.locked(conn, client_id=client_id)
-            if found is None:
+            updated = await rewrite_locked(conn, _CLIENT_BY_ID, Client, change, client_id=client_id)
+            if updated is None:
                 return None
-            updated = change(Client(**found))
-            await conn.execute(
-                clients.update()
-                .where(clients.c.client_id == client_id)
-                .values(to_values(updated, clients))
-            )
             await announce(conn, CLIENTS)
         self._hot.clear()
         return updated
@@ -149,15 +143,9 @@ class SqlClientGrantRepository:
     ) -> ClientGrant | None:
         """Read-modify-write on the locked row (None: no such grant)."""
         async with self._db.write() as conn:
-            found = await _GRANT_BY_ID.locked(conn, id=grant_id)
-            if found is None:
+            updated = await rewrite_locked(conn, _GRANT_BY_ID, ClientGrant, change, id=grant_id)
+            if updated is None:
                 return None
-            updated = change(ClientGrant(**found))
-            await conn.execute(
-                client_grants.update()
-                .where(client_grants.c.id == grant_id)
-                .values(to_values(updated, client_grants))
-            )
             await announce(conn, CLIENTS)  # what the token path keeps (hot_records.py)
         self._hot.clear()
         return updated

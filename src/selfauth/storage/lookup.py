@@ -70,6 +70,7 @@ class KeyLookup:
         columns: tuple[str, ...] | None = None,
         order_by: str | None = None,
     ) -> None:
+        self.table = table
         selected = [table.c[name] for name in columns] if columns else list(table.columns)
         condition = sa.and_(*(table.c[key] == sa.bindparam(key) for key in keys))
         statement = sa.select(*selected).where(condition)

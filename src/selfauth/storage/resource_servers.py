@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from selfauth.domain.changes import CLIENTS
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.errors import Conflict
-from selfauth.storage._rows import from_row, to_values
+from selfauth.storage._rows import from_row, rewrite_locked, to_values
 from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
 from selfauth.storage.hot_records import HotRecords, NoRecords
@@ -89,15 +89,9 @@ class SqlResourceServerRepository:
         different properties never lose one another's."""
         try:
             async with self._db.write() as conn:
-                found = await _BY_ID.locked(conn, id=server_id)
-                if found is None:
+                updated = await rewrite_locked(conn, _BY_ID, ResourceServer, change, id=server_id)
+                if updated is None:
                     return None
-                updated = change(ResourceServer(**found))
-                await conn.execute(
-                    resource_servers.update()
-                    .where(resource_servers.c.id == server_id)
-                    .values(to_values(updated, resource_servers))
-                )
                 await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
             raise _identifier_taken() from exc
