@@ -69,7 +69,7 @@ async def test_every_client_field_round_trips(
 async def test_a_client_id_is_taken_once(database: Database, clients: SqlClientRepository) -> None:
     client = await stored_client(database)
     with pytest.raises(Conflict):
-        await clients.save(dataclasses.replace(client, name=unique("other")), create=True)
+        await clients.insert(dataclasses.replace(client, name=unique("other")))
 
 
 async def test_save_replaces_the_stored_client(
@@ -84,7 +84,7 @@ async def test_save_replaces_the_stored_client(
         callbacks=["https://new.example.com/cb"],
         updated_at=now(),
     )
-    await clients.save(edited, create=False)
+    await clients.update(edited.client_id, lambda _: edited)
     assert await clients.get(client.client_id) == edited
 
 
@@ -122,7 +122,7 @@ async def test_a_grant_round_trips_and_is_found_by_client_and_audience(
     assert await grants.find(client.client_id, AUDIENCE) is None
     assert await grants.get("no-such-grant") is None
     with_extras = dataclasses.replace(grant, extra_properties={"subject_type": "user"})
-    await grants.save(with_extras, create=False)
+    await grants.update(with_extras.id, lambda _: with_extras)
     assert await grants.get(grant.id) == with_extras
 
 
@@ -140,9 +140,7 @@ async def test_one_grant_per_client_and_audience(
     racing = [
         ClientGrant(unique("g")[:24], client.client_id, other.identifier, []) for _ in range(8)
     ]
-    results = await asyncio.gather(
-        *(grants.save(g, create=True) for g in racing), return_exceptions=True
-    )
+    results = await asyncio.gather(*(grants.insert(g) for g in racing), return_exceptions=True)
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, Conflict) for r in results if r is not None)
 
@@ -158,7 +156,7 @@ async def test_a_grant_for_an_unknown_client_or_audience_is_refused(
         ClientGrant(unique("g")[:24], client.client_id, "https://unknown.example.com/", []),
     ):
         with pytest.raises(Conflict):
-            await grants.save(grant, create=True)
+            await grants.insert(grant)
         assert await grants.get(grant.id) is None
 
 
@@ -189,7 +187,7 @@ async def test_save_replaces_the_scope(
     api = await stored_resource_server(database)
     grant = await stored_grant(database, client.client_id, api.identifier, ["read:things"])
     edited = dataclasses.replace(grant, scope=["write:things", "read:things"])
-    await grants.save(edited, create=False)
+    await grants.update(edited.id, lambda _: edited)
     assert await grants.get(grant.id) == edited
     assert await grants.delete(grant.id) is True
     assert await grants.delete(grant.id) is False

@@ -56,7 +56,7 @@ async def test_strategies_and_properties_selfauth_does_not_act_on_round_trip(
     )
     assert await connections.get(connection.id) == connection
     edited = dataclasses.replace(connection, extra_properties={"show_as_button": False})
-    await connections.save(edited, create=False)
+    await connections.update(edited.id, lambda _: edited)
     assert await connections.get(connection.id) == edited
     assert edited in await connections.list()
 
@@ -68,8 +68,9 @@ async def test_a_name_is_taken_once(
     with pytest.raises(Conflict):
         await stored_connection(database, name=connection.name)
     renamed = await stored_connection(database)
+    taken = dataclasses.replace(renamed, name=connection.name)
     with pytest.raises(Conflict):
-        await connections.save(dataclasses.replace(renamed, name=connection.name), create=False)
+        await connections.update(renamed.id, lambda _: taken)
     assert await connections.get(renamed.id) == renamed
 
 
@@ -79,10 +80,10 @@ async def test_save_replaces_options_and_the_enabled_clients(
     first, second = await stored_client(database), await stored_client(database)
     connection = await stored_connection(database, first.client_id, options={"a": 1})
     edited = dataclasses.replace(connection, options={"b": 2}, enabled_clients=[second.client_id])
-    await connections.save(edited, create=False)
+    await connections.update(edited.id, lambda _: edited)
     assert await connections.get(connection.id) == edited
     cleared = dataclasses.replace(edited, enabled_clients=[])
-    await connections.save(cleared, create=False)
+    await connections.update(cleared.id, lambda _: cleared)
     assert await connections.get(connection.id) == cleared
 
 
@@ -95,11 +96,11 @@ async def test_an_unknown_enabled_client_refuses_the_whole_write(
         connection, options={"b": 2}, enabled_clients=[client.client_id, "no-such-client"]
     )
     with pytest.raises(InvalidBody):
-        await connections.save(edited, create=False)
+        await connections.update(edited.id, lambda _: edited)
     assert await connections.get(connection.id) == connection
     created = dataclasses.replace(edited, id="con_never_stored", name="never-stored")
     with pytest.raises(InvalidBody):
-        await connections.save(created, create=True)
+        await connections.insert(created)
     assert await connections.get(created.id) is None
 
 

@@ -80,7 +80,7 @@ async def test_save_replaces_the_stored_api_and_a_new_identifier_follows_to_its_
         scopes=[{"value": "read:things"}],
         token_lifetime=60,
     )
-    await servers.save(edited, create=False)
+    await servers.update(edited.id, lambda _: edited)
     assert await servers.get(server.id) == edited
     grants = SqlClientGrantRepository(database)
     assert await grants.get(grant.id) == dataclasses.replace(grant, audience=edited.identifier)

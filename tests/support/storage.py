@@ -73,7 +73,7 @@ async def stored_client(database: Database, **fields: Any) -> Client:
         **fields,
     }
     client = Client(**values)
-    await SqlClientRepository(database).save(client, create=True)
+    await SqlClientRepository(database).insert(client)
     return client
 
 
@@ -87,7 +87,7 @@ async def stored_connection(database: Database, *client_ids: str, **fields: Any)
         **fields,
     }
     connection = Connection(**values)
-    await SqlConnectionRepository(database).save(connection, create=True)
+    await SqlConnectionRepository(database).insert(connection)
     return connection
 
 
@@ -102,7 +102,7 @@ async def stored_resource_server(database: Database, **fields: Any) -> ResourceS
         **fields,
     }
     server = ResourceServer(**values)
-    await SqlResourceServerRepository(database).save(server, create=True)
+    await SqlResourceServerRepository(database).insert(server)
     return server
 
 
@@ -110,5 +110,5 @@ async def stored_grant(
     database: Database, client_id: str, audience: str, scope: list[str] | None = None
 ) -> ClientGrant:
     grant = ClientGrant(uuid.uuid4().hex[:24], client_id, audience, scope or ["read:things"])
-    await SqlClientGrantRepository(database).save(grant, create=True)
+    await SqlClientGrantRepository(database).insert(grant)
     return grant

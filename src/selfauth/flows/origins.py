@@ -65,7 +65,7 @@ class OriginRegistry:
         return snapshot.anywhere.allows(origin)
 
     def watch(self, store: ClientStore) -> ClientStore:
-        """`store`, telling this registry whenever a client is saved or deleted."""
+        """`store`, telling this registry whenever a client is added, changed or deleted."""
         return _WatchedClients(store, self)
 
     async def _current(self) -> _Snapshot:
@@ -113,9 +113,9 @@ class _WatchedClients:
     ) -> tuple[list[Client], int]:
         return await self._store.list(offset=offset, limit=limit, newest_first=newest_first)
 
-    async def save(self, client: Client, *, create: bool) -> None:
+    async def insert(self, client: Client) -> None:
         try:
-            await self._store.save(client, create=create)
+            await self._store.insert(client)
         finally:
             self._registry.invalidate()
 

@@ -47,18 +47,10 @@ class SqlClientRepository:
         found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
         return None if found is None else Client(**found)
 
-    async def save(self, client: Client, *, create: bool) -> None:
-        values = to_values(client, clients)
+    async def insert(self, client: Client) -> None:
         try:
             async with self._db.write() as conn:
-                if create:
-                    await conn.execute(clients.insert().values(values))
-                else:
-                    await conn.execute(
-                        clients.update()
-                        .where(clients.c.client_id == client.client_id)
-                        .values(values)
-                    )
+                await conn.execute(clients.insert().values(to_values(client, clients)))
                 # The CORS layer's origins (flows/origins.py) and the hot records, elsewhere.
                 await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
@@ -120,16 +112,10 @@ class SqlClientGrantRepository:
 
         return await self._hot.get(("grant", client_id, audience), read)
 
-    async def save(self, grant: ClientGrant, *, create: bool) -> None:
-        values = to_values(grant, client_grants)
+    async def insert(self, grant: ClientGrant) -> None:
         try:
             async with self._db.write() as conn:
-                if create:
-                    await conn.execute(client_grants.insert().values(values))
-                else:
-                    await conn.execute(
-                        client_grants.update().where(client_grants.c.id == grant.id).values(values)
-                    )
+                await conn.execute(client_grants.insert().values(to_values(grant, client_grants)))
                 await announce(conn, CLIENTS)  # what the token path keeps (hot_records.py)
         except sa.exc.IntegrityError as exc:
             raise Conflict(

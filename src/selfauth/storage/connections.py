@@ -69,17 +69,11 @@ class SqlConnectionRepository:
         links = await _ENABLED_CLIENTS.all(self._db, connection_id=found["id"])
         return Connection(**found, enabled_clients=[link["client_id"] for link in links])
 
-    async def save(self, connection: Connection, *, create: bool) -> None:
-        """Insert or replace a connection and its enabled clients in one transaction."""
-        values = to_values(connection, connections)
+    async def insert(self, connection: Connection) -> None:
+        """A connection and its enabled clients, in one transaction."""
         try:
             async with self._db.write() as conn:
-                if create:
-                    await conn.execute(connections.insert().values(values))
-                else:
-                    await conn.execute(
-                        connections.update().where(connections.c.id == connection.id).values(values)
-                    )
+                await conn.execute(connections.insert().values(to_values(connection, connections)))
                 await _replace_enabled_clients(conn, connection)
         except sa.exc.IntegrityError as exc:
             raise _name_taken(connection.name) from exc

@@ -65,18 +65,11 @@ class SqlResourceServerRepository:
 
         return await self._hot.get(("api", identifier), read)
 
-    async def save(self, server: ResourceServer, *, create: bool) -> None:
-        values = to_values(server, resource_servers)
+    async def insert(self, server: ResourceServer) -> None:
         try:
             async with self._db.write() as conn:
-                if create:
-                    await conn.execute(resource_servers.insert().values(values))
-                else:
-                    await conn.execute(
-                        resource_servers.update()
-                        .where(resource_servers.c.id == server.id)
-                        .values(values)
-                    )
+                values = to_values(server, resource_servers)
+                await conn.execute(resource_servers.insert().values(values))
                 await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
             raise _identifier_taken() from exc

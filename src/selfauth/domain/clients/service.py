@@ -38,7 +38,7 @@ class ClientStore(Protocol):
     async def list(
         self, *, offset: int, limit: int, newest_first: bool = False
     ) -> tuple[list[Client], int]: ...
-    async def save(self, client: Client, *, create: bool) -> None: ...
+    async def insert(self, client: Client) -> None: ...
     async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None: ...
     async def delete(
         self, client_id: str, check: Callable[[Client | None], None] | None = None
@@ -50,7 +50,7 @@ class GrantStore(Protocol):
     async def list(
         self, *, client_id: str | None = None, audience: str | None = None
     ) -> list[ClientGrant]: ...
-    async def save(self, grant: ClientGrant, *, create: bool) -> None: ...
+    async def insert(self, grant: ClientGrant) -> None: ...
     async def update(
         self, grant_id: str, change: Callable[[ClientGrant], ClientGrant]
     ) -> ClientGrant | None: ...
@@ -131,7 +131,7 @@ class ClientService:
             **fields,
         )
         _check_consistency(client)
-        await self._store.save(client, create=True)
+        await self._store.insert(client)
         if self._new_client_connections is not None:
             await self._new_client_connections.enable_on_all(client.client_id)
         public = client.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
@@ -300,7 +300,7 @@ class ClientGrantService:
             _checked_scope(body.get("scope", []), server),
             extra_properties=extra,
         )
-        await self._store.save(grant, create=True)
+        await self._store.insert(grant)
         return grant
 
     async def update(self, grant_id: str, body: dict[str, Any]) -> ClientGrant:

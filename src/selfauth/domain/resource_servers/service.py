@@ -26,7 +26,7 @@ _GENERATED_SECRET_LENGTH = 32  # as Auth0's generated signing secrets
 class ResourceServerStore(Protocol):
     async def get(self, id_or_identifier: str) -> ResourceServer | None: ...
     async def list(self, identifiers: Sequence[str] | None = None) -> list[ResourceServer]: ...
-    async def save(self, server: ResourceServer, *, create: bool) -> None: ...
+    async def insert(self, server: ResourceServer) -> None: ...
     async def update(
         self, server_id: str, change: Callable[[ResourceServer], ResourceServer]
     ) -> ResourceServer | None: ...
@@ -60,7 +60,7 @@ class ResourceServerService:
         )
         server = _with_signing_secret(server)
         _check(server)
-        await self._store.save(server, create=True)
+        await self._store.insert(server)
         return server
 
     async def update(self, id_or_identifier: str, fields: dict[str, Any]) -> ResourceServer:
