@@ -778,3 +778,34 @@ changes = sa.Table(
     sa.Column("topic", sa.String(64), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+# One row per changed root key of a metadata object (our addition: Auth0 keeps no history).
+# Deleted with its user or client.
+metadata_history = sa.Table(
+    "metadata_history",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(300),
+        sa.ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column(
+        "client_id",
+        sa.String(64),
+        sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("field", sa.String(16), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("old_value", Json, nullable=True),
+    sa.Column("new_value", Json, nullable=True),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Column("author_type", sa.String(16), nullable=False),
+    sa.Column("author_id", sa.String(300), nullable=True),
+    sa.Column("author_name", sa.String(255), nullable=True),
+    sa.Index(None, "user_id", "id"),
+    sa.Index(None, "client_id", "id"),
+    sa.Index(None, "changed_at"),
+)
