@@ -62,6 +62,7 @@ from selfauth.flows.login_hooks import LoginHooks
 from selfauth.flows.mail_composer import MailComposer, Tenant
 from selfauth.flows.mail_outbox import MailOutbox
 from selfauth.flows.mail_sender import MailSender, SenderSettings
+from selfauth.flows.metadata_history_retention import HistoryRetention
 from selfauth.flows.origins import OriginRegistry
 from selfauth.flows.password_login import PasswordLogin
 from selfauth.flows.readiness import Readiness
@@ -99,6 +100,7 @@ from selfauth.storage.log_streams import SqlLogStreamRepository
 from selfauth.storage.login_tickets import SqlLoginTicketRepository
 from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
+from selfauth.storage.metadata_history import SqlMetadataHistory
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
 from selfauth.storage.resource_servers import SqlResourceServerRepository
@@ -176,6 +178,7 @@ class Running:
     log_streams: LogStreamDelivery  # sends the logs to the log streams; stopped first
     changes: ChangeWatcher  # reloads what another process or node changed
     redis: Redis | None  # the shared rate limits' client, when SELFAUTH_REDIS_URL is set
+    history_retention: HistoryRetention | None  # None: the metadata history is kept for ever
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
@@ -186,9 +189,13 @@ class Running:
         self.log_streams.start()
         await self.jobs.start()
         await self.mail_sender.start()
+        if self.history_retention is not None:
+            self.history_retention.start()
 
     async def stop(self) -> None:
         await self.changes.stop()
+        if self.history_retention is not None:
+            await self.history_retention.stop()
         await self.log_streams.stop()  # first: a stop spends no time posting (cursors kept)
         await self.services.upstream.close()
         await self.mail_sender.stop()
@@ -234,9 +241,9 @@ async def build_services(
     server_key = await keys.hmac_key()
     secrets = SecretHasher(server_key)
     idp_tokens = IdpTokenBox(server_key)
-    users = SqlUserRepository(database)
+    users = SqlUserRepository(database, history=settings.metadata_history)
     hot = HotRecords()  # what token requests read by key; cleared on any change
-    clients = SqlClientRepository(database, hot)
+    clients = SqlClientRepository(database, hot, history=settings.metadata_history)
     origins = OriginRegistry(clients)  # the CORS layer's; told of each change (watch)
     grants = SqlClientGrantRepository(database, hot)
     connections = SqlConnectionRepository(database)
@@ -294,6 +301,17 @@ async def build_services(
     )
     stream_store = SqlLogStreamRepository(database)
     stream_sealer = Sealer(server_key, b"selfauth log stream authorization v1")
+    metadata_history = SqlMetadataHistory(database)
+    history_retention = (
+        HistoryRetention(
+            metadata_history,
+            clock,
+            timedelta(days=settings.metadata_history_days),
+            settings.metadata_history_purge_seconds,
+        )
+        if settings.metadata_history_days
+        else None
+    )
     stream_delivery = LogStreamDelivery(
         stream_store,
         stream_sealer,
@@ -348,7 +366,7 @@ async def build_services(
         clients,
         connections,
         user_service,
-        SqlJobRepository(database),
+        SqlJobRepository(database, history=settings.metadata_history),
         clock,
         emails.sender.wake,
         logs,
@@ -428,6 +446,7 @@ async def build_services(
         ),
         logs=logs,
         log_streams=LogStreamService(stream_store, stream_sealer, clock, stream_delivery.changed),
+        metadata_history=metadata_history,
         readiness=Readiness(
             partial(schema_revision, database), newest or newest_revision(), sandbox
         ),
@@ -496,6 +515,7 @@ async def build_services(
         stream_delivery,
         changes,
         shared,
+        history_retention,
     )
 
 
@@ -569,7 +589,7 @@ def job_queue(
         link_ttl_seconds=settings.export_url_ttl_seconds,
         metadata=metadata_limits(settings),
     )
-    repo = SqlJobRepository(database)
+    repo = SqlJobRepository(database, history=settings.metadata_history)
     completion = None
     if settings.tenant_admin_email:
         mails = CompletionMails(

@@ -190,6 +190,12 @@ class Settings(BaseSettings):
     # often the writer stores what has gathered, and `off` to record none
     # (bench/logging_cost.py measures what they cost).
     log_retention_days: int = Field(default=30, ge=1, le=36_500)
+    # The metadata history (GET /api/v2/users/{id}/metadata-history): `off` records none;
+    # days an entry is kept, 0 for ever, fractions allowed; older entries are deleted every
+    # `purge_seconds`.
+    metadata_history: bool = True
+    metadata_history_days: float = Field(default=0, ge=0, le=36_500)
+    metadata_history_purge_seconds: float = Field(default=3600.0, gt=0, le=86_400)
     log_flush_seconds: float = Field(default=0.2, gt=0, le=3600)
     logs: bool = True
     # Log streams (/api/v2/log-streams, docs/management-api.md): how often each active stream

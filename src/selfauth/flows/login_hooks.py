@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from selfauth.domain.clients.model import Client
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.json_values import same_json
 from selfauth.domain.users.metadata import MetadataChange
 from selfauth.domain.users.model import User
 from selfauth.errors import SelfauthError
@@ -53,7 +54,10 @@ def _changes(user: User, outcome: HookOutcome) -> bool:
     already there (the common case on every later login) then costs no write."""
     new_user_metadata = outcome.user_metadata.applied_to(user.user_metadata)
     new_app_metadata = outcome.app_metadata.applied_to(user.app_metadata)
-    return new_user_metadata != user.user_metadata or new_app_metadata != user.app_metadata
+    return not (
+        same_json(new_user_metadata, user.user_metadata)
+        and same_json(new_app_metadata, user.app_metadata)
+    )
 
 
 def visible_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Protocol
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clients.origins import OriginKey, OriginSet, registered_origins
 from selfauth.domain.clients.service import ClientStore
+from selfauth.domain.metadata_history import Authors
 
 _PAGE = 500
 
@@ -119,9 +120,11 @@ class _WatchedClients:
         finally:
             self._registry.invalidate()
 
-    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None:
+    async def update(
+        self, client_id: str, change: Callable[[Client], Client], by: Authors | None = None
+    ) -> Client | None:
         try:
-            return await self._store.update(client_id, change)
+            return await self._store.update(client_id, change, by)
         finally:
             self._registry.invalidate()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from selfauth.domain.metadata_history import ACTION, Author
 from selfauth.domain.users.metadata import MetadataChange
 
 
@@ -37,17 +38,20 @@ class HookOutcome:
     def changes_metadata(self) -> bool:
         return bool(self.user_metadata) or bool(self.app_metadata)
 
-    def absorb(self, commands: list[dict[str, Any]]) -> None:
+    def absorb(self, commands: list[dict[str, Any]], author_type: str = ACTION) -> None:
+        """`author_type`: whether Rules or Actions recorded the commands (each names its
+        script in `by`)."""
         for command in commands:
             kind = command.get("type")
+            by = Author(author_type, name=str(command.get("by") or "")[:255] or None)
             if kind == "set_user_metadata":
-                self.user_metadata.set(str(command["key"]), command.get("value"))
+                self.user_metadata.set(str(command["key"]), command.get("value"), by)
             elif kind == "set_app_metadata":
-                self.app_metadata.set(str(command["key"]), command.get("value"))
+                self.app_metadata.set(str(command["key"]), command.get("value"), by)
             elif kind == "merge_user_metadata" and isinstance(command.get("value"), dict):
-                self.user_metadata.merge(command["value"])
+                self.user_metadata.merge(command["value"], by)
             elif kind == "merge_app_metadata" and isinstance(command.get("value"), dict):
-                self.app_metadata.merge(command["value"])
+                self.app_metadata.merge(command["value"], by)
             elif kind == "claim":
                 target = self.id_claims if command.get("token") == "id" else self.access_claims
                 target[str(command["key"])] = command.get("value")

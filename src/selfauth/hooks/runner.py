@@ -17,6 +17,7 @@ from selfauth.domain import ids
 from selfauth.domain.clients.model import Client
 from selfauth.domain.clock import Clock, iso
 from selfauth.domain.connections.model import Connection
+from selfauth.domain.metadata_history import ACTION, RULE
 from selfauth.domain.users.model import User
 from selfauth.domain.users.views import profile_view
 from selfauth.hooks.messages import Execution, Failed, RunJob, Script
@@ -232,7 +233,7 @@ class HookRunner:
             )
             outcome.denial = Denial("access_denied", description, failed=True)
             return
-        outcome.absorb(answer["commands"])
+        outcome.absorb(answer["commands"], RULE if job["kind"] == "rules" else ACTION)
         moment = started
         for run in answer["executions"]:
             ended = _after(moment, run["duration_ms"])

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from selfauth.domain.changes import CLIENTS
 from selfauth.domain.clients.model import Client, ClientGrant
+from selfauth.domain.metadata_history import SYSTEM, Author, Authors, key_changes
 from selfauth.errors import Conflict
+from selfauth.storage import metadata_history as history
 from selfauth.storage._rows import from_row, rewrite_locked, to_values
 from selfauth.storage.changes import announce
 from selfauth.storage.database import Database
@@ -22,11 +24,15 @@ _GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 
 
 class SqlClientRepository:
-    def __init__(self, database: Database, hot: HotRecords | None = None) -> None:
+    def __init__(
+        self, database: Database, hot: HotRecords | None = None, *, history: bool = True
+    ) -> None:
         """`hot`: the records the token path keeps in memory (storage/hot_records.py), shared
         with the grants' and resource servers' repositories: a client's change or deletion
-        clears them (its grants go with it)."""
+        clears them (its grants go with it). `history`: whether `client_metadata` changes are
+        recorded (SELFAUTH_METADATA_HISTORY)."""
         self._db = database
+        self._history = history
         self._hot = hot or NoRecords()
 
     async def list(
@@ -57,13 +63,31 @@ class SqlClientRepository:
             raise Conflict("A client with this client_id already exists.") from exc
         self._hot.clear()
 
-    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None:
+    async def update(
+        self, client_id: str, change: Callable[[Client], Client], by: Authors | None = None
+    ) -> Client | None:
         """Read-modify-write on the locked row (None: no such client), so two concurrent
-        changes (of `client_metadata`, say) never lose one another's."""
+        changes (of `client_metadata`, say) never lose one another's. The keys of
+        `client_metadata` it changes go to the metadata history, by `by` (the server's own
+        change when None)."""
+        before: list[Client] = []
+
+        def kept(current: Client) -> Client:
+            before.append(current)
+            return change(current)
+
         async with self._db.write() as conn:
-            updated = await rewrite_locked(conn, _CLIENT_BY_ID, Client, change, client_id=client_id)
+            updated = await rewrite_locked(conn, _CLIENT_BY_ID, Client, kept, client_id=client_id)
             if updated is None:
                 return None
+            if self._history:
+                changes = key_changes(
+                    "client_metadata",
+                    before[0].client_metadata,
+                    updated.client_metadata,
+                    by or Author(SYSTEM),
+                )
+                await history.record(conn, changes, updated.updated_at, client_id=client_id)
             await announce(conn, CLIENTS)
         self._hot.clear()
         return updated

@@ -29,8 +29,10 @@ from selfauth.domain.jobs.model import (
     Job,
     LeaseLost,
 )
+from selfauth.domain.metadata_history import JOB, Author, KeyChange, key_changes
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
+from selfauth.storage import metadata_history as history
 from selfauth.storage import search_terms_bulk
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.mail_queue import queue_pending_in
@@ -107,8 +109,10 @@ def _values(job: Job) -> dict[str, Any]:
 
 
 class SqlJobRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, history: bool = True) -> None:
+        """`history`: whether an upsert's metadata changes are recorded."""
         self._db = database
+        self._history = history
 
     def encode(self, new: Sequence[User]) -> EncodedUsers:
         """The driver rows `commit_batch` will insert for `new` (pure; any thread)."""
@@ -228,8 +232,11 @@ class SqlJobRepository:
             decided = plan(existing)
             if decided.inserts:
                 await _insert_users(conn, decided.inserts, encoded or EncodedUsers())
+            replaced = await _metadata_before(conn, decided) if self._history else {}
             for user_id, changes in decided.updates:
                 await conn.execute(users.update().where(users.c.user_id == user_id).values(changes))
+                if user_id in replaced:
+                    await _record_history(conn, job, user_id, replaced[user_id], changes)
             await write_terms_of(conn, await _metadata_changed(conn, decided), replace=True)
             errors = result.errors + decided.errors
             if errors:
@@ -338,14 +345,41 @@ async def _insert_users(conn: Conn, new: list[User], encoded: EncodedUsers) -> N
             await asyncio.sleep(0)  # let the loop serve others between chunks
 
 
-async def _metadata_changed(conn: Conn, decided: Plan) -> list[User]:
-    """The updated users whose metadata an upsert replaced, as now stored (SQLite only: their
-    search terms are rewritten from the whole of both documents)."""
-    ids = [
+def _replacing_metadata(decided: Plan) -> list[str]:
+    return [
         user_id
         for user_id, changes in decided.updates
         if "user_metadata" in changes or "app_metadata" in changes
     ]
+
+
+async def _metadata_before(conn: Conn, decided: Plan) -> dict[str, tuple[Any, Any]]:
+    """The metadata an upsert is about to replace, by user id (for the history)."""
+    ids = _replacing_metadata(decided)
+    if not ids:
+        return {}
+    query = sa.select(users.c.user_id, users.c.user_metadata, users.c.app_metadata).where(
+        users.c.user_id.in_(ids)
+    )
+    rows = (await conn.execute(query)).all()
+    return {row.user_id: (row.user_metadata, row.app_metadata) for row in rows}
+
+
+async def _record_history(
+    conn: Conn, job: Job, user_id: str, before: tuple[Any, Any], changes: dict[str, Any]
+) -> None:
+    """The keys an upsert changed, by the import job."""
+    by = Author(JOB, job.id)
+    changed: list[KeyChange] = []
+    for name, old in zip(("user_metadata", "app_metadata"), before, strict=True):
+        changed += key_changes(name, old or {}, changes.get(name, old) or {}, by)
+    await history.record(conn, changed, changes["updated_at"], user_id=user_id)
+
+
+async def _metadata_changed(conn: Conn, decided: Plan) -> list[User]:
+    """The updated users whose metadata an upsert replaced, as now stored (SQLite only: their
+    search terms are rewritten from the whole of both documents)."""
+    ids = _replacing_metadata(decided)
     if conn.dialect != "sqlite" or not ids:
         return []
     rows = (await conn.execute(users.select().where(users.c.user_id.in_(ids)))).all()

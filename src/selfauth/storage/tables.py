@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -41,6 +42,28 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JsonValue(sa.types.TypeDecorator[Any]):
+    """Any JSON value, a bare number or string too: JSONB on PostgreSQL; JSON text in a TEXT
+    column on SQLite (a column declared JSON has numeric affinity there, which would store
+    the text `1` as the integer 1)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return value if dialect.name == "postgresql" else orjson.dumps(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql" or value is None:
+            return value
+        return orjson.loads(value)
 
 
 server_secrets = sa.Table(
@@ -799,8 +822,8 @@ metadata_history = sa.Table(
     ),
     sa.Column("field", sa.String(16), nullable=False),
     sa.Column("key", sa.Text, nullable=False),
-    sa.Column("old_value", Json, nullable=True),
-    sa.Column("new_value", Json, nullable=True),
+    sa.Column("old_value", JsonValue, nullable=True),
+    sa.Column("new_value", JsonValue, nullable=True),
     sa.Column("changed_at", UTCDateTime, nullable=False),
     sa.Column("author_type", sa.String(16), nullable=False),
     sa.Column("author_id", sa.String(300), nullable=True),

@@ -10,9 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from selfauth.domain.emails.message import PendingMail
+from selfauth.domain.json_values import same_json
+from selfauth.domain.metadata_history import Authors, KeyChange, key_changes
 from selfauth.domain.search import Query
 from selfauth.domain.users.model import User, inexistent_user
 from selfauth.errors import Conflict
+from selfauth.storage import metadata_history as history
 from selfauth.storage import search as user_search
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.keyed_locks import KeyedLocks
@@ -39,22 +42,36 @@ def user_exists() -> Conflict:
     return Conflict(USER_EXISTS, error_code="auth0_idp_error")
 
 
-async def _write_changes(conn: Conn, current: User, updated: User) -> None:
-    """The columns `updated` changed, and (SQLite) the search terms of changed metadata."""
+async def _write_changes(conn: Conn, current: User, updated: User, by: Authors | None) -> None:
+    """The columns `updated` changed, (SQLite) the search terms of changed metadata, and the
+    metadata's history, by `by` (None: the history is turned off)."""
     changed = {
         name: getattr(updated, name)
         for name in _FIELDS
-        if getattr(updated, name) != getattr(current, name)
+        if not same_json(getattr(updated, name), getattr(current, name))
     }
     if changed:
         await conn.execute(users.update().where(users.c.user_id == current.user_id).values(changed))
     if "user_metadata" in changed or "app_metadata" in changed:
         await user_search.write_term_changes(conn, current, updated)
+        if by is not None:
+            changes = metadata_changes(current, updated, by)
+            await history.record(conn, changes, updated.updated_at, user_id=current.user_id)
+
+
+def metadata_changes(current: User, updated: User, by: Authors) -> list[KeyChange]:
+    """Each root key of the two metadata objects that changed, with its author."""
+    return [
+        *key_changes("user_metadata", current.user_metadata, updated.user_metadata, by),
+        *key_changes("app_metadata", current.app_metadata, updated.app_metadata, by),
+    ]
 
 
 class SqlUserRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, history: bool = True) -> None:
+        """`history`: whether metadata changes are recorded (SELFAUTH_METADATA_HISTORY)."""
         self._db = database
+        self._history = history
         self._rows = KeyedLocks()  # this process's writers of one user queue here
 
     async def get(self, user_id: str) -> User | None:
@@ -78,8 +95,9 @@ class SqlUserRepository:
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
 
-    async def update(self, user_id: str, change: Callable[[User], User]) -> User:
-        """Read-modify-write under a row lock, so concurrent merges never lose a key."""
+    async def update(self, user_id: str, change: Callable[[User], User], by: Authors) -> User:
+        """Read-modify-write under a row lock, so concurrent merges never lose a key. `by`:
+        who makes the change, for the metadata history."""
         try:
             async with self._rows.held(user_id), self._db.write() as conn:
                 found = await _BY_ID.locked(conn, user_id=user_id)
@@ -87,7 +105,7 @@ class SqlUserRepository:
                     raise inexistent_user()
                 current = User(**found)
                 updated = change(current)
-                await _write_changes(conn, current, updated)
+                await _write_changes(conn, current, updated, by if self._history else None)
                 return updated
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
@@ -97,6 +115,7 @@ class SqlUserRepository:
         first_id: str,
         second_id: str,
         change: Callable[[User | None, User | None], tuple[User, User]],
+        by: Authors,
     ) -> tuple[User, User]:
         """Read-modify-write of two users (linked or not) under both row locks, in one
         transaction: account linking changes the primary's identities and the secondary's
@@ -113,7 +132,7 @@ class SqlUserRepository:
                 after = change(*before)
                 for old, new in zip(before, after, strict=True):
                     assert old is not None, "change refuses a missing user"
-                    await _write_changes(conn, old, new)
+                    await _write_changes(conn, old, new, by if self._history else None)
                 return after
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc

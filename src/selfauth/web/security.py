@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from selfauth.domain.metadata_history import CLIENT, USER, Author
 from selfauth.errors import Forbidden, InvalidBody, Unauthorized
 from selfauth.oauth.jwt import InvalidToken
 from selfauth.web.context import Services, services_of
@@ -32,6 +33,14 @@ class Principal:
 
     def has_any(self, *scopes: str) -> bool:
         return not self.scopes.isdisjoint(scopes)
+
+    @property
+    def author(self) -> Author:
+        """The caller, as the metadata history names who made a change: an application
+        (client credentials) or a user's own token."""
+        if self.is_client:
+            return Author(CLIENT, self.subject.removesuffix("@clients"))
+        return Author(USER, self.subject)
 
 
 def insufficient_scope(accepted: tuple[str, ...]) -> Forbidden:

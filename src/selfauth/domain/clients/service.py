@@ -14,6 +14,7 @@ from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.token_settings import stored_jwt_configuration, stored_refresh_token
 from selfauth.domain.clock import Clock
 from selfauth.domain.etags import IfMatch, precondition
+from selfauth.domain.metadata_history import Author, Authors
 from selfauth.domain.resource_servers.model import ResourceServer
 from selfauth.domain.users import metadata
 from selfauth.errors import InvalidBody, NotFound
@@ -39,7 +40,9 @@ class ClientStore(Protocol):
         self, *, offset: int, limit: int, newest_first: bool = False
     ) -> tuple[list[Client], int]: ...
     async def insert(self, client: Client) -> None: ...
-    async def update(self, client_id: str, change: Callable[[Client], Client]) -> Client | None: ...
+    async def update(
+        self, client_id: str, change: Callable[[Client], Client], by: Authors | None = None
+    ) -> Client | None: ...
     async def delete(
         self, client_id: str, check: Callable[[Client | None], None] | None = None
     ) -> bool: ...
@@ -138,12 +141,17 @@ class ClientService:
         return client, None if public else secret
 
     async def update(
-        self, client_id: str, body: dict[str, Any], if_match: IfMatch | None = None
+        self,
+        client_id: str,
+        body: dict[str, Any],
+        by: Author,
+        if_match: IfMatch | None = None,
     ) -> Client:
         """Attributes replace; `client_metadata` merges as user metadata does; a `client_secret`
         replaces the secret (only its keyed hash is kept). On the locked row, so concurrent
         changes never lose one another's; with `if_match`, only while the client still has
-        one of its ETags."""
+        one of its ETags. `by` is recorded in the history of the `client_metadata` keys it
+        changes."""
         if not body:
             raise _too_few_properties()
         support.check_client(body)
@@ -170,7 +178,7 @@ class ClientService:
             _check_consistency(updated)
             return updated
 
-        updated = await self._store.update(client_id, change)
+        updated = await self._store.update(client_id, change, by)
         if updated is None:
             raise inexistent_client()
         return updated

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from selfauth.domain.metadata_history import SYSTEM, Author
 from selfauth.errors import InvalidBody
 
 JsonObject = dict[str, Any]
@@ -189,7 +190,8 @@ def check_signup_metadata(value: JsonObject) -> None:
 
 
 class MetadataChange:
-    """What a login's hooks asked of one metadata object, in call order, as one change.
+    """What a login's hooks asked of one metadata object, in call order, as one change, and
+    which hook asked for each key (for the metadata history).
 
     Actions set one root key at a time (`null` removes it); Rules' `updateXMetadata` merges a
     whole object at the root, where `{}` clears everything (the PATCH rule above).
@@ -198,18 +200,29 @@ class MetadataChange:
     def __init__(self) -> None:
         self.clear = False
         self.patch: JsonObject = {}
+        self._authors: dict[str, Author] = {}
+        self._cleared_by: Author | None = None
 
     def __bool__(self) -> bool:
         return self.clear or bool(self.patch)
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: Any, by: Author | None = None) -> None:
         self.patch[key] = value
+        if by is not None:
+            self._authors[key] = by
 
-    def merge(self, value: JsonObject) -> None:
+    def merge(self, value: JsonObject, by: Author | None = None) -> None:
         if not value:
             self.clear, self.patch = True, {}
+            self._authors, self._cleared_by = {}, by
         else:
             self.patch.update(value)
+            if by is not None:
+                self._authors.update(dict.fromkeys(value, by))
+
+    def author_of(self, key: str) -> Author:
+        """The hook that set `key` last, or the one that cleared the object."""
+        return self._authors.get(key) or self._cleared_by or Author(SYSTEM, name="hooks")
 
     def applied_to(self, current: JsonObject) -> JsonObject:
         result = {} if self.clear else dict(current)
@@ -219,3 +232,13 @@ class MetadataChange:
             else:
                 result[key] = value
         return result
+
+
+class HookAuthors:
+    """The author of each key one login's hooks changed."""
+
+    def __init__(self, user_change: MetadataChange, app_change: MetadataChange) -> None:
+        self._changes = {"user_metadata": user_change, "app_metadata": app_change}
+
+    def of(self, field: str, key: str) -> Author:
+        return self._changes[field].author_of(key)

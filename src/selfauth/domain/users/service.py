@@ -14,6 +14,7 @@ from selfauth.domain.connections.model import Connection
 from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.etags import IfMatch, precondition
+from selfauth.domain.metadata_history import ACCOUNT_LINKING, CONNECTION, Author, Authors
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, legacy, linking, metadata
@@ -44,9 +45,10 @@ class UserRepository(Protocol):
         first_id: str,
         second_id: str,
         change: Callable[[User | None, User | None], tuple[User, User]],
+        by: Authors,
     ) -> tuple[User, User]: ...
     async def insert(self, user: User, mails: Sequence[PendingMail] = ()) -> None: ...
-    async def update(self, user_id: str, change: Callable[[User], User]) -> User: ...
+    async def update(self, user_id: str, change: Callable[[User], User], by: Authors) -> User: ...
     async def delete(
         self, user_id: str, check: Callable[[User | None], None] | None = None
     ) -> bool: ...
@@ -357,7 +359,8 @@ class UserService:
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
-        return await self._users.update(user.user_id, change)
+        script_author = Author(CONNECTION, connection.id, connection.name)
+        return await self._users.update(user.user_id, change, script_author)
 
     async def legacy_login(
         self, connection: Connection, identifier: str, password: str
@@ -437,6 +440,7 @@ class UserService:
         user_id, _ = upstream_ids(connection, str(claims["sub"]))
         now = self._clock()
         kept = tokens or {}
+        upstream_author = Author(CONNECTION, connection.id, connection.name)
 
         def signed(current: User) -> User:
             return with_sign_in_tokens(synced(current, connection, claims, now), kept, now)
@@ -450,7 +454,7 @@ class UserService:
                 if found is None:
                     raise
         elif signed(found) != found:
-            found = await self._users.update(user_id, signed)
+            found = await self._users.update(user_id, signed, upstream_author)
         primary_id = found.linked_to if found is not None else None
         if primary_id is not None and found is not None:
             secondary = found
@@ -464,6 +468,7 @@ class UserService:
                 await self._users.update(
                     primary_id,
                     lambda current: linking.with_profile_data(current, secondary, now),
+                    upstream_author,
                 )
         # A sign-in, as a password login counts one (logins_count, last_login, last_ip).
         signed_in = await self._users.record_login(primary_id or user_id, ip, now)
@@ -491,7 +496,9 @@ class UserService:
 
         if primary_id == secondary_id:
             linking.check_link(await self.get(primary_id), await self.get(secondary_id), None)
-        primary, _ = await self._users.update_pair(primary_id, secondary_id, change)
+        primary, _ = await self._users.update_pair(
+            primary_id, secondary_id, change, ACCOUNT_LINKING
+        )
         return primary
 
     async def unlink(self, primary_id: str, provider: str, identity_user_id: str) -> User:
@@ -506,15 +513,22 @@ class UserService:
 
         if primary_id == secondary_id:  # the primary's own identity: refused
             linking.check_unlink(await self.get(primary_id), None, provider, identity_user_id)
-        primary, _ = await self._users.update_pair(primary_id, secondary_id, change)
+        primary, _ = await self._users.update_pair(
+            primary_id, secondary_id, change, ACCOUNT_LINKING
+        )
         return primary
 
     async def update(
-        self, user_id: str, fields: dict[str, Any], if_match: IfMatch | None = None
+        self,
+        user_id: str,
+        fields: dict[str, Any],
+        by: Author,
+        if_match: IfMatch | None = None,
     ) -> User:
         """PATCH /users/{id}: root attributes replace, metadata merges at the first level.
         With `if_match`, only while the stored user still has one of its ETags (checked on
-        the locked row, in the transaction that writes)."""
+        the locked row, in the transaction that writes). `by` is recorded in the history of
+        the metadata keys it changes."""
         current = await self.get(user_id)
         connection = await self._connections.get(current.connection_id)
         if connection is None:  # cascades make this unreachable short of a race with a delete
@@ -576,7 +590,7 @@ class UserService:
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
-        return await self._users.update(user_id, change)
+        return await self._users.update(user_id, change, by)
 
     async def _legacy_email(
         self, connection: Connection, current: User, new_email: Any, root: dict[str, Any]
@@ -602,7 +616,8 @@ class UserService:
         user_change: metadata.MetadataChange,
         app_change: metadata.MetadataChange,
     ) -> User:
-        """A login's hooks' metadata changes, validated as a PATCH would be, in one write."""
+        """A login's hooks' metadata changes, validated as a PATCH would be, in one write,
+        each key's history naming the Rule or Action that set it."""
         self._limits.validate_patch(user_change.patch, app_change.patch)
         now = self._clock()
 
@@ -616,7 +631,8 @@ class UserService:
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
             return updated
 
-        return await self._users.update(user_id, change)
+        authors = metadata.HookAuthors(user_change, app_change)
+        return await self._users.update(user_id, change, authors)
 
 
 def _without_nulls(value: dict[str, Any]) -> dict[str, Any]:

@@ -212,7 +212,7 @@ async def application_save(
         return _back(client_id, "unchanged")
     try:
         validate(UpdateClient, body)
-        await found.clients.update(client_id, body)
+        await found.clients.update(client_id, body, admin.author)
     except SelfauthError as exc:
         errors, problem = field_errors(exc, SETTINGS_FIELDS)
         return await settings_page(
@@ -257,7 +257,7 @@ async def application_metadata(
             return _back(client_id, "unchanged")
         body = {"client_metadata": patch}
         validate(UpdateClient, body)
-        await found.clients.update(client_id, body)
+        await found.clients.update(client_id, body, admin.author)
     except SelfauthError as exc:
         return await settings_page(
             request, admin, client, rows=rows, metadata_error=exc.message, status=400

@@ -15,6 +15,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from selfauth.domain.metadata_history import ADMIN, Author
 from selfauth.domain.users.model import User
 from selfauth.web.context import Services, services_of
 
@@ -54,6 +55,11 @@ class Admin:
     @property
     def user_id(self) -> str:
         return self.user.user_id
+
+    @property
+    def author(self) -> Author:
+        """The administrator, as the metadata history names who made a change."""
+        return Author(ADMIN, self.user_id, self.label[:255])
 
     @property
     def label(self) -> str:

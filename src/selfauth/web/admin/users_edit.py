@@ -210,7 +210,7 @@ async def _patch(
     fields = {
         k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STEERING_FIELDS
     }
-    return await admin.services.users.update(user_id, fields, if_match)
+    return await admin.services.users.update(user_id, fields, admin.author, if_match)
 
 
 def _as_shown(fields: dict[str, str]) -> IfMatch | None:

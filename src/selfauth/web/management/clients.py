@@ -109,7 +109,7 @@ async def update_client(
     if secret is not None and not caller.principal.has_any(*KEYS):
         raise insufficient_scope(KEYS)
     if_match = IfMatch.of(request.headers.get("if-match"))
-    client = await found.clients.update(client_id, body, if_match)
+    client = await found.clients.update(client_id, body, caller.principal.author, if_match)
     # The caller just chose the secret: answering it back tells nothing new (as Auth0 does).
     view = await _view(found, client, secret)
     return JSONResponse(view, headers={"ETag": client_etag(client)})

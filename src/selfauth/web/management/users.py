@@ -253,7 +253,7 @@ async def update_user(
     }
     _authorize_update(principal, user_id, fields)
     if_match = IfMatch.of(request.headers.get("if-match"))
-    user = await found.users.update(user_id, fields, if_match)
+    user = await found.users.update(user_id, fields, principal.author, if_match)
     return JSONResponse(management_view(user), headers={"ETag": user_etag(user)})
 
 

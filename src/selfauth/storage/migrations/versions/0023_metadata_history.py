@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from selfauth.storage.tables import UTCDateTime
 
-Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# JSON text on SQLite (tables.py's JsonValue: a bare number stays text), JSONB on PostgreSQL
+JsonValue = sa.Text().with_variant(postgresql.JSONB(), "postgresql")
 
 revision = "0023"
 down_revision = "0022"
@@ -42,8 +43,8 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=64), nullable=True),
         sa.Column("field", sa.String(length=16), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("old_value", Json, nullable=True),
-        sa.Column("new_value", Json, nullable=True),
+        sa.Column("old_value", JsonValue, nullable=True),
+        sa.Column("new_value", JsonValue, nullable=True),
         sa.Column("changed_at", UTCDateTime(), nullable=False),
         sa.Column("author_type", sa.String(length=16), nullable=False),
         sa.Column("author_id", sa.String(length=300), nullable=True),
