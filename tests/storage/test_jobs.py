@@ -14,10 +14,12 @@ import pytest
 
 from selfauth.domain.jobs.import_plan import Existing, Plan
 from selfauth.domain.jobs.model import EXPORT, IMPORT, BatchResult, Job, LeaseLost, RowError
+from selfauth.domain.metadata_history import JOB, Author, HistoryFilter
 from selfauth.domain.users.model import User
 from selfauth.errors import TooManyRequests
 from selfauth.storage.database import Database
 from selfauth.storage.jobs import SqlJobRepository
+from selfauth.storage.metadata_history import SqlMetadataHistory
 from selfauth.storage.users import SqlUserRepository
 from tests.support.storage import default_connection_id, new_user, now, stored_user
 
@@ -150,7 +152,9 @@ async def commit(
         seen.extend(found)
         return Plan(
             inserts=new,
-            updates=[(existing_user.user_id, {"user_metadata": {"imported": True}})],
+            updates=[
+                (existing_user.user_id, {"user_metadata": {"imported": True}, "updated_at": now()})
+            ],
             errors=[(3, {"email": "bad"}, [RowError("FORMAT", "not an email", "email")])],
         )
 
@@ -178,6 +182,9 @@ async def test_a_batch_writes_users_errors_and_progress_together(
     for user in new:
         assert await users.get(user.user_id) == user
     assert (await users.get(existing.user_id)).user_metadata == {"imported": True}  # type: ignore[union-attr]
+    (entry,) = await SqlMetadataHistory(database).of_user(existing.user_id, HistoryFilter(), 0, 10)
+    assert (entry.key, entry.old, entry.new) == ("imported", None, True)
+    assert entry.by == Author(JOB, job.id)
     assert await jobs.errors(job.id) == [
         {
             "user": {"email": "bad"},

@@ -14,6 +14,7 @@ import dataclasses
 import pytest
 
 from selfauth.domain import search
+from selfauth.domain.metadata_history import ACCOUNT_LINKING
 from selfauth.domain.users import linking
 from selfauth.domain.users.model import User
 from selfauth.errors import SelfauthError
@@ -53,7 +54,7 @@ async def _link(users: SqlUserRepository, primary_id: str, secondary_id: str) ->
     def change(p: User | None, s: User | None) -> tuple[User, User]:
         return linking.linked(*linking.check_link(p, s, None), moment)
 
-    linked, _ = await users.update_pair(primary_id, secondary_id, change)
+    linked, _ = await users.update_pair(primary_id, secondary_id, change, ACCOUNT_LINKING)
     return linked
 
 

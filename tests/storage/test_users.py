@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from selfauth.domain.metadata_history import SYSTEM, Author
 from selfauth.domain.users.model import User
 from selfauth.errors import Conflict, InvalidBody, NotFound
 from selfauth.storage.database import Database
@@ -25,6 +26,8 @@ from tests.support.storage import (
     stored_user,
     unique,
 )
+
+TEST = Author(SYSTEM, name="storage test")
 
 
 @pytest.fixture
@@ -144,7 +147,9 @@ async def test_update_applies_the_change_to_the_stored_row(
 ) -> None:
     user = await stored_user(database, connection_id, user_metadata={"a": 1})
     updated = await users.update(
-        user.user_id, lambda u: changed(u, user_metadata={**u.user_metadata, "b": 2}, name="B")
+        user.user_id,
+        lambda u: changed(u, user_metadata={**u.user_metadata, "b": 2}, name="B"),
+        TEST,
     )
     assert updated.user_metadata == {"a": 1, "b": 2}
     assert await users.get(user.user_id) == updated
@@ -152,7 +157,7 @@ async def test_update_applies_the_change_to_the_stored_row(
 
 async def test_update_of_an_unknown_user_is_not_found(users: SqlUserRepository) -> None:
     with pytest.raises(NotFound):
-        await users.update("auth0|nobody", lambda u: u)
+        await users.update("auth0|nobody", lambda u: u, TEST)
 
 
 async def test_a_change_that_refuses_leaves_the_row_as_it_was(
@@ -164,7 +169,7 @@ async def test_a_change_that_refuses_leaves_the_row_as_it_was(
         raise InvalidBody("Payload validation error: 'too big' on property user_metadata.")
 
     with pytest.raises(InvalidBody):
-        await users.update(user.user_id, refuse)
+        await users.update(user.user_id, refuse, TEST)
     assert await users.get(user.user_id) == user
 
 
@@ -175,7 +180,9 @@ async def test_an_email_taken_by_another_user_conflicts_and_changes_nothing(
     second = await stored_user(database, connection_id, user_metadata={"x": 1})
     with pytest.raises(Conflict):
         await users.update(
-            second.user_id, lambda u: changed(u, email=first.email, user_metadata={"x": 2})
+            second.user_id,
+            lambda u: changed(u, email=first.email, user_metadata={"x": 2}),
+            TEST,
         )
     assert await users.get(second.user_id) == second
 
@@ -191,7 +198,7 @@ async def test_concurrent_merges_of_different_keys_all_survive(
     def merge(key: str) -> Callable[[User], User]:
         return lambda u: changed(u, user_metadata={**u.user_metadata, key: key})
 
-    await asyncio.gather(*(users.update(user.user_id, merge(f"k{i}")) for i in range(20)))
+    await asyncio.gather(*(users.update(user.user_id, merge(f"k{i}"), TEST) for i in range(20)))
     stored = await users.get(user.user_id)
     assert stored is not None
     assert stored.user_metadata == {"existing": True, **{f"k{i}": f"k{i}" for i in range(20)}}
