@@ -204,6 +204,60 @@ async def test_concurrent_merges_of_different_keys_all_survive(
     assert stored.user_metadata == {"existing": True, **{f"k{i}": f"k{i}" for i in range(20)}}
 
 
+async def test_a_refused_change_in_a_batch_leaves_the_others_applied(
+    database: Database, users: SqlUserRepository, connection_id: str
+) -> None:
+    """Concurrent changes of one user go to the database together (write_batches.py): one
+    that the database refuses (an email another user has) fails alone, and one that its own
+    check refuses fails alone; every other is applied, each with its own answer."""
+    taken = await stored_user(database, connection_id)
+    user = await stored_user(database, connection_id, user_metadata={})
+
+    def merge(key: str) -> Callable[[User], User]:
+        return lambda u: changed(u, user_metadata={**u.user_metadata, key: True})
+
+    def refuse(current: User) -> User:
+        raise InvalidBody("refused")
+
+    def steal(current: User) -> User:
+        return changed(current, email=taken.email)
+
+    changes = [merge("a"), steal, merge("b"), refuse, merge("c")]
+    outcomes = await asyncio.gather(
+        *(users.update(user.user_id, change, TEST) for change in changes),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], Conflict)
+    assert isinstance(outcomes[3], InvalidBody)
+    answered = [o for o in outcomes if isinstance(o, User)]
+    assert len(answered) == 3
+    stored = await users.get(user.user_id)
+    assert stored is not None
+    assert stored.user_metadata == {"a": True, "b": True, "c": True}
+    assert stored.email == user.email
+
+
+async def test_a_change_whose_caller_went_away_is_still_applied(
+    database: Database, users: SqlUserRepository, connection_id: str
+) -> None:
+    user = await stored_user(database, connection_id, user_metadata={})
+
+    def merge(key: str) -> Callable[[User], User]:
+        return lambda u: changed(u, user_metadata={**u.user_metadata, key: True})
+
+    first = asyncio.create_task(users.update(user.user_id, merge("first"), TEST))
+    gone = asyncio.create_task(users.update(user.user_id, merge("gone"), TEST))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await first
+    # Batches of one user run in order: once a later change is answered, "gone" was applied.
+    await users.update(user.user_id, merge("last"), TEST)
+    assert gone.cancelled()
+    stored = await users.get(user.user_id)
+    assert stored is not None
+    assert stored.user_metadata == {"first": True, "gone": True, "last": True}
+
+
 async def test_concurrent_logins_are_all_counted(
     database: Database, users: SqlUserRepository, connection_id: str
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,9 @@ from selfauth.storage.keyed_locks import KeyedLocks
 from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.mail_queue import queue_pending_in
 from selfauth.storage.tables import users
+from selfauth.storage.write_batches import Pending, WriteBatches
+
+log = logging.getLogger(__name__)
 
 USER_EXISTS = "The user already exists."
 _FIELDS = [f.name for f in dataclasses.fields(User)]
@@ -67,12 +71,29 @@ def metadata_changes(current: User, updated: User, by: Authors) -> list[KeyChang
     ]
 
 
+def _by_moment(
+    entries: list[tuple[KeyChange, datetime]],
+) -> list[tuple[datetime, list[KeyChange]]]:
+    """History entries grouped by when they were made, in order."""
+    groups: list[tuple[datetime, list[KeyChange]]] = []
+    for change, moment in entries:
+        if groups and groups[-1][0] == moment:
+            groups[-1][1].append(change)
+        else:
+            groups.append((moment, [change]))
+    return groups
+
+
+_Change = tuple[Callable[[User], User], Authors | None]
+
+
 class SqlUserRepository:
     def __init__(self, database: Database, *, history: bool = True) -> None:
         """`history`: whether metadata changes are recorded (SELFAUTH_METADATA_HISTORY)."""
         self._db = database
         self._history = history
         self._rows = KeyedLocks()  # this process's writers of one user queue here
+        self._batches: WriteBatches[_Change, User] = WriteBatches(self._apply)
 
     async def get(self, user_id: str) -> User | None:
         """A user of their own: a linked secondary account is no user (account linking)."""
@@ -97,18 +118,56 @@ class SqlUserRepository:
 
     async def update(self, user_id: str, change: Callable[[User], User], by: Authors) -> User:
         """Read-modify-write under a row lock, so concurrent merges never lose a key. `by`:
-        who makes the change, for the metadata history."""
+        who makes the change, for the metadata history. Changes of one user that arrive
+        while another is written are applied together, in turn, in one transaction
+        (storage/write_batches.py)."""
+        return await self._batches.submit(user_id, (change, by))
+
+    async def _apply(self, user_id: str, batch: list[Pending[_Change, User]]) -> None:
+        """One transaction for the batch; when the batch's combined write is refused (a
+        unique email or username taken by one of its changes), each change alone."""
         try:
-            async with self._rows.held(user_id), self._db.write() as conn:
-                found = await _BY_ID.locked(conn, user_id=user_id)
-                if found is None:
-                    raise inexistent_user()
-                current = User(**found)
-                updated = change(current)
-                await _write_changes(conn, current, updated, by if self._history else None)
-                return updated
-        except sa.exc.IntegrityError as exc:
-            raise user_exists() from exc
+            await self._apply_together(user_id, batch)
+        except sa.exc.IntegrityError:
+            if len(batch) == 1:
+                batch[0].failed(user_exists())
+                return
+            log.debug("a batch of %d changes of one user refused, applied one by one", len(batch))
+            for pending in batch:
+                if pending.outcome.done():  # refused in the batch already
+                    continue
+                try:
+                    await self._apply_together(user_id, [pending])
+                except sa.exc.IntegrityError:
+                    pending.failed(user_exists())
+
+    async def _apply_together(self, user_id: str, batch: list[Pending[_Change, User]]) -> None:
+        async with self._rows.held(user_id), self._db.write() as conn:
+            found = await _BY_ID.locked(conn, user_id=user_id)
+            if found is None:
+                for pending in batch:
+                    pending.failed(inexistent_user())
+                return
+            first = current = User(**found)
+            applied: list[tuple[Pending[_Change, User], User]] = []
+            history_entries: list[tuple[KeyChange, datetime]] = []
+            for pending in batch:
+                change, by = pending.change
+                try:
+                    updated = change(current)
+                except Exception as error:  # refused (a 412, a 400): the others still apply
+                    pending.failed(error)
+                    continue
+                if self._history and by is not None:
+                    moment = updated.updated_at
+                    history_entries += [(c, moment) for c in metadata_changes(current, updated, by)]
+                applied.append((pending, updated))
+                current = updated
+            await _write_changes(conn, first, current, None)
+            for moment, changes in _by_moment(history_entries):
+                await history.record(conn, changes, moment, user_id=user_id)
+        for pending, updated in applied:
+            pending.done(updated)
 
     async def update_pair(
         self,
