@@ -17,6 +17,7 @@ from selfauth.web.management import (
     jobs,
     log_streams,
     logs,
+    metadata_schemas,
     prompts,
     resource_servers,
     rules,
@@ -55,4 +56,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     signing_keys.router,
     logs.router,
     log_streams.router,
+    metadata_schemas.router,
 )
