@@ -2,8 +2,8 @@
 tenant-wide for user_metadata and app_metadata, set through the Management API and enforced
 on every write path: the Management API's POST and PATCH, a user's own PATCH,
 `/dbconnections/signup` (what Lock's additional sign-up fields send), the login page's
-sign-up, Rules and Actions, imports. Setting one counts the users who break it and changes
-none. Runs on both databases.
+sign-up, Rules and Actions, imports, the dashboard. Setting one counts the users who break it
+and changes none. Runs on both databases.
 
 Every test sets its schemas on a connection of its own; the one tenant-wide schema test
 constrains a key no other test writes and removes it after."""
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
+from tests.support.admin import csrf_of, new_admin, signed_in_client
 from tests.support.api import PASSWORD, Api, assert_error, unique_email, user_path
 from tests.support.authorize import flow, form_to, login_page
 from tests.support.browser_client import browser_client
@@ -333,3 +335,19 @@ def test_an_import_row_that_breaks_the_schema_fails_alone(api: Api, app: App) ->
     assert error["code"] == "MINIMUM" and error["path"] == "user_metadata.age"
     assert "'minimum' 0" in error["message"]
     assert api.get("/api/v2/users-by-email", email=bad).json() == []
+
+
+def test_the_dashboards_user_page_shows_the_violation(
+    server: RunningServer, api: Api, app: App
+) -> None:
+    put_schema(api, app.connection_id, AGE)
+    user = api.create_user(connection=app.connection, user_metadata={"age": 1})
+    browser = signed_in_client(server, new_admin(server, api))
+    page = f"/admin/users/{quote(user['user_id'], safe='')}"
+    csrf = csrf_of(browser.get(page))
+    answer = browser.post(
+        f"{page}?do=user_metadata", data={"csrf": csrf, "user_metadata": '{"age": -3}'}
+    )
+    assert answer.status_code == 400, answer.text
+    assert "Metadata schema violation: user_metadata.age: &#39;minimum&#39; 0" in answer.text
+    assert api.user(user["user_id"])["user_metadata"] == {"age": 1}
