@@ -11,6 +11,7 @@ constrains a key no other test writes and removes it after."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -155,20 +156,25 @@ def test_deleting_the_connection_deletes_its_schemas(api: Api, app: App) -> None
     assert_error(api.get(schema_path(app.connection_id)), 404, "inexistent_connection")
 
 
-@pytest.fixture
-def tenant_probe(api: Api) -> Iterator[None]:
-    """A tenant-wide app_metadata schema on a key no other test writes, removed after."""
-    schema = {"properties": {"schema_probe": {"type": "integer"}}}
-    put_schema(api, None, schema, "app_metadata")
+PROBE = {"properties": {"schema_probe": {"type": "integer"}}}
+
+
+@contextmanager
+def tenant_probe(api: Api) -> Iterator[dict[str, Any]]:
+    """A tenant-wide app_metadata schema on a key no other test writes, removed after; yields
+    PUT's answer."""
     try:
-        yield
+        yield put_schema(api, None, PROBE, "app_metadata")
     finally:
         assert api.delete(schema_path(None, "app_metadata")).status_code == 204
 
 
-def test_the_connections_schema_wins_over_the_tenant_wide_one(
-    api: Api, app: App, tenant_probe: None
-) -> None:
+def test_the_connections_schema_wins_over_the_tenant_wide_one(api: Api, app: App) -> None:
+    with tenant_probe(api):
+        tenant_wide_rules(api, app)
+
+
+def tenant_wide_rules(api: Api, app: App) -> None:
     got = api.get(schema_path(None, "app_metadata")).json()
     assert got["connection_id"] is None
     bad = {"connection": app.connection, "email": unique_email(), "password": PASSWORD}
@@ -351,3 +357,14 @@ def test_the_dashboards_user_page_shows_the_violation(
     assert answer.status_code == 400, answer.text
     assert "Metadata schema violation: user_metadata.age: &#39;minimum&#39; 0" in answer.text
     assert api.user(user["user_id"])["user_metadata"] == {"age": 1}
+
+
+def test_a_tenant_wide_schema_counts_only_the_users_it_applies_to(api: Api, app: App) -> None:
+    bad = {"schema_probe": "x"}
+    counted = api.create_user(connection=app.connection, app_metadata=bad)
+    own = new_app(api)
+    put_schema(api, own.connection_id, {"type": "object"}, "app_metadata")
+    api.create_user(connection=own.connection, app_metadata=bad)  # held to its own schema
+    with tenant_probe(api) as answer:
+        assert answer["violating_users"] == 1
+        assert api.user(counted["user_id"])["app_metadata"] == bad

@@ -92,6 +92,10 @@ class Snapshot:
             return NONE
         return Applied(*found)
 
+    def own(self, target: str, field: str) -> CompiledSchema | None:
+        """The schema set on exactly this target (a connection's id, or TENANT)."""
+        return self._compiled.get((target, field))
+
 
 NO_SCHEMAS = Snapshot({})
 
@@ -178,10 +182,14 @@ class MetadataSchemaService:
         return connection
 
     async def _violating(self, connection: Connection | None, field: str) -> int:
-        """The users (of the connection, or of the tenant) whose stored `field` breaks the
-        schema that now applies to them: read in batches, never changed."""
+        """The users the new schema applies to (the connection's, or for a tenant-wide one
+        those whose connection has none of its own for `field`) whose stored `field` breaks
+        it: read in batches, never changed."""
         count = 0
         schemas = await self.snapshot()
+        schema = schemas.own(TENANT if connection is None else connection.id, field)
+        if schema is None:  # compiled when stored, so only if it changed in between
+            return 0
         after: tuple[Any, str] | None = None
         query: Query = MatchAll()
         if connection is not None:  # its users, and the users with a linked identity of it
@@ -191,8 +199,8 @@ class MetadataSchemaService:
             for user in batch:
                 if connection is not None and user.connection_id != connection.id:
                     continue
-                schema = schemas.for_connection(user.connection_id).get(field)
-                if schema is not None and not schema.is_valid(getattr(user, field)):
+                applies = schemas.for_connection(user.connection_id).get(field) is schema
+                if applies and not schema.is_valid(getattr(user, field)):
                     count += 1
             if len(batch) < _WALK_BATCH:
                 return count
