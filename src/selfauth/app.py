@@ -23,7 +23,7 @@ from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
 from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
-from selfauth.domain.changes import CLIENTS, SIGNING_KEYS, TENANT_SETTINGS
+from selfauth.domain.changes import CLIENTS, METADATA_SCHEMAS, SIGNING_KEYS, TENANT_SETTINGS
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -38,6 +38,7 @@ from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.jobs.model import IMPORT
 from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.logs import LogSink, NoLogs
+from selfauth.domain.metadata_schemas.service import MetadataSchemaService
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.ratelimit import RateLimiter, TokenBuckets
 from selfauth.domain.resource_servers.service import ResourceServerService
@@ -101,6 +102,7 @@ from selfauth.storage.login_tickets import SqlLoginTicketRepository
 from selfauth.storage.logs import SqlLogRepository
 from selfauth.storage.mail_queue import SqlMailQueue
 from selfauth.storage.metadata_history import SqlMetadataHistory
+from selfauth.storage.metadata_schemas import SqlMetadataSchemaRepository
 from selfauth.storage.migrate import upgrade
 from selfauth.storage.outbox import SqlOutbox
 from selfauth.storage.resource_servers import SqlResourceServerRepository
@@ -182,6 +184,7 @@ class Running:
 
     async def start(self) -> None:
         await self.services.tenant.load()  # the pages' default language, read per request
+        await self.services.metadata_schemas.load()  # checked on every metadata write
         self.changes.start()
         await self.sandbox.pool.start()  # every worker now, so the first logins do not wait
         self.journal.start()
@@ -283,6 +286,9 @@ async def build_services(
     script_sandbox = QuickJsSandbox(WorkerPool(settings.connection_script_workers, limits))
     connection_scripts = ConnectionScripts(script_sandbox, settings.upstream_timeout_seconds)
     configuration_box = ConfigurationBox(server_key)
+    metadata_schemas = MetadataSchemaService(
+        SqlMetadataSchemaRepository(database), connections, users, clock
+    )
     user_service = UserService(
         users,
         connections,
@@ -290,6 +296,7 @@ async def build_services(
         metadata_limits(settings),
         clock,
         ScriptedDatabase(connection_scripts, configuration_box, settings.tenant),
+        metadata_schemas,
     )
     journal = ExecutionJournal(SqlExecutionRepository(database), clock)
     logs = LogWriter(
@@ -487,6 +494,7 @@ async def build_services(
             clock,
         ),
         idp_tokens=idp_tokens,
+        metadata_schemas=metadata_schemas,
     )
 
     async def clients_changed() -> None:
@@ -499,6 +507,7 @@ async def build_services(
             SIGNING_KEYS: keys_changed,
             CLIENTS: clients_changed,
             TENANT_SETTINGS: services.tenant.load,
+            METADATA_SCHEMAS: metadata_schemas.load,
         },
         seen=versions_at_start,
         interval=settings.changes_poll_seconds,
@@ -596,8 +605,13 @@ def job_queue(
             settings.tenant_admin_email, settings.email_from_address, settings.tenant
         )
         completion = CompletionNotice(mails, wake_sender or _nothing)
+    # Its own copy of the schemas, read afresh as each import starts (a CLI import has no
+    # change watcher).
+    schemas = MetadataSchemaService(
+        SqlMetadataSchemaRepository(database), connections, SqlUserRepository(database), clock
+    )
     return JobQueue(
-        repo, connections, secrets, job_settings, settings.issuer_url, clock, completion
+        repo, connections, secrets, job_settings, settings.issuer_url, clock, completion, schemas
     )
 
 

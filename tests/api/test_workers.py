@@ -189,6 +189,29 @@ def test_the_tenant_language_set_through_one_node_is_the_other_nodes_default(
     assert '<html lang="fr"' in page.text
 
 
+def test_a_metadata_schema_set_through_one_node_is_enforced_by_the_other(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    first, second = nodes
+    admin, other = admin_api(first), Api(second, token_from(second, first))
+    app = new_app(admin)
+    user = admin.create_user(connection=app.connection)
+    path = f"/api/v2/users/{user['user_id']}"
+    assert other.patch(path, {"user_metadata": {"age": -1}}).status_code == 200  # cached: none
+    schema = {"properties": {"age": {"minimum": 0}}}
+    put = f"/api/v2/connections/{app.connection_id}/metadata-schemas/user_metadata"
+    assert admin.http.put(put, json={"schema": schema}).status_code == 200
+    refused = eventually(
+        lambda: other.patch(path, {"user_metadata": {"age": -2}}), lambda r: r.status_code == 400
+    )
+    assert "user_metadata.age: 'minimum' 0" in refused.json()["message"], refused.text
+    assert admin.delete(put).status_code == 204
+    eventually(
+        lambda: other.patch(path, {"user_metadata": {"age": -3}}), lambda r: r.status_code == 200
+    )
+    assert admin.user(user["user_id"])["user_metadata"] == {"age": -3}
+
+
 def test_a_login_on_one_node_refreshes_on_the_other_until_revoked_there(
     nodes: tuple[RunningServer, RunningServer],
 ) -> None:

@@ -13,6 +13,7 @@ from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._rows import from_row, to_values
 from selfauth.storage.database import Conn, Database
 from selfauth.storage.lookup import KeyLookup
+from selfauth.storage.metadata_schemas import delete_for_connection
 from selfauth.storage.tables import clients, connection_clients, connections
 
 _BY_ID = KeyLookup(connections, "id")
@@ -120,6 +121,8 @@ class SqlConnectionRepository:
             result = await conn.execute(
                 connections.delete().where(connections.c.id == connection_id)
             )
+            if result.rowcount:  # type: ignore[attr-defined]
+                await delete_for_connection(conn, connection_id)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def enable_on_all(self, client_id: str) -> None:

@@ -832,3 +832,17 @@ metadata_history = sa.Table(
     sa.Index(None, "client_id", "id"),
     sa.Index(None, "changed_at"),
 )
+
+# --- metadata schemas (migration 0024) -------------------------------------------------------
+
+# An optional JSON Schema for user_metadata or app_metadata (our addition): `target` is a
+# connection's id, or "*" for the tenant-wide one. A connection's rows are deleted with it
+# (storage/connections.py, in the same transaction: "*" can have no foreign key).
+metadata_schemas = sa.Table(
+    "metadata_schemas",
+    metadata,
+    sa.Column("target", sa.String(32), primary_key=True),
+    sa.Column("field", sa.String(16), primary_key=True),
+    sa.Column("schema", Json, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -27,6 +27,7 @@ from selfauth.domain.emails.templates import EmailTemplateService
 from selfauth.domain.keys.service import SigningKeyService
 from selfauth.domain.logins import LoginBlocks
 from selfauth.domain.metadata_history import MetadataHistory
+from selfauth.domain.metadata_schemas.service import MetadataSchemaService
 from selfauth.domain.ratelimit import RateLimiter
 from selfauth.domain.resource_servers.service import ResourceServerService
 from selfauth.domain.tenant.settings import TenantSettingsService
@@ -86,6 +87,7 @@ class Services:
     logs: LogWriter  # the tenant logs: flows' events queued, /api/v2/logs read
     log_streams: LogStreamService  # /api/v2/log-streams (delivery: app.py's Running)
     metadata_history: MetadataHistory  # who changed which metadata key (our addition)
+    metadata_schemas: MetadataSchemaService  # /api/v2/metadata-schemas (ours), held by users
 
     # The Authentication API: the flows of a sign-in.
     client_auth: ClientAuthenticator

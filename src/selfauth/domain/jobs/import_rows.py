@@ -16,6 +16,7 @@ from selfauth.domain import password_hashes
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.jobs.model import RowError
 from selfauth.domain.json_values import holds_nul
+from selfauth.domain.metadata_schemas.service import NONE, Applied
 from selfauth.domain.users import attributes
 from selfauth.domain.users.metadata import MetadataLimits, json_type
 from selfauth.errors import InvalidBody
@@ -85,6 +86,8 @@ class ImportRow:
 class RowRules:
     connection: Connection
     metadata: MetadataLimits
+    schemas: Applied = NONE  # the connection's metadata schemas (domain/metadata_schemas)
+    upsert: bool = False
 
 
 def check_row(raw: Any, rules: RowRules) -> ImportRow | list[RowError]:
@@ -126,6 +129,8 @@ def check_row(raw: Any, rules: RowRules) -> ImportRow | list[RowError]:
             values[key] = _metadata(raw[key], key, rules, errors)
     if not errors and ("user_metadata" in values or "app_metadata" in values):
         _size(values.get("user_metadata"), values.get("app_metadata"), rules, errors)
+    if not errors:
+        _schemas(values, rules, errors)
     password_hash, custom = _password(raw, errors)
     if "mfa_factors" in raw:
         _mfa_factors(raw["mfa_factors"], errors)
@@ -255,6 +260,21 @@ def _size(
     if size > limit:
         message = f"Metadata is {size} bytes; the limit is {limit} bytes"
         errors.append(RowError("MAX_LENGTH", message, "user_metadata"))
+
+
+def _schemas(values: dict[str, Any], rules: RowRules, errors: list[RowError]) -> None:
+    """The metadata a row stores obeys its schema: the objects it gives, and the `{}` a new
+    user starts with when it gives none (an upsert keeps a matched user's, so it is not
+    checked then). The error's code is the rule broken (`minimum` -> MINIMUM)."""
+    for key in ("user_metadata", "app_metadata"):
+        schema = rules.schemas.get(key)
+        if schema is None or (key not in values and rules.upsert):
+            continue
+        found = schema.violation(values.get(key) or {})
+        if found is not None:
+            errors.append(
+                RowError(found.code, f"Metadata schema violation: {found.text}", found.path)
+            )
 
 
 def _password(raw: dict[str, Any], errors: list[RowError]) -> tuple[str | None, bool]:

@@ -15,6 +15,7 @@ from selfauth.domain.connections.password_policy import PasswordPolicy
 from selfauth.domain.emails.message import PendingMail
 from selfauth.domain.etags import IfMatch, precondition
 from selfauth.domain.metadata_history import ACCOUNT_LINKING, CONNECTION, Author, Authors
+from selfauth.domain.metadata_schemas.service import NO_SCHEMAS, Snapshot
 from selfauth.domain.passwords import PasswordHasher
 from selfauth.domain.search import Query
 from selfauth.domain.users import attributes, legacy, linking, metadata
@@ -72,6 +73,10 @@ class UserRepository(Protocol):
     ) -> list[User]: ...
 
 
+class MetadataSchemas(Protocol):
+    async def snapshot(self) -> Snapshot: ...
+
+
 class ConnectionFinder(Protocol):
     async def get(self, connection_id: str) -> Connection | None: ...
     async def get_by_name(self, name: str) -> Connection | None: ...
@@ -86,13 +91,19 @@ class UserService:
         limits: MetadataLimits,
         clock: Clock,
         legacy_store: LegacyStore | None = None,
+        schemas: MetadataSchemas | None = None,
     ) -> None:
         self._users = users
+        self._schemas = schemas
         self._connections = connections
         self._hasher = hasher
         self._limits = limits
         self._clock = clock
         self._legacy = legacy_store
+
+    async def _schema_snapshot(self) -> Snapshot:
+        """The metadata schemas every metadata write obeys (domain/metadata_schemas)."""
+        return NO_SCHEMAS if self._schemas is None else await self._schemas.snapshot()
 
     def _store(self) -> LegacyStore:
         if self._legacy is None:  # app.py always gives one; tests of the domain may not
@@ -226,6 +237,8 @@ class UserService:
         user_metadata = _without_nulls(given_user_metadata)
         app_metadata = _without_nulls(given_app_metadata)
         self._limits.validate_result(user_metadata, app_metadata)
+        schemas = (await self._schema_snapshot()).for_connection(connection.id)
+        schemas.check(user_metadata, app_metadata)
         if custom_database.customized(connection):
             scripted = await self._create_in_legacy(connection, values, fields, mails)
             if scripted is not None:
@@ -564,6 +577,7 @@ class UserService:
         user_patch = fields.get("user_metadata")
         app_patch = fields.get("app_metadata")
         self._limits.validate_patch(user_patch, app_patch)
+        schemas = (await self._schema_snapshot()).for_connection(connection.id)
         now = self._clock()
 
         def change(user: User) -> User:
@@ -588,6 +602,11 @@ class UserService:
                 )
             _check_identifiers(user, updated, connection)
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
+            # Only the fields written: a user who broke a schema set later can still be edited.
+            schemas.check(
+                None if user_patch is None else updated.user_metadata,
+                None if app_patch is None else updated.app_metadata,
+            )
             return updated
 
         return await self._users.update(user_id, change, by)
@@ -619,6 +638,7 @@ class UserService:
         """A login's hooks' metadata changes, validated as a PATCH would be, in one write,
         each key's history naming the Rule or Action that set it."""
         self._limits.validate_patch(user_change.patch, app_change.patch)
+        snapshot = await self._schema_snapshot()
         now = self._clock()
 
         def change(user: User) -> User:
@@ -629,6 +649,10 @@ class UserService:
                 updated_at=now,
             )
             self._limits.validate_result(updated.user_metadata, updated.app_metadata)
+            snapshot.for_connection(user.connection_id).check(
+                updated.user_metadata if user_change else None,
+                updated.app_metadata if app_change else None,
+            )
             return updated
 
         authors = metadata.HookAuthors(user_change, app_change)

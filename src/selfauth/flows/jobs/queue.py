@@ -37,6 +37,7 @@ from selfauth.domain.jobs.model import (
     Job,
     LeaseLost,
 )
+from selfauth.domain.metadata_schemas.service import NO_SCHEMAS, Snapshot
 from selfauth.domain.users.metadata import MetadataLimits
 from selfauth.errors import InvalidBody, NotFound, OperationNotSupported
 from selfauth.flows.jobs.completion import CompletionMails, completion_mail
@@ -48,6 +49,11 @@ from selfauth.flows.jobs.store import JobStore
 log = logging.getLogger("selfauth.jobs")
 _ALNUM = string.ascii_letters + string.digits
 JOB_NOT_FOUND = "The job does not exist."
+
+
+class SchemaSource(Protocol):
+    async def load(self) -> None: ...
+    async def snapshot(self) -> Snapshot: ...
 
 
 class ConnectionFinder(Protocol):
@@ -90,8 +96,10 @@ class JobQueue:
         issuer: str,
         clock: Clock,
         completion: CompletionNotice | None = None,
+        schemas: SchemaSource | None = None,
     ) -> None:
         self.repo = repo
+        self._schemas = schemas
         self._completion = completion
         self.settings = settings
         self._connections = connections
@@ -329,7 +337,16 @@ class JobQueue:
         connection = await self._connections.get(job.connection_id)
         if connection is None:
             raise UnreadableFile("The connection was deleted.")
-        rules = RowRules(connection, self.settings.metadata)
+        schemas = NO_SCHEMAS
+        if self._schemas is not None:
+            await self._schemas.load()  # as stored now: a job runs on without reloading
+            schemas = await self._schemas.snapshot()
+        rules = RowRules(
+            connection,
+            self.settings.metadata,
+            schemas.for_connection(connection.id),
+            upsert=job.upsert,
+        )
         await run_import(
             self.repo,
             job,

@@ -18,6 +18,7 @@ from selfauth.web.management import (
     log_streams,
     logs,
     metadata_history,
+    metadata_schemas,
     prompts,
     resource_servers,
     rules,
@@ -57,4 +58,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     logs.router,
     log_streams.router,
     metadata_history.router,
+    metadata_schemas.router,
 )

@@ -1,0 +1,1 @@
+"""Optional JSON Schemas for user_metadata and app_metadata (issue 20, our addition)."""
