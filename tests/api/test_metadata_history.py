@@ -189,6 +189,13 @@ def test_a_dashboard_administrator_is_named(server: RunningServer, api: Api) -> 
             follow_redirects=False,
         )
         assert done.status_code in (302, 303), done.text
+        # The user's page lists the change, escaped, with who made it
+        page = browser.get(f"/admin/users/{user['user_id']}")
+        assert page.status_code == 200, page.text
+        shown = page.text[page.text.index('id="metadata-history"') :]
+        assert "<code>user_metadata.theme</code>" in shown
+        assert "<code>&#34;dark&#34;</code>" in shown and "<code>&#34;light&#34;</code>" in shown
+        assert f"admin {admin.email}" in shown
     finally:
         browser.close()
     (entry,) = history(api, user["user_id"])

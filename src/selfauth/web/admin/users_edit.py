@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from selfauth.domain.actions.executions import ExecutionFilter
 from selfauth.domain.connections.model import Connection
 from selfauth.domain.etags import IfMatch, PreconditionFailed
+from selfauth.domain.metadata_history import HistoryFilter
 from selfauth.domain.users.etag import user_etag
 from selfauth.domain.users.legacy import ScriptRefused
 from selfauth.domain.users.model import User
@@ -47,6 +49,7 @@ PROFILE = (
 )
 METADATA = ("user_metadata", "app_metadata")
 EXECUTIONS_SHOWN = 10
+HISTORY_SHOWN = 20  # the newest metadata changes on the page; the API pages through the rest
 NOTICES = {
     "created": "The user was created.",
     "saved": "Saved.",
@@ -85,6 +88,14 @@ async def _connection(admin: Admin, user: User) -> Connection | None:
         return await admin.services.connections.get(user.connection_id)
     except NotFound:
         return None
+
+
+def _shown_value(value: Any) -> str | None:
+    """A history value as compact JSON for the page (None: the key was absent), cut short."""
+    if value is None:
+        return None
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _when(value: Any) -> datetime | None:
@@ -168,6 +179,20 @@ async def _page(
         }
         for e in executions
     ]
+    changes = await found.metadata_history.of_user(
+        user.user_id, HistoryFilter(), offset=0, limit=HISTORY_SHOWN
+    )
+    history = [
+        {
+            "changed_at": entry.changed_at,
+            "field": entry.field,
+            "key": entry.key,
+            "old": _shown_value(entry.old),
+            "new": _shown_value(entry.new),
+            "by": entry.by,
+        }
+        for entry in changes
+    ]
     notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), None)
     return admin_page(
         request,
@@ -188,6 +213,7 @@ async def _page(
         refresh_tokens=refresh_tokens,
         sessions=sessions,
         executions=runs,
+        history=history,
         errors=errors or {},
         problem=problem,
         notice=None if problem else notice,
