@@ -81,7 +81,7 @@ def import_rate(path: Path, users: int, postgres: str | None) -> tuple[float, di
                 data={"connection_id": connection["id"]},
                 timeout=600,
             )
-        if response.status_code != 201:
+        if response.status_code not in (201, 202):  # 202 since the job answers as Auth0's
             raise BenchError(f"import refused: {response.status_code} {response.text}")
         job_id = response.json()["id"]
         while True:
