@@ -192,6 +192,13 @@ def test_login_goes_through_the_script_and_caches_the_profile(
     assert legacy.calls.count("login") == before + 1
     assert api.user(f"auth0|{legacy_id}")["app_metadata"] == {"plan": "platinum"}
     assert api.user(f"auth0|{legacy_id}")["logins_count"] == 2
+    # The metadata history names the connection whose script brought the change
+    history = api.get(f"/api/v2/users/auth0|{legacy_id}/metadata-history").json()
+    assert [(h["field"], h["key"], h["old_value"], h["new_value"]) for h in history] == [
+        ("app_metadata", "plan", "gold", "platinum")
+    ]
+    assert history[0]["changed_by"]["type"] == "connection"
+    assert history[0]["changed_by"]["name"] == app.connection
 
 
 def test_a_wrong_password_or_unknown_user_is_auth0s_invalid_grant(
