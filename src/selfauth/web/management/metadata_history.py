@@ -4,12 +4,13 @@ Auth0's lists are, filtered by `key` and `field`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from selfauth.domain.metadata_history import FIELDS, HistoryFilter
+from selfauth.domain.metadata_history import FIELDS, HistoryEntry, HistoryFilter
 from selfauth.errors import InvalidQueryString
 from selfauth.web import openapi
 from selfauth.web.json import JSONResponse
@@ -30,6 +31,22 @@ def _filter(query: Mapping[str, str], fields: tuple[str, ...]) -> HistoryFilter:
     return HistoryFilter(key=query.get("key") or None, field=field)
 
 
+async def _listing(
+    request: Request,
+    fields: tuple[str, ...],
+    owner: str,
+    read: Callable[[HistoryFilter, int, int], Awaitable[list[HistoryEntry]]],
+    count: Callable[[HistoryFilter], Awaitable[int]],
+) -> Response:
+    """One owner's entries, paged and filtered as the query asks."""
+    paging = Paging.parse(request.query_params)
+    where = _filter(request.query_params, fields)
+    entries = await read(where, paging.offset, paging.per_page)
+    total = await count(where) if paging.include_totals else 0
+    views = [entry.wire(owner) for entry in entries]
+    return JSONResponse(paging.wrap("history", views, total, with_length=True))
+
+
 @router.get(
     "/users/{user_id}/metadata-history",
     responses=openapi.management(404, ok=(200, openapi.listing("history"))),
@@ -40,13 +57,14 @@ async def user_history(
 ) -> Response:
     found = caller.services
     await found.users.get(user_id)  # 404 for a user who is not (or no longer) there
-    paging = Paging.parse(request.query_params)
-    where = _filter(request.query_params, FIELDS[:2])
     history = found.metadata_history
-    entries = await history.of_user(user_id, where, paging.offset, paging.per_page)
-    total = await history.count_of_user(user_id, where) if paging.include_totals else 0
-    views = [entry.wire("user_id") for entry in entries]
-    return JSONResponse(paging.wrap("history", views, total, with_length=True))
+    return await _listing(
+        request,
+        FIELDS[:2],
+        "user_id",
+        partial(history.of_user, user_id),
+        partial(history.count_of_user, user_id),
+    )
 
 
 @router.get(
@@ -59,10 +77,11 @@ async def client_history(
 ) -> Response:
     found = caller.services
     await found.clients.get(client_id)  # 404 for an application that is not there
-    paging = Paging.parse(request.query_params)
-    where = _filter(request.query_params, FIELDS[2:])
     history = found.metadata_history
-    entries = await history.of_client(client_id, where, paging.offset, paging.per_page)
-    total = await history.count_of_client(client_id, where) if paging.include_totals else 0
-    views = [entry.wire("client_id") for entry in entries]
-    return JSONResponse(paging.wrap("history", views, total, with_length=True))
+    return await _listing(
+        request,
+        FIELDS[2:],
+        "client_id",
+        partial(history.of_client, client_id),
+        partial(history.count_of_client, client_id),
+    )
