@@ -237,6 +237,31 @@ async def test_a_refused_change_in_a_batch_leaves_the_others_applied(
     assert stored.email == user.email
 
 
+async def test_a_change_refused_in_a_failed_batch_is_tried_again_on_the_real_row(
+    database: Database, users: SqlUserRepository, connection_id: str
+) -> None:
+    """In one batch, the second change saw the first's new email and refused; the first was
+    then refused by the database. The second is answered by the row as it really is."""
+    taken = await stored_user(database, connection_id)
+    user = await stored_user(database, connection_id, user_metadata={})
+
+    def steal(current: User) -> User:
+        return changed(current, email=taken.email)
+
+    def only_with_own_email(current: User) -> User:
+        if current.email != user.email:
+            raise InvalidBody("the email changed")
+        return changed(current, user_metadata={"ok": True})
+
+    outcomes = await asyncio.gather(
+        users.update(user.user_id, steal, TEST),
+        users.update(user.user_id, only_with_own_email, TEST),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], Conflict)
+    assert isinstance(outcomes[1], User) and outcomes[1].user_metadata == {"ok": True}
+
+
 async def test_a_change_whose_caller_went_away_is_still_applied(
     database: Database, users: SqlUserRepository, connection_id: str
 ) -> None:

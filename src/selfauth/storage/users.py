@@ -125,49 +125,55 @@ class SqlUserRepository:
 
     async def _apply(self, user_id: str, batch: list[Pending[_Change, User]]) -> None:
         """One transaction for the batch; when the batch's combined write is refused (a
-        unique email or username taken by one of its changes), each change alone."""
+        unique email or username taken by one of its changes), each change alone. No change
+        is answered before its transaction commits: a change refused in a batch that then
+        failed is tried again alone, on the row as it really is."""
         try:
-            await self._apply_together(user_id, batch)
+            outcomes = await self._apply_together(user_id, batch)
         except sa.exc.IntegrityError:
             if len(batch) == 1:
                 batch[0].failed(user_exists())
                 return
             log.debug("a batch of %d changes of one user refused, applied one by one", len(batch))
+            outcomes = []
             for pending in batch:
-                if pending.outcome.done():  # refused in the batch already
-                    continue
                 try:
-                    await self._apply_together(user_id, [pending])
+                    outcomes += await self._apply_together(user_id, [pending])
                 except sa.exc.IntegrityError:
-                    pending.failed(user_exists())
+                    outcomes.append((pending, user_exists()))
+        for pending, outcome in outcomes:
+            if isinstance(outcome, User):
+                pending.done(outcome)
+            else:
+                pending.failed(outcome)
 
-    async def _apply_together(self, user_id: str, batch: list[Pending[_Change, User]]) -> None:
+    async def _apply_together(
+        self, user_id: str, batch: list[Pending[_Change, User]]
+    ) -> list[tuple[Pending[_Change, User], User | Exception]]:
+        """Each change's outcome (the user after it, or why it was refused), once committed."""
+        outcomes: list[tuple[Pending[_Change, User], User | Exception]] = []
         async with self._rows.held(user_id), self._db.write() as conn:
             found = await _BY_ID.locked(conn, user_id=user_id)
             if found is None:
-                for pending in batch:
-                    pending.failed(inexistent_user())
-                return
+                return [(pending, inexistent_user()) for pending in batch]
             first = current = User(**found)
-            applied: list[tuple[Pending[_Change, User], User]] = []
             history_entries: list[tuple[KeyChange, datetime]] = []
             for pending in batch:
                 change, by = pending.change
                 try:
                     updated = change(current)
                 except Exception as error:  # refused (a 412, a 400): the others still apply
-                    pending.failed(error)
+                    outcomes.append((pending, error))
                     continue
                 if self._history and by is not None:
                     moment = updated.updated_at
                     history_entries += [(c, moment) for c in metadata_changes(current, updated, by)]
-                applied.append((pending, updated))
+                outcomes.append((pending, updated))
                 current = updated
             await _write_changes(conn, first, current, None)
             for moment, changes in _by_moment(history_entries):
                 await history.record(conn, changes, moment, user_id=user_id)
-        for pending, updated in applied:
-            pending.done(updated)
+        return outcomes
 
     async def update_pair(
         self,
