@@ -7,6 +7,9 @@ request, and the lock's holder, whose next statement waited behind the busy even
 it for milliseconds. Queued here, the waiters hold no connection and the holder's loop is
 free (bench/RESULTS.md, 2026-12-07). Other processes still meet at the row lock, which keeps
 their writes correct; this only keeps one process from piling up behind it.
+
+A user's updates now queue in `write_batches.py` and reach here one batch at a time; account
+linking (two users) and conditional deletes take these locks directly.
 """
 
 from __future__ import annotations
