@@ -131,6 +131,9 @@ def test_unknown_fields_and_connections_are_404(api: Api, app: App) -> None:
     assert_error(response, 404, "inexistent_metadata_schema")
     missing = api.http.put(schema_path("con_doesnotexist00000"), json={"schema": {}})
     assert_error(missing, 404, "inexistent_connection")
+    # The tenant-wide schema's own name is no connection's: it is not reached this way
+    star = api.http.put("/api/v2/connections/*/metadata-schemas/user_metadata", json={"schema": {}})
+    assert_error(star, 404, "inexistent_connection")
 
 
 def test_setting_a_schema_counts_who_breaks_it_and_changes_nobody(api: Api, app: App) -> None:

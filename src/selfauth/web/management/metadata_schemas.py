@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from selfauth.domain.metadata_schemas.validator import TENANT
+from selfauth.errors import NotFound
 from selfauth.web import openapi
 from selfauth.web.body import read_json_object
 from selfauth.web.json import JSONResponse
@@ -34,6 +35,13 @@ PUT_VIEW = {
 _BODY = openapi.json_object(
     'The JSON Schema the field must obey, as {"schema": {...}}', required=True
 )
+
+
+def _connection(connection_id: str) -> str:
+    """A connection's id as a target; the tenant-wide target's name is no connection's."""
+    if connection_id == TENANT:
+        raise NotFound("The connection does not exist", error_code="inexistent_connection")
+    return connection_id
 
 
 async def _get(caller: Caller, target: str, field: str) -> Response:
@@ -77,7 +85,7 @@ async def delete_tenant_schema(field: str, caller: Caller = Depends(require(WRIT
 async def get_connection_schema(
     connection_id: str, field: str, caller: Caller = Depends(require(READ))
 ) -> Response:
-    return await _get(caller, connection_id, field)
+    return await _get(caller, _connection(connection_id), field)
 
 
 @router.put(
@@ -87,7 +95,7 @@ async def put_connection_schema(
     connection_id: str, field: str, request: Request, caller: Caller = Depends(require(WRITE))
 ) -> Response:
     """Set a connection's schema (it wins over the tenant-wide one for its users)."""
-    return await _put(request, caller, connection_id, field)
+    return await _put(request, caller, _connection(connection_id), field)
 
 
 @router.delete(
@@ -98,4 +106,4 @@ async def put_connection_schema(
 async def delete_connection_schema(
     connection_id: str, field: str, caller: Caller = Depends(require(WRITE))
 ) -> Response:
-    return await _delete(caller, connection_id, field)
+    return await _delete(caller, _connection(connection_id), field)
