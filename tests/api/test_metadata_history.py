@@ -179,25 +179,22 @@ def test_an_import_upsert_is_named_by_its_job(api: Api) -> None:
 def test_a_dashboard_administrator_is_named(server: RunningServer, api: Api) -> None:
     admin = new_admin(server, api)
     user = api.create_user(user_metadata={"theme": "dark"})
-    browser = signed_in_client(server, admin)
-    try:
-        page = browser.get(f"/admin/users/{user['user_id']}")
-        assert page.status_code == 200, page.text
-        done = browser.post(
-            f"/admin/users/{user['user_id']}?do=user_metadata",
-            data={"csrf": csrf_of(page), "user_metadata": '{"theme": "light"}'},
-            follow_redirects=False,
-        )
-        assert done.status_code in (302, 303), done.text
-        # The user's page lists the change, escaped, with who made it
-        page = browser.get(f"/admin/users/{user['user_id']}")
-        assert page.status_code == 200, page.text
-        shown = page.text[page.text.index('id="metadata-history"') :]
-        assert "<code>user_metadata.theme</code>" in shown
-        assert "<code>&#34;dark&#34;</code>" in shown and "<code>&#34;light&#34;</code>" in shown
-        assert f"admin {admin.email}" in shown
-    finally:
-        browser.close()
+    browser = signed_in_client(server, admin)  # shared by the tests: not closed here
+    page = browser.get(f"/admin/users/{user['user_id']}")
+    assert page.status_code == 200, page.text
+    done = browser.post(
+        f"/admin/users/{user['user_id']}?do=user_metadata",
+        data={"csrf": csrf_of(page), "user_metadata": '{"theme": "light"}'},
+        follow_redirects=False,
+    )
+    assert done.status_code in (302, 303), done.text
+    # The user's page lists the change, escaped, with who made it
+    page = browser.get(f"/admin/users/{user['user_id']}")
+    assert page.status_code == 200, page.text
+    shown = page.text[page.text.index('id="metadata-history"') :]
+    assert "<code>user_metadata.theme</code>" in shown
+    assert "<code>&#34;dark&#34;</code>" in shown and "<code>&#34;light&#34;</code>" in shown
+    assert f"admin {admin.email}" in shown
     (entry,) = history(api, user["user_id"])
     assert entry["changed_by"] == {"type": "admin", "id": admin.user_id, "name": admin.email}
 
