@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ from selfauth.storage.lookup import KeyLookup
 from selfauth.storage.tables import client_grants, clients
 
 _CLIENT_BY_ID = KeyLookup(clients, "client_id")
+_DECODED_LIMIT = 10_000  # clients whose last decoding is kept; past it, it starts over
 _GRANT_BY_ID = KeyLookup(client_grants, "id")
 _GRANT_BY_PAIR = KeyLookup(client_grants, "client_id", "audience")
 
@@ -34,6 +36,7 @@ class SqlClientRepository:
         self._db = database
         self._history = history
         self._hot = hot or NoRecords()
+        self._decoded: dict[str, tuple[tuple[Any, ...], Client]] = {}
 
     async def list(
         self, *, offset: int, limit: int, newest_first: bool = False
@@ -50,8 +53,19 @@ class SqlClientRepository:
     async def get(self, client_id: str) -> Client | None:
         # Read anew every time, not kept: /authorize, the dashboard and every grant's client
         # check read it, and a client changed through another worker must show at once there.
-        found = await _CLIENT_BY_ID.one(self._db, client_id=client_id)
-        return None if found is None else Client(**found)
+        # What is kept is the decoding: the same row as last time (compared as the driver
+        # gave it, every column) is the same client, without decoding its JSON again.
+        row = await _CLIENT_BY_ID.raw(self._db, client_id=client_id)
+        if row is None:
+            return None
+        kept = self._decoded.get(client_id)
+        if kept is not None and kept[0] == row:
+            return kept[1]
+        client = Client(**_CLIENT_BY_ID.decode(row))
+        if len(self._decoded) >= _DECODED_LIMIT:
+            self._decoded.clear()
+        self._decoded[client_id] = (row, client)
+        return client
 
     async def insert(self, client: Client) -> None:
         try:

@@ -81,6 +81,15 @@ class KeyLookup:
         self._plain = _Compiled(statement, keys)
         self._locking = _Compiled(statement.with_for_update(), keys)
 
+    def decode(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """A row as `raw` gave it, decoded to the table's Python values by column name."""
+        return self._decode(row)
+
+    async def raw(self, database: Database, **values: Any) -> tuple[Any, ...] | None:
+        """The row as the driver gave it (JSON as text): for callers that keep what they
+        decoded and decode again only when the row changed."""
+        return await database.fetch_row(*self._plain.arguments(database.dialect, values))
+
     def _decode(self, row: tuple[Any, ...]) -> dict[str, Any]:
         decoded = list(row)
         for index, decode in self._decoders:
