@@ -23,13 +23,7 @@ from selfauth.domain.actions.service import ActionService
 from selfauth.domain.admins.service import AdministratorService
 from selfauth.domain.admins.sessions import AdminSessionService
 from selfauth.domain.branding.service import BrandingService, PromptTextService
-from selfauth.domain.changes import (
-    ACTIONS,
-    CLIENTS,
-    METADATA_SCHEMAS,
-    SIGNING_KEYS,
-    TENANT_SETTINGS,
-)
+from selfauth.domain.changes import CLIENTS, METADATA_SCHEMAS, SIGNING_KEYS, TENANT_SETTINGS
 from selfauth.domain.clients.secrets import SecretHasher
 from selfauth.domain.clients.service import ClientGrantService, ClientService
 from selfauth.domain.clock import Clock, utc_now
@@ -278,7 +272,7 @@ async def build_services(
     codes = SqlCodeRepository(database)
     rules = SqlRuleRepository(database)
     rule_configs = SqlRuleConfigRepository(database)
-    actions = SqlActionRepository(database, HotRecords())
+    actions = SqlActionRepository(database)
     limits = SandboxLimits(
         call_seconds=settings.hook_script_seconds,
         total_seconds=settings.hook_trigger_seconds,
@@ -507,9 +501,6 @@ async def build_services(
         origins.invalidate()
         hot.clear()
 
-    async def forget_actions() -> None:
-        actions.forget()
-
     changes = ChangeWatcher(
         change_versions.read,
         {
@@ -517,7 +508,6 @@ async def build_services(
             CLIENTS: clients_changed,
             TENANT_SETTINGS: services.tenant.load,
             METADATA_SCHEMAS: metadata_schemas.load,
-            ACTIONS: forget_actions,
         },
         seen=versions_at_start,
         interval=settings.changes_poll_seconds,

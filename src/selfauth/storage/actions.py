@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +22,10 @@ from selfauth.domain.actions.model import (
     Secret,
     Trigger,
 )
-from selfauth.domain.changes import ACTIONS
 from selfauth.errors import Conflict, InvalidBody
 from selfauth.storage._locks import serialize
 from selfauth.storage._rows import to_values
-from selfauth.storage.changes import announce
 from selfauth.storage.database import Conn, Database
-from selfauth.storage.hot_records import HotRecords, NoRecords
 from selfauth.storage.lookup import KeyLookup, SelectLookup
 from selfauth.storage.tables import action_versions, actions, trigger_bindings
 
@@ -148,13 +144,8 @@ async def _states(conn: Conn, found: Iterable[Action]) -> list[ActionState]:
 
 
 class SqlActionRepository:
-    def __init__(self, database: Database, bound: HotRecords | None = None) -> None:
-        """`bound`: what each trigger runs, kept in memory (the token path asks for the
-        credentials-exchange trigger's actions on every token); forgotten after any change
-        of an action or binding through this process, and within the change poll through
-        another (the `actions` topic)."""
+    def __init__(self, database: Database) -> None:
         self._db = database
-        self._bound = bound or NoRecords()
 
     async def get(self, action_id: str) -> ActionState | None:
         found = await _BY_ID.one(self._db, id=action_id)
@@ -187,7 +178,7 @@ class SqlActionRepository:
 
     async def insert(self, action: Action) -> None:
         try:
-            async with self._changing() as conn:
+            async with self._db.write() as conn:
                 await conn.execute(actions.insert().values(_action_values(action)))
         except sa.exc.IntegrityError as exc:
             raise _name_taken(action.name) from exc
@@ -196,7 +187,7 @@ class SqlActionRepository:
         """Read-modify-write on the locked row: concurrent PATCHes never lose a change."""
         updated: Action | None = None
         try:
-            async with self._changing() as conn:
+            async with self._db.write() as conn:
                 await serialize(conn, _BINDINGS_LOCK)
                 found = await _BY_ID.locked(conn, id=action_id)
                 if found is None:
@@ -215,7 +206,7 @@ class SqlActionRepository:
 
     async def deploy(self, action_id: str, build: Build) -> ActionVersion | None:
         """A new version numbered after the last, made current with the draft in one write."""
-        async with self._changing() as conn:
+        async with self._db.write() as conn:
             found = await _BY_ID.locked(conn, id=action_id)
             if found is None:
                 return None
@@ -258,7 +249,7 @@ class SqlActionRepository:
 
     async def delete(self, action_id: str, *, force: bool) -> bool:
         """Refused while bound, unless `force` unbinds it in the same transaction."""
-        async with self._changing() as conn:
+        async with self._db.write() as conn:
             await serialize(conn, _BINDINGS_LOCK)
             if await _BY_ID.locked(conn, id=action_id) is None:
                 return False
@@ -290,7 +281,7 @@ class SqlActionRepository:
         now: datetime,
     ) -> Bound:
         """The trigger's bindings become `refs`, in order; `check` may refuse the lot."""
-        async with self._changing() as conn:
+        async with self._db.write() as conn:
             await serialize(conn, _BINDINGS_LOCK)
             current = {binding.id: binding for binding, _ in await _bindings(conn, trigger_id)}
             found = [await _resolve(conn, ref, current) for ref in refs]
@@ -318,34 +309,16 @@ class SqlActionRepository:
 
     async def bound(self, trigger_id: str) -> list[BoundAction]:
         """The deployed version of each action bound to the trigger, in binding order."""
-
-        async def read() -> list[BoundAction]:
-            return [
-                BoundAction(
-                    action_id=row["id"],
-                    name=row["name"],
-                    version_id=row["version_id"],
-                    code=row["code"],
-                    secrets={s["name"]: s["value"] for s in row["secrets"]},
-                )
-                for row in await _BOUND.all(self._db, trigger_id=trigger_id)
-            ]
-
-        found = await self._bound.get(trigger_id, read)
-        return list(found or ())
-
-    def forget(self) -> None:
-        """Drop what is kept (another process changed an action or a binding)."""
-        self._bound.clear()
-
-    @asynccontextmanager
-    async def _changing(self) -> AsyncIterator[Conn]:
-        """A write that may change what a trigger runs: announced to every process in its
-        transaction, and this process's kept bindings forgotten once it commits."""
-        async with self._db.write() as conn:
-            yield conn
-            await announce(conn, ACTIONS)
-        self._bound.clear()
+        return [
+            BoundAction(
+                action_id=row["id"],
+                name=row["name"],
+                version_id=row["version_id"],
+                code=row["code"],
+                secrets={s["name"]: s["value"] for s in row["secrets"]},
+            )
+            for row in await _BOUND.all(self._db, trigger_id=trigger_id)
+        ]
 
 
 async def _bindings(conn: Conn, trigger_id: str) -> Bound:
