@@ -298,3 +298,66 @@ def test_a_grant_changed_and_a_client_deleted_through_one_node_stop_tokens_on_th
     assert admin.http.delete(f"/api/v2/clients/{client_id}").status_code == 204
     refused = ask()
     assert refused.status_code == 401, refused.text
+
+
+def test_an_action_bound_through_one_node_runs_on_the_others_tokens(
+    nodes: tuple[RunningServer, RunningServer],
+) -> None:
+    """What a trigger runs is read for every token (storage/actions.py): an action bound,
+    redeployed or unbound through one node reaches the other's next tokens."""
+    first, second = nodes
+    admin = admin_api(first)
+    client = admin.post("/api/v2/clients", {"name": "m2m", "app_type": "non_interactive"})
+    assert client.status_code == 201, client.text
+    client_id, secret = client.json()["client_id"], client.json()["client_secret"]
+    grant = admin.post(
+        "/api/v2/client-grants",
+        {"client_id": client_id, "audience": first.audience, "scope": ["read:users"]},
+    )
+    assert grant.status_code == 201, grant.text
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": secret,
+        "audience": first.audience,
+    }
+
+    def claim() -> object:
+        answer = post_token(second, body)
+        assert answer.status_code == 200, answer.text
+        return jwt.decode(answer.json()["access_token"], options={"verify_signature": False}).get(
+            "https://ns.example.com/mark"
+        )
+
+    assert claim() is None  # nothing bound yet
+    code = (
+        "exports.onExecuteCredentialsExchange = async (event, api) => {\n"
+        f"  if (event.client.client_id !== {client_id!r}) return;\n"
+        "  api.accessToken.setCustomClaim('https://ns.example.com/mark', 'MARK');\n"
+        "};"
+    )
+    trigger = "credentials-exchange"
+    made = admin.post(
+        "/api/v2/actions/actions",
+        {
+            "name": f"mark-{time.monotonic_ns()}",
+            "supported_triggers": [{"id": trigger, "version": "v2"}],
+            "code": code.replace("MARK", "one"),
+        },
+    )
+    assert made.status_code == 201, made.text
+    action_id = made.json()["id"]
+    assert admin.post(f"/api/v2/actions/actions/{action_id}/deploy").status_code == 200
+    bindings = f"/api/v2/actions/triggers/{trigger}/bindings"
+    bound = {"bindings": [{"ref": {"type": "action_id", "value": action_id}}]}
+    assert admin.patch(bindings, bound).status_code == 200
+    try:
+        assert eventually(claim, lambda found: found == "one") == "one"
+        # A new version deployed through the first node runs on the second's next tokens
+        changed = {"code": code.replace("MARK", "two")}
+        assert admin.patch(f"/api/v2/actions/actions/{action_id}", changed).status_code == 200
+        assert admin.post(f"/api/v2/actions/actions/{action_id}/deploy").status_code == 200
+        assert eventually(claim, lambda found: found == "two") == "two"
+    finally:
+        assert admin.patch(bindings, {"bindings": []}).status_code == 200
+    assert eventually(claim, lambda found: found is None) is None
