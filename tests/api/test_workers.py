@@ -30,7 +30,14 @@ from tests.support.server import (
     start,
     stop,
 )
-from tests.support.signin import assert_oauth_error, login, new_app, post_token, tokens
+from tests.support.signin import (
+    assert_oauth_error,
+    claims,
+    login,
+    new_app,
+    post_token,
+    tokens,
+)
 
 POLL = "0.2"  # SELFAUTH_CHANGES_POLL_SECONDS on these servers
 WITHIN = 10.0  # seconds a change may take to show elsewhere here: the poll, on a busy machine
@@ -325,9 +332,7 @@ def test_an_action_bound_through_one_node_runs_on_the_others_tokens(
     def claim() -> object:
         answer = post_token(second, body)
         assert answer.status_code == 200, answer.text
-        return jwt.decode(answer.json()["access_token"], options={"verify_signature": False}).get(
-            "https://ns.example.com/mark"
-        )
+        return claims(answer.json()["access_token"]).get("https://ns.example.com/mark")
 
     assert claim() is None  # nothing bound yet
     code = (

@@ -25,15 +25,17 @@ def from_row(cls: type[T], row: sa.Row[Any], **extra: Any) -> T:
 
 async def rewrite_locked(
     conn: Conn, lookup: KeyLookup, cls: type[T], change: Callable[[T], T], **key: Any
-) -> T | None:
+) -> tuple[T, T] | None:
     """One row's read-modify-write in `conn`'s write transaction: read locked by `lookup`
     (a lookup of the whole row by `key`), handed to `change` as a `cls`, and written back
-    whole; None when there is no such row. Concurrent changes never lose one another's."""
+    whole; the row before and after, or None when there is no such row. Concurrent changes
+    never lose one another's."""
     found = await lookup.locked(conn, **key)
     if found is None:
         return None
-    updated = change(cls(**found))
+    current = cls(**found)
+    updated = change(current)
     table = lookup.table
     matching = (table.c[name] == value for name, value in key.items())
     await conn.execute(table.update().where(*matching).values(to_values(updated, table)))
-    return updated
+    return current, updated

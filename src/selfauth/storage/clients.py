@@ -84,20 +84,15 @@ class SqlClientRepository:
         changes (of `client_metadata`, say) never lose one another's. The keys of
         `client_metadata` it changes go to the metadata history, by `by` (the server's own
         change when None)."""
-        before: list[Client] = []
-
-        def kept(current: Client) -> Client:
-            before.append(current)
-            return change(current)
-
         async with self._db.write() as conn:
-            updated = await rewrite_locked(conn, _CLIENT_BY_ID, Client, kept, client_id=client_id)
-            if updated is None:
+            found = await rewrite_locked(conn, _CLIENT_BY_ID, Client, change, client_id=client_id)
+            if found is None:
                 return None
+            current, updated = found
             if self._history:
                 changes = key_changes(
                     "client_metadata",
-                    before[0].client_metadata,
+                    current.client_metadata,
                     updated.client_metadata,
                     by or Author(SYSTEM),
                 )
@@ -167,12 +162,12 @@ class SqlClientGrantRepository:
     ) -> ClientGrant | None:
         """Read-modify-write on the locked row (None: no such grant)."""
         async with self._db.write() as conn:
-            updated = await rewrite_locked(conn, _GRANT_BY_ID, ClientGrant, change, id=grant_id)
-            if updated is None:
+            found = await rewrite_locked(conn, _GRANT_BY_ID, ClientGrant, change, id=grant_id)
+            if found is None:
                 return None
             await announce(conn, CLIENTS)  # what the token path keeps (hot_records.py)
         self._hot.clear()
-        return updated
+        return found[1]
 
     async def delete(self, grant_id: str) -> bool:
         async with self._db.write() as conn:

@@ -81,16 +81,13 @@ class KeyLookup:
         self._plain = _Compiled(statement, keys)
         self._locking = _Compiled(statement.with_for_update(), keys)
 
-    def decode(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """A row as `raw` gave it, decoded to the table's Python values by column name."""
-        return self._decode(row)
-
     async def raw(self, database: Database, **values: Any) -> tuple[Any, ...] | None:
         """The row as the driver gave it (JSON as text): for callers that keep what they
         decoded and decode again only when the row changed."""
         return await database.fetch_row(*self._plain.arguments(database.dialect, values))
 
-    def _decode(self, row: tuple[Any, ...]) -> dict[str, Any]:
+    def decode(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        """A row as the driver gave it (`raw`), decoded to the table's values by column name."""
         decoded = list(row)
         for index, decode in self._decoders:
             if decoded[index] is not None:
@@ -99,16 +96,16 @@ class KeyLookup:
 
     async def one(self, database: Database, **values: Any) -> dict[str, Any] | None:
         row = await database.fetch_row(*self._plain.arguments(database.dialect, values))
-        return None if row is None else self._decode(row)
+        return None if row is None else self.decode(row)
 
     async def all(self, database: Database, **values: Any) -> list[dict[str, Any]]:
         rows = await database.fetch_rows(*self._plain.arguments(database.dialect, values))
-        return [self._decode(row) for row in rows]
+        return [self.decode(row) for row in rows]
 
     async def locked(self, conn: Conn, **values: Any) -> dict[str, Any] | None:
         """The row, locked for the rest of `conn`'s write transaction."""
         row = await conn.fetch_row(*self._locking.arguments(conn.dialect, values))
-        return None if row is None else self._decode(row)
+        return None if row is None else self.decode(row)
 
 
 class SelectLookup:

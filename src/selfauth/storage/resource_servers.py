@@ -82,14 +82,14 @@ class SqlResourceServerRepository:
         different properties never lose one another's."""
         try:
             async with self._db.write() as conn:
-                updated = await rewrite_locked(conn, _BY_ID, ResourceServer, change, id=server_id)
-                if updated is None:
+                found = await rewrite_locked(conn, _BY_ID, ResourceServer, change, id=server_id)
+                if found is None:
                     return None
                 await announce(conn, CLIENTS)
         except sa.exc.IntegrityError as exc:
             raise _identifier_taken() from exc
         self._hot.clear()
-        return updated
+        return found[1]
 
     async def delete(self, server_id: str) -> bool:
         async with self._db.write() as conn:

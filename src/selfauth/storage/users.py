@@ -46,9 +46,8 @@ def user_exists() -> Conflict:
     return Conflict(USER_EXISTS, error_code="auth0_idp_error")
 
 
-async def _write_changes(conn: Conn, current: User, updated: User, by: Authors | None) -> None:
-    """The columns `updated` changed, (SQLite) the search terms of changed metadata, and the
-    metadata's history, by `by` (None: the history is turned off)."""
+async def _write_changes(conn: Conn, current: User, updated: User) -> None:
+    """The columns `updated` changed, and (SQLite) the search terms of changed metadata."""
     changed = {
         name: getattr(updated, name)
         for name in _FIELDS
@@ -58,9 +57,6 @@ async def _write_changes(conn: Conn, current: User, updated: User, by: Authors |
         await conn.execute(users.update().where(users.c.user_id == current.user_id).values(changed))
     if "user_metadata" in changed or "app_metadata" in changed:
         await user_search.write_term_changes(conn, current, updated)
-        if by is not None:
-            changes = metadata_changes(current, updated, by)
-            await history.record(conn, changes, updated.updated_at, user_id=current.user_id)
 
 
 def metadata_changes(current: User, updated: User, by: Authors) -> list[KeyChange]:
@@ -71,20 +67,7 @@ def metadata_changes(current: User, updated: User, by: Authors) -> list[KeyChang
     ]
 
 
-def _by_moment(
-    entries: list[tuple[KeyChange, datetime]],
-) -> list[tuple[datetime, list[KeyChange]]]:
-    """History entries grouped by when they were made, in order."""
-    groups: list[tuple[datetime, list[KeyChange]]] = []
-    for change, moment in entries:
-        if groups and groups[-1][0] == moment:
-            groups[-1][1].append(change)
-        else:
-            groups.append((moment, [change]))
-    return groups
-
-
-_Change = tuple[Callable[[User], User], Authors | None]
+_Change = tuple[Callable[[User], User], Authors]
 
 
 class SqlUserRepository:
@@ -157,7 +140,6 @@ class SqlUserRepository:
             if found is None:
                 return [(pending, inexistent_user()) for pending in batch]
             first = current = User(**found)
-            history_entries: list[tuple[KeyChange, datetime]] = []
             for pending in batch:
                 change, by = pending.change
                 try:
@@ -165,15 +147,17 @@ class SqlUserRepository:
                 except Exception as error:  # refused (a 412, a 400): the others still apply
                     outcomes.append((pending, error))
                     continue
-                if self._history and by is not None:
-                    moment = updated.updated_at
-                    history_entries += [(c, moment) for c in metadata_changes(current, updated, by)]
+                await self._record(conn, current, updated, by)
                 outcomes.append((pending, updated))
                 current = updated
-            await _write_changes(conn, first, current, None)
-            for moment, changes in _by_moment(history_entries):
-                await history.record(conn, changes, moment, user_id=user_id)
+            await _write_changes(conn, first, current)
         return outcomes
+
+    async def _record(self, conn: Conn, current: User, updated: User, by: Authors) -> None:
+        """The metadata keys one change made, in the metadata history (when it is on)."""
+        if self._history:
+            changes = metadata_changes(current, updated, by)
+            await history.record(conn, changes, updated.updated_at, user_id=current.user_id)
 
     async def update_pair(
         self,
@@ -197,7 +181,8 @@ class SqlUserRepository:
                 after = change(*before)
                 for old, new in zip(before, after, strict=True):
                     assert old is not None, "change refuses a missing user"
-                    await _write_changes(conn, old, new, by if self._history else None)
+                    await _write_changes(conn, old, new)
+                    await self._record(conn, old, new, by)
                 return after
         except sa.exc.IntegrityError as exc:
             raise user_exists() from exc
